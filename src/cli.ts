@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+import { runDaemon, checkWritersAvailable } from './app';
+import { ConfigError } from './config/errors';
+import { loadConfig } from './config/load';
+import { createLogger } from './log';
+
+/** Exit status for bad configuration, as for a bad flag. */
+const EXIT_USAGE = 2;
+
+function main(): void {
+  let result;
+  try {
+    result = loadConfig(process.argv.slice(2), process.env, Boolean(process.stdout.isTTY));
+    if (result.kind === 'run') checkWritersAvailable(result.config);
+  } catch (err) {
+    const message = err instanceof ConfigError ? err.message : `cannot start: ${(err as Error).message}`;
+    process.stderr.write(`registrator: ${message}\n`);
+    process.exit(EXIT_USAGE);
+  }
+  if (result.kind !== 'run') {
+    process.stdout.write(`${result.text}\n`);
+    return;
+  }
+  const log = createLogger(result.config.log);
+  process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { err: reason }));
+  runDaemon(result.config, log).catch((err) => log.error('start failed', { err }));
+}
+
+main();

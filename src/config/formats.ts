@@ -1,0 +1,116 @@
+import convict from 'convict';
+import { accessSync, constants } from 'node:fs';
+import { isIP } from 'node:net';
+
+/** Docker/etcd key segment: printable, no slash, not empty. */
+const HOST_NAME = /^[^/\s]+$/;
+
+function requireString(value: unknown): asserts value is string {
+  if (typeof value !== 'string') throw new Error('must be a string');
+}
+
+/** convict formats used by the schema; registered once, before the schema is built. */
+export function registerFormats(): void {
+  convict.addFormat({
+    name: 'optional-ip',
+    coerce: (v: unknown) => String(v).trim(),
+    validate(value: unknown) {
+      requireString(value);
+      if (value !== '' && isIP(value) === 0) throw new Error('must be an IPv4 or IPv6 address');
+    },
+  });
+  convict.addFormat({
+    name: 'optional-file',
+    coerce: (v: unknown) => String(v),
+    validate(value: unknown) {
+      requireString(value);
+      if (value === '') return;
+      try {
+        accessSync(value, constants.R_OK);
+      } catch {
+        throw new Error('file is missing or unreadable');
+      }
+    },
+  });
+  convict.addFormat({
+    name: 'host-name',
+    coerce: (v: unknown) => String(v).trim(),
+    validate(value: unknown) {
+      requireString(value);
+      if (value !== '' && !HOST_NAME.test(value)) throw new Error('must not contain "/" or whitespace');
+    },
+  });
+  convict.addFormat({
+    name: 'key-prefix',
+    coerce: (v: unknown) => String(v).replace(/^\/+|\/+$/g, ''),
+    validate(value: unknown) {
+      requireString(value);
+      if (value === '' || /\/\/|\s/.test(value)) throw new Error('must be a non-empty key prefix such as "registry"');
+    },
+  });
+  convict.addFormat({
+    name: 'string-list',
+    coerce: (v: unknown) =>
+      String(v)
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    validate(value: unknown) {
+      if (!Array.isArray(value) || value.some((s) => typeof s !== 'string')) throw new Error('must be a list of strings');
+    },
+  });
+  convict.addFormat({
+    name: 'etcd-hosts',
+    coerce: (v: unknown) =>
+      String(v)
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    validate(value: unknown) {
+      if (!Array.isArray(value) || value.length === 0) throw new Error('must list at least one etcd endpoint');
+      for (const host of value) {
+        if (typeof host !== 'string') throw new Error('must be a list of host:port strings');
+        const url = host.includes('://') ? host : `http://${host}`;
+        let parsed: URL;
+        try {
+          parsed = new URL(url);
+        } catch {
+          throw new Error(`"${host}" is not a host:port or http(s):// URL`);
+        }
+        if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`"${host}" must use http:// or https://`);
+        if (parsed.pathname !== '/' && parsed.pathname !== '') throw new Error(`"${host}" must not have a path`);
+      }
+    },
+  });
+  convict.addFormat({
+    name: 'docker-endpoint',
+    coerce: (v: unknown) => String(v).trim(),
+    validate(value: unknown) {
+      requireString(value);
+      if (value === '' || value.startsWith('/')) return;
+      if (/^unix:\/\/\/.+/.test(value)) return;
+      if (/^(tcp|http|https):\/\/[^/]+(:\d+)?\/?$/.test(value)) return;
+      throw new Error('must be a socket path, unix:///path or tcp://host:port');
+    },
+  });
+  convict.addFormat({
+    name: 'whole-number',
+    coerce: coerceInteger,
+    validate(value: unknown) {
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new Error('must be a whole number >= 0');
+    },
+  });
+  convict.addFormat({
+    name: 'retry-count',
+    coerce: coerceInteger,
+    validate(value: unknown) {
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < -1) throw new Error('must be a whole number >= -1 (-1 retries forever)');
+    },
+  });
+}
+
+/** Strict integer parsing: "10abc" stays a string so validation names it, where parseInt would accept 10. */
+function coerceInteger(v: unknown): unknown {
+  if (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v)) return Number(v.trim());
+  return v;
+}

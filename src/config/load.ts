@@ -1,0 +1,185 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { parseRegistryUri, RegistryUri } from '../registrator/uri';
+import { describeKey, parseArgv, usage } from './argv';
+import { ConfigError } from './errors';
+import { createConfig, ENV_ALIASES, RawConfig } from './schema';
+
+/** Fully resolved configuration: every default filled in, every value validated. */
+export interface Config {
+  uris: RegistryUri[];
+  mirror: boolean;
+  /** Host name this daemon files its data under. */
+  host: string;
+  docker: DockerEndpoint;
+  etcd: EtcdSettings;
+  ip: string;
+  internal: boolean;
+  /** Seconds between full reconciliations; 0 = never. */
+  resync: number;
+  ttl: number;
+  ttlRefresh: number;
+  deregister: 'always' | 'on-success';
+  cleanup: boolean;
+  explicit: boolean;
+  tags: string;
+  useIpFromLabel: string;
+  retryAttempts: number;
+  retryInterval: number;
+  log: { level: string; format: 'json' | 'pretty' };
+}
+
+export interface EtcdSettings {
+  /** Endpoints with scheme, e.g. `http://localhost:2379`. */
+  hosts: string[];
+  ca: string;
+  cert: string;
+  key: string;
+  user: string;
+  password: string;
+  /** Mirror prefix without slashes, e.g. `registry`. */
+  dir: string;
+}
+
+export type DockerEndpoint =
+  | { kind: 'socket'; socketPath: string }
+  | { kind: 'tcp'; host: string; port: number; tls: boolean; certPath?: string };
+
+export type LoadResult = { kind: 'run'; config: Config } | { kind: 'help'; text: string } | { kind: 'version'; text: string };
+
+/** Where the project's defaults live (config/default.json), from src/config or dist/src/config. */
+function defaultsFile(): string | undefined {
+  for (const candidate of [join(__dirname, '../../config/default.json'), join(__dirname, '../../../config/default.json')]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+export function packageVersion(): string {
+  for (const candidate of [join(__dirname, '../../package.json'), join(__dirname, '../../../package.json')]) {
+    if (existsSync(candidate)) return (JSON.parse(readFileSync(candidate, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
+}
+
+function withAliases(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const [alias, canonical] of Object.entries(ENV_ALIASES)) {
+    if (out[canonical] === undefined && out[alias] !== undefined) out[canonical] = out[alias];
+  }
+  return out;
+}
+
+function loadJsonFile(config: ReturnType<typeof createConfig>, file: string, what: string): void {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError(`${what} "${file}" is missing or unreadable`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${what} "${file}" is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new ConfigError(`${what} "${file}" must hold a JSON object`);
+  config.load(data);
+}
+
+/** convict reports "key: message: value was ..."; name the flag and env var that set it. */
+function explainValidation(err: Error): ConfigError {
+  const first = err.message.split('\n')[0];
+  const keyed = /^([\w.]+): (.*)$/.exec(first);
+  if (keyed) return new ConfigError(`invalid ${describeKey(keyed[1])}: ${keyed[2]}`);
+  const undeclared = /configuration param '([^']+)' not declared/.exec(first);
+  if (undeclared) return new ConfigError(`unknown configuration key "${undeclared[1]}" in config file`);
+  return new ConfigError(first);
+}
+
+function resolveDocker(value: string, env: NodeJS.ProcessEnv): DockerEndpoint {
+  const chosen = value || env.DOCKER_HOST || '';
+  if (chosen === '') {
+    const found = ['/var/run/docker.sock', '/tmp/docker.sock'].find((p) => existsSync(p));
+    return { kind: 'socket', socketPath: found ?? '/var/run/docker.sock' };
+  }
+  if (chosen.startsWith('/')) return { kind: 'socket', socketPath: chosen };
+  if (chosen.startsWith('unix://')) return { kind: 'socket', socketPath: chosen.slice('unix://'.length) };
+  const url = new URL(chosen.replace(/^tcp:/, 'http:'));
+  const tls = url.protocol === 'https:' || (env.DOCKER_TLS_VERIFY ?? '') === '1' || url.port === '2376';
+  const port = Number(url.port || (tls ? 2376 : 2375));
+  return { kind: 'tcp', host: url.hostname, port, tls, certPath: env.DOCKER_CERT_PATH || undefined };
+}
+
+function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config {
+  if (raw.ttlRefresh > 0 && raw.ttl === 0) throw new ConfigError(`-ttl-refresh ${raw.ttlRefresh} needs -ttl`);
+  if (raw.ttl > 0 && raw.ttl <= raw.ttlRefresh) {
+    throw new ConfigError(`-ttl ${raw.ttl} must be greater than -ttl-refresh ${raw.ttlRefresh}`);
+  }
+  if (raw.ttl > 0 && raw.ttlRefresh === 0) throw new ConfigError(`-ttl ${raw.ttl} needs -ttl-refresh`);
+  if ((raw.etcd.cert === '') !== (raw.etcd.key === '')) {
+    throw new ConfigError('etcd TLS client auth needs both EC_REGISTRATOR_ETCD_CERT and EC_REGISTRATOR_ETCD_KEY');
+  }
+  if ((raw.etcd.user === '') !== (raw.etcd.password === '')) {
+    throw new ConfigError('etcd auth needs both EC_REGISTRATOR_ETCD_USER and EC_REGISTRATOR_ETCD_PASSWORD');
+  }
+  const docker = resolveDocker(raw.dockerSocket, env);
+  if (docker.kind === 'socket' && existsSync(docker.socketPath) && !statSync(docker.socketPath).isSocket()) {
+    throw new ConfigError(`Docker socket "${docker.socketPath}" is not a socket`);
+  }
+  const tlsWanted = raw.etcd.ca !== '' || raw.etcd.cert !== '';
+  return {
+    uris: raw.uris.map(parseRegistryUri),
+    mirror: raw.mirror,
+    host: raw.host || hostname(),
+    docker,
+    etcd: {
+      ...raw.etcd,
+      hosts: raw.etcd.hosts.map((h) => (h.includes('://') ? h : `${tlsWanted ? 'https' : 'http'}://${h}`)),
+    },
+    ip: raw.ip,
+    internal: raw.internal,
+    resync: raw.resync,
+    ttl: raw.ttl,
+    ttlRefresh: raw.ttlRefresh,
+    deregister: raw.deregister as Config['deregister'],
+    cleanup: raw.cleanup,
+    explicit: raw.explicit,
+    tags: raw.tags,
+    useIpFromLabel: raw.useIpFromLabel,
+    retryAttempts: raw.retryAttempts,
+    retryInterval: raw.retryInterval,
+    log: { level: raw.log.level, format: (raw.log.format || (isTty ? 'pretty' : 'json')) as 'json' | 'pretty' },
+  };
+}
+
+/**
+ * Builds the configuration: defaults < config/default.json < --config file < env < argv.
+ * Throws ConfigError (one line) on anything invalid; nothing has been written at that point.
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, isTty = false): LoadResult {
+  const parsed = parseArgv(argv);
+  if (parsed.help) return { kind: 'help', text: usage() };
+  if (parsed.version) return { kind: 'version', text: packageVersion() };
+
+  const effectiveEnv = withAliases(env);
+  let config: ReturnType<typeof createConfig>;
+  try {
+    config = createConfig({ env: effectiveEnv, args: parsed.args });
+  } catch (err) {
+    throw explainValidation(err as Error);
+  }
+  const defaults = defaultsFile();
+  try {
+    if (defaults) loadJsonFile(config, defaults, 'defaults file');
+    const file = parsed.configFile ?? effectiveEnv.EC_REGISTRATOR_CONFIG;
+    if (file) loadJsonFile(config, file, 'config file');
+    if (parsed.uris.length > 0) config.set('uris', parsed.uris);
+    config.validate({ allowed: 'strict' });
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw explainValidation(err as Error);
+  }
+  return { kind: 'run', config: resolve(config.getProperties(), effectiveEnv, isTty) };
+}

@@ -1,0 +1,25 @@
+import Docker from 'dockerode';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DockerEndpoint } from '../config/load';
+
+/**
+ * A dockerode client for the configured engine. No `timeout` (it would kill the idle event stream)
+ * and no pinned API version (the engine negotiates).
+ */
+export function createDockerClient(endpoint: DockerEndpoint): Docker {
+  if (endpoint.kind === 'socket') return new Docker({ socketPath: endpoint.socketPath });
+  const tlsFiles = endpoint.tls && endpoint.certPath
+    ? {
+        ca: readFileSync(join(endpoint.certPath, 'ca.pem')),
+        cert: readFileSync(join(endpoint.certPath, 'cert.pem')),
+        key: readFileSync(join(endpoint.certPath, 'key.pem')),
+      }
+    : {};
+  return new Docker({ host: endpoint.host, port: endpoint.port, protocol: endpoint.tls ? 'https' : 'http', ...tlsFiles });
+}
+
+/** True when Docker answered 404 (the container is gone). */
+export function isNotFound(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { statusCode?: number }).statusCode === 404;
+}

@@ -1,0 +1,124 @@
+import type Docker from 'dockerode';
+import type { Readable } from 'node:stream';
+import type { Logger } from '../log';
+import { EventLineSplitter } from './event-lines';
+import { ContainerEvent, HANDLED_ACTIONS, parseEventLine } from './events';
+
+export interface WatcherHandlers {
+  /** A container event arrived (a hint: the handler re-inspects). */
+  onEvent(event: ContainerEvent): void;
+  /**
+   * The event subscription is (re)established: bring everything in step from a full list.
+   * Called after every (re)connect, so nothing that happened while disconnected is missed.
+   */
+  onSubscribed(): Promise<void>;
+}
+
+export interface WatcherOptions {
+  /** First reconnect delay, doubled per failure up to `maxBackoffMs`. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/**
+ * Follows Docker's container events: subscribe first, then let the daemon list and reconcile
+ * (no event can fall between the two); on a broken stream, reconnect with capped exponential
+ * backoff and reconcile again. Never gives up while started.
+ */
+export class DockerWatcher {
+  private stopped = true;
+  private stream?: Readable;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly handlers: WatcherHandlers,
+    private readonly log: Logger,
+    options: WatcherOptions = {},
+  ) {
+    this.initialBackoffMs = options.initialBackoffMs ?? 250;
+    this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.loop = this.run();
+  }
+
+  /** Stops watching; resolves once the stream is closed and no reconnect is pending. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stream?.destroy();
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      let connectedAt = 0;
+      try {
+        const stream = (await this.docker.getEvents({
+          filters: { type: ['container'], event: [...HANDLED_ACTIONS] },
+        })) as unknown as Readable;
+        if (this.stopped) {
+          stream.destroy();
+          break;
+        }
+        this.stream = stream;
+        connectedAt = Date.now();
+        this.log.info('subscribed to Docker events');
+        const ended = this.consume(stream);
+        await this.handlers.onSubscribed().catch((err) => this.log.error('reconcile after subscribing failed', { err }));
+        const reason = await ended;
+        if (this.stopped) break;
+        this.log.warn('Docker event stream ended; reconnecting', { reason });
+      } catch (err) {
+        if (this.stopped) break;
+        this.log.warn('cannot reach Docker; retrying', { err, attempt: failures + 1 });
+      }
+      // A stream that stayed up a while resets the backoff; one that keeps dying right away does not.
+      failures = connectedAt && Date.now() - connectedAt > 5_000 ? 0 : failures + 1;
+      await this.sleep(Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.max(0, failures - 1)));
+    }
+  }
+
+  /** Reads the stream until it ends; resolves with why it ended. */
+  private consume(stream: Readable): Promise<string> {
+    const splitter = new EventLineSplitter();
+    const handleLines = (lines: string[]) => {
+      for (const line of lines) {
+        const parsed = parseEventLine(line);
+        if (parsed.kind === 'event') this.handlers.onEvent(parsed.event);
+        else if (parsed.kind === 'malformed') this.log.warn('skipped malformed Docker event line', { reason: parsed.reason, line: line.slice(0, 200) });
+      }
+    };
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (reason: string) => {
+        if (done) return;
+        done = true;
+        handleLines(splitter.end());
+        resolve(reason);
+      };
+      stream.on('data', (chunk: Buffer) => handleLines(splitter.push(chunk)));
+      stream.on('end', () => finish('end'));
+      stream.on('close', () => finish('closed'));
+      stream.on('error', (err) => finish(`error: ${err.message}`));
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

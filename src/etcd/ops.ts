@@ -1,0 +1,85 @@
+import type { Etcd3, IRequestOp } from 'etcd3';
+
+/** etcd's limits (SPEC, TESTING.md): 128 operations per transaction, 1.5 MiB per request. */
+export const MAX_TXN_OPS = 128;
+export const MAX_TXN_BYTES = 1024 * 1024;
+
+/** One write: put a key, delete a key, or delete a key only while it still holds `ifValue`. */
+export type KeyOp =
+  | { put: string; value: string; lease?: string }
+  | { delete: string; ifValue?: string }
+  | { deletePrefix: string };
+
+/** First key after every key that starts with `prefix` (etcd's range_end for a prefix). */
+export function prefixEnd(prefix: string): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] < 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
+}
+
+function toRequestOp(op: KeyOp): IRequestOp {
+  if ('put' in op) {
+    return { request_put: { key: Buffer.from(op.put), value: Buffer.from(op.value), ...(op.lease ? { lease: op.lease } : {}) } };
+  }
+  if ('deletePrefix' in op) {
+    return { request_delete_range: { key: Buffer.from(op.deletePrefix), range_end: prefixEnd(op.deletePrefix) } };
+  }
+  const del: IRequestOp = { request_delete_range: { key: Buffer.from(op.delete) } };
+  if (op.ifValue === undefined) return del;
+  // A nested transaction keeps a conditional delete inside the one outer transaction.
+  return {
+    request_txn: { compare: [{ key: Buffer.from(op.delete), target: 'Value', result: 'Equal', value: Buffer.from(op.ifValue) }], success: [del] },
+  };
+}
+
+function opSize(op: KeyOp): number {
+  if ('put' in op) return op.put.length + Buffer.byteLength(op.value) + 16;
+  if ('deletePrefix' in op) return op.deletePrefix.length * 2 + 16;
+  return op.delete.length + (op.ifValue?.length ?? 0) + 32;
+}
+
+/** Splits ops into transactions no larger than etcd accepts; a small list stays one transaction. */
+export function batchOps(ops: readonly KeyOp[]): KeyOp[][] {
+  const batches: KeyOp[][] = [];
+  let current: KeyOp[] = [];
+  let bytes = 0;
+  for (const op of ops) {
+    const size = opSize(op);
+    if (current.length > 0 && (current.length >= MAX_TXN_OPS || bytes + size > MAX_TXN_BYTES)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(op);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** Applies ops atomically (one transaction), or in as few transactions as etcd's limits allow. */
+export async function commitOps(client: Etcd3, ops: readonly KeyOp[]): Promise<number> {
+  const batches = batchOps(ops);
+  for (const batch of batches) await client.kv.txn({ success: batch.map(toRequestOp) });
+  return batches.length;
+}
+
+/** Every key/value under `prefix`, read in pages so a large fleet's tree never exceeds a response limit. */
+export async function readPrefix(client: Etcd3, prefix: string, pageSize = 2000): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const end = prefixEnd(prefix);
+  let start = Buffer.from(prefix);
+  let revision: string | undefined;
+  for (;;) {
+    const res = await client.kv.range({ key: start, range_end: end, limit: pageSize, ...(revision ? { revision } : {}) });
+    revision ??= res.header.revision;
+    for (const kv of res.kvs) out.set(kv.key.toString(), kv.value.toString());
+    if (!res.more || res.kvs.length === 0) return out;
+    start = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])]);
+  }
+}

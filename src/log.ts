@@ -1,0 +1,55 @@
+import winston from 'winston';
+
+/** Meta fields that may carry secrets; their values never reach a log line. */
+const SECRET_FIELD = /pass(word)?|token|secret|authorization|private.?key/i;
+
+/** winston format that masks secret-looking fields (deeply) before any transport sees them. */
+const redact = winston.format((info) => {
+  const scrub = (value: unknown, depth: number): unknown => {
+    if (depth > 4 || typeof value !== 'object' || value === null) return value;
+    if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = SECRET_FIELD.test(k) && v !== '' ? '[redacted]' : scrub(v, depth + 1);
+    return out;
+  };
+  for (const key of Object.keys(info)) {
+    if (key === 'level' || key === 'message') continue;
+    info[key] = SECRET_FIELD.test(key) && info[key] !== '' ? '[redacted]' : scrub(info[key], 0);
+  }
+  return info;
+});
+
+/** Errors become `{message, code}` so JSON lines stay one line and readable. */
+const errorsAsText = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    const v = info[key];
+    if (v instanceof Error) info[key] = (v as NodeJS.ErrnoException).code ? `${v.message} (${(v as NodeJS.ErrnoException).code})` : v.message;
+  }
+  return info;
+});
+
+const pretty = winston.format.printf((info) => {
+  const { level, message, timestamp, component, ...rest } = info as Record<string, unknown>;
+  const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
+  return `${timestamp} ${level} [${component ?? 'main'}] ${message}${extra}`;
+});
+
+export type Logger = winston.Logger;
+
+export interface LogOptions {
+  level: string;
+  format: 'json' | 'pretty';
+}
+
+/** The root logger. Components take `logger.child({ component: 'writer.mirror' })`. */
+export function createLogger(options: LogOptions): Logger {
+  const format =
+    options.format === 'json'
+      ? winston.format.combine(errorsAsText(), redact(), winston.format.timestamp(), winston.format.json())
+      : winston.format.combine(errorsAsText(), redact(), winston.format.timestamp(), winston.format.colorize(), pretty);
+  return winston.createLogger({
+    level: options.level,
+    format,
+    transports: [new winston.transports.Console()],
+  });
+}

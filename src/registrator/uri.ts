@@ -1,0 +1,40 @@
+import { ConfigError } from '../config/errors';
+
+/** Every scheme the product knows (SPEC §1, §6, §7). */
+export const KNOWN_SCHEMES = ['hamesh', 'etcd', 'skydns2', 'consul', 'consul-tls', 'consul-unix', 'consulkv', 'netfilter'] as const;
+export type Scheme = (typeof KNOWN_SCHEMES)[number];
+
+/** A parsed registry URI such as `hamesh:///services` or `etcd://10.0.0.1:2379/services`. */
+export interface RegistryUri {
+  raw: string;
+  scheme: Scheme;
+  /** `host:port`, or '' for "use the default connection". For netfilter: the chain. */
+  authority: string;
+  /** The path without leading/trailing slashes: prefix, domain, socket path or set name. */
+  path: string;
+}
+
+const NEEDS_PATH: Partial<Record<Scheme, string>> = {
+  hamesh: 'a key prefix (hamesh:///services)',
+  etcd: 'a key prefix (etcd:///services)',
+  skydns2: 'a domain (skydns2:///skydns.local)',
+  consulkv: 'a key prefix (consulkv:///services)',
+  'consul-unix': 'a socket path (consul-unix:///var/run/consul.sock)',
+};
+
+export function parseRegistryUri(raw: string): RegistryUri {
+  const match = /^([a-z0-9-]+):\/\/([^/]*)(\/.*)?$/i.exec(raw);
+  if (!match) throw new ConfigError(`malformed registry URI "${raw}" (expected scheme://[host:port]/path)`);
+  const scheme = match[1].toLowerCase();
+  if (!(KNOWN_SCHEMES as readonly string[]).includes(scheme)) {
+    throw new ConfigError(`unknown registry scheme "${scheme}" in "${raw}" (known: ${KNOWN_SCHEMES.join(', ')})`);
+  }
+  const authority = match[2];
+  const path = (match[3] ?? '').replace(/^\/+|\/+$/g, '');
+  const needs = NEEDS_PATH[scheme as Scheme];
+  if (needs && path === '') throw new ConfigError(`registry URI "${raw}" needs ${needs}`);
+  if (authority !== '' && scheme !== 'netfilter' && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/i.test(authority)) {
+    throw new ConfigError(`registry URI "${raw}" has a malformed host "${authority}"`);
+  }
+  return { raw, scheme: scheme as Scheme, authority, path };
+}

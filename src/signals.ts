@@ -1,0 +1,75 @@
+import nodeCleanup from 'node-cleanup';
+import type { Logger } from './log';
+
+/** What the signals act on (the Daemon, or anything shaped like it in tests). */
+export interface SignalTarget {
+  /** SIGHUP: reconcile this host's data with the running containers. */
+  reconcile(reason: string): Promise<void>;
+  /** SIGUSR2: delete every host's data, then write this host's again. */
+  purgeAndRefill(): Promise<void>;
+  /** SIGINT/SIGQUIT (keep data) and SIGTERM (delete this host's data). */
+  stop(deleteHostData: boolean): Promise<void>;
+}
+
+export interface SignalOptions {
+  /** Called with the exit status once shutdown work is done (default: process.exit). */
+  exit?: (code: number) => void;
+}
+
+/**
+ * SPEC §4. SIGINT/SIGQUIT stop and keep data (exit 0); SIGTERM stops and deletes this host's data
+ * (exit 0, or 1 if that failed); SIGUSR2 purges and refills; SIGHUP reconciles. Work for one signal
+ * runs after the previous signal's work, never interleaved. A second SIGINT/SIGTERM during shutdown
+ * exits at once with status 1.
+ */
+export function installSignalHandlers(target: SignalTarget, log: Logger, options: SignalOptions = {}): void {
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  let chain: Promise<void> = Promise.resolve();
+  let shuttingDown = false;
+  const enqueue = (signal: string, work: () => Promise<void>) => {
+    chain = chain.then(async () => {
+      log.info('handling signal', { signal });
+      try {
+        await work();
+        log.info('signal handled', { signal });
+      } catch (err) {
+        log.error('signal work failed', { signal, err });
+      }
+    });
+  };
+
+  // node-cleanup owns SIGINT/SIGTERM/SIGQUIT/SIGHUP; returning false keeps the process alive (and,
+  // for SIGHUP, keeps node-cleanup installed) so the async work decides when to exit.
+  nodeCleanup((_exitCode, signal) => {
+    if (signal === null) return true;
+    if (signal === 'SIGHUP') {
+      if (!shuttingDown) enqueue('SIGHUP', () => target.reconcile('SIGHUP'));
+      return false;
+    }
+    if (shuttingDown) {
+      log.warn('second stop signal during shutdown: exiting now', { signal });
+      nodeCleanup.uninstall();
+      exit(1);
+      return false;
+    }
+    shuttingDown = true;
+    const deleteHostData = signal === 'SIGTERM';
+    log.info(deleteHostData ? 'stopping; deleting this host\'s data' : 'stopping; keeping data', { signal });
+    chain = chain.then(async () => {
+      let code = 0;
+      try {
+        await target.stop(deleteHostData);
+      } catch (err) {
+        log.error('shutdown incomplete', { signal, err });
+        code = 1;
+      }
+      nodeCleanup.uninstall();
+      exit(code);
+    });
+    return false;
+  }, { ctrl_C: '', uncaughtException: '' });
+
+  process.on('SIGUSR2', () => {
+    if (!shuttingDown) enqueue('SIGUSR2', () => target.purgeAndRefill());
+  });
+}

@@ -1,0 +1,29 @@
+import type { ContainerInfo } from './docker/container';
+
+/** What the daemon learned about one container from a fresh inspect. */
+export interface ContainerState {
+  id: string;
+  /** The inspect result; null when Docker answered 404 (the container is gone). */
+  info: ContainerInfo | null;
+  /** Whether writers should hold it (running, and healthy when it has a HEALTHCHECK). */
+  active: boolean;
+}
+
+/**
+ * A store kept in step with the containers on this host. The daemon calls `loadHeld` at the start
+ * of every reconciliation, then `sync` for every container that is running or that the writer holds.
+ */
+export interface Writer {
+  /** Component name for logs, e.g. `writer.mirror`. */
+  readonly name: string;
+  /** Reads what this host holds in the store, so following syncs write only differences. */
+  loadHeld(): Promise<void>;
+  /** Ids of containers this host holds data for, as of the last load and the syncs since. */
+  heldIds(): Iterable<string>;
+  /** Writes what is missing or stale for this container, or removes it when it is not active. */
+  sync(state: ContainerState): Promise<void>;
+  /** SIGTERM: deletes everything this host wrote, found in the store (stale entries included). */
+  removeHostData(): Promise<void>;
+  /** SIGUSR2: deletes every host's data under this writer's prefixes. */
+  purgeAll(): Promise<void>;
+}
