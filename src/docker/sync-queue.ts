@@ -69,19 +69,23 @@ export class SyncQueue {
       this.waiting.delete(id);
       this.active.add(id);
       this.running++;
-      this.worker(id)
-        .then(w.resolve, w.reject)
-        .finally(() => {
-          this.active.delete(id);
-          this.running--;
-          if (this.waiting.has(id)) this.ready.push(id);
-          if (this.running === 0) {
-            const done = this.drained;
-            this.drained = [];
-            done.forEach((fn) => fn());
-          }
-          this.pump();
-        });
+      const settle = (finish: () => void) => {
+        // Bookkeeping first, so a requester that awaited this job sees the queue without it.
+        this.active.delete(id);
+        this.running--;
+        if (this.waiting.has(id)) this.ready.push(id);
+        if (this.running === 0) {
+          const done = this.drained;
+          this.drained = [];
+          done.forEach((fn) => fn());
+        }
+        finish();
+        this.pump();
+      };
+      this.worker(id).then(
+        () => settle(w.resolve),
+        (err) => settle(() => w.reject(err)),
+      );
     }
   }
 }

@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../../src/config/errors';
+import { Config, loadConfig } from '../../src/config/load';
+import { CLI } from '../support/daemon';
+
+function run(argv: string[], env: NodeJS.ProcessEnv = {}): Config {
+  const result = loadConfig(argv, env);
+  assert.equal(result.kind, 'run');
+  return (result as { config: Config }).config;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'sr-config-'));
+const file = (name: string, content: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+};
+
+describe('configuration: accepted input', () => {
+  it('has the documented defaults', () => {
+    const c = run([], { DOCKER_HOST: 'unix:///var/run/docker.sock' });
+    assert.equal(c.mirror, true);
+    assert.equal(c.host, hostname());
+    assert.deepEqual(c.etcd.hosts, ['http://localhost:2379']);
+    assert.equal(c.etcd.dir, 'registry');
+    assert.deepEqual(c.docker, { kind: 'socket', socketPath: '/var/run/docker.sock' });
+    assert.equal(c.resync, 0);
+    assert.equal(c.deregister, 'always');
+    assert.equal(c.retryInterval, 2000);
+    assert.deepEqual(c.log, { level: 'info', format: 'json' });
+  });
+
+  it('takes gliderlabs single-dash flags before and after the arguments, and --long forms', () => {
+    const c = run(['-internal', '-ttl', '30', '--ttl-refresh=10', '-resync', '5', '-ip', '10.0.0.9', '-deregister', 'on-success', '-cleanup', '-explicit', '-tags', 'a,b', '-useIpFromLabel', 'ip.label', '-retry-attempts', '-1', '--retry-interval', '500', '--no-mirror', '-host', 'node7']);
+    assert.equal(c.internal, true);
+    assert.equal(c.ttl, 30);
+    assert.equal(c.ttlRefresh, 10);
+    assert.equal(c.resync, 5);
+    assert.equal(c.ip, '10.0.0.9');
+    assert.equal(c.deregister, 'on-success');
+    assert.equal(c.cleanup, true);
+    assert.equal(c.explicit, true);
+    assert.equal(c.tags, 'a,b');
+    assert.equal(c.useIpFromLabel, 'ip.label');
+    assert.equal(c.retryAttempts, -1);
+    assert.equal(c.retryInterval, 500);
+    assert.equal(c.mirror, false);
+    assert.equal(c.host, 'node7');
+  });
+
+  it('reads every option from EC_REGISTRATOR_* env vars, with EC_ETCD_HOSTS / EC_HOST aliases', () => {
+    const c = run([], {
+      EC_ETCD_HOSTS: 'etcd1:2379,https://etcd2:2379',
+      EC_HOST: 'aliased',
+      EC_REGISTRATOR_RESYNC: '7',
+      EC_REGISTRATOR_MIRROR: 'false',
+      EC_REGISTRATOR_ETCD_DIR: '/mirror/',
+      EC_REGISTRATOR_LOG_LEVEL: 'debug',
+      EC_REGISTRATOR_LOG_FORMAT: 'pretty',
+      EC_REGISTRATOR_DOCKER_SOCKET: 'tcp://127.0.0.1:2375',
+    });
+    assert.deepEqual(c.etcd.hosts, ['http://etcd1:2379', 'https://etcd2:2379']);
+    assert.equal(c.host, 'aliased');
+    assert.equal(c.resync, 7);
+    assert.equal(c.mirror, false);
+    assert.equal(c.etcd.dir, 'mirror');
+    assert.deepEqual(c.log, { level: 'debug', format: 'pretty' });
+    assert.deepEqual(c.docker, { kind: 'tcp', host: '127.0.0.1', port: 2375, tls: false, certPath: undefined });
+  });
+
+  it('prefers the canonical env var over its alias', () => {
+    assert.equal(run([], { EC_HOST: 'alias', EC_REGISTRATOR_HOST: 'canonical' }).host, 'canonical');
+  });
+
+  it('applies defaults < config file < env < argv', () => {
+    const cfg = file('layers.json', JSON.stringify({ resync: 1, ttl: 40, ttlRefresh: 4, host: 'from-file', etcd: { dir: 'filedir' } }));
+    const c = run(['--config', cfg, '-resync', '3'], { EC_REGISTRATOR_RESYNC: '2', EC_REGISTRATOR_TTL: '50' });
+    assert.equal(c.resync, 3);
+    assert.equal(c.ttl, 50);
+    assert.equal(c.ttlRefresh, 4);
+    assert.equal(c.host, 'from-file');
+    assert.equal(c.etcd.dir, 'filedir');
+    assert.equal(run([], { EC_REGISTRATOR_CONFIG: cfg }).host, 'from-file');
+  });
+
+  it('selects https for etcd when TLS files are given, and keeps credentials', () => {
+    const pem = file('ca.pem', '-----BEGIN CERTIFICATE-----\n');
+    const c = run([], { EC_REGISTRATOR_ETCD_HOSTS: 'e1:2379', EC_REGISTRATOR_ETCD_CA: pem, EC_REGISTRATOR_ETCD_USER: 'u', EC_REGISTRATOR_ETCD_PASSWORD: 'p' });
+    assert.deepEqual(c.etcd.hosts, ['https://e1:2379']);
+    assert.equal(c.etcd.ca, pem);
+    assert.equal(c.etcd.password, 'p');
+  });
+
+  it('prints help and version without starting', () => {
+    assert.equal(loadConfig(['--help'], {}).kind, 'help');
+    assert.equal(loadConfig(['-version'], {}).kind, 'version');
+  });
+});
+
+describe('configuration: rejected input names the offending value', () => {
+  const unreadable = join(dir, 'missing.pem');
+  const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
+    ['unknown option', ['-bogus'], {}, /unknown option -bogus/],
+    ['flag without value', ['-resync'], {}, /option -resync needs a value/],
+    ['non-numeric flag', ['-resync', 'abc'], {}, /resync \(-resync \/ EC_REGISTRATOR_RESYNC\): must be a whole number >= 0: value was "abc"/],
+    ['half-numeric flag', ['-ttl', '10abc', '-ttl-refresh', '1'], {}, /ttl .*value was "10abc"/],
+    ['non-numeric env', [], { EC_REGISTRATOR_RETRY_INTERVAL: 'soon' }, /retryInterval .*EC_REGISTRATOR_RETRY_INTERVAL.*"soon"/],
+    ['bad boolean', ['-internal=maybe'], {}, /-internal=maybe: "maybe" is not true or false/],
+    ['ttl not above ttl-refresh', ['-ttl', '10', '-ttl-refresh', '10'], {}, /-ttl 10 must be greater than -ttl-refresh 10/],
+    ['ttl-refresh without ttl', ['-ttl-refresh', '5'], {}, /-ttl-refresh 5 needs -ttl/],
+    ['bad deregister mode', ['-deregister', 'never'], {}, /deregister .*"never"/],
+    ['bad ip', ['-ip', '1.2.3'], {}, /ip .*must be an IPv4 or IPv6 address/],
+    ['unreadable TLS file', [], { EC_REGISTRATOR_ETCD_CA: unreadable }, new RegExp(`etcd.ca .*missing or unreadable: value was "${unreadable}"`)],
+    ['cert without key', [], { EC_REGISTRATOR_ETCD_CERT: '/etc/hostname' }, /needs both EC_REGISTRATOR_ETCD_CERT and EC_REGISTRATOR_ETCD_KEY/],
+    ['malformed URI', ['not-a-uri'], {}, /malformed registry URI "not-a-uri"/],
+    ['unknown scheme', ['redis://localhost/x'], {}, /unknown registry scheme "redis"/],
+    ['URI without its prefix', ['hamesh://'], {}, /"hamesh:\/\/" needs a key prefix/],
+    ['bad etcd endpoint', [], { EC_REGISTRATOR_ETCD_HOSTS: 'ftp://x:1' }, /etcd.hosts .*must use http/],
+    ['bad log level', ['--log-level', 'loud'], {}, /log.level .*"loud"/],
+    ['unknown config-file key', ['--config', file('unknown.json', '{"resync": 1, "colour": "blue"}')], {}, /unknown configuration key "colour"/],
+    ['config file not JSON', ['--config', file('broken.json', '{resync:')], {}, /is not valid JSON/],
+    ['missing config file', ['--config', join(dir, 'nope.json')], {}, /config file ".*nope.json" is missing or unreadable/],
+  ];
+  for (const [name, argv, env, pattern] of cases) {
+    it(name, () => {
+      assert.throws(() => loadConfig(argv, env), (err: Error) => {
+        assert.ok(err instanceof ConfigError, `not a ConfigError: ${err}`);
+        assert.match(err.message, pattern);
+        assert.doesNotMatch(err.message, /\n/);
+        return true;
+      });
+    });
+  }
+});
+
+describe('registrator CLI exit status', () => {
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, EC_REGISTRATOR_ETCD_HOSTS: '127.0.0.1:1', ...env }, encoding: 'utf8', timeout: 10_000 });
+
+  it('exits 2 with one stderr line naming a bad flag, writing nothing to stdout', () => {
+    const r = cli(['-ttl', 'x']);
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /^registrator: invalid ttl \(-ttl \/ EC_REGISTRATOR_TTL\): must be a whole number >= 0: value was "x"\n$/);
+  });
+
+  it('exits 2 for a registry URI whose backend this build does not have', () => {
+    const r = cli(['consul://127.0.0.1:8500']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^registrator: registry backend "consul:\/\/" is not available in this version/);
+  });
+
+  it('exits 2 when there is nothing to do', () => {
+    const r = cli(['--no-mirror']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /nothing to do/);
+  });
+
+  it('prints usage and version, exit 0', () => {
+    const help = cli(['--help']);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^usage: registrator \[options\] \[registry-uri \.\.\.\]/);
+    assert.match(help.stdout, /--ttl-refresh VALUE/);
+    const version = cli(['--version']);
+    assert.equal(version.status, 0);
+    assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+  });
+});

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isActive } from '../../src/docker/container';
+import { MirrorLayout, mirrorEntry } from '../../src/mirror/keys';
+import { ID, inspect } from '../fixtures/inspect';
+
+const layout = new MirrorLayout('registry');
+const C = `/registry/containers/${ID}/`;
+
+/** The keys every mirrored container has, for a container named fx on host h1. */
+function base(extra: Record<string, string>, ip = '172.17.0.2', state = 'running'): Record<string, string> {
+  return {
+    [`${C}id`]: ID,
+    [`${C}created`]: '2026-11-21T10:14:15.302659367Z',
+    [`${C}state`]: state,
+    [`${C}image`]: 'test/busybox:1',
+    [`${C}name`]: 'fx',
+    [`${C}host`]: 'h1',
+    [`${C}network/ip`]: ip,
+    '/registry/hosts/h1/fx': ID,
+    ...extra,
+  };
+}
+
+const cases: Array<{ name: string; container: ReturnType<typeof inspect>; expected: Record<string, string> }> = [
+  {
+    name: 'no ports, no labels',
+    container: inspect(),
+    expected: base({}),
+  },
+  {
+    name: 'published tcp and udp, one exposed-only port',
+    container: inspect({
+      ExposedPorts: { '53/udp': {}, '80/tcp': {}, '9000/tcp': {} },
+      Ports: {
+        '53/udp': [{ HostIp: '0.0.0.0', HostPort: '5353' }, { HostIp: '::', HostPort: '5353' }],
+        '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '18081' }],
+        '9000/tcp': null,
+      },
+    }),
+    expected: base({
+      [`${C}network/ports/53-udp/intPort`]: '53',
+      [`${C}network/ports/53-udp/extPort`]: '5353',
+      [`${C}network/ports/53-udp/extIp`]: '0.0.0.0',
+      [`${C}network/ports/53-udp/proto`]: 'udp',
+      [`${C}network/ports/80-tcp/intPort`]: '80',
+      [`${C}network/ports/80-tcp/extPort`]: '18081',
+      [`${C}network/ports/80-tcp/extIp`]: '127.0.0.1',
+      [`${C}network/ports/80-tcp/proto`]: 'tcp',
+      [`${C}network/ports/9000-tcp/intPort`]: '9000',
+      [`${C}network/ports/9000-tcp/extPort`]: '',
+      [`${C}network/ports/9000-tcp/extIp`]: '',
+      [`${C}network/ports/9000-tcp/proto`]: 'tcp',
+    }),
+  },
+  {
+    name: 'host network: exposed ports from Config, unpublished',
+    container: inspect({ Networks: { host: { IPAddress: '' } }, ExposedPorts: { '8080/tcp': {} } }),
+    expected: base(
+      {
+        [`${C}network/ports/8080-tcp/intPort`]: '8080',
+        [`${C}network/ports/8080-tcp/extPort`]: '',
+        [`${C}network/ports/8080-tcp/extIp`]: '',
+        [`${C}network/ports/8080-tcp/proto`]: 'tcp',
+      },
+      '',
+    ),
+  },
+  {
+    name: 'no network at all (--network none)',
+    container: inspect({ Networks: { none: { IPAddress: '' } } }),
+    expected: base({}, ''),
+  },
+  {
+    name: 'user-defined networks: the IP of the first by name',
+    container: inspect({ Networks: { zeta: { IPAddress: '10.9.0.5' }, alpha: { IPAddress: '10.1.0.7' } } }),
+    expected: base({}, '10.1.0.7'),
+  },
+  {
+    name: 'labels with dots, slashes, unicode, = and empty values, used as is',
+    container: inspect({
+      Labels: { 'com.example.role': 'web', 'traefik/http/rule': 'Host(`a.com`)', 'ключ': 'значение ✓', 'eq=': 'a=b', empty: '' },
+    }),
+    expected: base({
+      [`${C}labels/com.example.role`]: 'web',
+      [`${C}labels/traefik/http/rule`]: 'Host(`a.com`)',
+      [`${C}labels/ключ`]: 'значение ✓',
+      [`${C}labels/eq=`]: 'a=b',
+      [`${C}labels/empty`]: '',
+      [`/registry/labels/com.example.role/${ID}`]: 'web',
+      [`/registry/labels/traefik/http/rule/${ID}`]: 'Host(`a.com`)',
+      [`/registry/labels/ключ/${ID}`]: 'значение ✓',
+      [`/registry/labels/eq=/${ID}`]: 'a=b',
+      [`/registry/labels/empty/${ID}`]: '',
+    }),
+  },
+  {
+    name: 'paused container shows state paused',
+    container: inspect({ State: { Status: 'paused', Paused: true } }),
+    expected: base({}, '172.17.0.2', 'paused'),
+  },
+];
+
+describe('mirrorEntry: container inspect -> mirror keys', () => {
+  for (const c of cases) {
+    it(c.name, () => {
+      assert.deepEqual(Object.fromEntries(mirrorEntry(c.container, 'h1', layout)), c.expected);
+    });
+  }
+
+  it('uses the configured dir, with or without slashes', () => {
+    const keys = [...mirrorEntry(inspect(), 'h1', new MirrorLayout('/svc/mirror/')).keys()];
+    assert.ok(keys.every((k) => k.startsWith('/svc/mirror/')), keys.join(','));
+    assert.ok(keys.includes('/svc/mirror/hosts/h1/fx'));
+  });
+});
+
+describe('isActive: which containers writers hold', () => {
+  const table: Array<[string, Parameters<typeof inspect>[0], boolean]> = [
+    ['running', {}, true],
+    ['paused (still running)', { State: { Status: 'paused', Paused: true } }, true],
+    ['exited', { State: { Status: 'exited', Running: false } }, false],
+    ['restarting', { State: { Status: 'restarting', Restarting: true } }, false],
+    ['healthcheck starting', { State: { Health: { Status: 'starting' } } }, false],
+    ['healthcheck healthy', { State: { Health: { Status: 'healthy' } } }, true],
+    ['healthcheck unhealthy', { State: { Health: { Status: 'unhealthy' } } }, false],
+  ];
+  for (const [name, overrides, expected] of table) {
+    it(name, () => assert.equal(isActive(inspect(overrides)), expected));
+  }
+});
