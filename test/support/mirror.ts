@@ -1,0 +1,48 @@
+import type Docker from 'dockerode';
+import type { EtcdServer } from './etcd';
+
+/**
+ * The exact keys SPEC §3 gives for a running container, written out from the inspect result
+ * field by field (independently of the product's own key builder).
+ */
+export function expectedMirror(c: Docker.ContainerInspectInfo, host: string, dir = 'registry'): Record<string, string> {
+  const base = `/${dir}/containers/${c.Id}/`;
+  const name = c.Name.slice(1);
+  const settings = c.NetworkSettings as Docker.ContainerInspectInfo['NetworkSettings'] & { IPAddress?: string };
+  const firstNet = Object.keys(settings.Networks ?? {}).sort()[0];
+  const out: Record<string, string> = {
+    [`${base}id`]: c.Id,
+    [`${base}created`]: c.Created,
+    [`${base}state`]: c.State.Paused ? 'paused' : c.State.Status,
+    [`${base}image`]: c.Config.Image,
+    [`${base}name`]: name,
+    [`${base}host`]: host,
+    [`${base}network/ip`]: settings.IPAddress || (firstNet ? settings.Networks[firstNet].IPAddress : '') || '',
+    [`/${dir}/hosts/${host}/${name}`]: c.Id,
+  };
+  const ports = new Set([...Object.keys(settings.Ports ?? {}), ...Object.keys(c.Config.ExposedPorts ?? {})]);
+  for (const spec of ports) {
+    const [port, proto] = spec.split('/');
+    const binding = (settings.Ports?.[spec] ?? [])[0];
+    out[`${base}network/ports/${port}-${proto}/intPort`] = port;
+    out[`${base}network/ports/${port}-${proto}/extPort`] = binding?.HostPort ?? '';
+    out[`${base}network/ports/${port}-${proto}/extIp`] = binding?.HostIp ?? '';
+    out[`${base}network/ports/${port}-${proto}/proto`] = proto;
+  }
+  for (const [label, value] of Object.entries(c.Config.Labels ?? {})) {
+    out[`${base}labels/${label}`] = value;
+    out[`/${dir}/labels/${label}/${c.Id}`] = value;
+  }
+  return out;
+}
+
+/** Everything etcd holds that belongs to one container id (its entry, host key, label index keys). */
+export async function heldFor(etcd: EtcdServer, id: string, dir = 'registry'): Promise<Record<string, string>> {
+  const tree = await etcd.tree(`/${dir}/`);
+  return Object.fromEntries(Object.entries(tree).filter(([k, v]) => k.includes(`/${id}/`) || k.endsWith(`/${id}`) || (k.startsWith(`/${dir}/hosts/`) && v === id)));
+}
+
+/** Sorted copy, so deepEqual failures print readably. */
+export function sorted(o: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
