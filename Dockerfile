@@ -1,0 +1,40 @@
+# service-registrator: mirrors the containers of the Docker engine it is given into etcd.
+#
+#   docker build -t service-registrator .
+#   docker run -d --network host -v /var/run/docker.sock:/tmp/docker.sock \
+#     -e EC_REGISTRATOR_ETCD_HOSTS=127.0.0.1:2379 service-registrator [options] [registry-uri ...]
+#
+# The socket is mounted at /tmp/docker.sock (the daemon looks there when /var/run/docker.sock is
+# absent). Any Node >= 20 image with npm can be the base: --build-arg NODE_IMAGE=...
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# Compiles the TypeScript sources.
+FROM ${NODE_IMAGE} AS build
+# Lets the builder point npm at the registry it uses, without naming one here.
+ARG NPM_CONFIG_REGISTRY
+WORKDIR /app
+COPY package.json package-lock.json ./
+# No dependency needs its install scripts (dockerode's native ssh helpers are optional and unused).
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+RUN npm run build
+
+# Production dependencies only, in their own stage so source changes do not reinstall them.
+FROM ${NODE_IMAGE} AS production-deps
+ARG NPM_CONFIG_REGISTRY
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=production-deps /app/node_modules ./node_modules
+COPY package.json package-lock.json ./
+COPY config ./config
+COPY --from=build /app/dist/src ./dist/src
+# Runs as root: the mounted Docker socket is root-owned on most hosts. As PID 1 the daemon gets
+# docker stop's SIGTERM itself and deletes this host's data before exiting (SPEC §4).
+ENTRYPOINT ["node", "dist/src/cli.js"]
+CMD []
