@@ -23,7 +23,10 @@ function main(): void {
   }
   const log = createLogger(result.config.log);
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { err: reason }));
-  runDaemon(result.config, log).catch((err) => log.error('start failed', { err }));
+  runDaemon(result.config, log).catch((err) => {
+    log.error('start failed', { err });
+    process.exit(1);
+  });
 }
 
 main();

@@ -14,6 +14,17 @@ export interface DaemonOptions {
   concurrency?: number;
   /** First delay before re-reconciling after a failed write (doubles, capped at 30 s). */
   retryDelayMs?: number;
+  /** Longest a stop may take, deletion included (default 8 s, under `docker stop`'s 10 s). */
+  shutdownDeadlineMs?: number;
+}
+
+/** Rejects when `deadline` (epoch ms) passes first; the work itself is left to finish or fail. */
+function withDeadline<T>(work: Promise<T>, deadline: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer before the shutdown deadline`)), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -114,17 +125,22 @@ export class Daemon {
     await this.reconcile('SIGUSR2');
   }
 
-  /** Stops watching and waits for in-flight writes. With `deleteHostData`, removes all this host wrote. */
+  /**
+   * Stops watching and waits for in-flight writes. With `deleteHostData`, removes all this host
+   * wrote, giving up after `shutdownDeadlineMs` so the exit status and the report of what is left
+   * come before `docker stop` (10 s by default) resorts to SIGKILL.
+   */
   async stop(deleteHostData: boolean): Promise<void> {
     this.stopped = true;
     clearInterval(this.resyncTimer);
     clearTimeout(this.retryTimer);
+    const deadline = Date.now() + (this.options.shutdownDeadlineMs ?? 8_000);
     await this.watcher.stop();
-    await this.queue.pause();
+    await withDeadline(this.queue.pause(), deadline, 'in-flight writes');
     if (!deleteHostData) return;
-    const results = await Promise.allSettled(this.writers.map((w) => w.removeHostData()));
+    const results = await Promise.allSettled(this.writers.map((w) => withDeadline(w.removeHostData(), deadline, w.name)));
     const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [`${this.writers[i].name}: ${(r.reason as Error).message}`] : []));
-    if (failures.length > 0) throw new Error(`could not delete this host's data (${failures.join('; ')})`);
+    if (failures.length > 0) throw new Error(`could not delete this host's data, it is left in place (${failures.join('; ')})`);
   }
 
   private onEvent(event: ContainerEvent): void {
