@@ -67,6 +67,28 @@ describe('resilience: Docker and etcd outages', () => {
     });
   });
 
+  describe('-resync N', () => {
+    const HOST = `resync-${process.pid}`;
+    const containers = new TestContainers(`resync-${process.pid}`);
+    let daemon: DaemonProcess;
+
+    after(async () => {
+      await daemon?.kill();
+      await containers.removeAll();
+    });
+
+    it('restores a key deleted behind its back, without any event or signal', async () => {
+      await ensureTestImage();
+      const id = await containers.run([TEST_IMAGE, 'sleep', '1000']);
+      daemon = new DaemonProcess(['-resync', '1'], { EC_REGISTRATOR_ETCD_HOSTS: etcd.endpoint, EC_REGISTRATOR_HOST: HOST });
+      const expected = sorted(expectedMirror(await containers.inspect(id), HOST));
+      await waitFor('mirrored', async () => JSON.stringify(sorted(await heldFor(etcd, id))) === JSON.stringify(expected));
+      await etcd.client.delete().key(`/registry/containers/${id}/image`);
+      await waitFor('restored by resync', async () => JSON.stringify(sorted(await heldFor(etcd, id))) === JSON.stringify(expected), 10_000);
+      assert.ok(daemon.count('reconciled', (l) => l.reason === 'resync') >= 1);
+    });
+  });
+
   describe('etcd killed and restarted while containers come and go', () => {
     const HOST = `etcdout-${process.pid}`;
     const containers = new TestContainers(`etcdout-${process.pid}`);

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import winston from 'winston';
+import { createLogger } from '../../src/log';
+
+function capture(format: 'json' | 'pretty') {
+  const logger = createLogger({ level: 'debug', format });
+  const stream = new PassThrough();
+  const lines: string[] = [];
+  stream.on('data', (c: Buffer) => lines.push(...c.toString().split('\n').filter(Boolean)));
+  logger.clear();
+  logger.add(new winston.transports.Stream({ stream }));
+  return { logger, lines };
+}
+
+describe('logging', () => {
+  it('writes one JSON object per line with the component of a child logger', () => {
+    const { logger, lines } = capture('json');
+    logger.child({ component: 'writer.mirror' }).info('container mirrored', { id: 'abc' });
+    assert.equal(lines.length, 1);
+    const line = JSON.parse(lines[0]);
+    assert.equal(line.component, 'writer.mirror');
+    assert.equal(line.message, 'container mirrored');
+    assert.equal(line.id, 'abc');
+    assert.equal(line.level, 'info');
+  });
+
+  it('never writes secrets, at any level and nesting, in either format', () => {
+    for (const format of ['json', 'pretty'] as const) {
+      const { logger, lines } = capture(format);
+      logger.debug('config', { etcd: { user: 'u', password: 's3cret-pw' }, token: 's3cret-token', CONSUL_HTTP_TOKEN: 's3cret-env', privateKey: 's3cret-key' });
+      logger.error('failed', { options: [{ auth: { password: 's3cret-deep' } }] });
+      const text = lines.join('\n');
+      assert.doesNotMatch(text, /s3cret/, text);
+      assert.match(text, /\[redacted\]/);
+      assert.match(text, /"user":"u"/);
+    }
+  });
+
+  it('renders errors as their message on the same line', () => {
+    const { logger, lines } = capture('json');
+    const err = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    logger.warn('write failed', { err });
+    assert.equal(lines.length, 1);
+    assert.equal(JSON.parse(lines[0]).err, 'connect ECONNREFUSED (ECONNREFUSED)');
+  });
+});
