@@ -1,0 +1,421 @@
+import type { NetworkInterfaceInfo } from 'node:os';
+import type { ContainerInfo } from '../docker/container';
+import { defaultServiceName } from './image-name';
+import { ContainerMetadata, metadataForPort, readContainerMetadata, splitTags } from './metadata';
+
+/**
+ * The service model (SPEC §5): an inspected container plus the daemon's options give the services
+ * the hamesh writer and the registrator backends register. Pure: no I/O, no clock, no logging;
+ * anything odd is reported in `warnings` and never thrown.
+ *
+ * Where the model departs from gliderlabs/registrator on purpose:
+ * - a label beats an env var of the same key (gliderlabs let env win);
+ * - the image name drops a digest, and an image given by ID yields the container name;
+ * - a generic SERVICE_ID on a container with several services keeps `:<port>[:udp]`;
+ * - `-ip` / the host address replace only wildcard bindings (`0.0.0.0`, `::`, none), so a port
+ *   bound to one address is registered at that address;
+ * - on user-defined networks a published port keeps the host IP, not the container's;
+ * - tags keep their order, are trimmed, and empty and repeated ones are dropped;
+ * - "several services" counts the services actually produced (after ignore rules and -explicit),
+ *   not every published port, so ignoring all but one port leaves an unsuffixed name;
+ * - ignore values `false`, `0`, `no` (any case) do not ignore;
+ * - `ignore` is a control key like `name`, `id` and `tags` and is left out of `attrs`.
+ */
+
+export type Protocol = 'tcp' | 'udp';
+
+/** Where a service came from: the container and port as Docker reports them. */
+export interface ServiceOrigin {
+  containerId: string;
+  /** Container name without the leading `/`. */
+  containerName: string;
+  /**
+   * Host port of the port's first binding; `null` when the port is not published (`-internal`,
+   * `--net=container:`). Host networking: the exposed port, since the container listens on the host.
+   */
+  hostPort: number | null;
+  /** The container-side port, as in `80/tcp`. */
+  exposedPort: number;
+  proto: Protocol;
+  /** HostIp of the port's first binding exactly as Docker reports it; `''` when there is none. */
+  hostIp: string;
+  /** The container's `Config.Hostname`; `''` when missing. */
+  hostname: string;
+}
+
+/** One registrable service. */
+export interface Service {
+  /** Unique per host: `<host>:<container-name>:<exposed-port>[:udp]` unless SERVICE_ID says otherwise. */
+  id: string;
+  name: string;
+  port: number;
+  ip: string;
+  tags: string[];
+  /** Every other SERVICE_ key of the port (lowercased), e.g. `mode`, `check_http`, `ttl`. */
+  attrs: Record<string, string>;
+  /** Seconds; set only when the options carry a positive `ttl`. */
+  ttl?: number;
+  origin: ServiceOrigin;
+}
+
+/** The daemon settings the service model depends on (SPEC §1 flags). */
+export interface ServiceModelOptions {
+  /** The daemon's host name (`EC_REGISTRATOR_HOST`); the first part of every default service ID. */
+  host: string;
+  /**
+   * The address registered for ports bound to `0.0.0.0`, `::` or no address, and for `--net=host`.
+   * The caller resolves it: `-ip` when given, else the address of `host`, falling back to the
+   * machine's first non-internal IPv4 when that is loopback or fails (see `pickHostAddress`).
+   */
+  hostIp: string;
+  /** `-internal`: register every exposed port at the container's IP and exposed port. */
+  internal: boolean;
+  /** `-explicit`: register only ports that have SERVICE_NAME or SERVICE_<port>_NAME. */
+  explicit: boolean;
+  /** `-tags`: comma-separated tags added to every service after SERVICE_TAGS (`\,` is a literal comma). */
+  tags: string;
+  /** `-useIpFromLabel`: a label whose value (an IP, optionally `/prefix`) replaces the service IP; `''` = off. */
+  useIpFromLabel: string;
+  /** `-ttl` in seconds; copied to each service when positive. */
+  ttl?: number;
+  /**
+   * For `--net=container:<ref>`: the IP of that network container. The caller looks it up before
+   * calling (this model does no I/O); without an answer the container gets no services and a warning.
+   */
+  networkContainerAddress?: (reference: string) => string | undefined;
+}
+
+export interface ServiceModelResult {
+  /** Ordered by exposed port, tcp before udp. */
+  services: Service[];
+  /** One line per problem, each naming the container and the reason. */
+  warnings: string[];
+}
+
+/** How the container reaches the network, which decides the ports and addresses it offers. */
+type Networking = { kind: 'host' } | { kind: 'container'; reference: string } | { kind: 'internal' } | { kind: 'published' };
+
+/** An exposed port with its first binding, before metadata is applied. */
+interface PortCandidate {
+  exposedPort: number;
+  proto: Protocol;
+  binding: { HostIp?: string; HostPort?: string } | undefined;
+}
+
+/** A port that survived ignore rules and -explicit, with its address settled. */
+interface PlannedService {
+  candidate: PortCandidate;
+  values: Record<string, string>;
+  fromPort: Set<string>;
+  ip: string;
+  port: number;
+  hostPort: number | null;
+}
+
+/** Keys that steer the model rather than describe the service; they never reach `attrs`. */
+const CONTROL_KEYS = new Set(['name', 'id', 'tags', 'ignore']);
+
+/** Binding addresses that mean "every address of the host". */
+const WILDCARD_ADDRESSES = new Set(['', '0.0.0.0', '::']);
+
+/** Ignore values that say "do not ignore" (an empty value also does not ignore). */
+const NOT_IGNORED = new Set(['', 'false', '0', 'no']);
+
+/** The services of one inspected container (SPEC §5). Never throws. */
+export function containerServices(container: ContainerInfo, options: ServiceModelOptions): ServiceModelResult {
+  const containerName = nameOf(container);
+  const warnings: string[] = [];
+  const warn = (reason: string): void => {
+    const line = `container ${containerName} (${shortId(container)}): ${reason}`;
+    if (!warnings.includes(line)) warnings.push(line);
+  };
+  try {
+    const services = buildServices(container, containerName, options, warn);
+    return { services, warnings };
+  } catch (err) {
+    // Inspect data is outside our control; a shape we did not foresee costs this container, not the daemon.
+    warn(`could not be turned into services: ${(err as Error)?.message ?? String(err)}`);
+    return { services: [], warnings };
+  }
+}
+
+function buildServices(
+  container: ContainerInfo,
+  containerName: string,
+  options: ServiceModelOptions,
+  warn: (reason: string) => void,
+): Service[] {
+  const config = (container.Config ?? {}) as Partial<ContainerInfo['Config']>;
+  const metadata = readContainerMetadata(config.Env, config.Labels);
+  metadata.problems.forEach(warn);
+
+  const networking = networkingOf(container, options);
+  const candidates = portCandidates(container, networking, warn);
+  const planned: PlannedService[] = [];
+  for (const candidate of candidates) {
+    const plan = planPort(container, candidate, networking, metadata, options, warn);
+    if (plan) planned.push(plan);
+  }
+
+  const isGroup = planned.length > 1;
+  const defaultName = defaultServiceName(config.Image, containerName);
+  const hostname = typeof config.Hostname === 'string' ? config.Hostname : '';
+  const usedIds = new Set<string>();
+  const services: Service[] = [];
+  for (const plan of planned) {
+    const service = toService(plan, { container, containerName, defaultName, hostname, isGroup, options });
+    const id = uniqueId(service, usedIds);
+    if (id === undefined) {
+      warn(`service ID ${JSON.stringify(service.id)} is already used by another port of this container; port ${portLabel(plan.candidate)} skipped`);
+      continue;
+    }
+    service.id = id;
+    usedIds.add(id);
+    services.push(service);
+  }
+  return services;
+}
+
+function networkingOf(container: ContainerInfo, options: ServiceModelOptions): Networking {
+  const mode = String(container.HostConfig?.NetworkMode ?? '');
+  if (mode === 'host') return { kind: 'host' };
+  if (mode.startsWith('container:')) return { kind: 'container', reference: mode.slice('container:'.length) };
+  return options.internal ? { kind: 'internal' } : { kind: 'published' };
+}
+
+/**
+ * The ports a container offers, sorted. Published: every port whose first binding has a host port
+ * (gliderlabs also used only the first binding; Docker lists IPv4 before IPv6). Otherwise every
+ * exposed port, whether or not it is also published.
+ */
+function portCandidates(container: ContainerInfo, networking: Networking, warn: (reason: string) => void): PortCandidate[] {
+  const exposed = Object.keys(container.Config?.ExposedPorts ?? {});
+  const published = (container.NetworkSettings?.Ports ?? {}) as Record<string, unknown>;
+  const keys = networking.kind === 'published' ? Object.keys(published) : [...exposed, ...Object.keys(published)];
+
+  const byKey = new Map<string, PortCandidate>();
+  for (const key of keys) {
+    const parsed = parsePortKey(key);
+    if (typeof parsed === 'string') {
+      warn(parsed);
+      continue;
+    }
+    const bindings = published[key];
+    const binding = Array.isArray(bindings) && bindings[0] && typeof bindings[0] === 'object' ? bindings[0] : undefined;
+    if (networking.kind === 'published' && !binding?.HostPort) continue; // exposed but not published: nothing to register
+    const normalized = `${parsed.exposedPort}/${parsed.proto}`;
+    const known = byKey.get(normalized);
+    if (!known || (!known.binding && binding)) byKey.set(normalized, { ...parsed, binding });
+  }
+  return [...byKey.values()].sort((a, b) => a.exposedPort - b.exposedPort || a.proto.localeCompare(b.proto));
+}
+
+/** `80/tcp`, `53/udp` or a bare `80` (tcp); anything else is described as a problem. */
+function parsePortKey(key: string): { exposedPort: number; proto: Protocol } | string {
+  const match = /^(\d+)(?:\/([A-Za-z0-9]+))?$/.exec(key);
+  if (!match) return `port ${JSON.stringify(key)} is not of the form <port>/<proto>; skipped`;
+  const exposedPort = Number(match[1]);
+  if (!isPortNumber(exposedPort)) return `port ${JSON.stringify(key)} is outside 1-65535; skipped`;
+  const proto = (match[2] ?? 'tcp').toLowerCase();
+  if (proto !== 'tcp' && proto !== 'udp') return `port ${JSON.stringify(key)} uses protocol ${proto}, which only tcp and udp services support; skipped`;
+  return { exposedPort, proto };
+}
+
+/** Applies ignore rules and -explicit, then settles the address; undefined means "no service here". */
+function planPort(
+  container: ContainerInfo,
+  candidate: PortCandidate,
+  networking: Networking,
+  metadata: ContainerMetadata,
+  options: ServiceModelOptions,
+  warn: (reason: string) => void,
+): PlannedService | undefined {
+  const { values, fromPort } = metadataForPort(metadata, candidate.exposedPort);
+  if (isIgnored(values.ignore)) return undefined;
+  if (options.explicit && (values.name ?? '').trim() === '') return undefined;
+
+  const bindingIp = String(candidate.binding?.HostIp ?? '');
+  const bindingPort = candidate.binding?.HostPort ? Number(candidate.binding.HostPort) : undefined;
+  let ip: string;
+  let port: number;
+  let hostPort: number | null = bindingPort !== undefined && isPortNumber(bindingPort) ? bindingPort : null;
+  switch (networking.kind) {
+    case 'host':
+      ip = options.hostIp;
+      port = candidate.exposedPort;
+      hostPort = candidate.exposedPort;
+      break;
+    case 'container':
+      ip = options.networkContainerAddress?.(networking.reference) ?? '';
+      port = candidate.exposedPort;
+      if (ip === '') {
+        warn(`shares the network of container ${networking.reference}, whose address is unknown; port ${portLabel(candidate)} skipped`);
+        return undefined;
+      }
+      break;
+    case 'internal':
+      ip = containerAddress(container);
+      port = candidate.exposedPort;
+      break;
+    case 'published':
+      if (hostPort === null) {
+        warn(`port ${portLabel(candidate)} is published on host port ${JSON.stringify(candidate.binding?.HostPort)}, which is not a port number; skipped`);
+        return undefined;
+      }
+      // FIX: the host's address even on user-defined networks; the container IP is unreachable with a host port.
+      ip = WILDCARD_ADDRESSES.has(bindingIp) ? options.hostIp : bindingIp;
+      port = hostPort;
+      break;
+  }
+
+  ip = addressFromLabel(container, options.useIpFromLabel) ?? ip;
+  if (ip === '') {
+    warn(`port ${portLabel(candidate)} has no address to register (${networking.kind === 'internal' ? 'the container has no IP' : 'no host address configured'}); skipped`);
+    return undefined;
+  }
+  return { candidate, values, fromPort, ip, port, hostPort };
+}
+
+interface ServiceContext {
+  container: ContainerInfo;
+  containerName: string;
+  defaultName: string;
+  hostname: string;
+  isGroup: boolean;
+  options: ServiceModelOptions;
+}
+
+function toService(plan: PlannedService, context: ServiceContext): Service {
+  const { candidate, values, fromPort } = plan;
+  const { options, isGroup } = context;
+  const udp = candidate.proto === 'udp';
+  const portSuffix = `${candidate.exposedPort}${udp ? ':udp' : ''}`;
+
+  const givenName = (values.name ?? '').trim();
+  const nameFromPort = fromPort.has('name') && givenName !== '';
+  let name = givenName !== '' ? givenName : context.defaultName;
+  if (isGroup && !nameFromPort) name += `-${candidate.exposedPort}`;
+
+  const givenId = (values.id ?? '').trim();
+  let id = `${options.host}:${context.containerName}:${portSuffix}`;
+  if (givenId !== '') {
+    // FIX: one generic SERVICE_ID shared by several services would make them overwrite each other.
+    id = isGroup && !fromPort.has('id') ? `${givenId}:${portSuffix}` : givenId;
+  }
+
+  const tags = unique([...splitTags(values.tags ?? ''), ...splitTags(options.tags ?? ''), ...(udp ? ['udp'] : [])]);
+  const attrs: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) if (!CONTROL_KEYS.has(key)) attrs[key] = value;
+
+  const service: Service = {
+    id,
+    name,
+    port: plan.port,
+    ip: plan.ip,
+    tags,
+    attrs,
+    origin: {
+      containerId: String(context.container.Id ?? ''),
+      containerName: context.containerName,
+      hostPort: plan.hostPort,
+      exposedPort: candidate.exposedPort,
+      proto: candidate.proto,
+      hostIp: String(candidate.binding?.HostIp ?? ''),
+      hostname: context.hostname,
+    },
+  };
+  if (options.ttl !== undefined && options.ttl > 0) service.ttl = options.ttl;
+  return service;
+}
+
+/**
+ * The ID to use, or undefined when it collides. A port-specific SERVICE_<port>_ID applies to the
+ * port's tcp and udp alike, so the udp one gets `:udp` like a default ID rather than being lost.
+ */
+function uniqueId(service: Service, used: Set<string>): string | undefined {
+  if (!used.has(service.id)) return service.id;
+  const withUdp = `${service.id}:udp`;
+  if (service.origin.proto === 'udp' && !used.has(withUdp)) return withUdp;
+  return undefined;
+}
+
+/** The container's own IP: the default bridge's, else the NetworkMode network's, else the first network's by name. */
+function containerAddress(container: ContainerInfo): string {
+  // IPAddress is the default-bridge IP; newer API typings dropped it, engines still send it.
+  const settings = container.NetworkSettings as (ContainerInfo['NetworkSettings'] & { IPAddress?: string }) | undefined;
+  if (settings?.IPAddress) return settings.IPAddress;
+  const networks = (settings?.Networks ?? {}) as Record<string, { IPAddress?: string } | undefined>;
+  const own = networks[String(container.HostConfig?.NetworkMode ?? '')]?.IPAddress;
+  if (own) return own;
+  for (const name of Object.keys(networks).sort()) {
+    const address = networks[name]?.IPAddress;
+    if (address) return address;
+  }
+  return '';
+}
+
+/** `-useIpFromLabel`: the label's value without a `/prefix`, or undefined when off, absent or empty. */
+function addressFromLabel(container: ContainerInfo, labelName: string): string | undefined {
+  if (!labelName) return undefined;
+  const value = container.Config?.Labels?.[labelName];
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const address = value.trim();
+  const slash = address.lastIndexOf('/');
+  return slash === -1 ? address : address.slice(0, slash);
+}
+
+function isIgnored(value: string | undefined): boolean {
+  return value !== undefined && !NOT_IGNORED.has(value.trim().toLowerCase());
+}
+
+function isPortNumber(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && n <= 65535;
+}
+
+function portLabel(candidate: PortCandidate): string {
+  return `${candidate.exposedPort}/${candidate.proto}`;
+}
+
+function unique(items: string[]): string[] {
+  return [...new Set(items)];
+}
+
+function nameOf(container: ContainerInfo): string {
+  const name = typeof container?.Name === 'string' ? container.Name.replace(/^\//, '') : '';
+  return name !== '' ? name : shortId(container);
+}
+
+function shortId(container: ContainerInfo): string {
+  return String(container?.Id ?? '').slice(0, 12);
+}
+
+/** How the daemon's own address was chosen; anything but `resolved` deserves a log line. */
+export interface HostAddressChoice {
+  address: string;
+  source: 'resolved' | 'interface' | 'loopback';
+}
+
+/**
+ * The host's address for wildcard bindings when `-ip` is not given (SPEC §5): the first
+ * non-loopback address `<host>` resolved to; if resolving failed (`resolved` empty) or gave only
+ * loopback, the first non-internal IPv4 of `interfaces` (the shape of `os.networkInterfaces()`);
+ * failing both, loopback, so the caller can still start and say why.
+ */
+export function pickHostAddress(
+  resolved: readonly string[],
+  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>,
+): HostAddressChoice {
+  const usable = resolved.find((address) => address !== '' && !isLoopbackOrUnspecified(address));
+  if (usable) return { address: usable, source: 'resolved' };
+  for (const addresses of Object.values(interfaces)) {
+    // Node 18.0-18.3 reported the family as a number.
+    const ipv4 = (addresses ?? []).find((a) => !a.internal && (a.family === 'IPv4' || (a.family as unknown) === 4));
+    if (ipv4) return { address: ipv4.address, source: 'interface' };
+  }
+  return { address: resolved.find((address) => address !== '') ?? '127.0.0.1', source: 'loopback' };
+}
+
+function isLoopbackOrUnspecified(address: string): boolean {
+  const a = address.toLowerCase();
+  return /^127\./.test(a) || /^::ffff:127\./.test(a) || a === '::1' || a === '0.0.0.0' || a === '::';
+}

@@ -1,0 +1,674 @@
+import assert from 'node:assert/strict';
+import type { NetworkInterfaceInfo } from 'node:os';
+import { describe, it } from 'node:test';
+import type { ContainerInfo } from '../../src/docker/container';
+import { Service, ServiceModelOptions, containerServices, pickHostAddress } from '../../src/registrator/service';
+import { ID, inspect } from '../fixtures/inspect';
+
+/** Host name and address every case runs with unless it says otherwise. */
+const HOST = 'h1';
+const HOST_IP = '10.0.0.5';
+const BRIDGE_IP = '172.17.0.2';
+const SHORT_ID = ID.slice(0, 12);
+const DIGEST = 'sha256:4a9cf7b3a8c5f1e1d2b2c3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4';
+const HEX_ID = '4a9cf7b3a8c5f1e1d2b2c3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4';
+
+function options(o: Partial<ServiceModelOptions> = {}): ServiceModelOptions {
+  return { host: HOST, hostIp: HOST_IP, internal: false, explicit: false, tags: '', useIpFromLabel: '', ...o };
+}
+
+/** `Ports` with one binding per port: `published({'80/tcp': '8080'})`, optionally on one address. */
+function published(ports: Record<string, string>, hostIp = '0.0.0.0'): Record<string, Array<{ HostIp: string; HostPort: string }>> {
+  return Object.fromEntries(Object.entries(ports).map(([key, hostPort]) => [key, [{ HostIp: hostIp, HostPort: hostPort }]]));
+}
+
+function exposed(...keys: string[]): Record<string, object> {
+  return Object.fromEntries(keys.map((k) => [k, {}]));
+}
+
+type Expected = {
+  id: string;
+  name: string;
+  port: number;
+  ip: string;
+  tags?: string[];
+  attrs?: Record<string, string>;
+  ttl?: number;
+  exposedPort: number;
+  hostPort: number | null;
+  proto?: 'tcp' | 'udp';
+  hostIp?: string;
+  hostname?: string;
+  containerName?: string;
+};
+
+/** A service as the case expects it; origin fields not named default to container fx, tcp, 0.0.0.0. */
+function service(e: Expected): Service {
+  const s: Service = {
+    id: e.id,
+    name: e.name,
+    port: e.port,
+    ip: e.ip,
+    tags: e.tags ?? [],
+    attrs: e.attrs ?? {},
+    origin: {
+      containerId: ID,
+      containerName: e.containerName ?? 'fx',
+      hostPort: e.hostPort,
+      exposedPort: e.exposedPort,
+      proto: e.proto ?? 'tcp',
+      hostIp: e.hostIp ?? '0.0.0.0',
+      hostname: e.hostname ?? '',
+    },
+  };
+  if (e.ttl !== undefined) s.ttl = e.ttl;
+  return s;
+}
+
+type Case = {
+  name: string;
+  container: ContainerInfo;
+  options?: Partial<ServiceModelOptions>;
+  expected: Service[];
+  /** Each warning must contain the matching text, in order; no other warnings. */
+  warnings?: string[];
+};
+
+/** The one service of a container fx with image test/busybox:1 publishing 80/tcp on 0.0.0.0:8080. */
+function web(e: Partial<Expected> = {}): Service {
+  return service({ id: 'h1:fx:80', name: 'busybox', port: 8080, ip: HOST_IP, exposedPort: 80, hostPort: 8080, ...e });
+}
+const WEB = { ExposedPorts: exposed('80/tcp'), Ports: published({ '80/tcp': '8080' }) };
+const TWO_PORTS = { ExposedPorts: exposed('80/tcp', '443/tcp'), Ports: published({ '80/tcp': '8080', '443/tcp': '8443' }) };
+function tls(e: Partial<Expected> = {}): Service {
+  return service({ id: 'h1:fx:443', name: 'busybox-443', port: 8443, ip: HOST_IP, exposedPort: 443, hostPort: 8443, ...e });
+}
+
+const cases: Case[] = [
+  // Which ports become services
+  {
+    name: 'one published tcp port: image basename, host ID, host address for 0.0.0.0',
+    container: inspect(WEB),
+    expected: [web()],
+  },
+  {
+    name: 'no ports at all: no services, no warnings',
+    container: inspect(),
+    expected: [],
+  },
+  {
+    name: 'exposed but unpublished port is not registered without -internal',
+    container: inspect({ ExposedPorts: exposed('80/tcp'), Ports: { '80/tcp': null } }),
+    expected: [],
+  },
+  {
+    name: 'published and unpublished ports: only the published one, and it is not a group',
+    container: inspect({ ExposedPorts: exposed('80/tcp', '9000/tcp'), Ports: { ...published({ '80/tcp': '8080' }), '9000/tcp': null } }),
+    expected: [web()],
+  },
+  {
+    name: 'IPv4 and IPv6 bindings of one port: the first binding only, one service',
+    container: inspect({
+      ExposedPorts: exposed('80/tcp'),
+      Ports: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }, { HostIp: '::', HostPort: '8080' }] },
+    }),
+    expected: [web()],
+  },
+  {
+    name: 'two different bindings of one port: the first one wins',
+    container: inspect({
+      ExposedPorts: exposed('80/tcp'),
+      Ports: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8081' }, { HostIp: '0.0.0.0', HostPort: '9090' }] },
+    }),
+    expected: [web({ ip: '127.0.0.1', port: 8081, hostPort: 8081, hostIp: '127.0.0.1' })],
+  },
+
+  // Names from the image
+  {
+    name: 'name: plain image without tag',
+    container: inspect({ ...WEB, Image: 'redis' }),
+    expected: [web({ name: 'redis' })],
+  },
+  {
+    name: 'name: tag dropped',
+    container: inspect({ ...WEB, Image: 'redis:7-alpine' }),
+    expected: [web({ name: 'redis' })],
+  },
+  {
+    name: 'name: digest dropped',
+    container: inspect({ ...WEB, Image: `redis@${DIGEST}` }),
+    expected: [web({ name: 'redis' })],
+  },
+  {
+    name: 'name: registry with port, nested path and tag',
+    container: inspect({ ...WEB, Image: 'registry.example.com:5000/team/app:1.2' }),
+    expected: [web({ name: 'app' })],
+  },
+  {
+    name: 'name: registry with port, deep path, no tag',
+    container: inspect({ ...WEB, Image: 'localhost:5000/a/b/c/worker' }),
+    expected: [web({ name: 'worker' })],
+  },
+  {
+    name: 'name: tag and digest both dropped',
+    container: inspect({ ...WEB, Image: `ghcr.io/org/api:2.0@${DIGEST}` }),
+    expected: [web({ name: 'api' })],
+  },
+  {
+    name: 'name: image given as sha256 ID gives the container name',
+    container: inspect({ ...WEB, Image: DIGEST, Name: '/billing' }),
+    expected: [web({ name: 'billing', id: 'h1:billing:80', containerName: 'billing' })],
+  },
+  {
+    name: 'name: image given as bare 64-hex ID gives the container name',
+    container: inspect({ ...WEB, Image: HEX_ID }),
+    expected: [web({ name: 'fx' })],
+  },
+
+  // Metadata precedence
+  {
+    name: 'SERVICE_NAME from env',
+    container: inspect({ ...WEB, Env: ['PATH=/bin', 'SERVICE_NAME=web'] }),
+    expected: [web({ name: 'web' })],
+  },
+  {
+    name: 'SERVICE_NAME from a label beats the env var',
+    container: inspect({ ...WEB, Env: ['SERVICE_NAME=from-env'], Labels: { SERVICE_NAME: 'from-label' } }),
+    expected: [web({ name: 'from-label' })],
+  },
+  {
+    name: 'port-specific env SERVICE_80_NAME beats a generic label SERVICE_NAME',
+    container: inspect({ ...WEB, Env: ['SERVICE_80_NAME=http'], Labels: { SERVICE_NAME: 'generic' } }),
+    expected: [web({ name: 'http' })],
+  },
+  {
+    name: 'port-specific label beats port-specific env',
+    container: inspect({ ...WEB, Env: ['SERVICE_80_NAME=env-http'], Labels: { SERVICE_80_NAME: 'label-http' } }),
+    expected: [web({ name: 'label-http' })],
+  },
+  {
+    name: 'attrs: label beats env for the same key',
+    container: inspect({ ...WEB, Env: ['SERVICE_MODE=tcp'], Labels: { SERVICE_MODE: 'http' } }),
+    expected: [web({ attrs: { mode: 'http' } })],
+  },
+  {
+    name: 'attrs: port-specific value beats the generic one, only on its port',
+    container: inspect({ ...TWO_PORTS, Labels: { SERVICE_REGION: 'eu', SERVICE_443_REGION: 'us' } }),
+    expected: [web({ name: 'busybox-80', attrs: { region: 'eu' } }), tls({ attrs: { region: 'us' } })],
+  },
+  {
+    name: 'attrs: remaining keys lowercased; name, id, tags, ignore left out; TTL-like keys kept',
+    container: inspect({
+      ...WEB,
+      Env: ['SERVICE_CHECK_HTTP=/health', 'SERVICE_TTL=30', 'SERVICE_IGNORE=false'],
+      Labels: { SERVICE_NAME: 'web', SERVICE_ID: 'web-1', SERVICE_TAGS: 'a', SERVICE_Check_Interval: '5s', SERVICE_80_DOMAINS: 'a.com,b.com', SERVICE_EMPTY: '' },
+    }),
+    expected: [
+      web({
+        name: 'web',
+        id: 'web-1',
+        tags: ['a'],
+        attrs: { check_http: '/health', ttl: '30', check_interval: '5s', domains: 'a.com,b.com', empty: '' },
+      }),
+    ],
+  },
+  {
+    name: 'keys without the exact SERVICE_ prefix are not metadata',
+    container: inspect({ ...WEB, Env: ['MY_SERVICE_NAME=no', 'SERVICENAME=no'], Labels: { service_name: 'no', 'com.example.SERVICE_NAME': 'no' } }),
+    expected: [web()],
+  },
+
+  // Groups
+  {
+    name: 'group: two ports with the image name get -<port>',
+    container: inspect(TWO_PORTS),
+    expected: [web({ name: 'busybox-80' }), tls()],
+  },
+  {
+    name: 'group: generic SERVICE_NAME gets -<port>',
+    container: inspect({ ...TWO_PORTS, Labels: { SERVICE_NAME: 'web' } }),
+    expected: [web({ name: 'web-80' }), tls({ name: 'web-443' })],
+  },
+  {
+    name: 'group: port-specific names are used as given',
+    container: inspect({ ...TWO_PORTS, Labels: { SERVICE_80_NAME: 'http', SERVICE_443_NAME: 'https' } }),
+    expected: [web({ name: 'http' }), tls({ name: 'https' })],
+  },
+  {
+    name: 'group: one port-specific name, the other port falls back to the generic name with suffix',
+    container: inspect({ ...TWO_PORTS, Env: ['SERVICE_NAME=web', 'SERVICE_80_NAME=http'] }),
+    expected: [web({ name: 'http' }), tls({ name: 'web-443' })],
+  },
+  {
+    name: 'group: ports are ordered by number, whatever order Docker lists them in',
+    container: inspect({
+      ExposedPorts: exposed('9000/tcp', '22/tcp'),
+      Ports: published({ '9000/tcp': '19000', '22/tcp': '2222' }),
+    }),
+    expected: [
+      service({ id: 'h1:fx:22', name: 'busybox-22', port: 2222, ip: HOST_IP, exposedPort: 22, hostPort: 2222 }),
+      service({ id: 'h1:fx:9000', name: 'busybox-9000', port: 19000, ip: HOST_IP, exposedPort: 9000, hostPort: 19000 }),
+    ],
+  },
+
+  // udp
+  {
+    name: 'udp: ID ends in :udp and the service is tagged udp',
+    container: inspect({ ExposedPorts: exposed('53/udp'), Ports: published({ '53/udp': '5353' }) }),
+    expected: [service({ id: 'h1:fx:53:udp', name: 'busybox', port: 5353, ip: HOST_IP, exposedPort: 53, hostPort: 5353, proto: 'udp', tags: ['udp'] })],
+  },
+  {
+    name: 'udp: tcp and udp on the same port, tcp first, same suffixed name, IDs apart',
+    container: inspect({
+      Image: 'coredns/coredns:1.11',
+      ExposedPorts: exposed('53/udp', '53/tcp'),
+      Ports: published({ '53/udp': '53', '53/tcp': '53' }),
+    }),
+    expected: [
+      service({ id: 'h1:fx:53', name: 'coredns-53', port: 53, ip: HOST_IP, exposedPort: 53, hostPort: 53 }),
+      service({ id: 'h1:fx:53:udp', name: 'coredns-53', port: 53, ip: HOST_IP, exposedPort: 53, hostPort: 53, proto: 'udp', tags: ['udp'] }),
+    ],
+  },
+  {
+    name: 'udp: SERVICE_TAGS and -tags come first, udp last, not repeated',
+    container: inspect({ ExposedPorts: exposed('53/udp'), Ports: published({ '53/udp': '5353' }), Labels: { SERVICE_TAGS: 'dns,udp' } }),
+    options: { tags: 'prod' },
+    expected: [
+      service({ id: 'h1:fx:53:udp', name: 'busybox', port: 5353, ip: HOST_IP, exposedPort: 53, hostPort: 5353, proto: 'udp', tags: ['dns', 'udp', 'prod'] }),
+    ],
+  },
+
+  // IDs
+  {
+    name: 'ID: SERVICE_ID replaces the default on a single service',
+    container: inspect({ ...WEB, Labels: { SERVICE_ID: 'web-primary' } }),
+    expected: [web({ id: 'web-primary' })],
+  },
+  {
+    name: 'ID: generic SERVICE_ID on several services keeps :<port>[:udp]',
+    container: inspect({
+      ExposedPorts: exposed('80/tcp', '53/udp'),
+      Ports: published({ '80/tcp': '8080', '53/udp': '5353' }),
+      Env: ['SERVICE_ID=edge'],
+    }),
+    expected: [
+      service({ id: 'edge:53:udp', name: 'busybox-53', port: 5353, ip: HOST_IP, exposedPort: 53, hostPort: 5353, proto: 'udp', tags: ['udp'] }),
+      service({ id: 'edge:80', name: 'busybox-80', port: 8080, ip: HOST_IP, exposedPort: 80, hostPort: 8080 }),
+    ],
+  },
+  {
+    name: 'ID: port-specific SERVICE_<port>_ID used as given; other port keeps generic ID with suffix',
+    container: inspect({ ...TWO_PORTS, Labels: { SERVICE_ID: 'gen', SERVICE_443_ID: 'tls-one' } }),
+    expected: [web({ name: 'busybox-80', id: 'gen:80' }), tls({ id: 'tls-one' })],
+  },
+  {
+    name: 'ID: one port-specific ID over tcp and udp of that port: the udp one gets :udp',
+    container: inspect({ ExposedPorts: exposed('53/tcp', '53/udp'), Ports: published({ '53/tcp': '53', '53/udp': '53' }), Labels: { SERVICE_53_ID: 'dns' } }),
+    expected: [
+      service({ id: 'dns', name: 'busybox-53', port: 53, ip: HOST_IP, exposedPort: 53, hostPort: 53 }),
+      service({ id: 'dns:udp', name: 'busybox-53', port: 53, ip: HOST_IP, exposedPort: 53, hostPort: 53, proto: 'udp', tags: ['udp'] }),
+    ],
+  },
+  {
+    name: 'ID: the same port-specific ID on two tcp ports: the second is skipped with a warning',
+    container: inspect({ ...TWO_PORTS, Labels: { SERVICE_80_ID: 'same', SERVICE_443_ID: 'same' } }),
+    expected: [web({ name: 'busybox-80', id: 'same' })],
+    warnings: ['service ID "same" is already used by another port of this container; port 443/tcp skipped'],
+  },
+
+  // Host networking
+  {
+    name: '--net=host: one service per exposed port, host IP, exposed port',
+    container: inspect({ NetworkMode: 'host', Networks: { host: { IPAddress: '' } }, ExposedPorts: exposed('8080/tcp', '53/udp') }),
+    expected: [
+      service({ id: 'h1:fx:53:udp', name: 'busybox-53', port: 53, ip: HOST_IP, exposedPort: 53, hostPort: 53, proto: 'udp', hostIp: '', tags: ['udp'] }),
+      service({ id: 'h1:fx:8080', name: 'busybox-8080', port: 8080, ip: HOST_IP, exposedPort: 8080, hostPort: 8080, hostIp: '' }),
+    ],
+  },
+  {
+    name: '--net=host with -internal: still the host IP and the exposed port',
+    container: inspect({ NetworkMode: 'host', Networks: { host: { IPAddress: '' } }, ExposedPorts: exposed('8080/tcp') }),
+    options: { internal: true },
+    expected: [service({ id: 'h1:fx:8080', name: 'busybox', port: 8080, ip: HOST_IP, exposedPort: 8080, hostPort: 8080, hostIp: '' })],
+  },
+  {
+    name: '--net=host without exposed ports: nothing',
+    container: inspect({ NetworkMode: 'host', Networks: { host: { IPAddress: '' } } }),
+    expected: [],
+  },
+  {
+    name: '--net=host with -ip given: the caller passes it as hostIp',
+    container: inspect({ NetworkMode: 'host', Networks: { host: { IPAddress: '' } }, ExposedPorts: exposed('9100/tcp') }),
+    options: { hostIp: '192.0.2.7' },
+    expected: [service({ id: 'h1:fx:9100', name: 'busybox', port: 9100, ip: '192.0.2.7', exposedPort: 9100, hostPort: 9100, hostIp: '' })],
+  },
+
+  // -internal
+  {
+    name: '-internal: every exposed port at the container IP and exposed port, published or not',
+    container: inspect({ ExposedPorts: exposed('80/tcp', '443/tcp'), Ports: { '80/tcp': null, ...published({ '443/tcp': '8443' }) } }),
+    options: { internal: true },
+    expected: [
+      service({ id: 'h1:fx:80', name: 'busybox-80', port: 80, ip: BRIDGE_IP, exposedPort: 80, hostPort: null, hostIp: '' }),
+      service({ id: 'h1:fx:443', name: 'busybox-443', port: 443, ip: BRIDGE_IP, exposedPort: 443, hostPort: 8443 }),
+    ],
+  },
+  {
+    name: '-internal on a user-defined network: the IP on that network',
+    container: inspect({
+      NetworkMode: 'appnet',
+      Networks: { appnet: { IPAddress: '172.20.0.5' }, zzz: { IPAddress: '172.30.0.9' } },
+      ExposedPorts: exposed('5432/tcp'),
+    }),
+    options: { internal: true },
+    expected: [service({ id: 'h1:fx:5432', name: 'busybox', port: 5432, ip: '172.20.0.5', exposedPort: 5432, hostPort: null, hostIp: '' })],
+  },
+  {
+    name: '-internal with --net=none: no address, a warning, no service',
+    container: inspect({ NetworkMode: 'none', Networks: { none: { IPAddress: '' } }, ExposedPorts: exposed('80/tcp') }),
+    options: { internal: true },
+    expected: [],
+    warnings: ['port 80/tcp has no address to register (the container has no IP)'],
+  },
+
+  // Addresses
+  {
+    name: 'IP: -ip given replaces 0.0.0.0 (the caller passes -ip as hostIp)',
+    container: inspect(WEB),
+    options: { hostIp: '203.0.113.9' },
+    expected: [web({ ip: '203.0.113.9' })],
+  },
+  {
+    name: 'IP: binding on :: becomes the host address',
+    container: inspect({ ExposedPorts: exposed('80/tcp'), Ports: published({ '80/tcp': '8080' }, '::') }),
+    expected: [web({ hostIp: '::' })],
+  },
+  {
+    name: 'IP: binding with empty HostIp becomes the host address',
+    container: inspect({ ExposedPorts: exposed('80/tcp'), Ports: published({ '80/tcp': '8080' }, '') }),
+    expected: [web({ hostIp: '' })],
+  },
+  {
+    name: 'IP: a specific IPv4 binding is kept, even with -ip',
+    container: inspect({ ExposedPorts: exposed('80/tcp'), Ports: published({ '80/tcp': '8080' }, '192.168.1.10') }),
+    options: { hostIp: '203.0.113.9' },
+    expected: [web({ ip: '192.168.1.10', hostIp: '192.168.1.10' })],
+  },
+  {
+    name: 'IP: a specific IPv6 binding is kept',
+    container: inspect({ ExposedPorts: exposed('80/tcp'), Ports: published({ '80/tcp': '8080' }, 'fd00::5') }),
+    expected: [web({ ip: 'fd00::5', hostIp: 'fd00::5' })],
+  },
+  {
+    name: 'IP: user-defined network, published port keeps the host IP, not the container IP',
+    container: inspect({ ...WEB, NetworkMode: 'appnet', Networks: { appnet: { IPAddress: '172.20.0.5' } } }),
+    expected: [web()],
+  },
+  {
+    name: 'IP: -useIpFromLabel takes the label value without its /prefix',
+    container: inspect({ ...WEB, Labels: { 'com.example.ip': '198.51.100.4/24' } }),
+    options: { useIpFromLabel: 'com.example.ip' },
+    expected: [web({ ip: '198.51.100.4' })],
+  },
+  {
+    name: 'IP: -useIpFromLabel without that label keeps the usual address, quietly',
+    container: inspect(WEB),
+    options: { useIpFromLabel: 'com.example.ip' },
+    expected: [web()],
+  },
+  {
+    name: 'IP: -useIpFromLabel overrides the container IP under -internal',
+    container: inspect({ ExposedPorts: exposed('80/tcp'), Labels: { 'com.example.ip': '198.51.100.4' } }),
+    options: { internal: true, useIpFromLabel: 'com.example.ip' },
+    expected: [service({ id: 'h1:fx:80', name: 'busybox', port: 80, ip: '198.51.100.4', exposedPort: 80, hostPort: null, hostIp: '' })],
+  },
+  {
+    name: 'IP: -useIpFromLabel reads labels only, not env',
+    container: inspect({ ...WEB, Env: ['com.example.ip=198.51.100.4'] }),
+    options: { useIpFromLabel: 'com.example.ip' },
+    expected: [web()],
+  },
+  {
+    name: 'IP: no host address known and a wildcard binding: warning, no service',
+    container: inspect(WEB),
+    options: { hostIp: '' },
+    expected: [],
+    warnings: ['port 80/tcp has no address to register (no host address configured)'],
+  },
+
+  // Tags
+  {
+    name: 'tags: SERVICE_TAGS then -tags, order kept, trimmed, empties dropped',
+    container: inspect({ ...WEB, Labels: { SERVICE_TAGS: ' b , a,,c ,' } }),
+    options: { tags: 'z, y' },
+    expected: [web({ tags: ['b', 'a', 'c', 'z', 'y'] })],
+  },
+  {
+    name: 'tags: an escaped comma stays inside the tag',
+    container: inspect({ ...WEB, Env: ['SERVICE_TAGS=traefik.rule=Host(`a`)\\,Host(`b`),web'] }),
+    expected: [web({ tags: ['traefik.rule=Host(`a`),Host(`b`)', 'web'] })],
+  },
+  {
+    name: 'tags: -tags alone, with escaping and blanks',
+    container: inspect(WEB),
+    options: { tags: '  env=prod\\,eu , ,blue' },
+    expected: [web({ tags: ['env=prod,eu', 'blue'] })],
+  },
+  {
+    name: 'tags: a tag in both SERVICE_TAGS and -tags appears once, at its first place',
+    container: inspect({ ...WEB, Labels: { SERVICE_TAGS: 'b,a' } }),
+    options: { tags: 'a,c,b' },
+    expected: [web({ tags: ['b', 'a', 'c'] })],
+  },
+  {
+    name: 'tags: port-specific SERVICE_<port>_TAGS replaces the generic list on that port',
+    container: inspect({ ...TWO_PORTS, Labels: { SERVICE_TAGS: 'plain', SERVICE_443_TAGS: 'secure' } }),
+    expected: [web({ name: 'busybox-80', tags: ['plain'] }), tls({ tags: ['secure'] })],
+  },
+
+  // Ignore rules
+  {
+    name: 'ignore: SERVICE_IGNORE=1 skips the container without a warning',
+    container: inspect({ ...TWO_PORTS, Env: ['SERVICE_IGNORE=1'] }),
+    expected: [],
+  },
+  {
+    name: 'ignore: SERVICE_IGNORE=true as a label skips the container',
+    container: inspect({ ...WEB, Labels: { SERVICE_IGNORE: 'true' } }),
+    expected: [],
+  },
+  {
+    name: 'ignore: false, 0, no (any case) and empty do not ignore',
+    container: inspect({ ...TWO_PORTS, Env: ['SERVICE_IGNORE=No', 'SERVICE_80_IGNORE=0', 'SERVICE_443_IGNORE='] }),
+    expected: [web({ name: 'busybox-80' }), tls()],
+  },
+  {
+    name: 'ignore: SERVICE_IGNORE=FALSE does not ignore',
+    container: inspect({ ...WEB, Labels: { SERVICE_IGNORE: 'FALSE' } }),
+    expected: [web()],
+  },
+  {
+    name: 'ignore: SERVICE_<port>_IGNORE skips that port; the survivor is not a group',
+    container: inspect({ ...TWO_PORTS, Labels: { SERVICE_NAME: 'web', SERVICE_443_IGNORE: 'yes' } }),
+    expected: [web({ name: 'web' })],
+  },
+  {
+    name: 'ignore: SERVICE_<port>_IGNORE=false keeps one port of an ignored container',
+    container: inspect({ ...TWO_PORTS, Labels: { SERVICE_IGNORE: 'true', SERVICE_80_IGNORE: 'false' } }),
+    expected: [web()],
+  },
+  {
+    name: 'ignore: -internal ports are ignored the same way',
+    container: inspect({ ExposedPorts: exposed('80/tcp', '9000/tcp'), Labels: { SERVICE_9000_IGNORE: 'on' } }),
+    options: { internal: true },
+    expected: [service({ id: 'h1:fx:80', name: 'busybox', port: 80, ip: BRIDGE_IP, exposedPort: 80, hostPort: null, hostIp: '' })],
+  },
+
+  // -explicit
+  {
+    name: '-explicit: no name, no service',
+    container: inspect(TWO_PORTS),
+    options: { explicit: true },
+    expected: [],
+  },
+  {
+    name: '-explicit: only the port with SERVICE_<port>_NAME',
+    container: inspect({ ...TWO_PORTS, Env: ['SERVICE_443_NAME=https'] }),
+    options: { explicit: true },
+    expected: [tls({ name: 'https' })],
+  },
+  {
+    name: '-explicit: a generic SERVICE_NAME names every port, suffixed',
+    container: inspect({ ...TWO_PORTS, Labels: { SERVICE_NAME: 'web' } }),
+    options: { explicit: true },
+    expected: [web({ name: 'web-80' }), tls({ name: 'web-443' })],
+  },
+  {
+    name: '-explicit: a blank SERVICE_NAME is no name',
+    container: inspect({ ...WEB, Labels: { SERVICE_NAME: '   ' } }),
+    options: { explicit: true },
+    expected: [],
+  },
+
+  // Other networking and origin details
+  {
+    name: '--net=container:<id>: exposed ports at the network container\'s IP',
+    container: inspect({ NetworkMode: 'container:abc123', Networks: {}, ExposedPorts: exposed('8080/tcp') }),
+    options: { networkContainerAddress: (ref) => (ref === 'abc123' ? '172.17.0.9' : undefined) },
+    expected: [service({ id: 'h1:fx:8080', name: 'busybox', port: 8080, ip: '172.17.0.9', exposedPort: 8080, hostPort: null, hostIp: '' })],
+  },
+  {
+    name: '--net=container:<id> with no way to find its IP: warning, no service',
+    container: inspect({ NetworkMode: 'container:abc123', Networks: {}, ExposedPorts: exposed('8080/tcp') }),
+    expected: [],
+    warnings: ['shares the network of container abc123, whose address is unknown'],
+  },
+  {
+    name: 'origin carries Config.Hostname; -ttl is copied to the service',
+    container: inspect({ ...WEB, Hostname: 'fx-host' }),
+    options: { ttl: 30 },
+    expected: [web({ hostname: 'fx-host', ttl: 30 })],
+  },
+
+  // Odd input
+  {
+    name: 'odd: SERVICE_=x is reported and ignored; the service still registers',
+    container: inspect({ ...WEB, Env: ['SERVICE_=x'] }),
+    expected: [web()],
+    warnings: ['env "SERVICE_" has no key after SERVICE_'],
+  },
+  {
+    name: 'odd: SERVICE_80_=x and SERVICE_80=x are reported and ignored',
+    container: inspect({ ...WEB, Labels: { SERVICE_80_: 'x', SERVICE_80: 'y' } }),
+    expected: [web()],
+    warnings: ['label "SERVICE_80" has no key after the port number', 'label "SERVICE_80_" has no key after the port number'],
+  },
+  {
+    name: 'odd: SERVICE_99999_NAME names a port outside 1-65535',
+    container: inspect({ ...WEB, Labels: { SERVICE_99999_NAME: 'nope' } }),
+    expected: [web()],
+    warnings: ['"SERVICE_99999_NAME" names port 99999, outside 1-65535'],
+  },
+  {
+    name: 'odd: SERVICE_0_NAME names port 0',
+    container: inspect({ ...WEB, Env: ['SERVICE_0_NAME=zero'] }),
+    expected: [web()],
+    warnings: ['"SERVICE_0_NAME" names port 0, outside 1-65535'],
+  },
+  {
+    name: 'odd: env entry SERVICE_NAME without "=" is reported; other bare env names are not',
+    container: inspect({ ...WEB, Env: ['SERVICE_NAME', 'HOME', 'SERVICE_TAGS=a=b'] }),
+    expected: [web({ tags: ['a=b'] })],
+    warnings: ['env entry "SERVICE_NAME" has no "="'],
+  },
+  {
+    name: 'odd: unicode names, tags and attrs pass through unchanged',
+    container: inspect({ ...WEB, Labels: { SERVICE_NAME: 'café-☕', SERVICE_TAGS: 'ünïcode, 日本', SERVICE_OWNER: 'Zoë 👩‍💻' } }),
+    expected: [web({ name: 'café-☕', tags: ['ünïcode', '日本'], attrs: { owner: 'Zoë 👩‍💻' } })],
+  },
+  {
+    name: 'odd: an sctp port is reported and skipped; the tcp port is not a group',
+    container: inspect({ ExposedPorts: exposed('80/tcp', '132/sctp'), Ports: published({ '80/tcp': '8080', '132/sctp': '1132' }) }),
+    expected: [web()],
+    warnings: ['port "132/sctp" uses protocol sctp'],
+  },
+  {
+    name: 'odd: a non-numeric host port is reported and skipped',
+    container: inspect({ ...TWO_PORTS, Ports: { ...published({ '80/tcp': '8080' }), '443/tcp': [{ HostIp: '0.0.0.0', HostPort: 'https' }] } }),
+    expected: [web()],
+    warnings: ['port 443/tcp is published on host port "https", which is not a port number'],
+  },
+  {
+    name: 'odd: a port key that is not <port>/<proto> is reported',
+    container: inspect({ ...WEB, ExposedPorts: exposed('80/tcp', 'http/tcp') }),
+    options: { internal: true },
+    expected: [service({ id: 'h1:fx:80', name: 'busybox', port: 80, ip: BRIDGE_IP, exposedPort: 80, hostPort: 8080 })],
+    warnings: ['port "http/tcp" is not of the form <port>/<proto>'],
+  },
+  {
+    name: 'odd: a container without Config, HostConfig or NetworkSettings gives nothing',
+    container: { Id: ID, Name: '/fx' } as unknown as ContainerInfo,
+    expected: [],
+  },
+  {
+    name: 'odd: null Env and Labels are treated as empty',
+    container: { ...inspect(WEB), Config: { Image: 'redis', Env: null, Labels: null, ExposedPorts: exposed('80/tcp') } } as unknown as ContainerInfo,
+    expected: [web({ name: 'redis' })],
+  },
+];
+
+describe('service model (SPEC §5)', () => {
+  it('has enough cases to cover every rule', () => {
+    assert.ok(cases.length >= 45, `only ${cases.length} cases`);
+  });
+
+  for (const c of cases) {
+    it(c.name, () => {
+      const result = containerServices(c.container, options(c.options));
+      assert.deepStrictEqual(result.services, c.expected);
+      const expectedWarnings = c.warnings ?? [];
+      assert.equal(result.warnings.length, expectedWarnings.length, `warnings: ${JSON.stringify(result.warnings)}`);
+      expectedWarnings.forEach((text, i) => {
+        assert.ok(result.warnings[i].startsWith(`container fx (${SHORT_ID}): `), result.warnings[i]);
+        assert.ok(result.warnings[i].includes(text), `warning ${JSON.stringify(result.warnings[i])} lacks ${JSON.stringify(text)}`);
+      });
+    });
+  }
+
+  it('does not change the inspect result it is given', () => {
+    const container = inspect({ ...TWO_PORTS, Env: ['SERVICE_NAME=web'], Labels: { SERVICE_TAGS: 'a' } });
+    const before = JSON.stringify(container);
+    containerServices(container, options());
+    assert.equal(JSON.stringify(container), before);
+  });
+});
+
+function nic(address: string, family: 'IPv4' | 'IPv6', internal: boolean): NetworkInterfaceInfo {
+  return { address, family, internal, netmask: '', mac: '00:00:00:00:00:00', cidr: null } as NetworkInterfaceInfo;
+}
+
+const INTERFACES = {
+  lo: [nic('127.0.0.1', 'IPv4', true), nic('::1', 'IPv6', true)],
+  eth0: [nic('fe80::1', 'IPv6', false), nic('192.0.2.10', 'IPv4', false)],
+  eth1: [nic('198.51.100.3', 'IPv4', false)],
+};
+
+describe('pickHostAddress', () => {
+  it('uses the first non-loopback address the host name resolved to', () => {
+    assert.deepStrictEqual(pickHostAddress(['127.0.1.1', '203.0.113.5'], INTERFACES), { address: '203.0.113.5', source: 'resolved' });
+  });
+  it('falls back to the first non-internal IPv4 when resolving gave only loopback', () => {
+    assert.deepStrictEqual(pickHostAddress(['127.0.1.1', '::1'], INTERFACES), { address: '192.0.2.10', source: 'interface' });
+  });
+  it('falls back to the first non-internal IPv4 when resolving failed', () => {
+    assert.deepStrictEqual(pickHostAddress([], INTERFACES), { address: '192.0.2.10', source: 'interface' });
+  });
+  it('accepts the numeric family some Node releases reported', () => {
+    const numeric = { eth0: [{ ...nic('192.0.2.20', 'IPv4', false), family: 4 as unknown as 'IPv4' }] };
+    assert.deepStrictEqual(pickHostAddress([], numeric), { address: '192.0.2.20', source: 'interface' });
+  });
+  it('ends at loopback when the machine has nothing else', () => {
+    assert.deepStrictEqual(pickHostAddress(['127.0.1.1'], { lo: INTERFACES.lo }), { address: '127.0.1.1', source: 'loopback' });
+    assert.deepStrictEqual(pickHostAddress([], {}), { address: '127.0.0.1', source: 'loopback' });
+  });
+});
