@@ -24,6 +24,10 @@ function main(): void {
   const log = createLogger(result.config.log);
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { err: reason }));
   runDaemon(result.config, log).catch((err) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`registrator: ${err.message}\n`);
+      process.exit(EXIT_USAGE);
+    }
     log.error('start failed', { err });
     process.exit(1);
   });

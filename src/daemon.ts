@@ -136,11 +136,19 @@ export class Daemon {
     clearTimeout(this.retryTimer);
     const deadline = Date.now() + (this.options.shutdownDeadlineMs ?? 8_000);
     await this.watcher.stop();
-    await withDeadline(this.queue.pause(), deadline, 'in-flight writes');
+    try {
+      await withDeadline(this.queue.pause(), deadline, 'in-flight writes');
+    } catch (err) {
+      // Keeping data needs nothing more; a write that cannot finish is simply abandoned.
+      if (deleteHostData) throw err;
+      this.log.warn('stopping with writes still in flight', { err });
+    }
     if (!deleteHostData) return;
     const results = await Promise.allSettled(this.writers.map((w) => withDeadline(w.removeHostData(), deadline, w.name)));
-    const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [`${this.writers[i].name}: ${(r.reason as Error).message}`] : []));
-    if (failures.length > 0) throw new Error(`could not delete this host's data, it is left in place (${failures.join('; ')})`);
+    const failures = results.flatMap((r, i) =>
+      r.status === 'rejected' ? [`${this.writers[i].name}: ${(r.reason as Error).message}; left in place: ${this.writers[i].describeHostData()}`] : [],
+    );
+    if (failures.length > 0) throw new Error(`could not delete all of this host's data (${failures.join('; ')})`);
   }
 
   private onEvent(event: ContainerEvent): void {

@@ -24,6 +24,8 @@ export interface Writer {
   sync(state: ContainerState): Promise<void>;
   /** SIGTERM: deletes everything this host wrote, found in the store (stale entries included). */
   removeHostData(): Promise<void>;
+  /** Where this host's data lives and how much of it (as last known), for reports of what was left. */
+  describeHostData(): string;
   /** SIGUSR2: deletes every host's data under this writer's prefixes. */
   purgeAll(): Promise<void>;
 }

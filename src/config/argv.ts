@@ -25,7 +25,7 @@ function collectFlags(node: SchemaNode, out: Map<string, FlagSpec>): Map<string,
     if (typeof value !== 'object' || value === null) continue;
     const entry = value as SchemaNode;
     if ('default' in entry) {
-      if (typeof entry.arg === 'string') out.set(entry.arg, { arg: entry.arg, boolean: entry.format === Boolean });
+      if (typeof entry.arg === 'string') out.set(entry.arg, { arg: entry.arg, boolean: entry.format === 'switch' });
     } else {
       collectFlags(entry, out);
     }
@@ -122,7 +122,7 @@ export function usage(): string {
         walk(entry);
         continue;
       }
-      const flag = entry.arg ? `--${entry.arg}${entry.format === Boolean ? '' : ' VALUE'}` : '[uri ...]';
+      const flag = entry.arg ? `--${entry.arg}${entry.format === 'switch' ? '' : ' VALUE'}` : '[uri ...]';
       lines.push(`  ${flag.padEnd(28)} ${entry.doc ?? ''} [${entry.env}]`);
     }
   };

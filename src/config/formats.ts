@@ -94,6 +94,18 @@ export function registerFormats(): void {
     },
   });
   convict.addFormat({
+    name: 'switch',
+    coerce: (v: unknown) => {
+      const word = String(v).trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(word)) return true;
+      if (['false', '0', 'no', 'off'].includes(word)) return false;
+      return v;
+    },
+    validate(value: unknown) {
+      if (typeof value !== 'boolean') throw new Error('must be true or false (also 1/0, yes/no, on/off)');
+    },
+  });
+  convict.addFormat({
     name: 'whole-number',
     coerce: coerceInteger,
     validate(value: unknown) {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseRegistryUri, RegistryUri } from '../registrator/uri';
@@ -107,9 +107,20 @@ function resolveDocker(value: string, env: NodeJS.ProcessEnv): DockerEndpoint {
   if (chosen.startsWith('/')) return { kind: 'socket', socketPath: chosen };
   if (chosen.startsWith('unix://')) return { kind: 'socket', socketPath: chosen.slice('unix://'.length) };
   const url = new URL(chosen.replace(/^tcp:/, 'http:'));
-  const tls = url.protocol === 'https:' || (env.DOCKER_TLS_VERIFY ?? '') === '1' || url.port === '2376';
+  // As the docker CLI: any non-empty DOCKER_TLS_VERIFY turns TLS on.
+  const tls = url.protocol === 'https:' || (env.DOCKER_TLS_VERIFY ?? '') !== '' || url.port === '2376';
   const port = Number(url.port || (tls ? 2376 : 2375));
-  return { kind: 'tcp', host: url.hostname, port, tls, certPath: env.DOCKER_CERT_PATH || undefined };
+  const certPath = env.DOCKER_CERT_PATH || undefined;
+  if (tls && certPath) {
+    for (const file of ['ca.pem', 'cert.pem', 'key.pem']) {
+      try {
+        accessSync(join(certPath, file), constants.R_OK);
+      } catch {
+        throw new ConfigError(`Docker TLS file "${join(certPath, file)}" (DOCKER_CERT_PATH) is missing or unreadable`);
+      }
+    }
+  }
+  return { kind: 'tcp', host: url.hostname, port, tls, certPath };
 }
 
 function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config {
@@ -129,6 +140,8 @@ function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config
     throw new ConfigError(`Docker socket "${docker.socketPath}" is not a socket`);
   }
   const tlsWanted = raw.etcd.ca !== '' || raw.etcd.cert !== '';
+  const schemes = new Set(raw.etcd.hosts.map((h) => (h.includes('://') ? h.split('://')[0] : tlsWanted ? 'https' : 'http')));
+  if (schemes.size > 1) throw new ConfigError(`etcd endpoints mix http:// and https:// (${raw.etcd.hosts.join(',')}): use one scheme for all`);
   return {
     uris: raw.uris.map(parseRegistryUri),
     mirror: raw.mirror,

@@ -16,7 +16,7 @@ export const schema = {
   },
   mirror: {
     doc: 'Write the container-state mirror under /<etcd dir>/ (--no-mirror turns it off)',
-    format: Boolean,
+    format: 'switch',
     default: true,
     env: 'EC_REGISTRATOR_MIRROR',
     arg: 'mirror',
@@ -64,7 +64,7 @@ export const schema = {
     },
   },
   ip: { doc: 'IP for ports mapped to the host (0.0.0.0 / ::)', format: 'optional-ip', default: '', env: 'EC_REGISTRATOR_IP', arg: 'ip' },
-  internal: { doc: 'Use exposed ports and container IPs instead of published ports', format: Boolean, default: false, env: 'EC_REGISTRATOR_INTERNAL', arg: 'internal' },
+  internal: { doc: 'Use exposed ports and container IPs instead of published ports', format: 'switch', default: false, env: 'EC_REGISTRATOR_INTERNAL', arg: 'internal' },
   resync: { doc: 'Reconcile every N seconds (0: never)', format: 'whole-number', default: 0, env: 'EC_REGISTRATOR_RESYNC', arg: 'resync' },
   ttl: { doc: 'TTL in seconds for registrations (0: none)', format: 'whole-number', default: 0, env: 'EC_REGISTRATOR_TTL', arg: 'ttl' },
   ttlRefresh: { doc: 'Refresh TTL-held registrations every N seconds', format: 'whole-number', default: 0, env: 'EC_REGISTRATOR_TTL_REFRESH', arg: 'ttl-refresh' },
@@ -75,8 +75,8 @@ export const schema = {
     env: 'EC_REGISTRATOR_DEREGISTER',
     arg: 'deregister',
   },
-  cleanup: { doc: 'Remove dangling services of this host at start', format: Boolean, default: false, env: 'EC_REGISTRATOR_CLEANUP', arg: 'cleanup' },
-  explicit: { doc: 'Only register containers/ports that have SERVICE_NAME set', format: Boolean, default: false, env: 'EC_REGISTRATOR_EXPLICIT', arg: 'explicit' },
+  cleanup: { doc: 'Remove dangling services of this host at start', format: 'switch', default: false, env: 'EC_REGISTRATOR_CLEANUP', arg: 'cleanup' },
+  explicit: { doc: 'Only register containers/ports that have SERVICE_NAME set', format: 'switch', default: false, env: 'EC_REGISTRATOR_EXPLICIT', arg: 'explicit' },
   tags: { doc: 'Tags appended to every service (comma separated)', format: String, default: '', env: 'EC_REGISTRATOR_TAGS', arg: 'tags' },
   useIpFromLabel: {
     doc: 'Take the service IP from this container label',

@@ -73,7 +73,8 @@ export class DockerWatcher {
         connectedAt = Date.now();
         this.log.info('subscribed to Docker events');
         const ended = this.consume(stream);
-        await this.handlers.onSubscribed().catch((err) => this.log.error('reconcile after subscribing failed', { err }));
+        // Not awaited: a long reconcile (etcd down) must not delay noticing a broken stream or a stop.
+        this.handlers.onSubscribed().catch((err) => this.log.error('reconcile after subscribing failed', { err }));
         const reason = await ended;
         if (this.stopped) break;
         this.log.warn('Docker event stream ended; reconnecting', { reason });

@@ -61,9 +61,11 @@ export class MirrorWriter implements Writer {
   async removeHostData(): Promise<void> {
     const held = await this.readHostData();
     const ops: KeyOp[] = [];
-    for (const id of held.keys()) {
-      ops.push({ deletePrefix: this.layout.container(id) });
-      for (const key of held.get(id)!.keys()) if (key.startsWith(this.layout.labelsPrefix)) ops.push({ delete: key });
+    for (const [id, keys] of held) {
+      const entryPrefix = this.layout.container(id);
+      // Only entries that are this host's: an id merely listed under hosts/<host>/ keeps its entry.
+      if ([...keys.keys()].some((k) => k.startsWith(entryPrefix))) ops.push({ deletePrefix: entryPrefix });
+      for (const key of keys.keys()) if (key.startsWith(this.layout.labelsPrefix)) ops.push({ delete: key });
     }
     ops.push({ deletePrefix: this.layout.hostPrefix(this.options.host) });
     await this.commit(ops);
@@ -75,6 +77,10 @@ export class MirrorWriter implements Writer {
     await this.commit([{ deletePrefix: this.layout.allPrefix }]);
     this.held.clear();
     this.log.info('purged the whole mirror', { prefix: this.layout.allPrefix });
+  }
+
+  describeHostData(): string {
+    return `up to ${this.held.size} container entries of host ${this.options.host} under ${this.layout.containersPrefix}, ${this.layout.hostPrefix(this.options.host)} and their ${this.layout.labelsPrefix} keys`;
   }
 
   /** Puts for missing or changed keys, deletes for keys no longer wanted. */
@@ -99,7 +105,7 @@ export class MirrorWriter implements Writer {
 
   /** What etcd holds for one container, with its label index and host keys derived from the entry. */
   private async readContainer(id: string): Promise<Map<string, string>> {
-    const entry = await readPrefix(this.etcd, this.layout.container(id));
+    const entry = this.ownEntry(id, await readPrefix(this.etcd, this.layout.container(id)));
     const held = this.withDerivedKeys(id, entry, true);
     for (const [key, value] of this.held.get(id) ?? []) if (!held.has(key)) held.set(key, value);
     return held;
@@ -131,10 +137,17 @@ export class MirrorWriter implements Writer {
     }
     for (const [key, id] of hostKeys) {
       let entry = mine.get(id);
-      if (!entry) mine.set(id, (entry = this.withDerivedKeys(id, byId.get(id) ?? new Map(), false)));
+      // An id listed under our hosts/ key whose entry names another host: only the hosts/ key is ours.
+      if (!entry) mine.set(id, (entry = this.withDerivedKeys(id, this.ownEntry(id, byId.get(id)), false)));
       entry.set(key, id);
     }
     return mine;
+  }
+
+  /** The entry if it is this host's (or names no host at all, i.e. a fragment); empty if another host's. */
+  private ownEntry(id: string, entry: Map<string, string> | undefined): Map<string, string> {
+    const host = entry?.get(`${this.layout.container(id)}host`);
+    return entry && (host === undefined || host === this.options.host) ? entry : new Map();
   }
 
   /**

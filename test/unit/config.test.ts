@@ -55,7 +55,7 @@ describe('configuration: accepted input', () => {
 
   it('reads every option from EC_REGISTRATOR_* env vars, with EC_ETCD_HOSTS / EC_HOST aliases', () => {
     const c = run([], {
-      EC_ETCD_HOSTS: 'etcd1:2379,https://etcd2:2379',
+      EC_ETCD_HOSTS: 'etcd1:2379,http://etcd2:2379',
       EC_HOST: 'aliased',
       EC_REGISTRATOR_RESYNC: '7',
       EC_REGISTRATOR_MIRROR: 'false',
@@ -64,13 +64,19 @@ describe('configuration: accepted input', () => {
       EC_REGISTRATOR_LOG_FORMAT: 'pretty',
       EC_REGISTRATOR_DOCKER_SOCKET: 'tcp://127.0.0.1:2375',
     });
-    assert.deepEqual(c.etcd.hosts, ['http://etcd1:2379', 'https://etcd2:2379']);
+    assert.deepEqual(c.etcd.hosts, ['http://etcd1:2379', 'http://etcd2:2379']);
     assert.equal(c.host, 'aliased');
     assert.equal(c.resync, 7);
     assert.equal(c.mirror, false);
     assert.equal(c.etcd.dir, 'mirror');
     assert.deepEqual(c.log, { level: 'debug', format: 'pretty' });
     assert.deepEqual(c.docker, { kind: 'tcp', host: '127.0.0.1', port: 2375, tls: false, certPath: undefined });
+  });
+
+  it('reads boolean env vars as true/false, 1/0, yes/no, on/off', () => {
+    for (const [value, expected] of [['0', false], ['no', false], ['OFF', false], ['false', false], ['1', true], ['yes', true], ['true', true]] as const) {
+      assert.equal(run([], { EC_REGISTRATOR_MIRROR: value }).mirror, expected, value);
+    }
   });
 
   it('prefers the canonical env var over its alias', () => {
@@ -121,6 +127,9 @@ describe('configuration: rejected input names the offending value', () => {
     ['unknown scheme', ['redis://localhost/x'], {}, /unknown registry scheme "redis"/],
     ['URI without its prefix', ['hamesh://'], {}, /"hamesh:\/\/" needs a key prefix/],
     ['bad etcd endpoint', [], { EC_REGISTRATOR_ETCD_HOSTS: 'ftp://x:1' }, /etcd.hosts .*must use http/],
+    ['mixed etcd schemes', [], { EC_REGISTRATOR_ETCD_HOSTS: 'http://a:2379,https://b:2379' }, /etcd endpoints mix http:\/\/ and https:\/\//],
+    ['missing Docker TLS files', [], { DOCKER_HOST: 'tcp://127.0.0.1:2376', DOCKER_CERT_PATH: dir }, /Docker TLS file ".*\/(ca|cert|key)\.pem" \(DOCKER_CERT_PATH\) is missing or unreadable/],
+    ['bad boolean env', [], { EC_REGISTRATOR_MIRROR: 'maybe' }, /mirror \(-mirror \/ EC_REGISTRATOR_MIRROR\): must be true or false/],
     ['bad log level', ['--log-level', 'loud'], {}, /log.level .*"loud"/],
     ['unknown config-file key', ['--config', file('unknown.json', '{"resync": 1, "colour": "blue"}')], {}, /unknown configuration key "colour"/],
     ['config file not JSON', ['--config', file('broken.json', '{resync:')], {}, /is not valid JSON/],
