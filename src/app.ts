@@ -5,13 +5,19 @@ import { createDockerClient } from './docker/client';
 import { createEtcdClient } from './etcd/client';
 import type { Logger } from './log';
 import { MirrorWriter } from './mirror/writer';
+import './registrator/backends';
+import type { Backend } from './registrator/backend';
+import { resolveHostAddress } from './registrator/host-address';
+import { backendFactory, BackendContext } from './registrator/registry';
+import { ServiceWriter } from './registrator/service-writer';
+import type { RegistryUri } from './registrator/uri';
 import { installSignalHandlers, SignalTarget } from './signals';
 import type { Writer } from './writer';
 
 /** Fails (as a configuration error, before anything is written) on URIs this build has no writer for. */
 export function checkWritersAvailable(config: Config): void {
   for (const uri of config.uris) {
-    throw new ConfigError(`registry backend "${uri.scheme}://" is not available in this version (${uri.raw})`);
+    if (!backendFactory(uri.scheme)) throw new ConfigError(`registry backend "${uri.scheme}://" is not available in this version (${uri.raw})`);
   }
   if (!config.mirror && config.uris.length === 0) throw new ConfigError('nothing to do: the mirror is off (--no-mirror) and no registry URI was given');
 }
@@ -23,6 +29,33 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
   const etcd = createEtcdClient(config.etcd);
   const writers: Writer[] = [];
   if (config.mirror) writers.push(new MirrorWriter(etcd, { dir: config.etcd.dir, host: config.host }, log.child({ component: 'writer.mirror' })));
+  const backends: Backend[] = [];
+  if (config.uris.length > 0) {
+    const hostIp = await resolveHostAddress(config.ip, config.host, log);
+    const context: BackendContext = {
+      host: config.host,
+      // A URI without a host uses the daemon's etcd connection; with one, its own (same TLS and auth).
+      etcdFor: (uri: RegistryUri) =>
+        uri.authority === '' ? { client: etcd, shared: true } : { client: createEtcdClient({ ...config.etcd, hosts: [`${config.etcd.hosts[0].split('://')[0]}://${uri.authority}`] }), shared: false },
+      log,
+    };
+    for (const uri of config.uris) {
+      const backend = backendFactory(uri.scheme)!(uri, context);
+      backends.push(backend);
+      const name = `writer.${uri.scheme}`;
+      writers.push(
+        new ServiceWriter(
+          backend,
+          {
+            deregister: config.deregister,
+            model: { host: config.host, hostIp, internal: config.internal, explicit: config.explicit, tags: config.tags, useIpFromLabel: config.useIpFromLabel, ttl: config.ttl },
+          },
+          log.child({ component: name, registry: uri.raw }),
+          name,
+        ),
+      );
+    }
+  }
 
   const daemon = new Daemon(docker, writers, log.child({ component: 'daemon' }), { resyncSeconds: config.resync });
   const target: SignalTarget = {
@@ -32,6 +65,7 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
       try {
         await daemon.stop(deleteHostData);
       } finally {
+        await Promise.all(backends.map((b) => b.close().catch(() => undefined)));
         etcd.close();
       }
     },
@@ -43,6 +77,7 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
     etcd: config.etcd.hosts,
     etcdAuth: config.etcd.user ? 'user' : config.etcd.cert ? 'client-cert' : 'none',
     mirror: config.mirror ? `/${config.etcd.dir}/` : 'off',
+    registries: config.uris.map((u) => u.raw),
     resync: config.resync,
   });
   await daemon.start();

@@ -1,0 +1,22 @@
+import type { Service } from './service';
+
+/**
+ * A service registry, as gliderlabs/registrator's bridge sees one: register, deregister, refresh,
+ * ping. Adding a registry is one file in backends/ that registers a factory for its scheme.
+ */
+export interface Backend {
+  /** The URI it was made from, for logs. */
+  readonly description: string;
+  /** Resolves when the registry answers. */
+  ping(): Promise<void>;
+  /** Writes (or overwrites) one service, and records that this host owns it. */
+  register(service: Service): Promise<void>;
+  /** Removes one service this host registered, and its ownership record. */
+  deregister(service: Service): Promise<void>;
+  /** Renews a service's time to live; a registry without TTLs writes it again. */
+  refresh(service: Service): Promise<void>;
+  /** Every service this host owns in the registry, as recorded there (survives restarts and crashes). */
+  owned(): Promise<Service[]>;
+  /** Closes connections the backend opened itself. */
+  close(): Promise<void>;
+}

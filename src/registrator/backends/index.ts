@@ -1,0 +1,3 @@
+// Each import registers its scheme's factory. Adding a backend: one file here, one line below.
+import './etcd';
+import './skydns2';

@@ -1,0 +1,23 @@
+import { EtcdKvBackend } from '../etcd-kv-backend';
+import { registerBackend } from '../registry';
+import type { Service } from '../service';
+
+/** `skydns.local` -> `/skydns/local/skydns`, SkyDNS's reversed-label layout. */
+export function skydnsPath(domain: string): string {
+  return `/skydns/${domain.split('.').filter(Boolean).reverse().join('/')}`;
+}
+
+export function skydnsRecord(service: Service): string {
+  return JSON.stringify(service.ttl ? { host: service.ip, port: service.port, ttl: service.ttl } : { host: service.ip, port: service.port });
+}
+
+/** skydns2://[host:port]/<domain>: `/skydns/<reversed domain>/<name>/<id>` = `{"host","port"}` (SPEC §7). */
+registerBackend('skydns2', (uri, context) => {
+  const { client, shared } = context.etcdFor(uri);
+  const base = skydnsPath(uri.path);
+  return new EtcdKvBackend(
+    client,
+    { keyOf: (s) => `${base}/${s.name}/${s.id}`, valueOf: skydnsRecord },
+    { host: context.host, scope: `skydns2/${uri.path}`, description: uri.raw, ownsClient: !shared },
+  );
+});

@@ -1,0 +1,26 @@
+import type { Etcd3 } from 'etcd3';
+import type { Logger } from '../log';
+import type { Backend } from './backend';
+import type { RegistryUri, Scheme } from './uri';
+
+/** What a backend factory gets from the daemon. */
+export interface BackendContext {
+  /** The daemon's host name. */
+  host: string;
+  /** etcd client for this URI: the daemon's shared one when the URI has no host, else its own. */
+  etcdFor(uri: RegistryUri): { client: Etcd3; shared: boolean };
+  log: Logger;
+}
+
+export type BackendFactory = (uri: RegistryUri, context: BackendContext) => Backend;
+
+const factories = new Map<Scheme, BackendFactory>();
+
+/** Called once by each file in backends/. */
+export function registerBackend(scheme: Scheme, factory: BackendFactory): void {
+  factories.set(scheme, factory);
+}
+
+export function backendFactory(scheme: Scheme): BackendFactory | undefined {
+  return factories.get(scheme);
+}

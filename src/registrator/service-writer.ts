@@ -1,0 +1,107 @@
+import type { ContainerInfo } from '../docker/container';
+import type { Logger } from '../log';
+import type { ContainerState, Writer } from '../writer';
+import type { Backend } from './backend';
+import { containerServices, Service, ServiceModelOptions } from './service';
+
+export interface ServiceWriterOptions {
+  model: ServiceModelOptions;
+  /** `-deregister`: `always`, or `on-success` (keep a container that exited with an error registered). */
+  deregister: 'always' | 'on-success';
+}
+
+/**
+ * Exited with an error under `-deregister on-success`: stays registered until it is removed or
+ * restarted. Exit 0, death by a signal (status > 128) or a vanished container deregister (SPEC §5).
+ */
+export function keepsRegistration(info: ContainerInfo | null, mode: ServiceWriterOptions['deregister']): boolean {
+  if (mode !== 'on-success' || !info || info.State?.Running) return false;
+  const code = info.State?.ExitCode ?? 0;
+  return code !== 0 && code <= 128;
+}
+
+/**
+ * Keeps one registry backend in step with this host's containers: per container, the services the
+ * service model gives, registered when new or changed and deregistered when gone.
+ */
+export class ServiceWriter implements Writer {
+  readonly name: string;
+  /** container id -> service id -> the service as registered. */
+  private held = new Map<string, Map<string, Service>>();
+  /** Warnings already logged per container, so a resync does not repeat them. */
+  private readonly warned = new Map<string, string>();
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly options: ServiceWriterOptions,
+    private readonly log: Logger,
+    name: string,
+  ) {
+    this.name = name;
+  }
+
+  async loadHeld(): Promise<void> {
+    const held = new Map<string, Map<string, Service>>();
+    for (const service of await this.backend.owned()) {
+      const id = service.origin?.containerId ?? '';
+      if (!held.has(id)) held.set(id, new Map());
+      held.get(id)!.set(service.id, service);
+    }
+    this.held = held;
+  }
+
+  heldIds(): Iterable<string> {
+    return this.held.keys();
+  }
+
+  async sync(state: ContainerState): Promise<void> {
+    const held = this.held.get(state.id) ?? new Map<string, Service>();
+    if (!state.active && keepsRegistration(state.info, this.options.deregister)) return;
+    const desired = new Map<string, Service>();
+    if (state.active && state.info) {
+      const result = containerServices(state.info, this.options.model);
+      for (const s of result.services) desired.set(s.id, s);
+      this.warnOnce(state.id, result.warnings);
+    } else {
+      this.warned.delete(state.id);
+    }
+    for (const [id, service] of held) {
+      const next = desired.get(id);
+      if (!next || JSON.stringify(next) !== JSON.stringify(service)) {
+        await this.backend.deregister(service);
+        held.delete(id);
+        this.log.info('deregistered', { service: id, container: state.id });
+      }
+    }
+    for (const [id, service] of desired) {
+      if (held.has(id)) continue;
+      await this.backend.register(service);
+      held.set(id, service);
+      this.log.info('registered', { service: id, name: service.name, address: `${service.ip}:${service.port}`, container: state.id });
+    }
+    if (held.size > 0) this.held.set(state.id, held);
+    else this.held.delete(state.id);
+  }
+
+  async removeHostData(): Promise<void> {
+    const owned = await this.backend.owned();
+    for (const service of owned) await this.backend.deregister(service);
+    this.held.clear();
+    this.log.info("deleted this host's registrations", { registry: this.backend.description, services: owned.length });
+  }
+
+  /** SIGUSR2 purges the mirror and hamesh prefixes only; registrations are rewritten by the refill. */
+  async purgeAll(): Promise<void> {}
+
+  describeHostData(): string {
+    const count = [...this.held.values()].reduce((n, m) => n + m.size, 0);
+    return `up to ${count} services in ${this.backend.description}`;
+  }
+
+  private warnOnce(containerId: string, warnings: string[]): void {
+    const text = warnings.join('; ');
+    if (text === '' || this.warned.get(containerId) === text) return;
+    this.warned.set(containerId, text);
+    for (const warning of warnings) this.log.warn('service skipped', { container: containerId, reason: warning });
+  }
+}
