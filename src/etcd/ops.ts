@@ -83,3 +83,14 @@ export async function readPrefix(client: Etcd3, prefix: string, pageSize = 2000)
     start = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])]);
   }
 }
+
+/** The current values of many single keys, read in transactions of at most 128 ranges. */
+export async function readKeys(client: Etcd3, keys: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < keys.length; i += MAX_TXN_OPS) {
+    const batch = keys.slice(i, i + MAX_TXN_OPS);
+    const res = await client.kv.txn({ success: batch.map((key) => ({ request_range: { key: Buffer.from(key) } })) });
+    for (const r of res.responses) for (const kv of r.response_range?.kvs ?? []) out.set(kv.key.toString(), kv.value.toString());
+  }
+  return out;
+}

@@ -1,5 +1,11 @@
 import type { Service } from './service';
 
+export interface OwnedService {
+  service: Service;
+  /** False when the registry no longer holds the service's keys as written: it must be written again. */
+  intact: boolean;
+}
+
 /**
  * A service registry, as gliderlabs/registrator's bridge sees one: register, deregister, refresh,
  * ping. Adding a registry is one file in backends/ that registers a factory for its scheme.
@@ -15,8 +21,15 @@ export interface Backend {
   deregister(service: Service): Promise<void>;
   /** Renews a service's time to live; a registry without TTLs writes it again. */
   refresh(service: Service): Promise<void>;
-  /** Every service this host owns in the registry, as recorded there (survives restarts and crashes). */
-  owned(): Promise<Service[]>;
+  /**
+   * Every service this host owns in the registry, as recorded there (survives restarts and crashes),
+   * and whether the registry still holds it as written (a purge or a hand edit may have removed it).
+   */
+  owned(): Promise<OwnedService[]>;
+  /** Why this registry cannot take the service (a warning naming the container), or undefined. */
+  reject?(service: Service): string | undefined;
+  /** SIGUSR2: deletes every host's data of this registry, where the registry is purged at all. */
+  purge?(): Promise<void>;
   /** Closes connections the backend opened itself. */
   close(): Promise<void>;
 }

@@ -1,14 +1,21 @@
 import type { Etcd3 } from 'etcd3';
-import { commitOps, readPrefix } from '../etcd/ops';
-import type { Backend } from './backend';
+import { commitOps, KeyOp, readKeys, readPrefix } from '../etcd/ops';
+import type { Backend, OwnedService } from './backend';
 import type { Service } from './service';
 
-/** How one etcd-based registry lays a service out: one key, one value. */
+/** How one etcd-based registry lays a service out. */
 export interface KeyLayout {
-  /** e.g. `/services/web/node1:web:80` */
-  keyOf(service: Service): string;
-  /** e.g. `10.0.0.5:8080` */
-  valueOf(service: Service): string;
+  /** Every key and value of one service, e.g. `/services/web/node1:web:80` = `10.0.0.5:8080`. */
+  entries(service: Service): Array<[key: string, value: string]>;
+  /**
+   * When a service is a tree of keys (hamesh), the tree's prefix: deregistration deletes it whole.
+   * Otherwise each key is deleted only while it still holds the value this host wrote.
+   */
+  tree?(service: Service): string;
+  /** Why this registry cannot take the service, or undefined when it can. */
+  reject?(service: Service): string | undefined;
+  /** Prefixes SIGUSR2 purges (every host's data), if this registry is purged at all. */
+  purgePrefixes?: string[];
 }
 
 export interface EtcdKvBackendOptions {
@@ -53,26 +60,36 @@ export class EtcdKvBackend implements Backend {
     await this.etcd.maintenance.status();
   }
 
+  reject(service: Service): string | undefined {
+    return this.layout.reject?.(service);
+  }
+
   async register(service: Service): Promise<void> {
     await commitOps(this.etcd, [
-      { put: this.layout.keyOf(service), value: this.layout.valueOf(service) },
+      ...this.layout.entries(service).map(([key, value]) => ({ put: key, value })),
       { put: this.ownerKey(service), value: JSON.stringify(service) },
     ]);
   }
 
   async deregister(service: Service): Promise<void> {
-    // The key is deleted only while it still holds our value: another host may have taken the same ID since.
-    await commitOps(this.etcd, [
-      { delete: this.layout.keyOf(service), ifValue: this.layout.valueOf(service) },
-      { delete: this.ownerKey(service) },
-    ]);
+    const tree = this.layout.tree?.(service);
+    // A single key is deleted only while it still holds our value: another host may have taken the same ID since.
+    const removals: KeyOp[] = tree
+      ? [{ deletePrefix: tree }]
+      : this.layout.entries(service).map(([key, value]) => ({ delete: key, ifValue: value }));
+    await commitOps(this.etcd, [...removals, { delete: this.ownerKey(service) }]);
+  }
+
+  async purge(): Promise<void> {
+    const prefixes = this.layout.purgePrefixes ?? [];
+    if (prefixes.length > 0) await commitOps(this.etcd, prefixes.map((p) => ({ deletePrefix: p })));
   }
 
   async refresh(service: Service): Promise<void> {
     await this.register(service);
   }
 
-  async owned(): Promise<Service[]> {
+  async owned(): Promise<OwnedService[]> {
     const records = await readPrefix(this.etcd, this.ownersPrefix);
     const services: Service[] = [];
     for (const value of records.values()) {
@@ -82,7 +99,12 @@ export class EtcdKvBackend implements Backend {
         // A record that is not ours to read is not ours to delete either.
       }
     }
-    return services;
+    const wanted = services.flatMap((s) => this.layout.entries(s));
+    const current = await readKeys(this.etcd, wanted.map(([key]) => key));
+    return services.map((service) => ({
+      service,
+      intact: this.layout.entries(service).every(([key, value]) => current.get(key) === value),
+    }));
   }
 
   async close(): Promise<void> {

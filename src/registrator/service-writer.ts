@@ -28,6 +28,8 @@ export class ServiceWriter implements Writer {
   readonly name: string;
   /** container id -> service id -> the service as registered. */
   private held = new Map<string, Map<string, Service>>();
+  /** Held services whose keys the registry no longer holds as written: registered again if still wanted. */
+  private broken = new Set<Service>();
   /** Warnings already logged per container, so a resync does not repeat them. */
   private readonly warned = new Map<string, string>();
 
@@ -42,12 +44,15 @@ export class ServiceWriter implements Writer {
 
   async loadHeld(): Promise<void> {
     const held = new Map<string, Map<string, Service>>();
-    for (const service of await this.backend.owned()) {
+    const broken = new Set<Service>();
+    for (const { service, intact } of await this.backend.owned()) {
       const id = service.origin?.containerId ?? '';
       if (!held.has(id)) held.set(id, new Map());
       held.get(id)!.set(service.id, service);
+      if (!intact) broken.add(service);
     }
     this.held = held;
+    this.broken = broken;
   }
 
   heldIds(): Iterable<string> {
@@ -60,14 +65,19 @@ export class ServiceWriter implements Writer {
     const desired = new Map<string, Service>();
     if (state.active && state.info) {
       const result = containerServices(state.info, this.options.model);
-      for (const s of result.services) desired.set(s.id, s);
-      this.warnOnce(state.id, result.warnings);
+      const warnings = [...result.warnings];
+      for (const s of result.services) {
+        const reason = this.backend.reject?.(s);
+        if (reason) warnings.push(`${s.origin.containerName} port ${s.origin.exposedPort}/${s.origin.proto}: ${reason}`);
+        else desired.set(s.id, s);
+      }
+      this.warnOnce(state.id, warnings);
     } else {
       this.warned.delete(state.id);
     }
     for (const [id, service] of held) {
       const next = desired.get(id);
-      if (!next || JSON.stringify(next) !== JSON.stringify(service)) {
+      if (!next || this.broken.delete(service) || JSON.stringify(next) !== JSON.stringify(service)) {
         await this.backend.deregister(service);
         held.delete(id);
         this.log.info('deregistered', { service: id, container: state.id });
@@ -85,13 +95,18 @@ export class ServiceWriter implements Writer {
 
   async removeHostData(): Promise<void> {
     const owned = await this.backend.owned();
-    for (const service of owned) await this.backend.deregister(service);
+    for (const { service } of owned) await this.backend.deregister(service);
     this.held.clear();
     this.log.info("deleted this host's registrations", { registry: this.backend.description, services: owned.length });
   }
 
-  /** SIGUSR2 purges the mirror and hamesh prefixes only; registrations are rewritten by the refill. */
-  async purgeAll(): Promise<void> {}
+  /** SIGUSR2: registries that are purged (hamesh) lose every host's data; the refill re-registers ours. */
+  async purgeAll(): Promise<void> {
+    if (!this.backend.purge) return;
+    await this.backend.purge();
+    // Ownership records survive the purge; the refill's reload finds their keys gone and rewrites them.
+    this.held.clear();
+  }
 
   describeHostData(): string {
     const count = [...this.held.values()].reduce((n, m) => n + m.size, 0);

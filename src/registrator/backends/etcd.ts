@@ -12,7 +12,7 @@ registerBackend('etcd', (uri, context) => {
   const { client, shared } = context.etcdFor(uri);
   return new EtcdKvBackend(
     client,
-    { keyOf: (s) => `/${uri.path}/${s.name}/${s.id}`, valueOf: hostPort },
+    { entries: (s) => [[`/${uri.path}/${s.name}/${s.id}`, hostPort(s)]] },
     { host: context.host, scope: `etcd/${uri.path}`, description: uri.raw, ownsClient: !shared },
   );
 });

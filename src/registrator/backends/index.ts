@@ -1,3 +1,4 @@
 // Each import registers its scheme's factory. Adding a backend: one file here, one line below.
 import './etcd';
 import './skydns2';
+import '../../hamesh/backend';

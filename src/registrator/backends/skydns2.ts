@@ -17,7 +17,7 @@ registerBackend('skydns2', (uri, context) => {
   const base = skydnsPath(uri.path);
   return new EtcdKvBackend(
     client,
-    { keyOf: (s) => `${base}/${s.name}/${s.id}`, valueOf: skydnsRecord },
+    { entries: (s) => [[`${base}/${s.name}/${s.id}`, skydnsRecord(s)]] },
     { host: context.host, scope: `skydns2/${uri.path}`, description: uri.raw, ownsClient: !shared },
   );
 });

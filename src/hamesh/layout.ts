@@ -1,0 +1,65 @@
+import type { Service } from '../registrator/service';
+
+export type HameshMode = 'http' | 'tcp';
+
+/** A DNS name: labels of 1-63 letters, digits and inner hyphens; 253 characters at most. */
+const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+
+export function isDnsName(name: string): boolean {
+  return name.length <= 253 && name.split('.').every((label) => DNS_LABEL.test(label));
+}
+
+function parsePort(value: string | undefined): number | undefined | 'invalid' {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (!/^\d+$/.test(value.trim())) return 'invalid';
+  const n = Number(value.trim());
+  return n >= 1 && n <= 65535 ? n : 'invalid';
+}
+
+export interface HameshEntry {
+  mode: HameshMode;
+  domains: string[];
+  externalPort?: number;
+  internalPort?: number;
+}
+
+/**
+ * What HAProxy needs to know of one service (SPEC §6), from its SERVICE_MODE, SERVICE_DOMAINS,
+ * SERVICE_EXTERNAL_PORT and SERVICE_INTERNAL_PORT metadata; or why the service cannot be meshed.
+ */
+export function hameshEntry(service: Service): HameshEntry | { rejected: string } {
+  const mode = (service.attrs.mode ?? 'tcp').trim().toLowerCase();
+  if (mode !== 'http' && mode !== 'tcp') return { rejected: `unknown SERVICE_MODE "${service.attrs.mode}" (http or tcp)` };
+  const domains = (service.attrs.domains ?? '')
+    .split(',')
+    .map((d) => d.trim().toLowerCase())
+    .filter(Boolean);
+  const invalid = domains.find((d) => !isDnsName(d));
+  if (invalid !== undefined) return { rejected: `"${invalid}" in SERVICE_DOMAINS is not a valid DNS name` };
+  if (mode === 'http' && domains.length === 0) return { rejected: 'SERVICE_MODE=http needs SERVICE_DOMAINS' };
+  const externalPort = parsePort(service.attrs.external_port);
+  const internalPort = parsePort(service.attrs.internal_port);
+  if (externalPort === 'invalid') return { rejected: `SERVICE_EXTERNAL_PORT "${service.attrs.external_port}" is not a port (1-65535)` };
+  if (internalPort === 'invalid') return { rejected: `SERVICE_INTERNAL_PORT "${service.attrs.internal_port}" is not a port (1-65535)` };
+  return { mode, domains: mode === 'http' ? [...new Set(domains)] : [], externalPort, internalPort };
+}
+
+/** The keys of one service under `/<prefix>/<name>/<id>/` (SPEC §6). */
+export function hameshKeys(prefix: string, service: Service): Array<[string, string]> {
+  const entry = hameshEntry(service);
+  if ('rejected' in entry) return [];
+  const base = `${hameshServicePrefix(prefix, service)}`;
+  const keys: Array<[string, string]> = [
+    [`${base}address`, service.ip],
+    [`${base}port`, String(service.port)],
+    [`${base}mode`, entry.mode],
+  ];
+  for (const domain of entry.domains) keys.push([`${base}domains/${domain}`, domain]);
+  if (entry.mode === 'tcp' && entry.externalPort !== undefined) keys.push([`${base}external_port`, String(entry.externalPort)]);
+  if (entry.mode === 'tcp' && entry.internalPort !== undefined) keys.push([`${base}internal_port`, String(entry.internalPort)]);
+  return keys;
+}
+
+export function hameshServicePrefix(prefix: string, service: Service): string {
+  return `/${prefix}/${service.name}/${service.id}/`;
+}

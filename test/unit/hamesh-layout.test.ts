@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { hameshEntry, hameshKeys, isDnsName } from '../../src/hamesh/layout';
+import type { Service } from '../../src/registrator/service';
+
+function service(attrs: Record<string, string>): Service {
+  return {
+    id: 'h1:app:80',
+    name: 'app',
+    port: 8080,
+    ip: '10.0.0.5',
+    tags: [],
+    attrs,
+    origin: { containerId: 'a'.repeat(64), containerName: 'app', hostPort: 8080, exposedPort: 80, proto: 'tcp', hostIp: '0.0.0.0', hostname: 'app' },
+  };
+}
+
+const B = '/services/app/h1:app:80/';
+
+describe('hamesh layout (SPEC §6)', () => {
+  const accepted: Array<[string, Record<string, string>, Record<string, string>]> = [
+    ['default mode is tcp', {}, { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'tcp' }],
+    [
+      'http with two domains, trimmed and lowercased',
+      { mode: 'http', domains: 'a.com, WWW.B.com' },
+      { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'http', [`${B}domains/a.com`]: 'a.com', [`${B}domains/www.b.com`]: 'www.b.com' },
+    ],
+    [
+      'tcp with external and internal port',
+      { mode: 'tcp', external_port: '5432', internal_port: '15432' },
+      { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'tcp', [`${B}external_port`]: '5432', [`${B}internal_port`]: '15432' },
+    ],
+    ['mode in capitals', { mode: 'TCP' }, { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'tcp' }],
+    [
+      'duplicate domains written once',
+      { mode: 'http', domains: 'a.com,a.com' },
+      { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'http', [`${B}domains/a.com`]: 'a.com' },
+    ],
+  ];
+  for (const [name, attrs, expected] of accepted) {
+    it(name, () => assert.deepEqual(Object.fromEntries(hameshKeys('services', service(attrs))), expected));
+  }
+
+  const rejected: Array<[string, Record<string, string>, RegExp]> = [
+    ['http without domains', { mode: 'http' }, /SERVICE_MODE=http needs SERVICE_DOMAINS/],
+    ['unknown mode', { mode: 'udp' }, /unknown SERVICE_MODE "udp"/],
+    ['invalid domain', { mode: 'http', domains: 'a.com,bad_domain!.com' }, /"bad_domain!.com" in SERVICE_DOMAINS is not a valid DNS name/],
+    ['domain label starting with a hyphen', { mode: 'http', domains: '-a.com' }, /not a valid DNS name/],
+    ['non-numeric external port', { external_port: 'http' }, /SERVICE_EXTERNAL_PORT "http" is not a port/],
+    ['external port out of range', { external_port: '70000' }, /SERVICE_EXTERNAL_PORT "70000"/],
+    ['internal port zero', { internal_port: '0' }, /SERVICE_INTERNAL_PORT "0"/],
+  ];
+  for (const [name, attrs, pattern] of rejected) {
+    it(`rejects ${name}`, () => {
+      const entry = hameshEntry(service(attrs));
+      assert.ok('rejected' in entry);
+      assert.match(entry.rejected, pattern);
+      assert.deepEqual(hameshKeys('services', service(attrs)), []);
+    });
+  }
+
+  it('knows DNS names', () => {
+    assert.ok(isDnsName('a-b.example.com'));
+    assert.ok(!isDnsName('a..com'));
+    assert.ok(!isDnsName(`${'a'.repeat(64)}.com`));
+    assert.ok(!isDnsName('ünicode.com'));
+  });
+});
