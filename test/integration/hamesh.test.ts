@@ -1,35 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { DaemonProcess } from '../support/daemon';
-import { ensureTestImage, TEST_IMAGE, TestContainers } from '../support/docker';
-import { EtcdServer } from '../support/etcd';
+import { describe, it } from 'node:test';
+import { daemonSuite } from '../support/daemon-suite';
+import { TEST_IMAGE } from '../support/docker';
 import { waitFor } from '../support/wait';
 
 const HOST = `mesh-${process.pid}`;
 const IP = '10.7.7.7';
 
 describe('hamesh writer against real dockerd and etcd', () => {
-  let etcd: EtcdServer;
-  let daemon: DaemonProcess | undefined;
-  const containers = new TestContainers(`mesh-${process.pid}`);
-  const start = () => {
-    daemon = new DaemonProcess(['-ip', IP, 'hamesh:///mesh'], { EC_REGISTRATOR_ETCD_HOSTS: etcd.endpoint, EC_REGISTRATOR_HOST: HOST });
-    return daemon.waitForLog('reconciled');
-  };
-  const port = async (id: string, spec: string) => (await containers.inspect(id)).NetworkSettings.Ports[spec][0].HostPort;
-
-  before(async () => {
-    await ensureTestImage();
-    etcd = await EtcdServer.start();
-  });
-  afterEach(async () => {
-    await daemon?.kill();
-    await containers.removeAll();
-    await etcd.client.delete().all();
-  });
-  after(async () => {
-    await etcd.stop();
-  });
+  const suite = daemonSuite('mesh', HOST);
+  const { containers } = suite;
+  const start = () => suite.start(['-ip', IP, 'hamesh:///mesh']);
+  const port = (id: string, spec: string) => suite.hostPort(id, spec);
 
   it('writes http with domains, tcp with external/internal port, and rejects a bad service next to a good one', async () => {
     await start();
@@ -46,26 +28,26 @@ describe('hamesh writer against real dockerd and etcd', () => {
       [`${m}address`]: IP, [`${m}port`]: await port(mixed, '82/tcp'), [`${m}mode`]: 'tcp',
     };
     const sortedExpected = JSON.stringify(Object.fromEntries(Object.entries(expected).sort()));
-    await waitFor('hamesh keys', async () => JSON.stringify(await etcd.tree('/mesh/')) === sortedExpected).catch(async (err) => {
-      assert.deepEqual(await etcd.tree('/mesh/'), expected, String(err));
+    await waitFor('hamesh keys', async () => JSON.stringify(await suite.etcd.tree('/mesh/')) === sortedExpected).catch(async (err) => {
+      assert.deepEqual(await suite.etcd.tree('/mesh/'), expected, String(err));
     });
-    const warning = daemon!.lines.find((l) => l.message === 'service skipped');
+    const warning = suite.daemon!.lines.find((l) => l.message === 'service skipped');
     assert.match(String(warning?.reason), new RegExp(`mixed-${process.pid} port 81/tcp: SERVICE_MODE=http needs SERVICE_DOMAINS`));
   });
 
   it('SIGUSR2 purges the whole hamesh prefix (every host\'s) and writes ours again; SIGTERM removes ours', async () => {
-    await etcd.client.put('/mesh/other/other-host:x:80/address').value('10.0.0.9');
+    await suite.etcd.client.put('/mesh/other/other-host:x:80/address').value('10.0.0.9');
     await start();
     const id = await containers.run(['--name', `app-${process.pid}`, '-e', 'SERVICE_NAME=app', '-p', '80', TEST_IMAGE, 'sleep', '1000']);
     const a = `/mesh/app/${HOST}:app-${process.pid}:80/`;
     const ours = { [`${a}address`]: IP, [`${a}mode`]: 'tcp', [`${a}port`]: await port(id, '80/tcp') };
-    await waitFor('registered', async () => (await etcd.tree('/mesh/'))[`${a}port`] !== undefined);
-    daemon!.signal('SIGUSR2');
-    await daemon!.waitForLog('signal handled');
-    await waitFor('refilled', async () => JSON.stringify(await etcd.tree('/mesh/')) === JSON.stringify(ours));
-    await etcd.client.put('/mesh/other/other-host:x:80/address').value('10.0.0.9');
-    daemon!.signal('SIGTERM');
-    assert.equal(await daemon!.exited, 0);
-    assert.deepEqual(await etcd.tree('/mesh/'), { '/mesh/other/other-host:x:80/address': '10.0.0.9' });
+    await waitFor('registered', async () => (await suite.etcd.tree('/mesh/'))[`${a}port`] !== undefined);
+    suite.daemon!.signal('SIGUSR2');
+    await suite.daemon!.waitForLog('signal handled');
+    await waitFor('refilled', async () => JSON.stringify(await suite.etcd.tree('/mesh/')) === JSON.stringify(ours));
+    await suite.etcd.client.put('/mesh/other/other-host:x:80/address').value('10.0.0.9');
+    suite.daemon!.signal('SIGTERM');
+    assert.equal(await suite.daemon!.exited, 0);
+    assert.deepEqual(await suite.etcd.tree('/mesh/'), { '/mesh/other/other-host:x:80/address': '10.0.0.9' });
   });
 });
