@@ -1,4 +1,5 @@
 import { ConfigError } from './errors';
+import { parseSwitch } from './formats';
 import { schema } from './schema';
 
 /** The command line, split into convict-ready `--name=value` args and the rest. */
@@ -34,7 +35,6 @@ function collectFlags(node: SchemaNode, out: Map<string, FlagSpec>): Map<string,
 }
 
 const FLAGS = collectFlags(schema as unknown as SchemaNode, new Map());
-const BOOLEAN_WORDS: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };
 
 /** `useIpFromLabel` -> `use-ip-from-label`, `ttl_refresh` -> `ttl-refresh`, so every gliderlabs spelling works. */
 function canonicalName(name: string): string {
@@ -91,8 +91,8 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
     if (spec.boolean) {
       let value = true;
       if (inlineValue !== undefined) {
-        const word = BOOLEAN_WORDS[inlineValue.toLowerCase()];
-        if (word === undefined) throw new ConfigError(`option ${token}: "${inlineValue}" is not true or false`);
+        const word = parseSwitch(inlineValue);
+        if (word === undefined) throw new ConfigError(`option ${token}: "${inlineValue}" is not true or false (also 1/0, yes/no, on/off)`);
         value = word;
       }
       parsed.args.push(`--${spec.arg}=${negated ? !value : value}`);

@@ -95,12 +95,7 @@ export function registerFormats(): void {
   });
   convict.addFormat({
     name: 'switch',
-    coerce: (v: unknown) => {
-      const word = String(v).trim().toLowerCase();
-      if (['true', '1', 'yes', 'on'].includes(word)) return true;
-      if (['false', '0', 'no', 'off'].includes(word)) return false;
-      return v;
-    },
+    coerce: (v: unknown) => parseSwitch(String(v)) ?? v,
     validate(value: unknown) {
       if (typeof value !== 'boolean') throw new Error('must be true or false (also 1/0, yes/no, on/off)');
     },
@@ -119,6 +114,14 @@ export function registerFormats(): void {
       if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < -1) throw new Error('must be a whole number >= -1 (-1 retries forever)');
     },
   });
+}
+
+/** The one reading of on/off words, for env vars, config files and `-flag=value` alike. */
+export function parseSwitch(word: string): boolean | undefined {
+  const w = word.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(w)) return true;
+  if (['false', '0', 'no', 'off'].includes(w)) return false;
+  return undefined;
 }
 
 /** Strict integer parsing: "10abc" stays a string so validation names it, where parseInt would accept 10. */

@@ -140,8 +140,10 @@ function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config
     throw new ConfigError(`Docker socket "${docker.socketPath}" is not a socket`);
   }
   const tlsWanted = raw.etcd.ca !== '' || raw.etcd.cert !== '';
-  const schemes = new Set(raw.etcd.hosts.map((h) => (h.includes('://') ? h.split('://')[0] : tlsWanted ? 'https' : 'http')));
-  if (schemes.size > 1) throw new ConfigError(`etcd endpoints mix http:// and https:// (${raw.etcd.hosts.join(',')}): use one scheme for all`);
+  const etcdHosts = raw.etcd.hosts.map((h) => (h.includes('://') ? h : `${tlsWanted ? 'https' : 'http'}://${h}`));
+  if (new Set(etcdHosts.map((h) => h.split('://')[0])).size > 1) {
+    throw new ConfigError(`etcd endpoints mix http:// and https:// (${raw.etcd.hosts.join(',')}): use one scheme for all`);
+  }
   return {
     uris: raw.uris.map(parseRegistryUri),
     mirror: raw.mirror,
@@ -149,7 +151,7 @@ function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config
     docker,
     etcd: {
       ...raw.etcd,
-      hosts: raw.etcd.hosts.map((h) => (h.includes('://') ? h : `${tlsWanted ? 'https' : 'http'}://${h}`)),
+      hosts: etcdHosts,
     },
     ip: raw.ip,
     internal: raw.internal,

@@ -73,6 +73,12 @@ describe('configuration: accepted input', () => {
     assert.deepEqual(c.docker, { kind: 'tcp', host: '127.0.0.1', port: 2375, tls: false, certPath: undefined });
   });
 
+  it('reads -flag=value booleans with the same words as env vars', () => {
+    assert.equal(run(['-internal=on']).internal, true);
+    assert.equal(run(['-internal=OFF']).internal, false);
+    assert.equal(run(['--no-mirror=no']).mirror, true);
+  });
+
   it('reads boolean env vars as true/false, 1/0, yes/no, on/off', () => {
     for (const [value, expected] of [['0', false], ['no', false], ['OFF', false], ['false', false], ['1', true], ['yes', true], ['true', true]] as const) {
       assert.equal(run([], { EC_REGISTRATOR_MIRROR: value }).mirror, expected, value);
@@ -116,7 +122,7 @@ describe('configuration: rejected input names the offending value', () => {
     ['non-numeric flag', ['-resync', 'abc'], {}, /resync \(-resync \/ EC_REGISTRATOR_RESYNC\): must be a whole number >= 0: value was "abc"/],
     ['half-numeric flag', ['-ttl', '10abc', '-ttl-refresh', '1'], {}, /ttl .*value was "10abc"/],
     ['non-numeric env', [], { EC_REGISTRATOR_RETRY_INTERVAL: 'soon' }, /retryInterval .*EC_REGISTRATOR_RETRY_INTERVAL.*"soon"/],
-    ['bad boolean', ['-internal=maybe'], {}, /-internal=maybe: "maybe" is not true or false/],
+    ['bad boolean', ['-internal=maybe'], {}, /-internal=maybe: "maybe" is not true or false \(also 1\/0, yes\/no, on\/off\)/],
     ['ttl not above ttl-refresh', ['-ttl', '10', '-ttl-refresh', '10'], {}, /-ttl 10 must be greater than -ttl-refresh 10/],
     ['ttl-refresh without ttl', ['-ttl-refresh', '5'], {}, /-ttl-refresh 5 needs -ttl/],
     ['bad deregister mode', ['-deregister', 'never'], {}, /deregister .*"never"/],
