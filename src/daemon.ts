@@ -16,6 +16,21 @@ export interface DaemonOptions {
   retryDelayMs?: number;
   /** Longest a stop may take, deletion included (default 8 s, under `docker stop`'s 10 s). */
   shutdownDeadlineMs?: number;
+  /**
+   * `-retry-attempts` / `-retry-interval`: how often a writer that does not answer its first ping
+   * is pinged again before the daemon gives up (`attempts` -1: never gives up).
+   */
+  startupRetry?: { attempts: number; intervalMs: number };
+  /** Called when the daemon cannot go on (a writer still unreachable after its retries). */
+  onFatal?: (err: Error) => void;
+}
+
+/** A writer that never answered within its startup retries. */
+export class WriterUnreachableError extends Error {
+  constructor(writer: string, attempts: number, cause: unknown) {
+    super(`${writer} still unreachable after ${attempts + 1} attempts (-retry-attempts ${attempts}): ${(cause as Error)?.message ?? cause}`);
+    this.name = 'WriterUnreachableError';
+  }
 }
 
 /** Rejects when `deadline` (epoch ms) passes first; the work itself is left to finish or fail. */
@@ -42,6 +57,11 @@ export class Daemon {
   private reconcileRunning?: Promise<void>;
   private reconcileQueued?: Promise<void>;
   private firstSync?: { resolve: () => void; promise: Promise<void> };
+  /** Writers not yet admitted: their first ping has not answered. */
+  private readonly pending = new Set<Writer>();
+  /** Writers that loaded their held state and have not failed since; only these get syncs. */
+  private readonly inStep = new Set<Writer>();
+  private readonly sleeps = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly docker: Docker,
@@ -57,8 +77,25 @@ export class Daemon {
     this.firstSync = { resolve, promise };
   }
 
-  /** Starts watching; resolves after the first full reconciliation finished (successfully or not). */
+  /**
+   * Pings every writer once, starts watching, and resolves after the first full reconciliation
+   * finished (successfully or not). A writer that did not answer keeps being pinged in the
+   * background and joins with a reconciliation of its own once it answers.
+   */
   async start(): Promise<void> {
+    const unanswered: Array<{ writer: Writer; err: unknown }> = [];
+    await Promise.all(
+      this.writers.map(async (writer) => {
+        if (!writer.ping) return;
+        try {
+          await writer.ping();
+        } catch (err) {
+          this.pending.add(writer);
+          unanswered.push({ writer, err });
+        }
+      }),
+    );
+    for (const { writer, err } of unanswered) void this.admitWhenReachable(writer, err);
     this.watcher.start();
     if (this.options.resyncSeconds > 0) {
       this.resyncTimer = setInterval(() => void this.reconcile('resync').catch(() => undefined), this.options.resyncSeconds * 1000);
@@ -89,19 +126,42 @@ export class Daemon {
   private async runReconcile(reason: string): Promise<void> {
     const started = Date.now();
     try {
+      const admitted = this.writers.filter((w) => !this.pending.has(w));
+      const unloaded: string[] = [];
       // No sync may run while held state is reloaded, or its write could be missing from it.
       await this.queue.pause();
       try {
-        await Promise.all(this.writers.map((w) => w.loadHeld()));
+        // A writer whose store is down sits this one out; the others are reconciled regardless.
+        const loads = await Promise.allSettled(admitted.map((w) => w.loadHeld()));
+        loads.forEach((result, i) => {
+          if (result.status === 'fulfilled') {
+            this.inStep.add(admitted[i]);
+          } else {
+            this.inStep.delete(admitted[i]);
+            unloaded.push(admitted[i].name);
+            this.log.warn('could not read what this host holds; writer skipped until the next attempt', { writer: admitted[i].name, err: result.reason });
+          }
+        });
       } finally {
         this.queue.resume();
       }
       const running = await this.docker.listContainers();
       const ids = new Set(running.map((c) => c.Id));
-      for (const writer of this.writers) for (const id of writer.heldIds()) ids.add(id);
+      for (const writer of this.inStep) for (const id of writer.heldIds()) ids.add(id);
       const results = await Promise.allSettled([...ids].map((id) => this.queue.request(id)));
       const failed = results.filter((r) => r.status === 'rejected').length;
+      for (const writer of [...this.inStep]) {
+        if (!writer.afterReconcile) continue;
+        try {
+          await writer.afterReconcile();
+        } catch (err) {
+          this.inStep.delete(writer);
+          unloaded.push(writer.name);
+          this.log.warn('clean-up after reconciling failed', { writer: writer.name, err });
+        }
+      }
       if (failed > 0) throw new Error(`${failed} of ${ids.size} containers could not be written`);
+      if (unloaded.length > 0) throw new Error(`not reconciled: ${unloaded.join(', ')}`);
       this.log.info('reconciled', { reason, containers: ids.size, ms: Date.now() - started });
       this.recovered();
     } catch (err) {
@@ -117,12 +177,16 @@ export class Daemon {
   /** SIGUSR2: delete every host's data under every writer's prefixes, then write ours again. */
   async purgeAndRefill(): Promise<void> {
     await this.queue.pause();
+    let purges: PromiseSettledResult<void>[];
     try {
-      await Promise.all(this.writers.map((w) => w.purgeAll()));
+      purges = await Promise.allSettled(this.writers.map((w) => w.purgeAll()));
     } finally {
       this.queue.resume();
     }
+    // The refill runs even if one store could not be purged: the others must not stay empty.
     await this.reconcile('SIGUSR2');
+    const failed = purges.flatMap((r, i) => (r.status === 'rejected' ? [`${this.writers[i].name}: ${(r.reason as Error).message}`] : []));
+    if (failed.length > 0) throw new Error(`purge incomplete (${failed.join('; ')})`);
   }
 
   /**
@@ -134,6 +198,7 @@ export class Daemon {
     this.stopped = true;
     clearInterval(this.resyncTimer);
     clearTimeout(this.retryTimer);
+    for (const timer of this.sleeps) clearTimeout(timer);
     const deadline = Date.now() + (this.options.shutdownDeadlineMs ?? 8_000);
     await this.watcher.stop();
     try {
@@ -144,6 +209,7 @@ export class Daemon {
       this.log.warn('stopping with writes still in flight', { err });
     }
     if (!deleteHostData) return;
+    // Every writer is asked, admitted or not: a store that is back by now still gets cleaned.
     const results = await Promise.allSettled(this.writers.map((w) => withDeadline(w.removeHostData(), deadline, w.name)));
     const failures = results.flatMap((r, i) =>
       r.status === 'rejected' ? [`${this.writers[i].name}: ${(r.reason as Error).message}; left in place: ${this.writers[i].describeHostData()}`] : [],
@@ -159,10 +225,50 @@ export class Daemon {
 
   private async syncContainer(id: string): Promise<void> {
     const state = await this.inspect(id);
-    const results = await Promise.allSettled(this.writers.map((w) => w.sync(state)));
-    const errors = results.flatMap((r, i) => (r.status === 'rejected' ? [{ writer: this.writers[i].name, err: r.reason as Error }] : []));
-    for (const e of errors) this.log.warn('write failed', { id, writer: e.writer, err: e.err });
+    const writers = [...this.inStep];
+    const results = await Promise.allSettled(writers.map((w) => w.sync(state)));
+    const errors = results.flatMap((r, i) => (r.status === 'rejected' ? [{ writer: writers[i], err: r.reason as Error }] : []));
+    for (const e of errors) {
+      // Out of step until a reconciliation reloads it: a down store is not hammered once per event.
+      this.inStep.delete(e.writer);
+      this.log.warn('write failed', { id, writer: e.writer.name, err: e.err });
+    }
     if (errors.length > 0) throw errors[0].err;
+  }
+
+  /** Pings a writer that did not answer at start every `-retry-interval` until it does or the attempts run out. */
+  private async admitWhenReachable(writer: Writer, firstError: unknown): Promise<void> {
+    const { attempts, intervalMs } = this.options.startupRetry ?? { attempts: -1, intervalMs: 2_000 };
+    let err = firstError;
+    for (let attempt = 1; !this.stopped; attempt++) {
+      if (attempts >= 0 && attempt > attempts) {
+        this.options.onFatal?.(new WriterUnreachableError(writer.name, attempts, err));
+        return;
+      }
+      this.log.warn('writer unreachable; retrying', { writer: writer.name, attempt, of: attempts < 0 ? 'unlimited' : attempts, inMs: intervalMs, err });
+      await this.sleep(intervalMs);
+      if (this.stopped) return;
+      try {
+        await writer.ping!();
+      } catch (e) {
+        err = e;
+        continue;
+      }
+      this.pending.delete(writer);
+      this.log.info('writer reachable', { writer: writer.name, attempt });
+      void this.reconcile(`${writer.name} reachable`).catch(() => undefined);
+      return;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.sleeps.delete(timer);
+        resolve();
+      }, ms);
+      this.sleeps.add(timer);
+    });
   }
 
   private async inspect(id: string): Promise<ContainerState> {

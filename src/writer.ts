@@ -28,4 +28,11 @@ export interface Writer {
   describeHostData(): string;
   /** SIGUSR2: deletes every host's data under this writer's prefixes. */
   purgeAll(): Promise<void>;
+  /**
+   * Resolves when the store answers. A writer with `ping` is admitted only once it answers
+   * (`-retry-attempts`, `-retry-interval`); the other writers start without waiting for it.
+   */
+  ping?(): Promise<void>;
+  /** Called after a reconciliation has synced every container through this writer (`-cleanup`). */
+  afterReconcile?(): Promise<void>;
 }

@@ -88,7 +88,7 @@ export const schema = {
   retryAttempts: {
     doc: 'Retries for a backend that is down at start (-1: forever)',
     format: 'retry-count',
-    default: 0,
+    default: -1,
     env: 'EC_REGISTRATOR_RETRY_ATTEMPTS',
     arg: 'retry-attempts',
   },

@@ -32,6 +32,7 @@ describe('configuration: accepted input', () => {
     assert.equal(c.resync, 0);
     assert.equal(c.deregister, 'always');
     assert.equal(c.retryInterval, 2000);
+    assert.equal(c.retryAttempts, -1);
     assert.deepEqual(c.log, { level: 'info', format: 'json' });
   });
 
