@@ -30,6 +30,8 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
   const writers: Writer[] = [];
   if (config.mirror) writers.push(new MirrorWriter(etcd, { dir: config.etcd.dir, host: config.host }, log.child({ component: 'writer.mirror' })));
   const backends: Backend[] = [];
+  // Backends are made before the daemon they ask for reconciliations.
+  let daemon: Daemon | undefined;
   if (config.uris.length > 0) {
     const hostIp = await resolveHostAddress(config.ip, config.host, log);
     const context: BackendContext = {
@@ -37,6 +39,8 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
       // A URI without a host uses the daemon's etcd connection; with one, its own (same TLS and auth).
       etcdFor: (uri: RegistryUri) =>
         uri.authority === '' ? { client: etcd, shared: true } : { client: createEtcdClient({ ...config.etcd, hosts: [`${config.etcd.hosts[0].split('://')[0]}://${uri.authority}`] }), shared: false },
+      ttl: config.ttl > 0 ? { ttlSeconds: config.ttl, refreshSeconds: config.ttlRefresh } : undefined,
+      requestReconcile: (reason) => void daemon?.reconcile(reason).catch(() => undefined),
       log,
     };
     for (const uri of config.uris) {
@@ -48,6 +52,7 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
           backend,
           {
             deregister: config.deregister,
+            cleanup: config.cleanup,
             model: { host: config.host, hostIp, internal: config.internal, explicit: config.explicit, tags: config.tags, useIpFromLabel: config.useIpFromLabel, ttl: config.ttl },
           },
           log.child({ component: name, registry: uri.raw }),
@@ -57,13 +62,21 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
     }
   }
 
-  const daemon = new Daemon(docker, writers, log.child({ component: 'daemon' }), { resyncSeconds: config.resync });
+  daemon = new Daemon(docker, writers, log.child({ component: 'daemon' }), {
+    resyncSeconds: config.resync,
+    startupRetry: { attempts: config.retryAttempts, intervalMs: config.retryInterval },
+    onFatal: (err) => {
+      // gliderlabs/registrator's -retry-attempts: give up and let the supervisor decide. Data is kept, as on SIGINT.
+      log.error('giving up', { err });
+      void target.stop(false).finally(() => process.exit(1));
+    },
+  });
   const target: SignalTarget = {
-    reconcile: (reason) => daemon.reconcile(reason),
-    purgeAndRefill: () => daemon.purgeAndRefill(),
+    reconcile: (reason) => daemon!.reconcile(reason),
+    purgeAndRefill: () => daemon!.purgeAndRefill(),
     async stop(deleteHostData) {
       try {
-        await daemon.stop(deleteHostData);
+        await daemon!.stop(deleteHostData);
       } finally {
         await Promise.all(backends.map((b) => b.close().catch(() => undefined)));
         etcd.close();

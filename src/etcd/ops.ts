@@ -84,13 +84,19 @@ export async function readPrefix(client: Etcd3, prefix: string, pageSize = 2000)
   }
 }
 
-/** The current values of many single keys, read in transactions of at most 128 ranges. */
-export async function readKeys(client: Etcd3, keys: readonly string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+/** A key's value and the lease holding it (`'0'`: none). */
+export interface StoredValue {
+  value: string;
+  lease: string;
+}
+
+/** The current values (and leases) of many single keys, read in transactions of at most 128 ranges. */
+export async function readStoredKeys(client: Etcd3, keys: readonly string[]): Promise<Map<string, StoredValue>> {
+  const out = new Map<string, StoredValue>();
   for (let i = 0; i < keys.length; i += MAX_TXN_OPS) {
     const batch = keys.slice(i, i + MAX_TXN_OPS);
     const res = await client.kv.txn({ success: batch.map((key) => ({ request_range: { key: Buffer.from(key) } })) });
-    for (const r of res.responses) for (const kv of r.response_range?.kvs ?? []) out.set(kv.key.toString(), kv.value.toString());
+    for (const r of res.responses) for (const kv of r.response_range?.kvs ?? []) out.set(kv.key.toString(), { value: kv.value.toString(), lease: String(kv.lease ?? '0') });
   }
   return out;
 }

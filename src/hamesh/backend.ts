@@ -1,4 +1,4 @@
-import { EtcdKvBackend } from '../registrator/etcd-kv-backend';
+import { etcdKvBackend } from '../registrator/etcd-kv-backend';
 import { registerBackend } from '../registrator/registry';
 import { hameshEntry, hameshKeys, hameshServicePrefix } from './layout';
 
@@ -6,19 +6,15 @@ import { hameshEntry, hameshKeys, hameshServicePrefix } from './layout';
  * hamesh://[host:port]/<prefix> (SPEC §6): one key tree per service, written in one transaction,
  * deleted whole; SIGUSR2 purges the prefix of every host.
  */
-registerBackend('hamesh', (uri, context) => {
-  const { client, shared } = context.etcdFor(uri);
-  return new EtcdKvBackend(
-    client,
-    {
-      entries: (s) => hameshKeys(uri.path, s),
-      tree: (s) => hameshServicePrefix(uri.path, s),
-      reject: (s) => {
-        const entry = hameshEntry(s);
-        return 'rejected' in entry ? entry.rejected : undefined;
-      },
-      purgePrefixes: [`/${uri.path}/`],
+registerBackend('hamesh', (uri, context) =>
+  etcdKvBackend(uri, context, {
+    root: `/${uri.path}/`,
+    entries: (s) => hameshKeys(uri.path, s),
+    tree: (s) => hameshServicePrefix(uri.path, s),
+    reject: (s) => {
+      const entry = hameshEntry(s);
+      return 'rejected' in entry ? entry.rejected : undefined;
     },
-    { host: context.host, scope: `hamesh/${uri.path}`, description: uri.raw, ownsClient: !shared },
-  );
-});
+    purgePrefixes: [`/${uri.path}/`],
+  }),
+);

@@ -28,6 +28,11 @@ export interface Backend {
   owned(): Promise<OwnedService[]>;
   /** Why this registry cannot take the service (a warning naming the container), or undefined. */
   reject?(service: Service): string | undefined;
+  /**
+   * `-cleanup`: removes services this host's default IDs (`<host>:...`) name but `keep` does not
+   * hold, e.g. left by another registrator that kept no ownership records. Returns what it removed.
+   */
+  removeDangling?(keep: Service[]): Promise<string[]>;
   /** SIGUSR2: deletes every host's data of this registry, where the registry is purged at all. */
   purge?(): Promise<void>;
   /** Closes connections the backend opened itself. */

@@ -1,10 +1,18 @@
-import type { Etcd3 } from 'etcd3';
-import { commitOps, KeyOp, readKeys, readPrefix } from '../etcd/ops';
+import { EtcdLeaseInvalidError, type Etcd3 } from 'etcd3';
+import { LeaseKeeper } from '../etcd/lease-keeper';
+import { commitOps, KeyOp, readPrefix, readStoredKeys } from '../etcd/ops';
 import type { Backend, OwnedService } from './backend';
+import type { BackendContext } from './registry';
 import type { Service } from './service';
+import type { RegistryUri } from './uri';
 
 /** How one etcd-based registry lays a service out. */
 export interface KeyLayout {
+  /**
+   * The prefix under which every service lives as `<root><name>/<id>` (a key, or a tree of keys),
+   * e.g. `/services/`. `-cleanup` scans it for this host's dangling services.
+   */
+  root: string;
   /** Every key and value of one service, e.g. `/services/web/node1:web:80` = `10.0.0.5:8080`. */
   entries(service: Service): Array<[key: string, value: string]>;
   /**
@@ -26,16 +34,20 @@ export interface EtcdKvBackendOptions {
   description: string;
   /** Closes the client on close() when the backend opened it itself. */
   ownsClient: boolean;
+  /** `-ttl`: the lease every key of this registry is written under; none without `-ttl`. */
+  lease?: LeaseKeeper;
 }
 
 /** Root of the ownership records in each registry's etcd. */
 export const OWNERS_ROOT = '/_registrator/owners';
 
 /**
- * A registry that is one key per service in etcd v3 (etcd://, skydns2://). Next to every service
- * key it keeps an ownership record `/_registrator/owners/<host>/<scope>/<service id>` holding the
- * service, written and deleted in the same transaction, so after a crash the daemon still knows
- * which keys are its own (custom SERVICE_IDs included) and never touches another host's.
+ * A registry that is one key (or one key tree) per service in etcd v3 (etcd://, skydns2://,
+ * hamesh://). Next to every service it keeps an ownership record
+ * `/_registrator/owners/<host>/<scope>/<service id>` holding the service, written and deleted in
+ * the same transaction, so after a crash the daemon still knows which keys are its own (custom
+ * SERVICE_IDs included) and never touches another host's. With `-ttl`, the service keys and the
+ * record are held by one lease, so a host that dies takes its registrations with it.
  */
 export class EtcdKvBackend implements Backend {
   readonly description: string;
@@ -65,10 +77,17 @@ export class EtcdKvBackend implements Backend {
   }
 
   async register(service: Service): Promise<void> {
-    await commitOps(this.etcd, [
-      ...this.layout.entries(service).map(([key, value]) => ({ put: key, value })),
-      { put: this.ownerKey(service), value: JSON.stringify(service) },
-    ]);
+    const lease = await this.options.lease?.leaseId();
+    const puts: KeyOp[] = [
+      ...this.layout.entries(service).map(([key, value]) => ({ put: key, value, lease })),
+      { put: this.ownerKey(service), value: JSON.stringify(service), lease },
+    ];
+    try {
+      await commitOps(this.etcd, puts);
+    } catch (err) {
+      if (lease && err instanceof EtcdLeaseInvalidError) this.options.lease!.reportInvalid(lease);
+      throw err;
+    }
   }
 
   async deregister(service: Service): Promise<void> {
@@ -85,8 +104,9 @@ export class EtcdKvBackend implements Backend {
     if (prefixes.length > 0) await commitOps(this.etcd, prefixes.map((p) => ({ deletePrefix: p })));
   }
 
+  /** Keys live as long as the lease; LeaseKeeper keeps it alive, so nothing is written per service. */
   async refresh(service: Service): Promise<void> {
-    await this.register(service);
+    if (!this.options.lease) await this.register(service);
   }
 
   async owned(): Promise<OwnedService[]> {
@@ -100,14 +120,63 @@ export class EtcdKvBackend implements Backend {
       }
     }
     const wanted = services.flatMap((s) => this.layout.entries(s));
-    const current = await readKeys(this.etcd, wanted.map(([key]) => key));
+    const current = await readStoredKeys(this.etcd, wanted.map(([key]) => key));
+    // Under -ttl a key must also be held by the current lease: one left by an earlier lease expires with it.
+    const lease = this.options.lease ? await this.options.lease.leaseId() : '0';
     return services.map((service) => ({
       service,
-      intact: this.layout.entries(service).every(([key, value]) => current.get(key) === value),
+      intact: this.layout.entries(service).every(([key, value]) => current.get(key)?.value === value && current.get(key)?.lease === lease),
     }));
   }
 
+  /**
+   * `-cleanup`: removes services under the registry's root whose ID starts with `<host>:` (the
+   * default ID of this host, as gliderlabs/registrator also writes it) but that this daemon does
+   * not hold: left by an earlier registrator without ownership records, or by a hand.
+   */
+  async removeDangling(keep: Service[]): Promise<string[]> {
+    const kept = new Set(keep.flatMap((s) => this.layout.entries(s).map(([key]) => key)));
+    const ownId = `${this.options.host}:`;
+    const ops: KeyOp[] = [];
+    const removed = new Set<string>();
+    for (const [key, value] of await readPrefix(this.etcd, this.layout.root)) {
+      const parts = key.slice(this.layout.root.length).split('/');
+      const [name, id] = parts;
+      if (!name || !id?.startsWith(ownId) || kept.has(key) || (!this.layout.tree && parts.length !== 2)) continue;
+      const tree = `${this.layout.root}${name}/${id}/`;
+      if (this.layout.tree && key.startsWith(tree)) {
+        if (!removed.has(tree)) ops.push({ deletePrefix: tree });
+        removed.add(tree);
+      } else {
+        ops.push({ delete: key, ifValue: value });
+        removed.add(key);
+      }
+    }
+    if (ops.length > 0) await commitOps(this.etcd, ops);
+    return [...removed];
+  }
+
   async close(): Promise<void> {
+    this.options.lease?.close();
     if (this.options.ownsClient) this.etcd.close();
   }
+}
+
+/** The backend for an etcd-based URI: its etcd client (shared or its own) and, under `-ttl`, its lease. */
+export function etcdKvBackend(uri: RegistryUri, context: BackendContext, layout: KeyLayout): EtcdKvBackend {
+  const { client, shared } = context.etcdFor(uri);
+  const scope = `${uri.scheme}/${uri.path}`;
+  return new EtcdKvBackend(client, layout, {
+    host: context.host,
+    scope,
+    description: uri.raw,
+    ownsClient: !shared,
+    lease: context.ttl
+      ? new LeaseKeeper(client, {
+          ...context.ttl,
+          onLost: (reason) => context.requestReconcile(`lease of ${uri.raw} lost: ${reason}`),
+          log: context.log.child({ component: `lease.${uri.scheme}`, registry: uri.raw }),
+        })
+      : undefined,
+  });
 }

@@ -9,6 +9,10 @@ export interface BackendContext {
   host: string;
   /** etcd client for this URI: the daemon's shared one when the URI has no host, else its own. */
   etcdFor(uri: RegistryUri): { client: Etcd3; shared: boolean };
+  /** `-ttl` / `-ttl-refresh` in seconds, when registrations are held by a lease. */
+  ttl?: { ttlSeconds: number; refreshSeconds: number };
+  /** Asks the daemon for a reconciliation, e.g. after a lost lease took the registry's keys. */
+  requestReconcile(reason: string): void;
   log: Logger;
 }
 

@@ -8,6 +8,11 @@ export interface ServiceWriterOptions {
   model: ServiceModelOptions;
   /** `-deregister`: `always`, or `on-success` (keep a container that exited with an error registered). */
   deregister: 'always' | 'on-success';
+  /**
+   * `-cleanup`: after each reconciliation, deregister containers kept by `-deregister on-success`
+   * and remove this host's dangling services from the registry (see Backend.removeDangling).
+   */
+  cleanup?: boolean;
 }
 
 /**
@@ -32,6 +37,8 @@ export class ServiceWriter implements Writer {
   private broken = new Set<Service>();
   /** Warnings already logged per container, so a resync does not repeat them. */
   private readonly warned = new Map<string, string>();
+  /** Containers that exited with an error and stay registered under `-deregister on-success`. */
+  private readonly kept = new Set<string>();
 
   constructor(
     private readonly backend: Backend,
@@ -61,7 +68,11 @@ export class ServiceWriter implements Writer {
 
   async sync(state: ContainerState): Promise<void> {
     const held = this.held.get(state.id) ?? new Map<string, Service>();
-    if (!state.active && keepsRegistration(state.info, this.options.deregister)) return;
+    if (!state.active && keepsRegistration(state.info, this.options.deregister)) {
+      this.kept.add(state.id);
+      return;
+    }
+    this.kept.delete(state.id);
     const desired = new Map<string, Service>();
     if (state.active && state.info) {
       const result = containerServices(state.info, this.options.model);
@@ -77,11 +88,18 @@ export class ServiceWriter implements Writer {
     }
     for (const [id, service] of held) {
       const next = desired.get(id);
-      if (!next || this.broken.delete(service) || JSON.stringify(next) !== JSON.stringify(service)) {
-        await this.backend.deregister(service);
-        held.delete(id);
-        this.log.info('deregistered', { service: id, container: state.id });
+      if (next && JSON.stringify(next) === JSON.stringify(service)) {
+        // Unchanged but no longer held as written (purged, edited, or its lease expired): write it again in place.
+        if (this.broken.delete(service)) {
+          await this.backend.register(service);
+          this.log.info('registered again', { service: id, container: state.id });
+        }
+        continue;
       }
+      this.broken.delete(service);
+      await this.backend.deregister(service);
+      held.delete(id);
+      this.log.info('deregistered', { service: id, container: state.id });
     }
     for (const [id, service] of desired) {
       if (held.has(id)) continue;
@@ -91,6 +109,26 @@ export class ServiceWriter implements Writer {
     }
     if (held.size > 0) this.held.set(state.id, held);
     else this.held.delete(state.id);
+  }
+
+  ping(): Promise<void> {
+    return this.backend.ping();
+  }
+
+  async afterReconcile(): Promise<void> {
+    if (!this.options.cleanup) return;
+    for (const id of [...this.kept]) {
+      for (const service of this.held.get(id)?.values() ?? []) {
+        await this.backend.deregister(service);
+        this.log.info('deregistered (-cleanup: container exited)', { service: service.id, container: id });
+      }
+      this.held.delete(id);
+      this.kept.delete(id);
+    }
+    if (!this.backend.removeDangling) return;
+    const keep = [...this.held.values()].flatMap((services) => [...services.values()]);
+    const removed = await this.backend.removeDangling(keep);
+    if (removed.length > 0) this.log.info('removed dangling services (-cleanup)', { registry: this.backend.description, removed });
   }
 
   async removeHostData(): Promise<void> {

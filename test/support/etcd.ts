@@ -67,6 +67,17 @@ export class EtcdServer {
     return Object.fromEntries([...map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
   }
 
+  /** The lease holding a key (`'0'`: none; undefined: no such key) and that lease's granted TTL. */
+  async leaseOf(key: string): Promise<{ lease: string; grantedTtl?: number } | undefined> {
+    const res = await this.client.kv.range({ key: Buffer.from(key) });
+    const kv = res.kvs[0];
+    if (!kv) return undefined;
+    const lease = String(kv.lease);
+    if (lease === '0') return { lease };
+    const ttl = await this.client.leaseClient.leaseTimeToLive({ ID: lease });
+    return { lease, grantedTtl: Number(ttl.grantedTTL) };
+  }
+
   async stop(): Promise<void> {
     this.client.close();
     await this.signal('SIGKILL');

@@ -1,4 +1,4 @@
-import { EtcdKvBackend } from '../etcd-kv-backend';
+import { etcdKvBackend } from '../etcd-kv-backend';
 import { registerBackend } from '../registry';
 import type { Service } from '../service';
 
@@ -8,11 +8,9 @@ export function hostPort(service: Service): string {
 }
 
 /** etcd://[host:port]/<prefix>: `/<prefix>/<name>/<id>` = `<ip>:<port>` (SPEC §7). */
-registerBackend('etcd', (uri, context) => {
-  const { client, shared } = context.etcdFor(uri);
-  return new EtcdKvBackend(
-    client,
-    { entries: (s) => [[`/${uri.path}/${s.name}/${s.id}`, hostPort(s)]] },
-    { host: context.host, scope: `etcd/${uri.path}`, description: uri.raw, ownsClient: !shared },
-  );
-});
+registerBackend('etcd', (uri, context) =>
+  etcdKvBackend(uri, context, {
+    root: `/${uri.path}/`,
+    entries: (s) => [[`/${uri.path}/${s.name}/${s.id}`, hostPort(s)]],
+  }),
+);

@@ -1,4 +1,4 @@
-import { EtcdKvBackend } from '../etcd-kv-backend';
+import { etcdKvBackend } from '../etcd-kv-backend';
 import { registerBackend } from '../registry';
 import type { Service } from '../service';
 
@@ -13,11 +13,9 @@ export function skydnsRecord(service: Service): string {
 
 /** skydns2://[host:port]/<domain>: `/skydns/<reversed domain>/<name>/<id>` = `{"host","port"}` (SPEC §7). */
 registerBackend('skydns2', (uri, context) => {
-  const { client, shared } = context.etcdFor(uri);
   const base = skydnsPath(uri.path);
-  return new EtcdKvBackend(
-    client,
-    { entries: (s) => [[`${base}/${s.name}/${s.id}`, skydnsRecord(s)]] },
-    { host: context.host, scope: `skydns2/${uri.path}`, description: uri.raw, ownsClient: !shared },
-  );
+  return etcdKvBackend(uri, context, {
+    root: `${base}/`,
+    entries: (s) => [[`${base}/${s.name}/${s.id}`, skydnsRecord(s)]],
+  });
 });
