@@ -92,6 +92,8 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
     mirror: config.mirror ? `/${config.etcd.dir}/` : 'off',
     registries: config.uris.map((u) => u.raw),
     resync: config.resync,
+    ttl: config.ttl > 0 ? { seconds: config.ttl, refresh: config.ttlRefresh } : 'off',
+    cleanup: config.cleanup,
   });
   await daemon.start();
 }
