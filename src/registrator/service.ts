@@ -41,6 +41,12 @@ export interface ServiceOrigin {
   hostIp: string;
   /** The container's `Config.Hostname`; `''` when missing. */
   hostname: string;
+  /**
+   * The container's global IPv6 address (its default-bridge one, else the one on its own network,
+   * else the first by network name); absent when it has none. The address IPv6 traffic to the
+   * container is forwarded to, whichever address the service registers (netfilter).
+   */
+  ipv6?: string;
 }
 
 /** One registrable service. */
@@ -96,10 +102,12 @@ export interface ServiceModelResult {
 type Networking = { kind: 'host' } | { kind: 'container'; reference: string } | { kind: 'internal' } | { kind: 'published' };
 
 /** An exposed port with its first binding, before metadata is applied. */
+type PortBinding = { HostIp?: string; HostPort?: string };
+
 interface PortCandidate {
   exposedPort: number;
   proto: Protocol;
-  binding: { HostIp?: string; HostPort?: string } | undefined;
+  binding: PortBinding | undefined;
 }
 
 /** A port that survived ignore rules and -explicit, with its address settled. */
@@ -200,14 +208,20 @@ function portCandidates(container: ContainerInfo, networking: Networking, warn: 
       warn(parsed);
       continue;
     }
-    const bindings = published[key];
-    const binding = Array.isArray(bindings) && bindings[0] && typeof bindings[0] === 'object' ? bindings[0] : undefined;
+    const binding = preferredBinding(published[key]);
     if (networking.kind === 'published' && !binding?.HostPort) continue; // exposed but not published: nothing to register
     const normalized = `${parsed.exposedPort}/${parsed.proto}`;
     const known = byKey.get(normalized);
     if (!known || (!known.binding && binding)) byKey.set(normalized, { ...parsed, binding });
   }
   return [...byKey.values()].sort((a, b) => a.exposedPort - b.exposedPort || a.proto.localeCompare(b.proto));
+}
+
+/** The first IPv4 binding of a port, else its first binding (an IPv6-only publication). */
+function preferredBinding(bindings: unknown): PortBinding | undefined {
+  if (!Array.isArray(bindings)) return undefined;
+  const usable = bindings.filter((b): b is PortBinding => Boolean(b) && typeof b === 'object');
+  return usable.find((b) => !String(b.HostIp ?? '').includes(':')) ?? usable[0];
 }
 
 /** `80/tcp`, `53/udp` or a bare `80` (tcp); anything else is described as a problem. */
@@ -324,6 +338,8 @@ function toService(plan: PlannedService, context: ServiceContext): Service {
       hostname: context.hostname,
     },
   };
+  const ipv6 = networkAddress(context.container, 'GlobalIPv6Address');
+  if (ipv6) service.origin.ipv6 = ipv6;
   if (options.ttl !== undefined && options.ttl > 0) service.ttl = options.ttl;
   return service;
 }
@@ -340,15 +356,24 @@ function uniqueId(service: Service, used: Set<string>): string | undefined {
 }
 
 /** The container's own IP: the default bridge's, else the NetworkMode network's, else the first network's by name. */
+/** `-internal`: the container's IPv4 address, else (an IPv6-only container) its global IPv6 address. */
 function containerAddress(container: ContainerInfo): string {
-  // IPAddress is the default-bridge IP; newer API typings dropped it, engines still send it.
-  const settings = container.NetworkSettings as (ContainerInfo['NetworkSettings'] & { IPAddress?: string }) | undefined;
-  if (settings?.IPAddress) return settings.IPAddress;
-  const networks = (settings?.Networks ?? {}) as Record<string, { IPAddress?: string } | undefined>;
-  const own = networks[String(container.HostConfig?.NetworkMode ?? '')]?.IPAddress;
+  return networkAddress(container, 'IPAddress') || networkAddress(container, 'GlobalIPv6Address');
+}
+
+/**
+ * One address field of the container: the default-bridge value, else the one on the network the
+ * container was started on, else the first network by name that has one.
+ */
+function networkAddress(container: ContainerInfo, field: 'IPAddress' | 'GlobalIPv6Address'): string {
+  // The top-level fields are the default bridge's; newer API typings dropped them, engines still send them.
+  const settings = container.NetworkSettings as (ContainerInfo['NetworkSettings'] & Partial<Record<typeof field, string>>) | undefined;
+  if (settings?.[field]) return settings[field]!;
+  const networks = (settings?.Networks ?? {}) as Record<string, Partial<Record<typeof field, string>> | undefined>;
+  const own = networks[String(container.HostConfig?.NetworkMode ?? '')]?.[field];
   if (own) return own;
   for (const name of Object.keys(networks).sort()) {
-    const address = networks[name]?.IPAddress;
+    const address = networks[name]?.[field];
     if (address) return address;
   }
   return '';

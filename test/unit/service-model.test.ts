@@ -40,6 +40,7 @@ type Expected = {
   hostIp?: string;
   hostname?: string;
   containerName?: string;
+  ipv6?: string;
 };
 
 /** A service as the case expects it; origin fields not named default to container fx, tcp, 0.0.0.0. */
@@ -61,6 +62,7 @@ function service(e: Expected): Service {
       hostname: e.hostname ?? '',
     },
   };
+  if (e.ipv6 !== undefined) s.origin.ipv6 = e.ipv6;
   if (e.ttl !== undefined) s.ttl = e.ttl;
   return s;
 }
@@ -369,6 +371,54 @@ const cases: Case[] = [
     options: { internal: true },
     expected: [],
     warnings: ['port 80/tcp has no address to register (the container has no IP)'],
+  },
+
+  // IPv6
+  {
+    name: 'IPv6: a dual-stack container publishing on 0.0.0.0 and :: registers IPv4 and records its IPv6 address',
+    container: inspect({
+      GlobalIPv6Address: 'fd00:dead::242:ac11:2',
+      ExposedPorts: exposed('80/tcp'),
+      Ports: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }, { HostIp: '::', HostPort: '8080' }] },
+    }),
+    expected: [web({ ipv6: 'fd00:dead::242:ac11:2' })],
+  },
+  {
+    name: 'IPv6: the IPv4 binding is preferred even when Docker lists the IPv6 one first',
+    container: inspect({
+      ExposedPorts: exposed('80/tcp'),
+      Ports: { '80/tcp': [{ HostIp: 'fd00::5', HostPort: '9090' }, { HostIp: '0.0.0.0', HostPort: '8080' }] },
+    }),
+    expected: [web()],
+  },
+  {
+    name: 'IPv6: a port published on one IPv6 address only registers that address',
+    container: inspect({ ExposedPorts: exposed('80/tcp'), Ports: published({ '80/tcp': '8080' }, 'fd00::5') }),
+    expected: [web({ ip: 'fd00::5', hostIp: 'fd00::5' })],
+  },
+  {
+    name: 'IPv6: a port published on :: only gets the host address, like 0.0.0.0',
+    container: inspect({ ExposedPorts: exposed('80/tcp'), Ports: published({ '80/tcp': '8080' }, '::') }),
+    expected: [web({ hostIp: '::' })],
+  },
+  {
+    name: 'IPv6: -internal on a dual-stack container prefers its IPv4 address',
+    container: inspect({ GlobalIPv6Address: 'fd00:dead::2', ExposedPorts: exposed('80/tcp') }),
+    options: { internal: true },
+    expected: [service({ id: 'h1:fx:80', name: 'busybox', port: 80, ip: BRIDGE_IP, exposedPort: 80, hostPort: null, hostIp: '', ipv6: 'fd00:dead::2' })],
+  },
+  {
+    name: 'IPv6: -internal on an IPv6-only network registers the global IPv6 address',
+    container: inspect({
+      NetworkMode: 'v6net',
+      Networks: { v6net: { IPAddress: '', GlobalIPv6Address: 'fd00:beef::2' } },
+      ExposedPorts: exposed('8080/tcp', '53/udp'),
+    }),
+    options: { internal: true },
+    expected: [
+      service({ id: 'h1:fx:53:udp', name: 'busybox-53', port: 53, ip: 'fd00:beef::2', exposedPort: 53, hostPort: null, hostIp: '', proto: 'udp', tags: ['udp'], ipv6: 'fd00:beef::2' }),
+      service({ id: 'h1:fx:8080', name: 'busybox-8080', port: 8080, ip: 'fd00:beef::2', exposedPort: 8080, hostPort: null, hostIp: '', ipv6: 'fd00:beef::2' }),
+    ],
   },
 
   // Addresses
