@@ -26,6 +26,8 @@ export interface Backend {
    * and whether the registry still holds it as written (a purge or a hand edit may have removed it).
    */
   owned(): Promise<OwnedService[]>;
+  /** Whether the service is any of this registry's business (netfilter: only containers with IPv6); default yes. */
+  concerns?(service: Service): boolean;
   /** Why this registry cannot take the service (a warning naming the container), or undefined. */
   reject?(service: Service): string | undefined;
   /**
@@ -33,6 +35,13 @@ export interface Backend {
    * hold, e.g. left by another registrator that kept no ownership records. Returns what it removed.
    */
   removeDangling?(keep: Service[]): Promise<string[]>;
+  /**
+   * The registry is this host's alone (a local ipset): after every reconciliation, `-cleanup` or
+   * not, `removeDangling` removes whatever the daemon does not hold.
+   */
+  readonly exclusive?: boolean;
+  /** SIGTERM, for an exclusive registry: removes everything in it at once. */
+  clear?(): Promise<void>;
   /** SIGUSR2: deletes every host's data of this registry, where the registry is purged at all. */
   purge?(): Promise<void>;
   /** Closes connections the backend opened itself. */

@@ -78,6 +78,7 @@ export class ServiceWriter implements Writer {
       const result = containerServices(state.info, this.options.model);
       const warnings = [...result.warnings];
       for (const s of result.services) {
+        if (this.backend.concerns && !this.backend.concerns(s)) continue;
         const reason = this.backend.reject?.(s);
         if (reason) warnings.push(`${s.origin.containerName} port ${s.origin.exposedPort}/${s.origin.proto}: ${reason}`);
         else desired.set(s.id, s);
@@ -116,6 +117,7 @@ export class ServiceWriter implements Writer {
   }
 
   async afterReconcile(): Promise<void> {
+    if (this.backend.exclusive) await this.pruneUnheld('removed stale entries');
     if (!this.options.cleanup) return;
     for (const id of [...this.kept]) {
       for (const service of this.held.get(id)?.values() ?? []) {
@@ -125,13 +127,23 @@ export class ServiceWriter implements Writer {
       this.held.delete(id);
       this.kept.delete(id);
     }
+    if (!this.backend.exclusive) await this.pruneUnheld('removed dangling services (-cleanup)');
+  }
+
+  private async pruneUnheld(message: string): Promise<void> {
     if (!this.backend.removeDangling) return;
     const keep = [...this.held.values()].flatMap((services) => [...services.values()]);
     const removed = await this.backend.removeDangling(keep);
-    if (removed.length > 0) this.log.info('removed dangling services (-cleanup)', { registry: this.backend.description, removed });
+    if (removed.length > 0) this.log.info(message, { registry: this.backend.description, removed });
   }
 
   async removeHostData(): Promise<void> {
+    if (this.backend.clear) {
+      await this.backend.clear();
+      this.held.clear();
+      this.log.info("deleted this host's registrations", { registry: this.backend.description });
+      return;
+    }
     const owned = await this.backend.owned();
     for (const { service } of owned) await this.backend.deregister(service);
     this.held.clear();

@@ -18,8 +18,10 @@ export class DaemonProcess {
   readonly exited: Promise<number | null>;
   private readonly proc: ChildProcess;
 
-  constructor(args: string[], env: NodeJS.ProcessEnv) {
-    this.proc = spawn(process.execPath, [CLI, ...args], {
+  /** `prefix` runs it through another command, e.g. `['ip', 'netns', 'exec', ns]` (which execs in place). */
+  constructor(args: string[], env: NodeJS.ProcessEnv, prefix: string[] = []) {
+    const argv = [...prefix, process.execPath, CLI, ...args];
+    this.proc = spawn(argv[0], argv.slice(1), {
       env: { PATH: process.env.PATH, EC_REGISTRATOR_LOG_FORMAT: 'json', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

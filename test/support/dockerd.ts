@@ -32,8 +32,11 @@ export class PrivateDockerd {
     this.env = { ...process.env, DOCKER_HOST: `unix://${this.socket}` };
   }
 
-  /** Starts (or restarts) the engine; `liveRestore` keeps containers running across restarts. */
-  async start(liveRestore = true): Promise<void> {
+  /**
+   * Starts (or restarts) the engine; `liveRestore` keeps containers running across restarts;
+   * `ipv6Subnet` gives its bridge's containers global IPv6 addresses from that /64 as well.
+   */
+  async start(liveRestore = true, ipv6Subnet?: string): Promise<void> {
     await this.ensureBridge();
     this.proc = spawn(
       'dockerd',
@@ -42,6 +45,7 @@ export class PrivateDockerd {
         '--pidfile', join(this.dir, 'docker.pid'), '--bridge', this.bridge, '--iptables=false', '--ip-masq=false',
         '--containerd-namespace', this.name, '--containerd-plugins-namespace', `${this.name}p`,
         ...(liveRestore ? ['--live-restore'] : []),
+        ...(ipv6Subnet ? ['--ipv6', '--fixed-cidr-v6', ipv6Subnet, '--ip6tables=false'] : []),
       ],
       { stdio: 'ignore' },
     );

@@ -1,4 +1,5 @@
 // Each import registers its scheme's factory. Adding a backend: one file here, one line below.
 import './etcd';
 import './skydns2';
+import './netfilter';
 import '../../hamesh/backend';

@@ -1,0 +1,76 @@
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+/** Where the netfilter tools are looked for after PATH: where Debian and most distributions put them. */
+const SYSTEM_DIRS = ['/usr/sbin', '/sbin'];
+/** Longest one tool call may take (`-w` makes ip6tables wait for the xtables lock). */
+const TOOL_TIMEOUT_MS = 10_000;
+
+/** A netfilter tool is not installed (or not executable) in PATH, /usr/sbin or /sbin. */
+export class MissingToolError extends Error {
+  constructor(readonly tool: string) {
+    super(`${tool} not found in PATH, /usr/sbin or /sbin (install Debian's ${tool === 'ipset' ? 'ipset' : 'iptables'} package)`);
+    this.name = 'MissingToolError';
+  }
+}
+
+/** A tool ran and failed: its exit status and what it said, e.g. "Operation not permitted". */
+export class ToolFailedError extends Error {
+  constructor(
+    readonly tool: string,
+    readonly args: string[],
+    readonly exitCode: number | null,
+    readonly stderr: string,
+  ) {
+    super(`${tool} ${args.join(' ')} failed (exit ${exitCode ?? 'signal'}): ${stderr.trim() || 'no message'}`);
+    this.name = 'ToolFailedError';
+  }
+}
+
+export function findTool(tool: string, path = process.env.PATH ?? ''): string {
+  for (const dir of [...path.split(delimiter).filter(Boolean), ...SYSTEM_DIRS]) {
+    const candidate = join(dir, tool);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  throw new MissingToolError(tool);
+}
+
+/** Runs a tool; resolves with its exit status (0 or 1, both answers) and stdout, rejects on anything else. */
+export function runTool(tool: string, args: string[], okCodes: number[] = [0]): Promise<{ code: number; stdout: string }> {
+  const file = findTool(tool);
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: TOOL_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? ((err as unknown as { code: number }).code) : null) : 0;
+      if (code !== null && okCodes.includes(code)) resolve({ code, stdout });
+      else reject(new ToolFailedError(tool, args, code, String(stderr || (err as Error | null)?.message || '')));
+    });
+  });
+}
+
+/**
+ * ip6tables, directly or, while firewalld runs, through its direct passthrough (rules added behind
+ * firewalld's back vanish at its next reload; the writer re-applies them either way).
+ */
+export async function ip6tables(args: string[], okCodes: number[] = [0]): Promise<{ code: number; stdout: string }> {
+  if (await firewalldRunning()) return runTool('firewall-cmd', ['--direct', '--passthrough', 'ipv6', ...args], okCodes);
+  return runTool('ip6tables', args, okCodes);
+}
+
+/** Whether firewalld runs: `firewall-cmd --state` answers 0; a missing firewall-cmd means no firewalld. */
+export async function firewalldRunning(): Promise<boolean> {
+  try {
+    findTool('firewall-cmd');
+  } catch {
+    return false;
+  }
+  return runTool('firewall-cmd', ['--state'], [0]).then(
+    () => true,
+    () => false,
+  );
+}
