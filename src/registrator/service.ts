@@ -41,7 +41,14 @@ export interface ServiceOrigin {
   hostIp: string;
   /** The container's `Config.Hostname`; `''` when missing. */
   hostname: string;
+  /** Docker's `State.Health.Status`; absent when the container has no HEALTHCHECK. */
+  health?: ContainerHealth;
 }
+
+/** The health states Docker reports for a container with a HEALTHCHECK. */
+export type ContainerHealth = 'starting' | 'healthy' | 'unhealthy';
+
+const HEALTH_STATES: readonly string[] = ['starting', 'healthy', 'unhealthy'] satisfies ContainerHealth[];
 
 /** One registrable service. */
 export interface Service {
@@ -324,6 +331,8 @@ function toService(plan: PlannedService, context: ServiceContext): Service {
       hostname: context.hostname,
     },
   };
+  const health = (context.container.State as { Health?: { Status?: unknown } } | undefined)?.Health?.Status;
+  if (typeof health === 'string' && HEALTH_STATES.includes(health)) service.origin.health = health as ContainerHealth;
   if (options.ttl !== undefined && options.ttl > 0) service.ttl = options.ttl;
   return service;
 }
