@@ -1,4 +1,6 @@
 // Each import registers its scheme's factory. Adding a backend: one file here, one line below.
 import './etcd';
 import './skydns2';
+import './consul';
+import './consulkv';
 import '../../hamesh/backend';
