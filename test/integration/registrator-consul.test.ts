@@ -440,6 +440,39 @@ describe('the Consul agent backend as the daemon calls it', () => {
     }
   });
 
+  it('keeps docker-health statuses alive between refreshes, also for services found after a restart, until deregistered or closed', async () => {
+    const a = await agent();
+    const client = () => new ConsulClient({ endpoint: { kind: 'tcp', host: '127.0.0.1', port: a.port } });
+    const checkId = 'service:h1:app:80:docker-health';
+    const updates = () => a.requestsTo('PUT', `/v1/agent/check/update/${checkId}`).length;
+    const first = new ConsulAgentBackend(client(), { host: 'h1', description: 'test', log, keepaliveMs: 100 });
+    await first.register(service('healthy'));
+    const afterRegister = updates();
+    await waitFor('status sent again', () => updates() >= afterRegister + 3, 3_000, 20);
+    assert.ok(a.requestsTo('PUT', `/v1/agent/check/update/${checkId}`).every((r) => (r.json as { Status: string }).Status === 'passing'));
+    await first.close();
+    const atClose = updates();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(updates() <= atClose + 1, 'no keepalive after close()');
+
+    // A new daemon finds the service in the agent and keeps its status alive without registering it again.
+    const second = new ConsulAgentBackend(client(), { host: 'h1', description: 'test', log, keepaliveMs: 100 });
+    try {
+      const registrations = a.requestsTo('PUT', '/v1/agent/service/register').length;
+      assert.equal((await second.owned()).length, 1);
+      const afterOwned = updates();
+      await waitFor('status sent by the new backend', () => updates() >= afterOwned + 2, 3_000, 20);
+      assert.equal(a.requestsTo('PUT', '/v1/agent/service/register').length, registrations);
+      await second.deregister(service('healthy'));
+      const atDeregister = updates();
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(updates() <= atDeregister + 1, 'no keepalive after deregistration');
+      assert.ok(a.requests.every((r) => r.status < 400), 'nothing refused');
+    } finally {
+      await second.close();
+    }
+  });
+
   it('owned(): this host only, intact unless changed; deregister() leaves another host\'s service under the same ID', async () => {
     const a = await agent();
     const client = () => new ConsulClient({ endpoint: { kind: 'tcp', host: '127.0.0.1', port: a.port } });

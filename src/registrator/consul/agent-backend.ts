@@ -28,7 +28,12 @@ export interface ConsulAgentBackendOptions {
   host: string;
   description: string;
   log: Logger;
+  /** How often the docker-health statuses are sent again (default 10 s, a third of their 30 s TTL). */
+  keepaliveMs?: number;
 }
+
+/** Default period of the docker-health keepalive: a third of DOCKER_HEALTH_TTL. */
+export const DOCKER_HEALTH_KEEPALIVE_MS = 10_000;
 
 /**
  * consul://, consul-tls://, consul-unix://: one agent service per service, through the agent API
@@ -39,6 +44,12 @@ export class ConsulAgentBackend implements Backend {
   readonly description: string;
   /** Warnings already logged per service ID, so a refresh or a re-registration does not repeat them. */
   private readonly warned = new Map<string, string>();
+  /** This host's services with a docker-health check, as last registered: their status is sent again periodically. */
+  private readonly keepalive = new Map<string, Service>();
+  private keepaliveTimer?: NodeJS.Timeout;
+  private keepaliveRunning = false;
+  private keepaliveFailing = false;
+  private closed = false;
 
   constructor(
     private readonly client: ConsulClient,
@@ -62,6 +73,7 @@ export class ConsulAgentBackend implements Backend {
     await this.client.request('PUT', '/v1/agent/service/register', { json: registration, query: { 'replace-existing-checks': true } });
     // A re-registration keeps a check's old status in Consul; say the current one explicitly.
     if (hasDockerHealthCheck(service)) await this.setDockerHealth(service);
+    this.track(service);
   }
 
   /**
@@ -87,12 +99,13 @@ export class ConsulAgentBackend implements Backend {
       await this.client.request('PUT', `/v1/agent/service/deregister/${segment(service.id)}`, { accept: [404] });
     }
     this.warned.delete(service.id);
+    this.keepalive.delete(service.id);
   }
 
   /**
    * Writes the service again (the agent may have lost it, and its Meta follows the service), then
-   * re-sends the docker-health status, which also restarts that check's TTL: call it more often
-   * than DOCKER_HEALTH_TTL (30 s) and whenever Docker's health changes.
+   * re-sends the docker-health status, which also restarts that check's TTL: call it whenever
+   * Docker's health changes. Between calls the backend itself sends the last status every 10 s.
    */
   async refresh(service: Service): Promise<void> {
     await this.register(service);
@@ -120,12 +133,55 @@ export class ConsulAgentBackend implements Backend {
         sameMeta(held.Meta ?? {}, expected.Meta) &&
         registrationCheckIds(expected).every((id) => checks[id]?.ServiceID === held.ID);
       owned.push({ service, intact });
+      // Registered before a restart: its docker-health status needs sending again all the same.
+      if (!this.keepalive.has(service.id)) this.track(service);
     }
     return owned;
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
     this.client.close();
+  }
+
+  /** Keeps (or stops keeping) a service's docker-health status alive. */
+  private track(service: Service): void {
+    if (!hasDockerHealthCheck(service)) {
+      this.keepalive.delete(service.id);
+      return;
+    }
+    this.keepalive.set(service.id, service);
+    if (this.keepaliveTimer || this.closed) return;
+    this.keepaliveTimer = setInterval(() => void this.sendKeepalive(), this.options.keepaliveMs ?? DOCKER_HEALTH_KEEPALIVE_MS);
+    this.keepaliveTimer.unref();
+  }
+
+  /**
+   * Sends every tracked docker-health status again, so the TTL checks stay current between
+   * registrations and refreshes. A failure is logged once until the next success; the next
+   * reconciliation re-registers a service the agent lost.
+   */
+  private async sendKeepalive(): Promise<void> {
+    if (this.keepaliveRunning) return;
+    this.keepaliveRunning = true;
+    try {
+      let failed: unknown;
+      for (const service of [...this.keepalive.values()]) {
+        if (this.closed) return;
+        try {
+          await this.setDockerHealth(service);
+        } catch (err) {
+          failed ??= err;
+        }
+      }
+      if (failed !== undefined && !this.keepaliveFailing) this.options.log.warn('docker-health status not sent; retrying', { err: failed });
+      else if (failed === undefined && this.keepaliveFailing) this.options.log.info('docker-health statuses sent again');
+      this.keepaliveFailing = failed !== undefined;
+    } finally {
+      this.keepaliveRunning = false;
+    }
   }
 
   private logWarnings(service: Service, warnings: AttrWarning[]): void {
