@@ -258,6 +258,12 @@ describe('consul:// against real dockerd and the agent stand-in', () => {
     daemons.push(half);
     assert.equal(await half.exited, 2);
     assert.match(half.stderr.join(''), /^registrator: CONSUL_CLIENT_CERT is set without CONSUL_CLIENT_KEY\n$/);
+    const [one, two] = await Promise.all([makeTestPki('one'), makeTestPki('two')]);
+    tmpDirs.push(one.dir, two.dir);
+    const mismatched = new DaemonProcess(['--no-mirror', `consul-tls://${a.address}`], { EC_REGISTRATOR_HOST: HOST, CONSUL_CLIENT_CERT: one.clientCert, CONSUL_CLIENT_KEY: two.clientKey });
+    daemons.push(mismatched);
+    assert.equal(await mismatched.exited, 2);
+    assert.match(mismatched.stderr.join(''), /^registrator: Consul TLS files .* are not usable: .*key values mismatch\n$/);
     assert.equal(a.requests.length, 0);
   });
 
