@@ -185,7 +185,7 @@ describe('consul:// against real dockerd and the agent stand-in', () => {
 
   it(
     'Docker health drives the TTL check: critical while starting, passing when healthy, critical when unhealthy, registered throughout',
-    { todo: 'needs the daemon to keep HEALTHCHECK containers registered with Consul while starting/unhealthy and to call refresh() on health_status events and on a timer' },
+    { todo: 'needs the daemon to keep containers with SERVICE_CHECK_DOCKER_HEALTH registered while starting or unhealthy (SPEC §2 holds HEALTHCHECK containers only while healthy)' },
     async () => {
       const a = await agent();
       await startDaemon([`consul://${a.address}`]);
