@@ -26,6 +26,12 @@ export interface Backend {
    * and whether the registry still holds it as written (a purge or a hand edit may have removed it).
    */
   owned(): Promise<OwnedService[]>;
+  /**
+   * Whether the registry reports this service's Docker health itself (Consul's docker-health check):
+   * then the service stays registered while its container runs, healthy or not, and a change of
+   * health alone is a `refresh`, not a new registration.
+   */
+  followsDockerHealth?(service: Service): boolean;
   /** Whether the service is any of this registry's business (netfilter: only containers with IPv6); default yes. */
   concerns?(service: Service): boolean;
   /** Why this registry cannot take the service (a warning naming the container), or undefined. */

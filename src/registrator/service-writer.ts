@@ -1,4 +1,4 @@
-import type { ContainerInfo } from '../docker/container';
+import { isRunning, type ContainerInfo } from '../docker/container';
 import type { Logger } from '../log';
 import type { ContainerState, Writer } from '../writer';
 import type { Backend } from './backend';
@@ -23,6 +23,11 @@ export function keepsRegistration(info: ContainerInfo | null, mode: ServiceWrite
   if (mode !== 'on-success' || !info || info.State?.Running) return false;
   const code = info.State?.ExitCode ?? 0;
   return code !== 0 && code <= 128;
+}
+
+/** Equal apart from the container's Docker health. */
+function sameButHealth(a: Service, b: Service): boolean {
+  return JSON.stringify({ ...a, origin: { ...a.origin, health: undefined } }) === JSON.stringify({ ...b, origin: { ...b.origin, health: undefined } });
 }
 
 /**
@@ -74,10 +79,12 @@ export class ServiceWriter implements Writer {
     }
     this.kept.delete(state.id);
     const desired = new Map<string, Service>();
-    if (state.active && state.info) {
+    // A running container that is not healthy keeps the services whose registry reports its health.
+    if (state.info && (state.active || isRunning(state.info))) {
       const result = containerServices(state.info, this.options.model);
       const warnings = [...result.warnings];
       for (const s of result.services) {
+        if (!state.active && !this.backend.followsDockerHealth?.(s)) continue;
         if (this.backend.concerns && !this.backend.concerns(s)) continue;
         const reason = this.backend.reject?.(s);
         if (reason) warnings.push(`${s.origin.containerName} port ${s.origin.exposedPort}/${s.origin.proto}: ${reason}`);
@@ -89,6 +96,14 @@ export class ServiceWriter implements Writer {
     }
     for (const [id, service] of held) {
       const next = desired.get(id);
+      if (next && this.backend.followsDockerHealth?.(next) && sameButHealth(next, service) && next.origin.health !== service.origin.health) {
+        // Only the health changed: the registry is told in place, the service stays registered.
+        await this.backend.refresh(next);
+        held.set(id, next);
+        this.broken.delete(service);
+        this.log.info('health reported', { service: id, health: next.origin.health ?? 'none', container: state.id });
+        continue;
+      }
       if (next && JSON.stringify(next) === JSON.stringify(service)) {
         // Unchanged but no longer held as written (purged, edited, or its lease expired): write it again in place.
         if (this.broken.delete(service)) {

@@ -47,7 +47,14 @@ export interface ServiceOrigin {
    * container is forwarded to, whichever address the service registers (netfilter).
    */
   ipv6?: string;
+  /** Docker's `State.Health.Status`; absent when the container has no HEALTHCHECK. */
+  health?: ContainerHealth;
 }
+
+/** The health states Docker reports for a container with a HEALTHCHECK. */
+export type ContainerHealth = 'starting' | 'healthy' | 'unhealthy';
+
+const HEALTH_STATES: readonly string[] = ['starting', 'healthy', 'unhealthy'] satisfies ContainerHealth[];
 
 /** One registrable service. */
 export interface Service {
@@ -340,6 +347,8 @@ function toService(plan: PlannedService, context: ServiceContext): Service {
   };
   const ipv6 = networkAddress(context.container, 'GlobalIPv6Address');
   if (ipv6) service.origin.ipv6 = ipv6;
+  const health = (context.container.State as { Health?: { Status?: unknown } } | undefined)?.Health?.Status;
+  if (typeof health === 'string' && HEALTH_STATES.includes(health)) service.origin.health = health as ContainerHealth;
   if (options.ttl !== undefined && options.ttl > 0) service.ttl = options.ttl;
   return service;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { describe, it } from 'node:test';
 import type { ContainerInfo } from '../../src/docker/container';
-import { Service, ServiceModelOptions, containerServices, pickHostAddress } from '../../src/registrator/service';
+import { ContainerHealth, Service, ServiceModelOptions, containerServices, pickHostAddress } from '../../src/registrator/service';
 import { ID, inspect } from '../fixtures/inspect';
 
 /** Host name and address every case runs with unless it says otherwise. */
@@ -41,6 +41,7 @@ type Expected = {
   hostname?: string;
   containerName?: string;
   ipv6?: string;
+  health?: ContainerHealth;
 };
 
 /** A service as the case expects it; origin fields not named default to container fx, tcp, 0.0.0.0. */
@@ -63,6 +64,7 @@ function service(e: Expected): Service {
     },
   };
   if (e.ipv6 !== undefined) s.origin.ipv6 = e.ipv6;
+  if (e.health !== undefined) s.origin.health = e.health;
   if (e.ttl !== undefined) s.ttl = e.ttl;
   return s;
 }
@@ -664,6 +666,18 @@ const cases: Case[] = [
     name: 'odd: null Env and Labels are treated as empty',
     container: { ...inspect(WEB), Config: { Image: 'redis', Env: null, Labels: null, ExposedPorts: exposed('80/tcp') } } as unknown as ContainerInfo,
     expected: [web({ name: 'redis' })],
+  },
+
+  // Docker health, for registries that report it
+  {
+    name: 'health: a HEALTHCHECK container carries its Docker health status',
+    container: inspect({ ...WEB, State: { Health: { Status: 'starting' } } }),
+    expected: [web({ health: 'starting' })],
+  },
+  {
+    name: 'health: an unknown health status is left out',
+    container: inspect({ ...WEB, State: { Health: { Status: 'none' } } }),
+    expected: [web()],
   },
 ];
 

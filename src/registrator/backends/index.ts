@@ -2,4 +2,6 @@
 import './etcd';
 import './skydns2';
 import './netfilter';
+import './consul';
+import './consulkv';
 import '../../hamesh/backend';
