@@ -1,7 +1,7 @@
 import type { Logger } from '../../log';
 import type { Backend, OwnedService } from '../backend';
 import { canonicalEntry, chainRules, parseSavedEntries, serviceEntries } from '../netfilter/entries';
-import { findTool, ip6tables, runTool } from '../netfilter/tools';
+import { findTool, ip6tablesRunner, runTool } from '../netfilter/tools';
 import { registerBackend } from '../registry';
 import type { Service } from '../service';
 
@@ -106,6 +106,7 @@ export class NetfilterBackend implements Backend {
     const { code } = await runTool('ipset', ['list', '-n', this.set], [0, 1]);
     const setCreated = code === 1;
     if (setCreated) await this.ipset(['-exist', 'create', this.set, 'hash:ip,port', 'family', 'inet6']);
+    const ip6tables = await ip6tablesRunner();
     if ((await ip6tables(['-w', '-S', this.chain], [0, 1])).code === 1) {
       await ip6tables(['-w', '-N', this.chain]);
       this.log.warn('created the chain; make sure something jumps to it (firewalld does for FORWARD_direct)', { chain: this.chain });

@@ -102,15 +102,15 @@ export class ConsulAgentBackend implements Backend {
     this.keepalive.delete(service.id);
   }
 
+  followsDockerHealth(service: Service): boolean {
+    return hasDockerHealthCheck(service);
+  }
+
   /**
    * Writes the service again (the agent may have lost it, and its Meta follows the service), then
    * re-sends the docker-health status, which also restarts that check's TTL: call it whenever
    * Docker's health changes. Between calls the backend itself sends the last status every 10 s.
    */
-  followsDockerHealth(service: Service): boolean {
-    return hasDockerHealthCheck(service);
-  }
-
   async refresh(service: Service): Promise<void> {
     await this.register(service);
   }

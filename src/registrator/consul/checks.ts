@@ -1,3 +1,4 @@
+import { hostPort } from '../address';
 import type { ContainerHealth, Service } from '../service';
 
 /**
@@ -211,11 +212,6 @@ export function attrCheck(service: Service): { check?: ConsulCheck; warnings: At
     else warn('check_deregister_after', `${JSON.stringify(deregisterAfter)} is not a duration above zero (like 90m); left out`);
   }
   return { check, warnings };
-}
-
-/** `ip:port`, with IPv6 addresses in brackets. */
-function hostPort(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 /** `$SERVICE_IP` and `$SERVICE_PORT` replaced, as gliderlabs does (in every argument, quoted or not). */

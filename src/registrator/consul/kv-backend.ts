@@ -1,3 +1,4 @@
+import { hostPort } from '../address';
 import type { Backend, OwnedService } from '../backend';
 import type { Service } from '../service';
 import { ConsulClient } from './client';
@@ -14,9 +15,9 @@ export interface ConsulKvBackendOptions {
   description: string;
 }
 
-/** `ip:port`, with IPv6 addresses in brackets. */
-export function kvValue(service: Service): string {
-  return service.ip.includes(':') ? `[${service.ip}]:${service.port}` : `${service.ip}:${service.port}`;
+/** The value of a service's key: `ip:port`, IPv6 in brackets. */
+function kvValue(service: Service): string {
+  return hostPort(service.ip, service.port);
 }
 
 /**

@@ -46,20 +46,23 @@ export function runTool(tool: string, args: string[], okCodes: number[] = [0]): 
   const file = findTool(tool);
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: TOOL_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? ((err as unknown as { code: number }).code) : null) : 0;
+      // An exit status arrives as a numeric `code`; a spawn failure or a timeout has none.
+      const code = !err ? 0 : typeof err.code === 'number' ? err.code : null;
       if (code !== null && okCodes.includes(code)) resolve({ code, stdout });
-      else reject(new ToolFailedError(tool, args, code, String(stderr || (err as Error | null)?.message || '')));
+      else reject(new ToolFailedError(tool, args, code, stderr || err?.message || ''));
     });
   });
 }
 
+export type Ip6tables = (args: string[], okCodes?: number[]) => Promise<{ code: number; stdout: string }>;
+
 /**
- * ip6tables, directly or, while firewalld runs, through its direct passthrough (rules added behind
- * firewalld's back vanish at its next reload; the writer re-applies them either way).
+ * ip6tables as things stand now: directly or, while firewalld runs, through its direct passthrough
+ * (rules added behind firewalld's back vanish at its next reload). Asked once per round of calls.
  */
-export async function ip6tables(args: string[], okCodes: number[] = [0]): Promise<{ code: number; stdout: string }> {
-  if (await firewalldRunning()) return runTool('firewall-cmd', ['--direct', '--passthrough', 'ipv6', ...args], okCodes);
-  return runTool('ip6tables', args, okCodes);
+export async function ip6tablesRunner(): Promise<Ip6tables> {
+  if (await firewalldRunning()) return (args, okCodes) => runTool('firewall-cmd', ['--direct', '--passthrough', 'ipv6', ...args], okCodes);
+  return (args, okCodes) => runTool('ip6tables', args, okCodes);
 }
 
 /** Whether firewalld runs: `firewall-cmd --state` answers 0; a missing firewall-cmd means no firewalld. */
