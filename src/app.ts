@@ -32,6 +32,8 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
   const backends: Backend[] = [];
   // Backends are made before the daemon they ask for reconciliations.
   let daemon: Daemon | undefined;
+  // prom-client is loaded only when the listener is on.
+  const metrics = config.httpPort > 0 ? new (await import('./http/metrics')).Metrics(() => daemon?.status()) : undefined;
   if (config.uris.length > 0) {
     const hostIp = await resolveHostAddress(config.ip, config.host, log);
     const context: BackendContext = {
@@ -41,12 +43,15 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
         uri.authority === '' ? { client: etcd, shared: true } : { client: createEtcdClient({ ...config.etcd, hosts: [`${config.etcd.hosts[0].split('://')[0]}://${uri.authority}`] }), shared: false },
       ttl: config.ttl > 0 ? { ttlSeconds: config.ttl, refreshSeconds: config.ttlRefresh } : undefined,
       requestReconcile: (reason) => void daemon?.reconcile(reason).catch(() => undefined),
+      observer: metrics,
       log,
     };
-    for (const uri of config.uris) {
+    for (const [i, uri] of config.uris.entries()) {
       const backend = backendFactory(uri.scheme)!(uri, context);
       backends.push(backend);
-      const name = `writer.${uri.scheme}`;
+      // Unique, as metrics and /healthz tell writers apart by name: writer.etcd, writer.etcd.2, ...
+      const nth = config.uris.slice(0, i).filter((u) => u.scheme === uri.scheme).length + 1;
+      const name = nth === 1 ? `writer.${uri.scheme}` : `writer.${uri.scheme}.${nth}`;
       writers.push(
         new ServiceWriter(
           backend,
@@ -65,12 +70,22 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
   daemon = new Daemon(docker, writers, log.child({ component: 'daemon' }), {
     resyncSeconds: config.resync,
     startupRetry: { attempts: config.retryAttempts, intervalMs: config.retryInterval },
+    observer: metrics,
     onFatal: (err) => {
       // gliderlabs/registrator's -retry-attempts: give up and let the supervisor decide. Data is kept, as on SIGINT.
       log.error('giving up', { err });
       void target.stop(false).finally(() => process.exit(1));
     },
   });
+  const http = metrics
+    ? await (await import('./http/server')).startHttpListener({
+        address: config.httpAddress,
+        port: config.httpPort,
+        metrics,
+        status: () => daemon!.status(),
+        log: log.child({ component: 'http' }),
+      })
+    : undefined;
   const target: SignalTarget = {
     reconcile: (reason) => daemon!.reconcile(reason),
     purgeAndRefill: () => daemon!.purgeAndRefill(),
@@ -80,6 +95,7 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
       } finally {
         await Promise.all(backends.map((b) => b.close().catch(() => undefined)));
         etcd.close();
+        await http?.close();
       }
     },
   };
@@ -94,6 +110,7 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
     resync: config.resync,
     ttl: config.ttl > 0 ? { seconds: config.ttl, refresh: config.ttlRefresh } : 'off',
     cleanup: config.cleanup,
+    http: http?.url ?? 'off',
   });
   await daemon.start();
 }

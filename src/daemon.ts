@@ -5,6 +5,7 @@ import type { ContainerEvent } from './docker/events';
 import { SyncQueue } from './docker/sync-queue';
 import { DockerWatcher } from './docker/watcher';
 import type { Logger } from './log';
+import type { DaemonObserver, DaemonStatus } from './observer';
 import type { ContainerState, Writer } from './writer';
 
 export interface DaemonOptions {
@@ -23,7 +24,12 @@ export interface DaemonOptions {
   startupRetry?: { attempts: number; intervalMs: number };
   /** Called when the daemon cannot go on (a writer still unreachable after its retries). */
   onFatal?: (err: Error) => void;
+  /** Told about events, writes and reconciliations (metrics); optional. */
+  observer?: DaemonObserver;
 }
+
+/** A reconciliation of more containers than this logs `synced N/M` every this many containers. */
+const PROGRESS_EVERY = 200;
 
 /** A writer that never answered within its startup retries. */
 export class WriterUnreachableError extends Error {
@@ -31,6 +37,13 @@ export class WriterUnreachableError extends Error {
     super(`${writer} still unreachable after ${attempts + 1} attempts (-retry-attempts ${attempts}): ${(cause as Error)?.message ?? cause}`);
     this.name = 'WriterUnreachableError';
   }
+}
+
+/** How many items an iterable yields (heldIds() gives an iterator, not an array). */
+function count(items: Iterable<unknown>): number {
+  let n = 0;
+  for (const _ of items) n++;
+  return n;
 }
 
 /** Rejects when `deadline` (epoch ms) passes first; the work itself is left to finish or fail. */
@@ -62,6 +75,7 @@ export class Daemon {
   /** Writers that loaded their held state and have not failed since; only these get syncs. */
   private readonly inStep = new Set<Writer>();
   private readonly sleeps = new Set<NodeJS.Timeout>();
+  private readonly observer: DaemonObserver;
 
   constructor(
     private readonly docker: Docker,
@@ -72,6 +86,7 @@ export class Daemon {
     this.queue = new SyncQueue((id) => this.syncContainer(id), options.concurrency ?? 16);
     this.watcher = new DockerWatcher(docker, { onEvent: (e) => this.onEvent(e), onSubscribed: () => this.reconcile('subscribed') }, log.child({ component: 'docker.watcher' }));
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
+    this.observer = options.observer ?? {};
     let resolve!: () => void;
     const promise = new Promise<void>((r) => (resolve = r));
     this.firstSync = { resolve, promise };
@@ -148,7 +163,7 @@ export class Daemon {
       const running = await this.docker.listContainers();
       const ids = new Set(running.map((c) => c.Id));
       for (const writer of this.inStep) for (const id of writer.heldIds()) ids.add(id);
-      const results = await Promise.allSettled([...ids].map((id) => this.queue.request(id)));
+      const results = await Promise.allSettled(this.withProgress(reason, [...ids].map((id) => this.queue.request(id))));
       const failed = results.filter((r) => r.status === 'rejected').length;
       for (const writer of [...this.inStep]) {
         if (!writer.afterReconcile) continue;
@@ -163,8 +178,10 @@ export class Daemon {
       if (failed > 0) throw new Error(`${failed} of ${ids.size} containers could not be written`);
       if (unloaded.length > 0) throw new Error(`not reconciled: ${unloaded.join(', ')}`);
       this.log.info('reconciled', { reason, containers: ids.size, ms: Date.now() - started });
+      this.observer.reconciled?.(true, (Date.now() - started) / 1000);
       this.recovered();
     } catch (err) {
+      this.observer.reconciled?.(false, (Date.now() - started) / 1000);
       this.log.error('reconcile failed; will retry', { reason, err });
       this.scheduleRetry();
       throw err;
@@ -172,6 +189,31 @@ export class Daemon {
       this.firstSync?.resolve();
       this.firstSync = undefined;
     }
+  }
+
+  /** Logs `synced N/M` every PROGRESS_EVERY settled syncs, when there are more than that many. */
+  private withProgress(reason: string, syncs: Array<Promise<void>>): Array<Promise<void>> {
+    const total = syncs.length;
+    if (total <= PROGRESS_EVERY) return syncs;
+    let done = 0;
+    const step = () => {
+      done++;
+      if (done % PROGRESS_EVERY === 0) this.log.info(`synced ${done}/${total}`, { reason, done, total });
+    };
+    return syncs.map((sync) => sync.finally(step));
+  }
+
+  /** What /healthz and the state gauges report: Docker subscribed, first reconciliation done, each writer's state. */
+  status(): DaemonStatus {
+    return {
+      dockerConnected: this.watcher.subscribed,
+      firstReconcileDone: this.firstSync === undefined,
+      writers: this.writers.map((w) => ({
+        name: w.name,
+        state: this.pending.has(w) ? 'unreachable' : this.inStep.has(w) ? 'in-step' : 'out-of-step',
+        containersHeld: count(w.heldIds()),
+      })),
+    };
   }
 
   /** SIGUSR2: delete every host's data under every writer's prefixes, then write ours again. */
@@ -220,6 +262,7 @@ export class Daemon {
   private onEvent(event: ContainerEvent): void {
     if (this.stopped) return;
     this.log.debug('event', { action: event.action, id: event.id });
+    this.observer.eventHandled?.(event.action);
     this.queue.request(event.id).catch(() => this.scheduleRetry());
   }
 
@@ -227,6 +270,7 @@ export class Daemon {
     const state = await this.inspect(id);
     const writers = [...this.inStep];
     const results = await Promise.allSettled(writers.map((w) => w.sync(state)));
+    results.forEach((r, i) => this.observer.written?.(writers[i].name, r.status === 'fulfilled'));
     const errors = results.flatMap((r, i) => (r.status === 'rejected' ? [{ writer: writers[i], err: r.reason as Error }] : []));
     for (const e of errors) {
       // Out of step until a reconciliation reloads it: a down store is not hammered once per event.

@@ -11,14 +11,17 @@ function requireString(value: unknown): asserts value is string {
 
 /** convict formats used by the schema; registered once, before the schema is built. */
 export function registerFormats(): void {
-  convict.addFormat({
-    name: 'optional-ip',
-    coerce: (v: unknown) => String(v).trim(),
-    validate(value: unknown) {
-      requireString(value);
-      if (value !== '' && isIP(value) === 0) throw new Error('must be an IPv4 or IPv6 address');
-    },
-  });
+  // `optional-ip` also takes '' (unset); `ip-address` must be an address.
+  for (const [name, optional] of [['optional-ip', true], ['ip-address', false]] as const) {
+    convict.addFormat({
+      name,
+      coerce: (v: unknown) => String(v).trim(),
+      validate(value: unknown) {
+        requireString(value);
+        if (!(optional && value === '') && isIP(value) === 0) throw new Error('must be an IPv4 or IPv6 address');
+      },
+    });
+  }
   convict.addFormat({
     name: 'optional-file',
     coerce: (v: unknown) => String(v),
@@ -105,6 +108,13 @@ export function registerFormats(): void {
     coerce: coerceInteger,
     validate(value: unknown) {
       if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new Error('must be a whole number >= 0');
+    },
+  });
+  convict.addFormat({
+    name: 'port-number',
+    coerce: coerceInteger,
+    validate(value: unknown) {
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > 65535) throw new Error('must be a TCP port 0..65535 (0: off)');
     },
   });
   convict.addFormat({

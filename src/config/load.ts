@@ -27,6 +27,10 @@ export interface Config {
   useIpFromLabel: string;
   retryAttempts: number;
   retryInterval: number;
+  /** `-http-port`: port of the /metrics and /healthz listener; 0 = no listener. */
+  httpPort: number;
+  /** `-http-address`: IP that listener binds. */
+  httpAddress: string;
   log: { level: string; format: 'json' | 'pretty' };
 }
 
@@ -165,6 +169,8 @@ function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config
     useIpFromLabel: raw.useIpFromLabel,
     retryAttempts: raw.retryAttempts,
     retryInterval: raw.retryInterval,
+    httpPort: raw.httpPort,
+    httpAddress: raw.httpAddress,
     log: { level: raw.log.level, format: (raw.log.format || (isTty ? 'pretty' : 'json')) as 'json' | 'pretty' },
   };
 }

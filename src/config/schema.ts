@@ -99,6 +99,20 @@ export const schema = {
     env: 'EC_REGISTRATOR_RETRY_INTERVAL',
     arg: 'retry-interval',
   },
+  httpPort: {
+    doc: 'Serve /metrics and /healthz on this TCP port (0: no listener)',
+    format: 'port-number',
+    default: 0,
+    env: 'EC_REGISTRATOR_HTTP_PORT',
+    arg: 'http-port',
+  },
+  httpAddress: {
+    doc: 'IP address the /metrics and /healthz listener binds',
+    format: 'ip-address',
+    default: '127.0.0.1',
+    env: 'EC_REGISTRATOR_HTTP_ADDRESS',
+    arg: 'http-address',
+  },
   log: {
     level: {
       doc: 'Log level',

@@ -27,6 +27,7 @@ export interface WatcherOptions {
  */
 export class DockerWatcher {
   private stopped = true;
+  private connected = false;
   private stream?: Readable;
   private loop?: Promise<void>;
   private wake?: () => void;
@@ -41,6 +42,11 @@ export class DockerWatcher {
   ) {
     this.initialBackoffMs = options.initialBackoffMs ?? 250;
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+  }
+
+  /** Whether the event stream is subscribed right now (false while connecting, reconnecting or stopped). */
+  get subscribed(): boolean {
+    return this.connected;
   }
 
   start(): void {
@@ -70,12 +76,14 @@ export class DockerWatcher {
           break;
         }
         this.stream = stream;
+        this.connected = true;
         connectedAt = Date.now();
         this.log.info('subscribed to Docker events');
         const ended = this.consume(stream);
         // Not awaited: a long reconcile (etcd down) must not delay noticing a broken stream or a stop.
         this.handlers.onSubscribed().catch((err) => this.log.error('reconcile after subscribing failed', { err }));
         const reason = await ended;
+        this.connected = false;
         if (this.stopped) break;
         this.log.warn('Docker event stream ended; reconnecting', { reason });
       } catch (err) {

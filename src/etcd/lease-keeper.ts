@@ -11,6 +11,8 @@ export interface LeaseKeeperOptions {
    * or about to be, and must all be written again under the next lease.
    */
   onLost: (reason: string) => void;
+  /** Told whether a lease is held: true once one is granted, false at start, when it is lost and on close. */
+  onHeld?: (held: boolean) => void;
   log: Logger;
 }
 
@@ -33,7 +35,9 @@ export class LeaseKeeper {
   constructor(
     private readonly etcd: Etcd3,
     private readonly options: LeaseKeeperOptions,
-  ) {}
+  ) {
+    options.onHeld?.(false);
+  }
 
   /** The lease to put keys under, granted now if there is none (rejects while etcd is unreachable). */
   leaseId(): Promise<string> {
@@ -46,7 +50,12 @@ export class LeaseKeeper {
         if (this.lease === lease) this.forget();
         throw err;
       });
-      this.id.then((id) => this.options.log.info('lease granted', { lease: id, ttl: this.options.ttlSeconds, refresh: this.options.refreshSeconds })).catch(() => undefined);
+      this.id
+        .then((id) => {
+          this.options.log.info('lease granted', { lease: id, ttl: this.options.ttlSeconds, refresh: this.options.refreshSeconds });
+          if (this.lease === lease) this.options.onHeld?.(true);
+        })
+        .catch(() => undefined);
       this.startBeating();
     }
     return this.id;
@@ -68,6 +77,7 @@ export class LeaseKeeper {
     clearInterval(this.timer);
     this.lease?.release();
     this.forget();
+    this.options.onHeld?.(false);
   }
 
   private startBeating(): void {
@@ -105,6 +115,7 @@ export class LeaseKeeper {
     this.options.log.warn('lease lost; taking a new one and writing its keys again', { reason });
     this.lease?.release();
     this.forget();
+    this.options.onHeld?.(false);
     this.options.onLost(reason);
   }
 

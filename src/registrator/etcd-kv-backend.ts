@@ -175,6 +175,7 @@ export function etcdKvBackend(uri: RegistryUri, context: BackendContext, layout:
       ? new LeaseKeeper(client, {
           ...context.ttl,
           onLost: (reason) => context.requestReconcile(`lease of ${uri.raw} lost: ${reason}`),
+          onHeld: (held) => context.observer?.leaseHeld?.(uri.raw, held),
           log: context.log.child({ component: `lease.${uri.scheme}`, registry: uri.raw }),
         })
       : undefined,

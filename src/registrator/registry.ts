@@ -1,5 +1,6 @@
 import type { Etcd3 } from 'etcd3';
 import type { Logger } from '../log';
+import type { DaemonObserver } from '../observer';
 import type { Backend } from './backend';
 import type { RegistryUri, Scheme } from './uri';
 
@@ -13,6 +14,8 @@ export interface BackendContext {
   ttl?: { ttlSeconds: number; refreshSeconds: number };
   /** Asks the daemon for a reconciliation, e.g. after a lost lease took the registry's keys. */
   requestReconcile(reason: string): void;
+  /** Told about a backend's state, e.g. whether its lease is held (metrics); optional. */
+  observer?: DaemonObserver;
   log: Logger;
 }
 

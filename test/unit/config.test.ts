@@ -11,6 +11,8 @@ import { ConfigError } from '../../src/config/errors';
 import { Config, loadConfig } from '../../src/config/load';
 import { CLI } from '../support/daemon';
 
+const pick = (c: Config) => ({ httpPort: c.httpPort, httpAddress: c.httpAddress });
+
 function run(argv: string[], env: NodeJS.ProcessEnv = {}): Config {
   const result = loadConfig(argv, env);
   assert.equal(result.kind, 'run');
@@ -36,7 +38,17 @@ describe('configuration: accepted input', () => {
     assert.equal(c.deregister, 'always');
     assert.equal(c.retryInterval, 2000);
     assert.equal(c.retryAttempts, -1);
+    assert.equal(c.httpPort, 0, 'no HTTP listener unless asked for');
+    assert.equal(c.httpAddress, '127.0.0.1');
     assert.deepEqual(c.log, { level: 'info', format: 'json' });
+  });
+
+  it('takes the HTTP listener port and address from flags, env vars and the config file', () => {
+    assert.deepEqual(pick(run(['-http-port', '9333', '--http-address=::1'])), { httpPort: 9333, httpAddress: '::1' });
+    assert.deepEqual(pick(run([], { EC_REGISTRATOR_HTTP_PORT: '65535', EC_REGISTRATOR_HTTP_ADDRESS: '0.0.0.0' })), { httpPort: 65535, httpAddress: '0.0.0.0' });
+    assert.deepEqual(pick(run(['--httpPort', '0'], { EC_REGISTRATOR_HTTP_PORT: '9' })), { httpPort: 0, httpAddress: '127.0.0.1' });
+    const cfg = file('http.json', JSON.stringify({ httpPort: 9100, httpAddress: '10.1.2.3' }));
+    assert.deepEqual(pick(run(['--config', cfg])), { httpPort: 9100, httpAddress: '10.1.2.3' });
   });
 
   it('takes gliderlabs single-dash flags before and after the arguments, and --long forms', () => {
@@ -140,6 +152,11 @@ describe('configuration: rejected input names the offending value', () => {
     ['mixed etcd schemes', [], { EC_REGISTRATOR_ETCD_HOSTS: 'http://a:2379,https://b:2379' }, /etcd endpoints mix http:\/\/ and https:\/\//],
     ['missing Docker TLS files', [], { DOCKER_HOST: 'tcp://127.0.0.1:2376', DOCKER_CERT_PATH: dir }, /Docker TLS file ".*\/(ca|cert|key)\.pem" \(DOCKER_CERT_PATH\) is missing or unreadable/],
     ['bad boolean env', [], { EC_REGISTRATOR_MIRROR: 'maybe' }, /mirror \(-mirror \/ EC_REGISTRATOR_MIRROR\): must be true or false/],
+    ['HTTP port too large', ['-http-port', '65536'], {}, /^invalid httpPort \(-http-port \/ EC_REGISTRATOR_HTTP_PORT\): must be a TCP port 0\.\.65535 \(0: off\): value was 65536$/],
+    ['negative HTTP port', ['-http-port=-1'], {}, /^invalid httpPort \(-http-port .*value was -1$/],
+    ['non-numeric HTTP port env', [], { EC_REGISTRATOR_HTTP_PORT: '80abc' }, /^invalid httpPort \(-http-port \/ EC_REGISTRATOR_HTTP_PORT\): must be a TCP port .*value was "80abc"$/],
+    ['HTTP address not an IP', ['-http-address', 'localhost'], {}, /^invalid httpAddress \(-http-address \/ EC_REGISTRATOR_HTTP_ADDRESS\): must be an IPv4 or IPv6 address: value was "localhost"$/],
+    ['empty HTTP address', [], { EC_REGISTRATOR_HTTP_ADDRESS: '' }, /^invalid httpAddress .*must be an IPv4 or IPv6 address/],
     ['bad log level', ['--log-level', 'loud'], {}, /log.level .*"loud"/],
     ['unknown config-file key', ['--config', file('unknown.json', '{"resync": 1, "colour": "blue"}')], {}, /unknown configuration key "colour"/],
     ['config file not JSON', ['--config', file('broken.json', '{resync:')], {}, /is not valid JSON/],
@@ -171,6 +188,18 @@ describe('registrator CLI exit status', () => {
 
   it('has a backend for every scheme the URI parser knows', () => {
     for (const scheme of KNOWN_SCHEMES) assert.ok(backendFactory(scheme), scheme);
+  });
+
+  it('exits 2 with one stderr line naming a bad -http-port or -http-address', () => {
+    for (const [args, pattern] of [
+      [['-http-port', '99999'], /^registrator: invalid httpPort \(-http-port \/ EC_REGISTRATOR_HTTP_PORT\): must be a TCP port 0\.\.65535 \(0: off\): value was 99999\n$/],
+      [['-http-address', '1.2.3.4.5'], /^registrator: invalid httpAddress \(-http-address \/ EC_REGISTRATOR_HTTP_ADDRESS\): must be an IPv4 or IPv6 address: value was "1\.2\.3\.4\.5"\n$/],
+    ] as const) {
+      const r = cli([...args]);
+      assert.equal(r.status, 2, args.join(' '));
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, pattern);
+    }
   });
 
   it('exits 2 when there is nothing to do', () => {
