@@ -113,10 +113,12 @@ export async function planHost(config: Config, docker: Docker, etcd: Etcd3, regi
       report.push({ writer: registry.uri.raw, covered: false, reason: registry.notCovered });
       continue;
     }
-    const plans = states.map((state) => registry.writer.plan(state));
-    const actions = plans.flatMap((p) => p.actions);
+    const plans = new Map(states.map((state) => [state.id, registry.writer.plan(state)]));
+    // The syncs, then what -cleanup does after them: deregister kept containers, remove this host's dangling services.
+    const actions = [...[...plans.values()].flatMap((p) => p.actions), ...registry.writer.planCleanup(plans)];
     const ops = actions.flatMap((a) => registry.backend.actionOps(a));
-    const warnings = plans.flatMap((p) => p.warnings ?? []);
+    if (config.cleanup) ops.push(...(await registry.backend.danglingOps([...plans.values()].flatMap((p) => p.wanted))).ops);
+    const warnings = [...plans.values()].flatMap((p) => p.warnings ?? []);
     report.push({ writer: registry.uri.raw, covered: true, services: serviceChanges(actions), ...keyLists(await changesIn(registry.backend.etcd, ops)), warnings });
   }
   const changes = report.reduce((n, w) => n + (w.covered ? w.put.length + w.delete.length : 0), 0);

@@ -159,6 +159,13 @@ export class EtcdKvBackend implements Backend {
    * not hold: left by an earlier registrator without ownership records, or by a hand.
    */
   async removeDangling(keep: Service[]): Promise<string[]> {
+    const { ops, removed } = await this.danglingOps(keep);
+    if (ops.length > 0) await commitOps(this.etcd, ops);
+    return removed;
+  }
+
+  /** What removeDangling would delete, read without writing: the ops and the keys or trees they remove. */
+  async danglingOps(keep: Service[]): Promise<{ ops: KeyOp[]; removed: string[] }> {
     const kept = new Set(keep.flatMap((s) => this.layout.entries(s).map(([key]) => key)));
     const ownId = `${this.options.host}:`;
     const ops: KeyOp[] = [];
@@ -176,8 +183,7 @@ export class EtcdKvBackend implements Backend {
         removed.add(key);
       }
     }
-    if (ops.length > 0) await commitOps(this.etcd, ops);
-    return [...removed];
+    return { ops, removed: [...removed] };
   }
 
   async close(): Promise<void> {

@@ -42,6 +42,8 @@ export interface ServicePlan {
   kept: boolean;
   /** The steps, in order (see planServices). */
   actions: ServiceAction[];
+  /** The services the container should have in this registry (held once the steps are taken). */
+  wanted: Service[];
   /** Services of a running container that this registry skips, and why; absent when it does not run. */
   warnings?: string[];
 }
@@ -130,7 +132,7 @@ export class ServiceWriter implements Writer {
 
   /** What `sync` would do for this container, from what this writer holds; no I/O (`registrator diff`). */
   plan(state: ContainerState): ServicePlan {
-    if (!state.active && keepsRegistration(state.info, this.options.deregister)) return { kept: true, actions: [] };
+    if (!state.active && keepsRegistration(state.info, this.options.deregister)) return { kept: true, actions: [], wanted: [] };
     const wanted = new Map<string, Service>();
     let warnings: string[] | undefined;
     // A running container that is not healthy keeps the services whose registry reports its health.
@@ -151,11 +153,20 @@ export class ServiceWriter implements Writer {
       broken: this.broken,
       followsDockerHealth: (s) => this.backend.followsDockerHealth?.(s) ?? false,
     });
-    return { kept: false, actions, warnings };
+    return { kept: false, actions, wanted: [...wanted.values()], warnings };
   }
 
   ping(): Promise<void> {
     return this.backend.ping();
+  }
+
+  /**
+   * What `-cleanup` deregisters after a reconciliation whose syncs had these plans (`registrator diff`):
+   * the services held for containers kept by `-deregister on-success`. No I/O.
+   */
+  planCleanup(plans: ReadonlyMap<string, ServicePlan>): ServiceAction[] {
+    if (!this.options.cleanup) return [];
+    return [...plans].flatMap(([id, plan]) => (plan.kept ? [...(this.held.get(id)?.values() ?? [])].map((service) => ({ kind: 'deregister' as const, service })) : []));
   }
 
   async afterReconcile(): Promise<void> {

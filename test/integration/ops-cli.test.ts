@@ -79,8 +79,8 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
   const revision = async (): Promise<string> => (await etcd.client.kv.range({ key: Buffer.from('/') })).header.revision;
 
   /** Runs the daemon for host A until its first reconciliation, then stops it with SIGINT (data kept). */
-  async function reconcileOnce(): Promise<void> {
-    const daemon = new DaemonProcess(URIS, env());
+  async function reconcileOnce(extra: string[] = []): Promise<void> {
+    const daemon = new DaemonProcess([...extra, ...URIS], env());
     try {
       await daemon.waitForLog('reconciled');
       daemon.signal('SIGINT');
@@ -242,6 +242,28 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
     assert.equal(text.code, 0);
     assert.equal(text.stdout, `mirror: nothing to change\nhamesh:///mesh: nothing to change\netcd:///services: nothing to change\nhost ${A}: nothing to change\n`);
     assert.equal(await revision(), after, 'diff wrote to etcd');
+  });
+
+  it('diff -cleanup also shows the dangling services -cleanup would remove (this host\'s only)', async () => {
+    const dangling = { [`/services/web/${A}:gone:80`]: '10.0.0.1:8080', [`/mesh/web/${A}:gone:80/address`]: '10.0.0.1', [`/mesh/web/${A}:gone:80/port`]: '8080' };
+    for (const [key, value] of Object.entries({ ...dangling, [`/services/web/${B}:gone:80`]: '10.0.0.2:8080' })) await etcd.client.put(key).value(value);
+    const before = await revision();
+    assert.equal((await runCli(['diff', '--json', ...URIS], env())).code, 0, 'without -cleanup they are left alone');
+    const result = await runCli(['diff', '--json', '-cleanup', ...URIS], env());
+    assert.equal(result.code, 1, result.stderr);
+    const report = JSON.parse(result.stdout) as DiffReport;
+    assert.deepEqual(report.writers.map((w) => (w.covered ? [w.writer, w.put, w.delete] : w.writer)), [
+      ['mirror', [], []],
+      ['hamesh:///mesh', [], ['address', 'port'].map((k) => ({ key: `/mesh/web/${A}:gone:80/${k}`, previous: dangling[`/mesh/web/${A}:gone:80/${k}`] }))],
+      ['etcd:///services', [], [{ key: `/services/web/${A}:gone:80`, previous: '10.0.0.1:8080' }]],
+    ]);
+    assert.equal(await revision(), before, 'diff wrote to etcd');
+
+    await reconcileOnce(['-cleanup']);
+    const now = await etcd.tree('/');
+    for (const key of Object.keys(dangling)) assert.equal(now[key], undefined, key);
+    assert.equal(now[`/services/web/${B}:gone:80`], '10.0.0.2:8080');
+    assert.equal((await runCli(['diff', '--json', '-cleanup', ...URIS], env())).code, 0);
   });
 
   it('a bad flag exits 2 with one line naming it, before reading anything', async () => {
