@@ -177,6 +177,8 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
     // Ownership records hold the service as registered; their values are checked against what the daemon writes below.
     const withRecords = (list: Array<{ key: string; value: string; previous: null }>, record: string) =>
       [...list, { key: record, value: report.writers.flatMap((w) => (w.covered ? w.put : [])).find((p) => p.key === record)?.value ?? 'missing', previous: null }].sort((x, y) => (x.key < y.key ? -1 : 1));
+    const dbGone = { id: dbService, name: 'db', containerId: db.Id, change: 'deregister' };
+    const freshNew = { id: freshService, name: 'new', containerId: fresh.Id, change: 'register' };
     assert.deepEqual(report, {
       host: A,
       writers: [
@@ -190,11 +192,7 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
         {
           writer: 'hamesh:///mesh',
           covered: true,
-          services: [
-            { id: dbService, name: 'db', containerId: db.Id, change: 'deregister' },
-            { id: freshService, name: 'new', containerId: fresh.Id, change: 'register' },
-            { id: webService, name: 'web', containerId: web.Id, change: 'rewrite' },
-          ],
+          services: [dbGone, freshNew, { id: webService, name: 'web', containerId: web.Id, change: 'rewrite' }],
           put: withRecords(puts({ [`/mesh/new/${freshService}/address`]: '127.0.0.1', [`/mesh/new/${freshService}/mode`]: 'tcp', [`/mesh/new/${freshService}/port`]: freshPort, [`/mesh/web/${webService}/mode`]: 'tcp' }), freshRecords.hamesh),
           delete: deletes([dbRecords.hamesh, ...['address', 'mode', 'port'].map((k) => `/mesh/db/${dbService}/${k}`)]),
           warnings: [],
@@ -202,10 +200,7 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
         {
           writer: 'etcd:///services',
           covered: true,
-          services: [
-            { id: dbService, name: 'db', containerId: db.Id, change: 'deregister' },
-            { id: freshService, name: 'new', containerId: fresh.Id, change: 'register' },
-          ],
+          services: [dbGone, freshNew],
           put: withRecords(puts({ [`/services/new/${freshService}`]: `127.0.0.1:${freshPort}` }), freshRecords.etcd),
           delete: deletes([dbRecords.etcd, `/services/db/${dbService}`]),
           warnings: [],
