@@ -13,7 +13,13 @@ function main(): void {
   // `registrator ls|diff ...`: read-only operator commands; anything else runs the daemon.
   const [first, ...rest] = process.argv.slice(2);
   if (isOpsCommand(first)) {
-    void runOpsCommand(first, rest).then((code) => (process.exitCode = code));
+    runOpsCommand(first, rest).then(
+      (code) => (process.exitCode = code),
+      (err: Error) => {
+        process.stderr.write(`registrator ${first}: ${err.message}\n`);
+        process.exitCode = 1;
+      },
+    );
     return;
   }
   let result;

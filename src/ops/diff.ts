@@ -9,6 +9,7 @@ import { MirrorWriter } from '../mirror/writer';
 import type { ServiceAction } from '../registrator/service-plan';
 import { serviceWriterOptions, ServiceWriter } from '../registrator/service-writer';
 import type { ContainerState, Writer } from '../writer';
+import { DockerReadError } from './errors';
 import type { OpsRegistry } from './registries';
 import { byText } from './text';
 
@@ -99,9 +100,12 @@ export async function planHost(config: Config, docker: Docker, etcd: Etcd3, regi
   });
   const writers: Writer[] = [...(mirror ? [mirror] : []), ...services.flatMap((s) => ('writer' in s ? [s.writer] : []))];
   await Promise.all(writers.map((w) => w.loadHeld()));
-  const ids = new Set((await docker.listContainers()).map((c) => c.Id));
+  const unreadable = (err: unknown): never => {
+    throw new DockerReadError(err);
+  };
+  const ids = new Set((await docker.listContainers().catch(unreadable)).map((c) => c.Id));
   for (const writer of writers) for (const id of writer.heldIds()) ids.add(id);
-  const states: ContainerState[] = await Promise.all([...ids].sort(byText).map((id) => inspectState(docker, id)));
+  const states: ContainerState[] = await Promise.all([...ids].sort(byText).map((id) => inspectState(docker, id).catch(unreadable)));
 
   const report: WriterDiff[] = [];
   if (mirror) {

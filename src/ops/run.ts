@@ -1,3 +1,4 @@
+import { type Etcd3, EtcdError, GRPCGenericError } from 'etcd3';
 import { ConfigError } from '../config/errors';
 import { createDockerClient } from '../docker/client';
 import { createEtcdClient } from '../etcd/client';
@@ -43,9 +44,10 @@ export async function runOpsCommand(command: OpsCommand, argv: readonly string[]
   }
   const { config, json } = parsed.invocation;
   const log = createLogger({ ...config.log, stderr: true });
-  const etcd = createEtcdClient(config.etcd);
+  let etcd: Etcd3 | undefined;
   let registries: OpsRegistry[] = [];
   try {
+    etcd = createEtcdClient(config.etcd);
     registries = openRegistries(config, etcd, log.child({ component: 'registries' }));
     if (command === 'ls') {
       const report = await listHost(config, etcd, registries);
@@ -58,10 +60,11 @@ export async function runOpsCommand(command: OpsCommand, argv: readonly string[]
     io.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatDiff(report)}\n`);
     return report.changes > 0 ? 1 : 0;
   } catch (err) {
-    io.stderr.write(`registrator ${command}: ${(err as Error).message.split('\n')[0]}\n`);
+    const what = err instanceof EtcdError || err instanceof GRPCGenericError ? 'cannot read etcd: ' : '';
+    io.stderr.write(`registrator ${command}: ${what}${(err as Error).message.split('\n')[0]}\n`);
     return err instanceof ConfigError ? EXIT_USAGE : EXIT_TROUBLE[command];
   } finally {
     await closeRegistries(registries);
-    etcd.close();
+    etcd?.close();
   }
 }

@@ -261,11 +261,18 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
     assert.equal((await runCli(['diff', '--json', '-cleanup', ...URIS], env())).code, 0);
   });
 
-  it('a bad flag exits 2 with one line naming it, before reading anything', async () => {
+  it('a bad flag exits 2 with one line naming it; etcd or Docker that cannot be read is one line too', async () => {
     for (const command of ['ls', 'diff']) {
       const result = await runCli([command, '--bogus', ...URIS], env());
       assert.deepEqual(result, { code: 2, stdout: '', stderr: `registrator ${command}: unknown option --bogus (see --help)\n` });
     }
+    // Trouble is one line too: ls exits 1, diff 2 (as diff(1)).
+    const noEtcd = await runCli(['ls', ...URIS], env({ EC_REGISTRATOR_ETCD_HOSTS: '127.0.0.1:1' }));
+    assert.equal(noEtcd.code, 1);
+    assert.match(noEtcd.stderr, /^registrator ls: cannot read etcd: [^\n]*\n$/);
+    // (-log-level error: no warning that the test's host name does not resolve.)
+    const noDocker = await runCli(['diff', '-log-level', 'error', ...URIS], env({ EC_REGISTRATOR_DOCKER_SOCKET: '/nonexistent/docker.sock' }));
+    assert.deepEqual(noDocker, { code: 2, stdout: '', stderr: 'registrator diff: cannot read Docker: connect ENOENT /nonexistent/docker.sock\n' });
     const help = await runCli(['diff', '--help'], env());
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^usage: registrator diff \[--json\] \[options\] \[registry-uri \.\.\.\]\n/);
