@@ -3,11 +3,25 @@ import { runDaemon, checkWritersAvailable } from './app';
 import { ConfigError } from './config/errors';
 import { loadConfig } from './config/load';
 import { createLogger } from './log';
+import { isOpsCommand } from './ops/invocation';
+import { runOpsCommand } from './ops/run';
 
 /** Exit status for bad configuration, as for a bad flag. */
 const EXIT_USAGE = 2;
 
 function main(): void {
+  // `registrator ls|diff ...`: read-only operator commands; anything else runs the daemon.
+  const [first, ...rest] = process.argv.slice(2);
+  if (isOpsCommand(first)) {
+    runOpsCommand(first, rest).then(
+      (code) => (process.exitCode = code),
+      (err: Error) => {
+        process.stderr.write(`registrator ${first}: ${err.message}\n`);
+        process.exitCode = 1;
+      },
+    );
+    return;
+  }
   let result;
   try {
     result = loadConfig(process.argv.slice(2), process.env, Boolean(process.stdout.isTTY));

@@ -39,6 +39,8 @@ export type Logger = winston.Logger;
 export interface LogOptions {
   level: string;
   format: 'json' | 'pretty';
+  /** Every level to stderr: for commands whose stdout is their output (`registrator ls`, `diff`). */
+  stderr?: boolean;
 }
 
 /** The root logger. Components take `logger.child({ component: 'writer.mirror' })`. */
@@ -50,6 +52,6 @@ export function createLogger(options: LogOptions): Logger {
   return winston.createLogger({
     level: options.level,
     format,
-    transports: [new winston.transports.Console()],
+    transports: [new winston.transports.Console(options.stderr ? { stderrLevels: Object.keys(winston.config.npm.levels) } : {})],
   });
 }

@@ -2,7 +2,9 @@ import type { Etcd3 } from 'etcd3';
 import type { Logger } from '../log';
 import { commitOps, KeyOp, readPrefix } from '../etcd/ops';
 import type { ContainerState, Writer } from '../writer';
+import { ownEntry, readHostEntries } from './host-entries';
 import { MirrorLayout, mirrorEntry } from './keys';
+import { planMirror } from './plan';
 
 export interface MirrorWriterOptions {
   /** Mirror prefix without slashes, e.g. `registry`. */
@@ -46,16 +48,25 @@ export class MirrorWriter implements Writer {
   }
 
   async sync(state: ContainerState): Promise<void> {
-    const desired = state.active && state.info ? mirrorEntry(state.info, this.options.host, this.layout) : new Map<string, string>();
-    // Removal works from what etcd holds: the container may be gone, and this process may not have written it.
-    const held = desired.size === 0 ? await this.readContainer(state.id) : this.held.get(state.id) ?? new Map<string, string>();
-    const ops = this.diff(state.id, held, desired);
+    const { ops, wanted } = await this.planFor(state);
     if (ops.length > 0) {
       await this.commit(ops);
-      this.log.debug(desired.size ? 'container mirrored' : 'container removed', { id: state.id, puts: ops.filter((o) => 'put' in o).length, deletes: ops.filter((o) => !('put' in o)).length });
+      this.log.debug(wanted.size ? 'container mirrored' : 'container removed', { id: state.id, puts: ops.filter((o) => 'put' in o).length, deletes: ops.filter((o) => !('put' in o)).length });
     }
-    if (desired.size > 0) this.held.set(state.id, desired);
+    if (wanted.size > 0) this.held.set(state.id, wanted);
     else this.held.delete(state.id);
+  }
+
+  /** What `sync` would commit for this container, without writing (`registrator diff`). */
+  async plan(state: ContainerState): Promise<KeyOp[]> {
+    return (await this.planFor(state)).ops;
+  }
+
+  private async planFor(state: ContainerState): Promise<{ ops: KeyOp[]; wanted: Map<string, string> }> {
+    const wanted = state.active && state.info ? mirrorEntry(state.info, this.options.host, this.layout) : new Map<string, string>();
+    // Removal works from what etcd holds: the container may be gone, and this process may not have written it.
+    const held = wanted.size === 0 ? await this.readContainer(state.id) : this.held.get(state.id) ?? new Map<string, string>();
+    return { ops: planMirror(state.id, held, wanted, this.layout), wanted };
   }
 
   async removeHostData(): Promise<void> {
@@ -83,18 +94,6 @@ export class MirrorWriter implements Writer {
     return `up to ${this.held.size} container entries of host ${this.options.host} under ${this.layout.containersPrefix}, ${this.layout.hostPrefix(this.options.host)} and their ${this.layout.labelsPrefix} keys`;
   }
 
-  /** Puts for missing or changed keys, deletes for keys no longer wanted. */
-  private diff(id: string, held: Map<string, string>, desired: Map<string, string>): KeyOp[] {
-    const ops: KeyOp[] = [];
-    for (const [key, value] of desired) if (held.get(key) !== value) ops.push({ put: key, value });
-    for (const key of held.keys()) {
-      if (desired.has(key)) continue;
-      // A hosts/<host>/<name> key may already belong to a new container of the same name.
-      ops.push(key.startsWith(this.layout.hostsPrefix) ? { delete: key, ifValue: id } : { delete: key });
-    }
-    return ops;
-  }
-
   private async commit(ops: KeyOp[]): Promise<void> {
     this.stats.transactions += await commitOps(this.etcd, ops);
     for (const op of ops) {
@@ -105,56 +104,23 @@ export class MirrorWriter implements Writer {
 
   /** What etcd holds for one container, with its label index and host keys derived from the entry. */
   private async readContainer(id: string): Promise<Map<string, string>> {
-    const entry = this.ownEntry(id, await readPrefix(this.etcd, this.layout.container(id)));
+    const entry = ownEntry(this.layout, this.options.host, id, await readPrefix(this.etcd, this.layout.container(id)));
     const held = this.withDerivedKeys(id, entry, true);
     for (const [key, value] of this.held.get(id) ?? []) if (!held.has(key)) held.set(key, value);
     return held;
   }
 
-  /**
-   * This host's containers as etcd holds them: every entry whose `host` is this host, plus every
-   * id listed under hosts/<host>/. The labels/ index is derived from each entry's labels (both are
-   * always written in one transaction), so the fleet-wide labels/ tree need not be read.
-   */
+  /** This host's containers as etcd holds them, each with the labels/ index keys its entry implies. */
   private async readHostData(): Promise<Map<string, Map<string, string>>> {
-    const [containers, hostKeys] = await Promise.all([
-      readPrefix(this.etcd, this.layout.containersPrefix),
-      readPrefix(this.etcd, this.layout.hostPrefix(this.options.host)),
-    ]);
-    const byId = new Map<string, Map<string, string>>();
-    const prefixLength = this.layout.containersPrefix.length;
-    for (const [key, value] of containers) {
-      const slash = key.indexOf('/', prefixLength);
-      if (slash === -1) continue;
-      const id = key.slice(prefixLength, slash);
-      let entry = byId.get(id);
-      if (!entry) byId.set(id, (entry = new Map()));
-      entry.set(key, value);
-    }
-    const mine = new Map<string, Map<string, string>>();
-    for (const [id, entry] of byId) {
-      if (entry.get(`${this.layout.container(id)}host`) === this.options.host) mine.set(id, this.withDerivedKeys(id, entry, false));
-    }
-    for (const [key, id] of hostKeys) {
-      let entry = mine.get(id);
-      // An id listed under our hosts/ key whose entry names another host: only the hosts/ key is ours.
-      if (!entry) mine.set(id, (entry = this.withDerivedKeys(id, this.ownEntry(id, byId.get(id)), false)));
-      entry.set(key, id);
-    }
-    return mine;
-  }
-
-  /** The entry if it is this host's (or names no host at all, i.e. a fragment); empty if another host's. */
-  private ownEntry(id: string, entry: Map<string, string> | undefined): Map<string, string> {
-    const host = entry?.get(`${this.layout.container(id)}host`);
-    return entry && (host === undefined || host === this.options.host) ? entry : new Map();
+    const entries = await readHostEntries(this.etcd, this.layout, this.options.host);
+    return new Map([...entries].map(([id, keys]) => [id, this.withDerivedKeys(id, keys, false)]));
   }
 
   /**
    * Adds the labels/ index keys an entry implies and, for removals (`withHostKey`), its
    * hosts/<host>/<name> key, which is only ever deleted while it still names this id.
    */
-  private withDerivedKeys(id: string, entry: Map<string, string>, withHostKey: boolean): Map<string, string> {
+  private withDerivedKeys(id: string, entry: ReadonlyMap<string, string>, withHostKey: boolean): Map<string, string> {
     const held = new Map(entry);
     const base = this.layout.container(id);
     const labelsBase = `${base}labels/`;

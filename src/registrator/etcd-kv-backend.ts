@@ -4,6 +4,7 @@ import { commitOps, KeyOp, readPrefix, readStoredKeys } from '../etcd/ops';
 import type { Backend, OwnedService } from './backend';
 import type { BackendContext } from './registry';
 import type { Service } from './service';
+import type { ServiceAction } from './service-plan';
 import type { RegistryUri } from './uri';
 
 /** How one etcd-based registry lays a service out. */
@@ -36,6 +37,11 @@ export interface EtcdKvBackendOptions {
   ownsClient: boolean;
   /** `-ttl`: the lease every key of this registry is written under; none without `-ttl`. */
   lease?: LeaseKeeper;
+  /**
+   * Read-only use (`registrator ls`, `diff`): no lease is taken, and a key counts as intact when it
+   * holds the value written, whichever lease holds it (only the daemon knows its current lease).
+   */
+  anyLease?: boolean;
 }
 
 /** Root of the ownership records in each registry's etcd. */
@@ -53,7 +59,8 @@ export class EtcdKvBackend implements Backend {
   readonly description: string;
 
   constructor(
-    private readonly etcd: Etcd3,
+    /** The etcd this registry lives in (the daemon's, or the URI's own). */
+    readonly etcd: Etcd3,
     private readonly layout: KeyLayout,
     private readonly options: EtcdKvBackendOptions,
   ) {
@@ -76,14 +83,36 @@ export class EtcdKvBackend implements Backend {
     return this.layout.reject?.(service);
   }
 
-  async register(service: Service): Promise<void> {
-    const lease = await this.options.lease?.leaseId();
-    const puts: KeyOp[] = [
+  /** The puts of one registration: the service's keys and its ownership record, in one transaction. */
+  registerOps(service: Service, lease?: string): KeyOp[] {
+    return [
       ...this.layout.entries(service).map(([key, value]) => ({ put: key, value, lease })),
       { put: this.ownerKey(service), value: JSON.stringify(service), lease },
     ];
+  }
+
+  /** The deletes of one deregistration, record included. */
+  deregisterOps(service: Service): KeyOp[] {
+    const tree = this.layout.tree?.(service);
+    // A single key is deleted only while it still holds our value: another host may have taken the same ID since.
+    const removals: KeyOp[] = tree
+      ? [{ deletePrefix: tree }]
+      : this.layout.entries(service).map(([key, value]) => ({ delete: key, ifValue: value }));
+    return [...removals, { delete: this.ownerKey(service) }];
+  }
+
+  /** What carrying out a service writer's action commits here, leases aside (`registrator diff`). */
+  actionOps(action: ServiceAction): KeyOp[] {
+    if (action.kind === 'deregister') return this.deregisterOps(action.service);
+    // refresh writes nothing under a lease (the lease keeper renews it) and registers again without one.
+    if (action.kind === 'refresh' && this.options.lease) return [];
+    return this.registerOps(action.service);
+  }
+
+  async register(service: Service): Promise<void> {
+    const lease = await this.options.lease?.leaseId();
     try {
-      await commitOps(this.etcd, puts);
+      await commitOps(this.etcd, this.registerOps(service, lease));
     } catch (err) {
       if (lease && err instanceof EtcdLeaseInvalidError) this.options.lease!.reportInvalid(lease);
       throw err;
@@ -91,12 +120,7 @@ export class EtcdKvBackend implements Backend {
   }
 
   async deregister(service: Service): Promise<void> {
-    const tree = this.layout.tree?.(service);
-    // A single key is deleted only while it still holds our value: another host may have taken the same ID since.
-    const removals: KeyOp[] = tree
-      ? [{ deletePrefix: tree }]
-      : this.layout.entries(service).map(([key, value]) => ({ delete: key, ifValue: value }));
-    await commitOps(this.etcd, [...removals, { delete: this.ownerKey(service) }]);
+    await commitOps(this.etcd, this.deregisterOps(service));
   }
 
   async purge(): Promise<void> {
@@ -125,7 +149,7 @@ export class EtcdKvBackend implements Backend {
     const lease = this.options.lease ? await this.options.lease.leaseId() : '0';
     return services.map((service) => ({
       service,
-      intact: this.layout.entries(service).every(([key, value]) => current.get(key)?.value === value && current.get(key)?.lease === lease),
+      intact: this.layout.entries(service).every(([key, value]) => current.get(key)?.value === value && (this.options.anyLease || current.get(key)?.lease === lease)),
     }));
   }
 
@@ -135,6 +159,13 @@ export class EtcdKvBackend implements Backend {
    * not hold: left by an earlier registrator without ownership records, or by a hand.
    */
   async removeDangling(keep: Service[]): Promise<string[]> {
+    const { ops, removed } = await this.danglingOps(keep);
+    if (ops.length > 0) await commitOps(this.etcd, ops);
+    return removed;
+  }
+
+  /** What removeDangling would delete, read without writing: the ops and the keys or trees they remove. */
+  async danglingOps(keep: Service[]): Promise<{ ops: KeyOp[]; removed: string[] }> {
     const kept = new Set(keep.flatMap((s) => this.layout.entries(s).map(([key]) => key)));
     const ownId = `${this.options.host}:`;
     const ops: KeyOp[] = [];
@@ -152,8 +183,7 @@ export class EtcdKvBackend implements Backend {
         removed.add(key);
       }
     }
-    if (ops.length > 0) await commitOps(this.etcd, ops);
-    return [...removed];
+    return { ops, removed: [...removed] };
   }
 
   async close(): Promise<void> {
@@ -171,7 +201,8 @@ export function etcdKvBackend(uri: RegistryUri, context: BackendContext, layout:
     scope,
     description: uri.raw,
     ownsClient: !shared,
-    lease: context.ttl
+    anyLease: context.readOnly,
+    lease: context.ttl && !context.readOnly
       ? new LeaseKeeper(client, {
           ...context.ttl,
           onLost: (reason) => context.requestReconcile(`lease of ${uri.raw} lost: ${reason}`),

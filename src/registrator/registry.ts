@@ -12,6 +12,11 @@ export interface BackendContext {
   etcdFor(uri: RegistryUri): { client: Etcd3; shared: boolean };
   /** `-ttl` / `-ttl-refresh` in seconds, when registrations are held by a lease. */
   ttl?: { ttlSeconds: number; refreshSeconds: number };
+  /**
+   * Made for a read-only command (`registrator ls`, `diff`): the backend takes no lease and does not
+   * hold a key's lease against it. Only the etcd-based backends are made that way.
+   */
+  readOnly?: boolean;
   /** Asks the daemon for a reconciliation, e.g. after a lost lease took the registry's keys. */
   requestReconcile(reason: string): void;
   /** Told about a backend's state, e.g. whether its lease is held (metrics); optional. */

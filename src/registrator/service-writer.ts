@@ -1,8 +1,10 @@
+import type { Config } from '../config/load';
 import { isRunning, type ContainerInfo } from '../docker/container';
 import type { Logger } from '../log';
 import type { ContainerState, Writer } from '../writer';
 import type { Backend } from './backend';
 import { containerServices, Service, ServiceModelOptions } from './service';
+import { planServices, ServiceAction } from './service-plan';
 
 export interface ServiceWriterOptions {
   model: ServiceModelOptions;
@@ -15,6 +17,15 @@ export interface ServiceWriterOptions {
   cleanup?: boolean;
 }
 
+/** The writer options the configuration gives; `hostIp` is the resolved address for wildcard bindings. */
+export function serviceWriterOptions(config: Config, hostIp: string): ServiceWriterOptions {
+  return {
+    deregister: config.deregister,
+    cleanup: config.cleanup,
+    model: { host: config.host, hostIp, internal: config.internal, explicit: config.explicit, tags: config.tags, useIpFromLabel: config.useIpFromLabel, ttl: config.ttl },
+  };
+}
+
 /**
  * Exited with an error under `-deregister on-success`: stays registered until it is removed or
  * restarted. Exit 0, death by a signal (status > 128) or a vanished container deregister (SPEC §5).
@@ -25,9 +36,16 @@ export function keepsRegistration(info: ContainerInfo | null, mode: ServiceWrite
   return code !== 0 && code <= 128;
 }
 
-/** Equal apart from the container's Docker health. */
-function sameButHealth(a: Service, b: Service): boolean {
-  return JSON.stringify({ ...a, origin: { ...a.origin, health: undefined } }) === JSON.stringify({ ...b, origin: { ...b.origin, health: undefined } });
+/** What a sync would do for one container. */
+export interface ServicePlan {
+  /** Exited with an error under `-deregister on-success`: its services stay as they are. */
+  kept: boolean;
+  /** The steps, in order (see planServices). */
+  actions: ServiceAction[];
+  /** The services the container should have in this registry (held once the steps are taken). */
+  wanted: Service[];
+  /** Services of a running container that this registry skips, and why; absent when it does not run. */
+  warnings?: string[];
 }
 
 /**
@@ -72,63 +90,83 @@ export class ServiceWriter implements Writer {
   }
 
   async sync(state: ContainerState): Promise<void> {
-    const held = this.held.get(state.id) ?? new Map<string, Service>();
-    if (!state.active && keepsRegistration(state.info, this.options.deregister)) {
+    const plan = this.plan(state);
+    if (plan.kept) {
       this.kept.add(state.id);
       return;
     }
     this.kept.delete(state.id);
-    const desired = new Map<string, Service>();
-    // A running container that is not healthy keeps the services whose registry reports its health.
-    if (state.info && (state.active || isRunning(state.info))) {
-      const result = containerServices(state.info, this.options.model);
-      const warnings = [...result.warnings];
-      for (const s of result.services) {
-        if (!state.active && !this.backend.followsDockerHealth?.(s)) continue;
-        if (this.backend.concerns && !this.backend.concerns(s)) continue;
-        const reason = this.backend.reject?.(s);
-        if (reason) warnings.push(`${s.origin.containerName} port ${s.origin.exposedPort}/${s.origin.proto}: ${reason}`);
-        else desired.set(s.id, s);
-      }
-      this.warnOnce(state.id, warnings);
-    } else {
-      this.warned.delete(state.id);
-    }
-    for (const [id, service] of held) {
-      const next = desired.get(id);
-      if (next && this.backend.followsDockerHealth?.(next) && sameButHealth(next, service) && next.origin.health !== service.origin.health) {
-        // Only the health changed: the registry is told in place, the service stays registered.
-        await this.backend.refresh(next);
-        held.set(id, next);
-        this.broken.delete(service);
-        this.log.info('health reported', { service: id, health: next.origin.health ?? 'none', container: state.id });
-        continue;
-      }
-      if (next && JSON.stringify(next) === JSON.stringify(service)) {
-        // Unchanged but no longer held as written (purged, edited, or its lease expired): write it again in place.
-        if (this.broken.delete(service)) {
+    if (plan.warnings) this.warnOnce(state.id, plan.warnings);
+    else this.warned.delete(state.id);
+    const held = this.held.get(state.id) ?? new Map<string, Service>();
+    for (const action of plan.actions) {
+      const { service } = action;
+      switch (action.kind) {
+        case 'refresh':
+          await this.backend.refresh(service);
+          held.set(service.id, service);
+          this.broken.delete(action.previous);
+          this.log.info('health reported', { service: service.id, health: service.origin.health ?? 'none', container: state.id });
+          break;
+        case 'rewrite':
+          this.broken.delete(service);
           await this.backend.register(service);
-          this.log.info('registered again', { service: id, container: state.id });
-        }
-        continue;
+          this.log.info('registered again', { service: service.id, container: state.id });
+          break;
+        case 'deregister':
+          this.broken.delete(service);
+          await this.backend.deregister(service);
+          held.delete(service.id);
+          this.log.info('deregistered', { service: service.id, container: state.id });
+          break;
+        case 'register':
+          await this.backend.register(service);
+          held.set(service.id, service);
+          this.log.info('registered', { service: service.id, name: service.name, address: `${service.ip}:${service.port}`, container: state.id });
+          break;
       }
-      this.broken.delete(service);
-      await this.backend.deregister(service);
-      held.delete(id);
-      this.log.info('deregistered', { service: id, container: state.id });
-    }
-    for (const [id, service] of desired) {
-      if (held.has(id)) continue;
-      await this.backend.register(service);
-      held.set(id, service);
-      this.log.info('registered', { service: id, name: service.name, address: `${service.ip}:${service.port}`, container: state.id });
     }
     if (held.size > 0) this.held.set(state.id, held);
     else this.held.delete(state.id);
   }
 
+  /** What `sync` would do for this container, from what this writer holds; no I/O (`registrator diff`). */
+  plan(state: ContainerState): ServicePlan {
+    if (!state.active && keepsRegistration(state.info, this.options.deregister)) return { kept: true, actions: [], wanted: [] };
+    const wanted = new Map<string, Service>();
+    let warnings: string[] | undefined;
+    // A running container that is not healthy keeps the services whose registry reports its health.
+    if (state.info && (state.active || isRunning(state.info))) {
+      const result = containerServices(state.info, this.options.model);
+      warnings = [...result.warnings];
+      for (const s of result.services) {
+        if (!state.active && !this.backend.followsDockerHealth?.(s)) continue;
+        if (this.backend.concerns && !this.backend.concerns(s)) continue;
+        const reason = this.backend.reject?.(s);
+        if (reason) warnings.push(`${s.origin.containerName} port ${s.origin.exposedPort}/${s.origin.proto}: ${reason}`);
+        else wanted.set(s.id, s);
+      }
+    }
+    const actions = planServices({
+      held: this.held.get(state.id) ?? new Map(),
+      wanted,
+      broken: this.broken,
+      followsDockerHealth: (s) => this.backend.followsDockerHealth?.(s) ?? false,
+    });
+    return { kept: false, actions, wanted: [...wanted.values()], warnings };
+  }
+
   ping(): Promise<void> {
     return this.backend.ping();
+  }
+
+  /**
+   * What `-cleanup` deregisters after a reconciliation whose syncs had these plans (`registrator diff`):
+   * the services held for containers kept by `-deregister on-success`. No I/O.
+   */
+  planCleanup(plans: ReadonlyMap<string, ServicePlan>): ServiceAction[] {
+    if (!this.options.cleanup) return [];
+    return [...plans].flatMap(([id, plan]) => (plan.kept ? [...(this.held.get(id)?.values() ?? [])].map((service) => ({ kind: 'deregister' as const, service })) : []));
   }
 
   async afterReconcile(): Promise<void> {

@@ -1,0 +1,130 @@
+import type Docker from 'dockerode';
+import type { Etcd3 } from 'etcd3';
+import type { Config } from '../config/load';
+import { inspectState } from '../docker/container-state';
+import { keyChanges, KeyChange, readTouchedKeys } from '../etcd/changes';
+import type { KeyOp } from '../etcd/ops';
+import type { Logger } from '../log';
+import { MirrorWriter } from '../mirror/writer';
+import type { ServiceAction } from '../registrator/service-plan';
+import { serviceWriterOptions, ServiceWriter } from '../registrator/service-writer';
+import type { ContainerState, Writer } from '../writer';
+import { DockerReadError } from './errors';
+import type { OpsRegistry } from './registries';
+import { byText } from './text';
+
+/** A key a writer would put: new (`previous` null) or changed. */
+export interface PlannedPut {
+  key: string;
+  value: string;
+  previous: string | null;
+}
+
+/** A key a writer would delete, with the value it holds now. */
+export interface PlannedDelete {
+  key: string;
+  previous: string;
+}
+
+/**
+ * What would happen to one service: `register` (new), `update` (changed: its old form is removed),
+ * `rewrite` (unchanged, but its keys are not as written), `refresh` (health only), `deregister`.
+ */
+export type ServiceChange = 'register' | 'update' | 'rewrite' | 'refresh' | 'deregister';
+
+export interface PlannedService {
+  id: string;
+  name: string;
+  containerId: string;
+  change: ServiceChange;
+}
+
+export type WriterDiff =
+  | {
+      /** `mirror`, or the registry URI as given. */
+      writer: string;
+      covered: true;
+      /** Registries only: the services whose registration would change, by id. */
+      services?: PlannedService[];
+      put: PlannedPut[];
+      delete: PlannedDelete[];
+      /** Services this registry would skip, and why (as the daemon logs them). */
+      warnings: string[];
+    }
+  | { writer: string; covered: false; reason: string };
+
+/** `registrator diff --json`: what the next reconciliation would write. Documented in docs/operations.md. */
+export interface DiffReport {
+  host: string;
+  /** The mirror first (unless --no-mirror), then one per registry URI in the order given. */
+  writers: WriterDiff[];
+  /** Keys that would be put or deleted, over every covered writer; 0 means in step. */
+  changes: number;
+}
+
+function keyLists(changes: readonly KeyChange[]): Pick<Extract<WriterDiff, { covered: true }>, 'put' | 'delete'> {
+  return {
+    put: changes.flatMap((c) => (c.after === null ? [] : [{ key: c.key, value: c.after, previous: c.before }])),
+    delete: changes.flatMap((c) => (c.after === null && c.before !== null ? [{ key: c.key, previous: c.before }] : [])),
+  };
+}
+
+/** One line per service from a writer's actions; a deregistration followed by a registration is an update. */
+function serviceChanges(actions: readonly ServiceAction[]): PlannedService[] {
+  const byId = new Map<string, PlannedService>();
+  for (const { kind, service } of actions) {
+    const earlier = byId.get(service.id);
+    const change: ServiceChange = kind === 'register' && earlier?.change === 'deregister' ? 'update' : kind;
+    byId.set(service.id, { id: service.id, name: service.name, containerId: service.origin.containerId, change });
+  }
+  return [...byId.values()].sort((a, b) => byText(a.id, b.id));
+}
+
+async function changesIn(etcd: Etcd3, ops: readonly KeyOp[]): Promise<KeyChange[]> {
+  return keyChanges(ops, await readTouchedKeys(etcd, ops));
+}
+
+/**
+ * Works out, without writing, what the daemon's next reconciliation would do: the same writers load
+ * what this host holds, the same containers are inspected (every running one and every held one),
+ * and each writer plans its sync of each; the plans are then read against etcd key by key.
+ * Docker is only listed and inspected; etcd is only read.
+ */
+export async function planHost(config: Config, docker: Docker, etcd: Etcd3, registries: readonly OpsRegistry[], hostIp: string, log: Logger): Promise<DiffReport> {
+  const mirror = config.mirror ? new MirrorWriter(etcd, { dir: config.etcd.dir, host: config.host }, log.child({ component: 'writer.mirror' })) : undefined;
+  // The same writers the daemon makes, over read-only backends.
+  const services = registries.map((registry) => {
+    if (!('backend' in registry)) return registry;
+    const name = `writer.${registry.uri.scheme}`;
+    return { ...registry, writer: new ServiceWriter(registry.backend, serviceWriterOptions(config, hostIp), log.child({ component: name, registry: registry.uri.raw }), name) };
+  });
+  const writers: Writer[] = [...(mirror ? [mirror] : []), ...services.flatMap((s) => ('writer' in s ? [s.writer] : []))];
+  await Promise.all(writers.map((w) => w.loadHeld()));
+  const unreadable = (err: unknown): never => {
+    throw new DockerReadError(err);
+  };
+  const ids = new Set((await docker.listContainers().catch(unreadable)).map((c) => c.Id));
+  for (const writer of writers) for (const id of writer.heldIds()) ids.add(id);
+  const states: ContainerState[] = await Promise.all([...ids].sort(byText).map((id) => inspectState(docker, id).catch(unreadable)));
+
+  const report: WriterDiff[] = [];
+  if (mirror) {
+    const ops = (await Promise.all(states.map((state) => mirror.plan(state)))).flat();
+    report.push({ writer: 'mirror', covered: true, ...keyLists(await changesIn(etcd, ops)), warnings: [] });
+  }
+  for (const registry of services) {
+    if (!('writer' in registry)) {
+      report.push({ writer: registry.uri.raw, covered: false, reason: registry.notCovered });
+      continue;
+    }
+    const plans = new Map(states.map((state) => [state.id, registry.writer.plan(state)]));
+    // The syncs, then what -cleanup does after them: deregister kept containers, remove this host's dangling services.
+    const actions = [...[...plans.values()].flatMap((p) => p.actions), ...registry.writer.planCleanup(plans)];
+    const ops = actions.flatMap((a) => registry.backend.actionOps(a));
+    if (config.cleanup) ops.push(...(await registry.backend.danglingOps([...plans.values()].flatMap((p) => p.wanted))).ops);
+    const warnings = [...plans.values()].flatMap((p) => p.warnings ?? []);
+    report.push({ writer: registry.uri.raw, covered: true, services: serviceChanges(actions), ...keyLists(await changesIn(registry.backend.etcd, ops)), warnings });
+  }
+  const changes = report.reduce((n, w) => n + (w.covered ? w.put.length + w.delete.length : 0), 0);
+  return { host: config.host, writers: report, changes };
+}

@@ -1,0 +1,73 @@
+import { checkWritersAvailable } from '../app';
+import { loadConfig, type Config } from '../config/load';
+
+/** The operator commands: `registrator ls` and `registrator diff`. */
+export const OPS_COMMANDS = ['ls', 'diff'] as const;
+export type OpsCommand = (typeof OPS_COMMANDS)[number];
+
+export function isOpsCommand(word: string | undefined): word is OpsCommand {
+  return (OPS_COMMANDS as readonly string[]).includes(word ?? '');
+}
+
+/** A validated operator command line. */
+export interface OpsInvocation {
+  command: OpsCommand;
+  /** `--json`: one JSON document on stdout instead of tables. */
+  json: boolean;
+  /** The daemon's configuration, read exactly as the daemon reads it (flags, env, config file). */
+  config: Config;
+}
+
+export type OpsParse = { kind: 'run'; invocation: OpsInvocation } | { kind: 'help' | 'version'; text: string };
+
+const JSON_FLAGS = new Set(['--json', '-json']);
+
+const USAGE: Record<OpsCommand, string> = {
+  ls: `usage: registrator ls [--host H] [--json] [options] [registry-uri ...]
+
+Lists what a host holds in etcd: its mirror entries (containers/, hosts/, labels/ under /<etcd-dir>/)
+and, for each hamesh://, etcd:// or skydns2:// URI given, the services it owns there (from its
+ownership records). Read-only: it writes nothing and needs no Docker access.
+
+  --host H       the host to list (default: the configured host, EC_REGISTRATOR_HOST, else the OS hostname)
+  --json         one JSON document instead of tables (shape: docs/operations.md)
+  --no-mirror    leave the mirror out
+
+Every daemon option and EC_REGISTRATOR_* variable is read as the daemon reads it (etcd endpoints,
+TLS, auth, -etcd-dir, URIs from EC_REGISTRATOR_URIS); see registrator --help.
+consul*:// and netfilter:// URIs are named as not covered.
+Exit status: 0 listed, 1 etcd could not be read, 2 bad usage.`,
+  diff: `usage: registrator diff [--json] [options] [registry-uri ...]
+
+Shows what the daemon's next reconciliation would write and delete, without writing anything: reads
+Docker (list and inspect) and etcd, and prints for each writer (the mirror, and each hamesh://,
+etcd:// or skydns2:// URI) the services it would register or deregister and the keys it would put
+and delete. Give it the options the daemon runs with (-host, -ip, -internal, -tags, -explicit, ...).
+
+  --json         one JSON document instead of text (shape: docs/operations.md)
+
+Every daemon option and EC_REGISTRATOR_* variable is read as the daemon reads it; see registrator --help.
+consul*:// and netfilter:// URIs are named as not covered.
+Exit status: 0 nothing to change, 1 changes, 2 bad usage or etcd or Docker could not be read.`,
+};
+
+export function opsUsage(command: OpsCommand): string {
+  return USAGE[command];
+}
+
+/**
+ * Reads `registrator <command> [options] [uri ...]`: `--json`, then everything else as the daemon's
+ * own command line. Throws ConfigError (exit 2, one line) on anything invalid.
+ */
+export function parseOpsCommand(command: OpsCommand, argv: readonly string[], env: NodeJS.ProcessEnv, isTty: boolean): OpsParse {
+  const json = argv.some((a) => JSON_FLAGS.has(a));
+  const loaded = loadConfig(
+    argv.filter((a) => !JSON_FLAGS.has(a)),
+    env,
+    isTty,
+  );
+  if (loaded.kind === 'help') return { kind: 'help', text: opsUsage(command) };
+  if (loaded.kind === 'version') return loaded;
+  checkWritersAvailable(loaded.config);
+  return { kind: 'run', invocation: { command, json, config: loaded.config } };
+}

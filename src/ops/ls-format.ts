@@ -1,0 +1,42 @@
+import type { LsReport } from './ls';
+import type { ListedPort } from './mirror-listing';
+import { table } from './text';
+
+function port(p: ListedPort): string {
+  return p.extPort === '' ? `${p.port}/${p.proto}` : `${p.port}/${p.proto}->${p.extIp === '' ? '' : `${p.extIp}:`}${p.extPort}`;
+}
+
+function count(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
+/** `registrator ls` as text: a table per writer. Pure. */
+export function formatLs(report: LsReport): string {
+  const lines = [`host ${report.host}`];
+  if (report.mirror) {
+    const { prefix, containers } = report.mirror;
+    lines.push(`mirror ${prefix}: ${count(containers.length, 'container')}`);
+    if (containers.length > 0) {
+      lines.push(
+        ...table(
+          ['ID', 'NAME', 'IMAGE', 'STATE', 'IP', 'PORTS'],
+          containers.map((c) => [c.id.slice(0, 12), c.name ?? '-', c.image ?? '-', c.state ?? '-', c.ip || '-', c.ports.map(port).join(', ') || '-']),
+        ),
+      );
+    }
+  }
+  for (const registry of report.registries) {
+    if (!registry.covered) {
+      lines.push(`${registry.registry}: ${registry.reason}`);
+      continue;
+    }
+    lines.push(`${registry.registry}: ${count(registry.services.length, 'service')}`);
+    if (registry.services.length === 0) continue;
+    lines.push(
+      ...table(
+        ['SERVICE', 'NAME', 'ADDRESS', 'CONTAINER', 'STATUS'],
+        registry.services.map((s) => [s.id, s.name, `${s.ip}:${s.port}`, `${s.containerName} (${s.containerId.slice(0, 12)})`, s.intact ? 'intact' : 'not as written'])),
+    );
+  }
+  return lines.join('\n');
+}

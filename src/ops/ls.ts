@@ -1,0 +1,71 @@
+import type { Etcd3 } from 'etcd3';
+import type { Config } from '../config/load';
+import { readStoredKeys } from '../etcd/ops';
+import { readHostEntries } from '../mirror/host-entries';
+import { MirrorLayout } from '../mirror/keys';
+import { listContainer, ListedContainer } from './mirror-listing';
+import type { OpsRegistry } from './registries';
+import { byText } from './text';
+
+/** A service a host owns in a registry, from its ownership record (`registrator ls`). */
+export interface ListedService {
+  id: string;
+  name: string;
+  ip: string;
+  port: number;
+  tags: string[];
+  containerId: string;
+  containerName: string;
+  /** Whether the registry holds the service's keys with the values written (else the daemon writes them again). */
+  intact: boolean;
+}
+
+export type RegistryListing =
+  | { registry: string; covered: true; services: ListedService[] }
+  | { registry: string; covered: false; reason: string };
+
+/** `registrator ls --json`: what one host holds in etcd. Documented in docs/operations.md. */
+export interface LsReport {
+  host: string;
+  /** null with --no-mirror. */
+  mirror: { prefix: string; containers: ListedContainer[] } | null;
+  /** One per registry URI, in the order given. */
+  registries: RegistryListing[];
+}
+
+/** Reads (never writes) what `config.host` holds: its mirror entries and its services in each registry. */
+export async function listHost(config: Config, etcd: Etcd3, registries: readonly OpsRegistry[]): Promise<LsReport> {
+  const [mirror, listings] = await Promise.all([config.mirror ? listMirror(etcd, new MirrorLayout(config.etcd.dir), config.host) : null, Promise.all(registries.map(listRegistry))]);
+  return { host: config.host, mirror, registries: listings };
+}
+
+async function listMirror(etcd: Etcd3, layout: MirrorLayout, host: string): Promise<NonNullable<LsReport['mirror']>> {
+  const entries = await readHostEntries(etcd, layout, host);
+  // The labels/ index keys each entry's labels imply, as etcd holds them (the fleet-wide index is not scanned).
+  const indexKeys = new Map<string, string>();
+  for (const [id, keys] of entries) {
+    const labelsBase = `${layout.container(id)}labels/`;
+    for (const key of keys.keys()) if (key.startsWith(labelsBase)) indexKeys.set(layout.labelEntry(key.slice(labelsBase.length), id), id);
+  }
+  for (const [key, stored] of await readStoredKeys(etcd, [...indexKeys.keys()])) entries.get(indexKeys.get(key)!)!.set(key, stored.value);
+  const containers = [...entries].map(([id, keys]) => listContainer(id, keys, layout));
+  containers.sort((a, b) => byText(a.name ?? '', b.name ?? '') || byText(a.id, b.id));
+  return { prefix: layout.allPrefix, containers };
+}
+
+async function listRegistry(registry: OpsRegistry): Promise<RegistryListing> {
+  if (!('backend' in registry)) return { registry: registry.uri.raw, covered: false, reason: registry.notCovered };
+  const owned = await registry.backend.owned();
+  const services = owned.map(({ service, intact }) => ({
+    id: service.id,
+    name: service.name,
+    ip: service.ip,
+    port: service.port,
+    tags: service.tags,
+    containerId: service.origin.containerId,
+    containerName: service.origin.containerName,
+    intact,
+  }));
+  services.sort((a, b) => byText(a.id, b.id));
+  return { registry: registry.uri.raw, covered: true, services };
+}

@@ -1,0 +1,70 @@
+import { type Etcd3, EtcdError, GRPCGenericError } from 'etcd3';
+import { ConfigError } from '../config/errors';
+import { createDockerClient } from '../docker/client';
+import { createEtcdClient } from '../etcd/client';
+import { createLogger } from '../log';
+import { resolveHostAddress } from '../registrator/host-address';
+import { planHost } from './diff';
+import { formatDiff } from './diff-format';
+import { OpsCommand, parseOpsCommand } from './invocation';
+import { listHost } from './ls';
+import { formatLs } from './ls-format';
+import { closeRegistries, openRegistries, OpsRegistry } from './registries';
+
+/** Bad usage, as for the daemon. */
+const EXIT_USAGE = 2;
+/** What was to be shown could not be read: `ls` fails with 1; `diff` with 2, as diff(1) does for trouble. */
+const EXIT_TROUBLE: Record<OpsCommand, number> = { ls: 1, diff: 2 };
+
+/** Where a command reads its environment and writes its output (the process's own by default). */
+export interface OpsIo {
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  isTty: boolean;
+}
+
+const processIo = (): OpsIo => ({ env: process.env, stdout: process.stdout, stderr: process.stderr, isTty: Boolean(process.stdout.isTTY) });
+
+/**
+ * Runs `registrator ls` or `registrator diff` and resolves with the exit status: the output goes to
+ * stdout, logs and errors (one line) to stderr. Nothing is written to etcd or Docker.
+ */
+export async function runOpsCommand(command: OpsCommand, argv: readonly string[], io: OpsIo = processIo()): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseOpsCommand(command, argv, io.env, io.isTty);
+  } catch (err) {
+    io.stderr.write(`registrator ${command}: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  if (parsed.kind !== 'run') {
+    io.stdout.write(`${parsed.text}\n`);
+    return 0;
+  }
+  const { config, json } = parsed.invocation;
+  const log = createLogger({ ...config.log, stderr: true });
+  let etcd: Etcd3 | undefined;
+  let registries: OpsRegistry[] = [];
+  try {
+    etcd = createEtcdClient(config.etcd);
+    registries = openRegistries(config, etcd, log.child({ component: 'registries' }));
+    if (command === 'ls') {
+      const report = await listHost(config, etcd, registries);
+      io.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatLs(report)}\n`);
+      return 0;
+    }
+    const docker = createDockerClient(config.docker);
+    const hostIp = registries.some((r) => 'backend' in r) ? await resolveHostAddress(config.ip, config.host, log) : '';
+    const report = await planHost(config, docker, etcd, registries, hostIp, log);
+    io.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatDiff(report)}\n`);
+    return report.changes > 0 ? 1 : 0;
+  } catch (err) {
+    const what = err instanceof EtcdError || err instanceof GRPCGenericError ? 'cannot read etcd: ' : '';
+    io.stderr.write(`registrator ${command}: ${what}${(err as Error).message.split('\n')[0]}\n`);
+    return err instanceof ConfigError ? EXIT_USAGE : EXIT_TROUBLE[command];
+  } finally {
+    await closeRegistries(registries);
+    etcd?.close();
+  }
+}
