@@ -59,8 +59,8 @@ export class PrivateDockerd {
     const have = await exec('ip', ['link', 'show', this.bridge]).then(() => true, () => false);
     if (have) return;
     await exec('ip', ['link', 'add', this.bridge, 'type', 'bridge']);
-    // A link-local /24 of its own: never routed, never clashes with the main engine's networks.
-    const octet = 1 + (process.pid % 250);
+    // A link-local /24 of its own (per engine name): never routed, never clashes with another engine's.
+    const octet = 1 + ([...`${this.name}${process.pid}`].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 7) % 250);
     await exec('ip', ['addr', 'add', `169.254.${octet}.1/24`, 'dev', this.bridge]);
     await exec('ip', ['link', 'set', this.bridge, 'up']);
   }
