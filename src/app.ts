@@ -2,14 +2,14 @@ import type { Config } from './config/load';
 import { ConfigError } from './config/errors';
 import { Daemon } from './daemon';
 import { createDockerClient } from './docker/client';
-import { createEtcdClient } from './etcd/client';
+import { createEtcdClient, etcdForUri } from './etcd/client';
 import type { Logger } from './log';
 import { MirrorWriter } from './mirror/writer';
 import './registrator/backends';
 import type { Backend } from './registrator/backend';
 import { resolveHostAddress } from './registrator/host-address';
 import { backendFactory, BackendContext } from './registrator/registry';
-import { ServiceWriter } from './registrator/service-writer';
+import { serviceWriterName, serviceWriterOptions, ServiceWriter } from './registrator/service-writer';
 import type { RegistryUri } from './registrator/uri';
 import { installSignalHandlers, SignalTarget } from './signals';
 import type { Writer } from './writer';
@@ -38,9 +38,7 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
     const hostIp = await resolveHostAddress(config.ip, config.host, log);
     const context: BackendContext = {
       host: config.host,
-      // A URI without a host uses the daemon's etcd connection; with one, its own (same TLS and auth).
-      etcdFor: (uri: RegistryUri) =>
-        uri.authority === '' ? { client: etcd, shared: true } : { client: createEtcdClient({ ...config.etcd, hosts: [`${config.etcd.hosts[0].split('://')[0]}://${uri.authority}`] }), shared: false },
+      etcdFor: (uri: RegistryUri) => etcdForUri(config.etcd, etcd, uri.authority),
       ttl: config.ttl > 0 ? { ttlSeconds: config.ttl, refreshSeconds: config.ttlRefresh } : undefined,
       requestReconcile: (reason) => void daemon?.reconcile(reason).catch(() => undefined),
       observer: metrics,
@@ -49,17 +47,11 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
     for (const [i, uri] of config.uris.entries()) {
       const backend = backendFactory(uri.scheme)!(uri, context);
       backends.push(backend);
-      // Unique, as metrics and /healthz tell writers apart by name: writer.etcd, writer.etcd.2, ...
-      const nth = config.uris.slice(0, i).filter((u) => u.scheme === uri.scheme).length + 1;
-      const name = nth === 1 ? `writer.${uri.scheme}` : `writer.${uri.scheme}.${nth}`;
+      const name = serviceWriterName(config.uris, i);
       writers.push(
         new ServiceWriter(
           backend,
-          {
-            deregister: config.deregister,
-            cleanup: config.cleanup,
-            model: { host: config.host, hostIp, internal: config.internal, explicit: config.explicit, tags: config.tags, useIpFromLabel: config.useIpFromLabel, ttl: config.ttl },
-          },
+          serviceWriterOptions(config, hostIp),
           log.child({ component: name, registry: uri.raw }),
           name,
         ),

@@ -1,6 +1,5 @@
 import type Docker from 'dockerode';
-import { isActive } from './docker/container';
-import { isNotFound } from './docker/client';
+import { inspectState } from './docker/container-state';
 import type { ContainerEvent } from './docker/events';
 import { SyncQueue } from './docker/sync-queue';
 import { DockerWatcher } from './docker/watcher';
@@ -267,7 +266,7 @@ export class Daemon {
   }
 
   private async syncContainer(id: string): Promise<void> {
-    const state = await this.inspect(id);
+    const state = await inspectState(this.docker, id);
     const writers = [...this.inStep];
     const results = await Promise.allSettled(writers.map((w) => w.sync(state)));
     results.forEach((r, i) => this.observer.written?.(writers[i].name, r.status === 'fulfilled'));
@@ -313,16 +312,6 @@ export class Daemon {
       }, ms);
       this.sleeps.add(timer);
     });
-  }
-
-  private async inspect(id: string): Promise<ContainerState> {
-    try {
-      const info = await this.docker.getContainer(id).inspect();
-      return { id, info, active: isActive(info) };
-    } catch (err) {
-      if (isNotFound(err)) return { id, info: null, active: false };
-      throw err;
-    }
   }
 
   /** A failed write leaves a difference behind: reconcile again later, backing off while it keeps failing. */

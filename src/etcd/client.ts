@@ -35,3 +35,13 @@ export function etcdClientOptions(settings: Pick<EtcdSettings, 'hosts' | 'ca' | 
 export function createEtcdClient(settings: EtcdSettings): Etcd3 {
   return new Etcd3(etcdClientOptions(settings));
 }
+
+/**
+ * The etcd a registry URI is written to: the daemon's own client when the URI names no host
+ * (`etcd:///services`), else a client of its own for that host, with the same scheme, TLS and auth.
+ */
+export function etcdForUri(settings: EtcdSettings, shared: Etcd3, authority: string): { client: Etcd3; shared: boolean } {
+  if (authority === '') return { client: shared, shared: true };
+  const scheme = settings.hosts[0].split('://')[0];
+  return { client: createEtcdClient({ ...settings, hosts: [`${scheme}://${authority}`] }), shared: false };
+}

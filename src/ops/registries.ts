@@ -1,6 +1,6 @@
 import type { Etcd3 } from 'etcd3';
 import type { Config } from '../config/load';
-import { createEtcdClient } from '../etcd/client';
+import { etcdForUri } from '../etcd/client';
 import type { Logger } from '../log';
 import '../registrator/backends';
 import { EtcdKvBackend } from '../registrator/etcd-kv-backend';
@@ -23,9 +23,8 @@ export type OpsRegistry = { uri: RegistryUri; backend: EtcdKvBackend } | { uri: 
 export function openRegistries(config: Config, etcd: Etcd3, log: Logger): OpsRegistry[] {
   const context: BackendContext = {
     host: config.host,
-    // As the daemon: a URI without a host uses the configured etcd; with one, its own connection (same TLS and auth).
-    etcdFor: (uri) =>
-      uri.authority === '' ? { client: etcd, shared: true } : { client: createEtcdClient({ ...config.etcd, hosts: [`${config.etcd.hosts[0].split('://')[0]}://${uri.authority}`] }), shared: false },
+    // The daemon's connection rule, so both read the same etcd.
+    etcdFor: (uri) => etcdForUri(config.etcd, etcd, uri.authority),
     readOnly: true,
     requestReconcile: () => undefined,
     log,

@@ -5,6 +5,7 @@ import type { ContainerState, Writer } from '../writer';
 import type { Backend } from './backend';
 import { containerServices, Service, ServiceModelOptions } from './service';
 import { planServices, ServiceAction } from './service-plan';
+import type { RegistryUri } from './uri';
 
 export interface ServiceWriterOptions {
   model: ServiceModelOptions;
@@ -24,6 +25,16 @@ export function serviceWriterOptions(config: Config, hostIp: string): ServiceWri
     cleanup: config.cleanup,
     model: { host: config.host, hostIp, internal: config.internal, explicit: config.explicit, tags: config.tags, useIpFromLabel: config.useIpFromLabel, ttl: config.ttl },
   };
+}
+
+/**
+ * The writer name of the registry URI at `index`: `writer.<scheme>`, and `writer.<scheme>.<n>` for
+ * the n-th of one scheme, so logs, metrics and /healthz tell two registries of one scheme apart.
+ */
+export function serviceWriterName(uris: readonly RegistryUri[], index: number): string {
+  const scheme = uris[index].scheme;
+  const nth = uris.slice(0, index).filter((u) => u.scheme === scheme).length + 1;
+  return nth === 1 ? `writer.${scheme}` : `writer.${scheme}.${nth}`;
 }
 
 /**
