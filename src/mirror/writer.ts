@@ -1,8 +1,10 @@
 import type { Etcd3 } from 'etcd3';
 import type { Logger } from '../log';
+import { atomicLimitExceeded, commitAtomic } from '../etcd/atomic-txn';
 import { commitOps, KeyOp, readPrefix } from '../etcd/ops';
+import { containerName } from '../docker/container';
 import type { ContainerState, Writer } from '../writer';
-import { MirrorLayout, mirrorEntry } from './keys';
+import { MirrorLayout, MirrorPlan, planMirror } from './keys';
 
 export interface MirrorWriterOptions {
   /** Mirror prefix without slashes, e.g. `registry`. */
@@ -28,6 +30,8 @@ export class MirrorWriter implements Writer {
   readonly stats: MirrorStats = { puts: 0, deletes: 0, transactions: 0 };
   /** id -> every key (containers/<id>/*, hosts/<host>/<name>, labels/*\/<id>) and value etcd holds. */
   private held = new Map<string, Map<string, string>>();
+  /** id -> what was last said about its entry, so a warning is logged once, not at every resync. */
+  private readonly warned = new Map<string, string>();
 
   constructor(
     private readonly etcd: Etcd3,
@@ -46,12 +50,15 @@ export class MirrorWriter implements Writer {
   }
 
   async sync(state: ContainerState): Promise<void> {
-    const desired = state.active && state.info ? mirrorEntry(state.info, this.options.host, this.layout) : new Map<string, string>();
+    const plan = state.active && state.info ? planMirror(state.info, this.options.host, this.layout) : undefined;
+    this.warnOnce(state, plan);
+    // All or nothing: a skipped entry is not written, and what etcd holds of it is removed.
+    const desired = plan?.entry ?? new Map<string, string>();
     // Removal works from what etcd holds: the container may be gone, and this process may not have written it.
     const held = desired.size === 0 ? await this.readContainer(state.id) : this.held.get(state.id) ?? new Map<string, string>();
     const ops = this.diff(state.id, held, desired);
     if (ops.length > 0) {
-      await this.commit(ops);
+      await this.commitEntry(state.id, ops, desired);
       this.log.debug(desired.size ? 'container mirrored' : 'container removed', { id: state.id, puts: ops.filter((o) => 'put' in o).length, deletes: ops.filter((o) => !('put' in o)).length });
     }
     if (desired.size > 0) this.held.set(state.id, desired);
@@ -95,8 +102,47 @@ export class MirrorWriter implements Writer {
     return ops;
   }
 
+  /**
+   * One container's change in one transaction. A change too large for one (a large entry replacing
+   * a different large one) is two: removal, then the new entry, each whole. An entry this writer
+   * did not write may be too large to remove at once; it is removed in as few transactions as fit.
+   */
+  private async commitEntry(id: string, ops: KeyOp[], desired: Map<string, string>): Promise<void> {
+    if (atomicLimitExceeded(ops) === undefined) return this.commitOne(ops);
+    if (desired.size === 0) return this.commit(ops);
+    await this.commitEntry(id, this.diff(id, this.held.get(id) ?? new Map(), new Map()), new Map());
+    this.held.delete(id);
+    await this.commitOne(this.diff(id, new Map(), desired));
+  }
+
+  private async commitOne(ops: KeyOp[]): Promise<void> {
+    await commitAtomic(this.etcd, ops);
+    this.count(ops, 1);
+  }
+
+  /**
+   * Says once per container what is odd about it: `container not mirrored` (skipped whole) or
+   * `port not mirrored` (the rest of it is); nothing again at every resync.
+   */
+  private warnOnce(state: ContainerState, plan: MirrorPlan | undefined): void {
+    const lines: Array<[string, string]> = !plan ? [] : plan.entry ? plan.warnings.map((w) => ['port not mirrored', w]) : [['container not mirrored', plan.skipped]];
+    const text = lines.map(([, reason]) => reason).join('; ');
+    if (text === '') {
+      this.warned.delete(state.id);
+      return;
+    }
+    if (this.warned.get(state.id) === text) return;
+    this.warned.set(state.id, text);
+    const container = shortened(state.info ? containerName(state.info) : '');
+    for (const [message, reason] of lines) this.log.warn(message, { container, id: state.id, reason });
+  }
+
   private async commit(ops: KeyOp[]): Promise<void> {
-    this.stats.transactions += await commitOps(this.etcd, ops);
+    this.count(ops, await commitOps(this.etcd, ops));
+  }
+
+  private count(ops: KeyOp[], transactions: number): void {
+    this.stats.transactions += transactions;
     for (const op of ops) {
       if ('put' in op) this.stats.puts++;
       else this.stats.deletes++;
@@ -165,4 +211,9 @@ export class MirrorWriter implements Writer {
     if (withHostKey && name !== undefined && entry.get(`${base}host`) === this.options.host) held.set(this.layout.hostEntry(this.options.host, name), id);
     return held;
   }
+}
+
+/** A container name fit for a log line: Docker allows names of about 1 MiB. */
+function shortened(name: string): string {
+  return name.length <= 256 ? name : `${name.slice(0, 64)}... (${name.length} characters)`;
 }
