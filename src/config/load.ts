@@ -162,8 +162,8 @@ function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config
   if (raw.etcd.ca !== '' || raw.etcd.cert !== '') {
     const file = (path: string, setting: string) => (path === '' ? undefined : { path, setting });
     loadTlsFiles(
-      { ca: file(raw.etcd.ca, 'EC_REGISTRATOR_ETCD_CA'), cert: file(raw.etcd.cert, 'EC_REGISTRATOR_ETCD_CERT'), key: file(raw.etcd.key, 'EC_REGISTRATOR_ETCD_KEY') },
-      'etcd TLS files (EC_REGISTRATOR_ETCD_CA, _CERT, _KEY)',
+      { ca: file(raw.etcd.ca, 'EC_REGISTRATOR_ETCD_CA (-etcd-ca)'), cert: file(raw.etcd.cert, 'EC_REGISTRATOR_ETCD_CERT (-etcd-cert)'), key: file(raw.etcd.key, 'EC_REGISTRATOR_ETCD_KEY (-etcd-key)') },
+      'etcd TLS files (-etcd-ca, -etcd-cert, -etcd-key)',
     );
   }
   const docker = resolveDocker(raw.dockerSocket, env);

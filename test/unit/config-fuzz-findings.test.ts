@@ -40,8 +40,8 @@ describe('configuration fuzz findings: refused with one line, never another erro
     ['-resync past the longest timer (a longer one fires every 1 ms)', ['-resync', '2147484'], NO_DOCKER, /^-resync 2147484 is longer than 2147483 seconds \(24\.8 days\), the longest timer Node\.js can set$/],
     ['-retry-interval past the longest timer', ['-retry-interval', '2147483648'], NO_DOCKER, /^-retry-interval 2147483648 is longer than 2147483647 ms/],
     ['-ttl-refresh past the longest timer', ['-ttl', '9999999', '-ttl-refresh', '2147484'], NO_DOCKER, /^-ttl-refresh 2147484 is longer than 2147483 seconds/],
-    ['an etcd CA file that is not PEM (was accepted; every connection failed)', [], { ...NO_DOCKER, EC_REGISTRATOR_ETCD_CA: notPem }, /^EC_REGISTRATOR_ETCD_CA file ".*not\.pem" holds no PEM certificate$/],
-    ['an etcd client certificate and key that are not PEM (was "start failed", exit 1)', [], { ...NO_DOCKER, EC_REGISTRATOR_ETCD_CERT: notPem, EC_REGISTRATOR_ETCD_KEY: notPem }, /^etcd TLS files \(EC_REGISTRATOR_ETCD_CA, _CERT, _KEY\) are not usable: /],
+    ['an etcd CA file that is not PEM (was accepted; every connection failed)', [], { ...NO_DOCKER, EC_REGISTRATOR_ETCD_CA: notPem }, /^EC_REGISTRATOR_ETCD_CA \(-etcd-ca\) file ".*not\.pem" holds no PEM certificate$/],
+    ['an etcd client certificate and key that are not PEM (was "start failed", exit 1)', [], { ...NO_DOCKER, EC_REGISTRATOR_ETCD_CERT: notPem, EC_REGISTRATOR_ETCD_KEY: notPem }, /^etcd TLS files \(-etcd-ca, -etcd-cert, -etcd-key\) are not usable: /],
     ['-resync 1e3: not a whole number (yargs read it as 1000)', ['-resync', '1e3'], NO_DOCKER, /resync .*must be a whole number >= 0: value was "1e3"/],
   ];
   for (const [name, argv, env, pattern] of cases) it(name, () => refused(argv, env, pattern));
