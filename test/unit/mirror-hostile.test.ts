@@ -2,24 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MirrorLayout, planMirror } from '../../src/mirror/keys';
 import { ID, inspect } from '../fixtures/inspect';
+import { baseEntry, ENTRY as C } from '../fixtures/mirror-entry';
 
 const layout = new MirrorLayout('registry');
-const C = `/registry/containers/${ID}/`;
 
-/** The keys every mirrored container has, for a container named `name` on host h1. */
-function base(extra: Record<string, string>, name = 'fx', image = 'test/busybox:1'): Record<string, string> {
-  return {
-    [`${C}id`]: ID,
-    [`${C}created`]: '2026-11-21T10:14:15.302659367Z',
-    [`${C}state`]: 'running',
-    [`${C}image`]: image,
-    [`${C}name`]: name,
-    [`${C}host`]: 'h1',
-    [`${C}network/ip`]: '172.17.0.2',
-    [`/registry/hosts/h1/${name}`]: ID,
-    ...extra,
-  };
-}
+const base = (extra: Record<string, string>, name?: string, image?: string) => baseEntry(extra, { name, image });
 
 /** Both keys of each label: the entry's and the fleet-wide index's. */
 function labelKeys(labels: Record<string, string>): Record<string, string> {
