@@ -124,7 +124,7 @@ export function mirrorEntry(c: ContainerInfo, host: string, layout: MirrorLayout
 }
 
 /** What the mirror writes for one active container: its entry, or nothing and why. */
-export type MirrorPlan =
+export type WantedEntry =
   | { entry: Map<string, string>; warnings: string[] }
   | { entry?: undefined; skipped: string; warnings: string[] };
 
@@ -133,7 +133,7 @@ export type MirrorPlan =
  * never see half a container, so an entry too large for one etcd transaction is not written at all.
  * Pure.
  */
-export function planMirror(c: ContainerInfo, host: string, layout: MirrorLayout): MirrorPlan {
+export function wantedEntry(c: ContainerInfo, host: string, layout: MirrorLayout): WantedEntry {
   const entry = mirrorEntry(c, host, layout);
   const warnings = mirrorPorts(c).problems;
   const reason = atomicLimitExceeded([...entry].map(([put, value]) => ({ put, value })));

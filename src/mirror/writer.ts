@@ -4,7 +4,7 @@ import { atomicLimitExceeded, commitAtomic } from '../etcd/atomic-txn';
 import { commitOps, KeyOp, readPrefix } from '../etcd/ops';
 import { containerName } from '../docker/container';
 import type { ContainerState, Writer } from '../writer';
-import { MirrorLayout, MirrorPlan, planMirror } from './keys';
+import { MirrorLayout, WantedEntry, wantedEntry } from './keys';
 
 export interface MirrorWriterOptions {
   /** Mirror prefix without slashes, e.g. `registry`. */
@@ -50,10 +50,7 @@ export class MirrorWriter implements Writer {
   }
 
   async sync(state: ContainerState): Promise<void> {
-    const plan = state.active && state.info ? planMirror(state.info, this.options.host, this.layout) : undefined;
-    this.warnOnce(state, plan);
-    // All or nothing: a skipped entry is not written, and what etcd holds of it is removed.
-    const desired = plan?.entry ?? new Map<string, string>();
+    const desired = this.wanted(state);
     // Removal works from what etcd holds: the container may be gone, and this process may not have written it.
     const held = desired.size === 0 ? await this.readContainer(state.id) : this.held.get(state.id) ?? new Map<string, string>();
     const ops = this.diff(state.id, held, desired);
@@ -102,47 +99,8 @@ export class MirrorWriter implements Writer {
     return ops;
   }
 
-  /**
-   * One container's change in one transaction. A change too large for one (a large entry replacing
-   * a different large one) is two: removal, then the new entry, each whole. An entry this writer
-   * did not write may be too large to remove at once; it is removed in as few transactions as fit.
-   */
-  private async commitEntry(id: string, ops: KeyOp[], desired: Map<string, string>): Promise<void> {
-    if (atomicLimitExceeded(ops) === undefined) return this.commitOne(ops);
-    if (desired.size === 0) return this.commit(ops);
-    await this.commitEntry(id, this.diff(id, this.held.get(id) ?? new Map(), new Map()), new Map());
-    this.held.delete(id);
-    await this.commitOne(this.diff(id, new Map(), desired));
-  }
-
-  private async commitOne(ops: KeyOp[]): Promise<void> {
-    await commitAtomic(this.etcd, ops);
-    this.count(ops, 1);
-  }
-
-  /**
-   * Says once per container what is odd about it: `container not mirrored` (skipped whole) or
-   * `port not mirrored` (the rest of it is); nothing again at every resync.
-   */
-  private warnOnce(state: ContainerState, plan: MirrorPlan | undefined): void {
-    const lines: Array<[string, string]> = !plan ? [] : plan.entry ? plan.warnings.map((w) => ['port not mirrored', w]) : [['container not mirrored', plan.skipped]];
-    const text = lines.map(([, reason]) => reason).join('; ');
-    if (text === '') {
-      this.warned.delete(state.id);
-      return;
-    }
-    if (this.warned.get(state.id) === text) return;
-    this.warned.set(state.id, text);
-    const container = shortened(state.info ? containerName(state.info) : '');
-    for (const [message, reason] of lines) this.log.warn(message, { container, id: state.id, reason });
-  }
-
   private async commit(ops: KeyOp[]): Promise<void> {
-    this.count(ops, await commitOps(this.etcd, ops));
-  }
-
-  private count(ops: KeyOp[], transactions: number): void {
-    this.stats.transactions += transactions;
+    this.stats.transactions += await commitOps(this.etcd, ops);
     for (const op of ops) {
       if ('put' in op) this.stats.puts++;
       else this.stats.deletes++;
@@ -210,6 +168,53 @@ export class MirrorWriter implements Writer {
     const name = entry.get(`${base}name`);
     if (withHostKey && name !== undefined && entry.get(`${base}host`) === this.options.host) held.set(this.layout.hostEntry(this.options.host, name), id);
     return held;
+  }
+
+  /**
+   * What this host should hold for the container: its entry while active and small enough for one
+   * transaction; else nothing, so what etcd holds of it is removed (all or nothing).
+   */
+  private wanted(state: ContainerState): Map<string, string> {
+    const wanted = state.active && state.info ? wantedEntry(state.info, this.options.host, this.layout) : undefined;
+    this.warnOnce(state, wanted);
+    return wanted?.entry ?? new Map<string, string>();
+  }
+
+  /**
+   * One container's change in one transaction. A change too large for one (a large entry replacing
+   * a different large one) is two: removal, then the new entry, each whole. An entry this writer
+   * did not write may be too large to remove at once; it is removed in as few transactions as fit.
+   */
+  private async commitEntry(id: string, ops: KeyOp[], desired: Map<string, string>): Promise<void> {
+    if (atomicLimitExceeded(ops) === undefined) return this.commitOne(ops);
+    if (desired.size === 0) return this.commit(ops);
+    await this.commitEntry(id, this.diff(id, this.held.get(id) ?? new Map(), new Map()), new Map());
+    this.held.delete(id);
+    await this.commitOne(this.diff(id, new Map(), desired));
+  }
+
+  private async commitOne(ops: KeyOp[]): Promise<void> {
+    await commitAtomic(this.etcd, ops);
+    this.stats.transactions++;
+    for (const op of ops) if ('put' in op) this.stats.puts++;
+    this.stats.deletes += ops.filter((op) => !('put' in op)).length;
+  }
+
+  /**
+   * Says once per container what is odd about it: `container not mirrored` (skipped whole) or
+   * `port not mirrored` (the rest of it is); nothing again at every resync.
+   */
+  private warnOnce(state: ContainerState, wanted: WantedEntry | undefined): void {
+    const lines: Array<[string, string]> = !wanted ? [] : wanted.entry ? wanted.warnings.map((w) => ['port not mirrored', w]) : [['container not mirrored', wanted.skipped]];
+    const text = lines.map(([, reason]) => reason).join('; ');
+    if (text === '') {
+      this.warned.delete(state.id);
+      return;
+    }
+    if (this.warned.get(state.id) === text) return;
+    this.warned.set(state.id, text);
+    const container = shortened(state.info ? containerName(state.info) : '');
+    for (const [message, reason] of lines) this.log.warn(message, { container, id: state.id, reason });
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MirrorLayout, planMirror } from '../../src/mirror/keys';
+import { MirrorLayout, wantedEntry } from '../../src/mirror/keys';
 import { ID, inspect } from '../fixtures/inspect';
 import { baseEntry, ENTRY as C } from '../fixtures/mirror-entry';
 
@@ -79,10 +79,10 @@ const mirrored: Array<{ name: string; container: ReturnType<typeof inspect>; exp
   },
 ];
 
-describe('planMirror: hostile containers that are mirrored exactly', () => {
+describe('wantedEntry: hostile containers that are mirrored exactly', () => {
   for (const c of mirrored) {
     it(c.name, () => {
-      const plan = planMirror(c.container, 'h1', layout);
+      const plan = wantedEntry(c.container, 'h1', layout);
       assert.equal(plan.entry === undefined ? plan.skipped : undefined, undefined);
       assert.deepEqual(Object.fromEntries(plan.entry!), c.expected);
       assert.deepEqual(plan.warnings, c.warnings ?? []);
@@ -108,10 +108,10 @@ const skipped: Array<{ name: string; container: ReturnType<typeof inspect>; reas
   },
 ];
 
-describe('planMirror: entries too large for one transaction are skipped whole', () => {
+describe('wantedEntry: entries too large for one transaction are skipped whole', () => {
   for (const c of skipped) {
     it(c.name, () => {
-      const plan = planMirror(c.container, 'h1', layout);
+      const plan = wantedEntry(c.container, 'h1', layout);
       assert.equal(plan.entry, undefined);
       assert.match(plan.entry === undefined ? plan.skipped : '', c.reason);
     });
