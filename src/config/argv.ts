@@ -2,10 +2,14 @@ import { ConfigError } from './errors';
 import { parseSwitch } from './formats';
 import { schema } from './schema';
 
-/** The command line, split into convict-ready `--name=value` args and the rest. */
+/** The command line, split into option values by schema key and the rest. */
 export interface ParsedArgv {
-  /** Normalised `--name=value` options for convict's `args`. */
-  args: string[];
+  /**
+   * Option values by schema key (`ttlRefresh`, `etcd.hosts`), in command-line order, exactly as
+   * typed. They are set on the config directly: convict's own argv parsing (yargs-parser) would
+   * turn `-tags 1e3` into "1000" and `-host 0x10` into "16".
+   */
+  settings: Array<[key: string, value: string]>;
   /** Positional registry URIs, in order. */
   uris: string[];
   configFile?: string;
@@ -16,19 +20,21 @@ export interface ParsedArgv {
 interface FlagSpec {
   /** convict `arg` name, e.g. `ttl-refresh`. */
   arg: string;
+  /** Schema key, e.g. `ttlRefresh`, `etcd.hosts`. */
+  key: string;
   boolean: boolean;
 }
 
 type SchemaNode = { [key: string]: unknown };
 
-function collectFlags(node: SchemaNode, out: Map<string, FlagSpec>): Map<string, FlagSpec> {
-  for (const value of Object.values(node)) {
+function collectFlags(node: SchemaNode, out: Map<string, FlagSpec>, path = ''): Map<string, FlagSpec> {
+  for (const [name, value] of Object.entries(node)) {
     if (typeof value !== 'object' || value === null) continue;
     const entry = value as SchemaNode;
     if ('default' in entry) {
-      if (typeof entry.arg === 'string') out.set(entry.arg, { arg: entry.arg, boolean: entry.format === 'switch' });
+      if (typeof entry.arg === 'string') out.set(entry.arg, { arg: entry.arg, key: `${path}${name}`, boolean: entry.format === 'switch' });
     } else {
-      collectFlags(entry, out);
+      collectFlags(entry, out, `${path}${name}.`);
     }
   }
   return out;
@@ -49,7 +55,7 @@ function canonicalName(name: string): string {
  * options, before or after the URIs. Unknown options and missing values are ConfigErrors.
  */
 export function parseArgv(argv: readonly string[]): ParsedArgv {
-  const parsed: ParsedArgv = { args: [], uris: [], help: false, version: false };
+  const parsed: ParsedArgv = { settings: [], uris: [], help: false, version: false };
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i];
     if (token === '--') {
@@ -95,9 +101,9 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
         if (word === undefined) throw new ConfigError(`option ${token}: "${inlineValue}" is not true or false (also 1/0, yes/no, on/off)`);
         value = word;
       }
-      parsed.args.push(`--${spec.arg}=${negated ? !value : value}`);
+      parsed.settings.push([spec.key, String(negated ? !value : value)]);
     } else {
-      parsed.args.push(`--${spec.arg}=${takeValue()}`);
+      parsed.settings.push([spec.key, takeValue()]);
     }
   }
   return parsed;

@@ -2,6 +2,7 @@
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(message: string) {
-    super(message.replace(/\s*\n\s*/g, '; '));
+    // One line even when it echoes a value holding a carriage return or another control character.
+    super(message.replace(/\s*\n\s*/g, '; ').replace(/[\u0000-\u0008\u000b-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
   }
 }

@@ -81,7 +81,8 @@ export function registerFormats(): void {
           throw new Error(`"${host}" is not a host:port or http(s):// URL`);
         }
         if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`"${host}" must use http:// or https://`);
-        if (parsed.pathname !== '/' && parsed.pathname !== '') throw new Error(`"${host}" must not have a path`);
+        // URL reads "/registry/" as http:///registry/, i.e. host "registry": the raw text must start with a host.
+        if (!/^([a-z][a-z0-9+.-]*:\/\/)?[^/\s]+\/?$/i.test(host) || parsed.hostname === '') throw new Error(`"${host}" must be host:port or http(s)://host:port, without a path`);
       }
     },
   });

@@ -5,6 +5,7 @@ import { parseRegistryUri, RegistryUri } from '../registrator/uri';
 import { describeKey, parseArgv, usage } from './argv';
 import { ConfigError } from './errors';
 import { createConfig, ENV_ALIASES, RawConfig } from './schema';
+import { loadTlsFiles } from './tls-files';
 
 /** Fully resolved configuration: every default filled in, every value validated. */
 export interface Config {
@@ -51,6 +52,9 @@ export type DockerEndpoint =
   | { kind: 'tcp'; host: string; port: number; tls: boolean; certPath?: string };
 
 export type LoadResult = { kind: 'run'; config: Config } | { kind: 'help'; text: string } | { kind: 'version'; text: string };
+
+/** setTimeout/setInterval take at most 2^31 - 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Where the project's defaults live (config/default.json), from src/config or dist/src/config. */
 function defaultsFile(): string | undefined {
@@ -108,12 +112,28 @@ function resolveDocker(value: string, env: NodeJS.ProcessEnv): DockerEndpoint {
     const found = ['/var/run/docker.sock', '/tmp/docker.sock'].find((p) => existsSync(p));
     return { kind: 'socket', socketPath: found ?? '/var/run/docker.sock' };
   }
+  const source = value ? 'EC_REGISTRATOR_DOCKER_SOCKET' : 'DOCKER_HOST';
   if (chosen.startsWith('/')) return { kind: 'socket', socketPath: chosen };
-  if (chosen.startsWith('unix://')) return { kind: 'socket', socketPath: chosen.slice('unix://'.length) };
-  const url = new URL(chosen.replace(/^tcp:/, 'http:'));
+  if (chosen.startsWith('unix://')) {
+    const socketPath = chosen.slice('unix://'.length);
+    if (!socketPath.startsWith('/')) throw new ConfigError(`Docker endpoint "${chosen}" (${source}) needs an absolute socket path: unix:///path`);
+    return { kind: 'socket', socketPath };
+  }
+  // DOCKER_HOST is not checked by the schema's format; anything but tcp://host[:port] is refused here.
+  let parsed: URL | undefined;
+  try {
+    parsed = /^(tcp|http|https):\/\//.test(chosen) ? new URL(chosen.replace(/^tcp:/, 'http:')) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || parsed.hostname === '' || !['', '/'].includes(parsed.pathname)) {
+    throw new ConfigError(`Docker endpoint "${chosen}" (${source}) must be a socket path, unix:///path or tcp://host:port`);
+  }
+  const url = parsed;
   // As the docker CLI: any non-empty DOCKER_TLS_VERIFY turns TLS on.
   const tls = url.protocol === 'https:' || (env.DOCKER_TLS_VERIFY ?? '') !== '' || url.port === '2376';
   const port = Number(url.port || (tls ? 2376 : 2375));
+  if (port < 1) throw new ConfigError(`Docker endpoint "${chosen}" (${source}) has port 0; give a port from 1 to 65535`);
   const certPath = env.DOCKER_CERT_PATH || undefined;
   if (tls && certPath) {
     for (const file of ['ca.pem', 'cert.pem', 'key.pem']) {
@@ -133,18 +153,29 @@ function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config
     throw new ConfigError(`-ttl ${raw.ttl} must be greater than -ttl-refresh ${raw.ttlRefresh}`);
   }
   if (raw.ttl > 0 && raw.ttlRefresh === 0) throw new ConfigError(`-ttl ${raw.ttl} needs -ttl-refresh`);
+  // A longer Node.js timer fires after 1 ms, i.e. at once and over and over again.
+  for (const [flag, value, unit] of [['-resync', raw.resync, 1000], ['-ttl-refresh', raw.ttlRefresh, 1000], ['-retry-interval', raw.retryInterval, 1]] as const) {
+    if (value * unit > MAX_TIMER_MS) throw new ConfigError(`${flag} ${value} is longer than ${Math.floor(MAX_TIMER_MS / unit)} ${unit === 1 ? 'ms' : 'seconds'} (24.8 days), the longest timer Node.js can set`);
+  }
   if ((raw.etcd.cert === '') !== (raw.etcd.key === '')) {
     throw new ConfigError('etcd TLS client auth needs both EC_REGISTRATOR_ETCD_CERT and EC_REGISTRATOR_ETCD_KEY');
   }
   if ((raw.etcd.user === '') !== (raw.etcd.password === '')) {
     throw new ConfigError('etcd auth needs both EC_REGISTRATOR_ETCD_USER and EC_REGISTRATOR_ETCD_PASSWORD');
   }
+  if (raw.etcd.ca !== '' || raw.etcd.cert !== '') {
+    const file = (path: string, setting: string) => (path === '' ? undefined : { path, setting });
+    loadTlsFiles(
+      { ca: file(raw.etcd.ca, 'EC_REGISTRATOR_ETCD_CA (-etcd-ca)'), cert: file(raw.etcd.cert, 'EC_REGISTRATOR_ETCD_CERT (-etcd-cert)'), key: file(raw.etcd.key, 'EC_REGISTRATOR_ETCD_KEY (-etcd-key)') },
+      'etcd TLS files (-etcd-ca, -etcd-cert, -etcd-key)',
+    );
+  }
   const docker = resolveDocker(raw.dockerSocket, env);
   if (docker.kind === 'socket' && existsSync(docker.socketPath) && !statSync(docker.socketPath).isSocket()) {
     throw new ConfigError(`Docker socket "${docker.socketPath}" is not a socket`);
   }
   const tlsWanted = raw.etcd.ca !== '' || raw.etcd.cert !== '';
-  const etcdHosts = raw.etcd.hosts.map((h) => (h.includes('://') ? h : `${tlsWanted ? 'https' : 'http'}://${h}`));
+  const etcdHosts = raw.etcd.hosts.map((h) => (h.includes('://') ? h : `${tlsWanted ? 'https' : 'http'}://${h}`).replace(/\/$/, ''));
   if (new Set(etcdHosts.map((h) => h.split('://')[0])).size > 1) {
     throw new ConfigError(`etcd endpoints mix http:// and https:// (${raw.etcd.hosts.join(',')}): use one scheme for all`);
   }
@@ -187,7 +218,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, isTt
   const effectiveEnv = withAliases(env);
   let config: ReturnType<typeof createConfig>;
   try {
-    config = createConfig({ env: effectiveEnv, args: parsed.args });
+    config = createConfig({ env: effectiveEnv, args: [] });
   } catch (err) {
     throw explainValidation(err as Error);
   }
@@ -196,6 +227,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, isTt
     if (defaults) loadJsonFile(config, defaults, 'defaults file');
     const file = parsed.configFile ?? effectiveEnv.EC_REGISTRATOR_CONFIG;
     if (file) loadJsonFile(config, file, 'config file');
+    // The command line beats env and files; each value is coerced by its own format, never by yargs.
+    for (const [key, value] of parsed.settings) config.set(key, value);
     if (parsed.uris.length > 0) config.set('uris', parsed.uris);
     config.validate({ allowed: 'strict' });
   } catch (err) {

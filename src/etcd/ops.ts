@@ -22,7 +22,7 @@ export function prefixEnd(prefix: string): Buffer {
   return Buffer.from([0]);
 }
 
-function toRequestOp(op: KeyOp): IRequestOp {
+export function toRequestOp(op: KeyOp): IRequestOp {
   if ('put' in op) {
     return { request_put: { key: Buffer.from(op.put), value: Buffer.from(op.value), ...(op.lease ? { lease: op.lease } : {}) } };
   }
@@ -37,10 +37,16 @@ function toRequestOp(op: KeyOp): IRequestOp {
   };
 }
 
-function opSize(op: KeyOp): number {
-  if ('put' in op) return op.put.length + Buffer.byteLength(op.value) + 16;
-  if ('deletePrefix' in op) return op.deletePrefix.length * 2 + 16;
-  return op.delete.length + (op.ifValue?.length ?? 0) + 32;
+/** Bytes an op takes in a request (UTF-8 lengths plus framing), for the request size limit. */
+export function opSize(op: KeyOp): number {
+  if ('put' in op) return Buffer.byteLength(op.put) + Buffer.byteLength(op.value) + 16;
+  if ('deletePrefix' in op) return Buffer.byteLength(op.deletePrefix) * 2 + 16;
+  return Buffer.byteLength(op.delete) + Buffer.byteLength(op.ifValue ?? '') + 32;
+}
+
+/** A conditional delete is a nested transaction, which etcd lets use only what its parent leaves of the 128. */
+export function isNested(op: KeyOp): boolean {
+  return 'delete' in op && op.ifValue !== undefined;
 }
 
 /** Splits ops into transactions no larger than etcd accepts; a small list stays one transaction. */
@@ -48,15 +54,20 @@ export function batchOps(ops: readonly KeyOp[]): KeyOp[][] {
   const batches: KeyOp[][] = [];
   let current: KeyOp[] = [];
   let bytes = 0;
+  let nested = false;
   for (const op of ops) {
     const size = opSize(op);
-    if (current.length > 0 && (current.length >= MAX_TXN_OPS || bytes + size > MAX_TXN_BYTES)) {
+    // With a nested op in it, a batch of 128 leaves that op no budget: etcd refuses it.
+    const limit = nested || isNested(op) ? MAX_TXN_OPS - 1 : MAX_TXN_OPS;
+    if (current.length > 0 && (current.length >= limit || bytes + size > MAX_TXN_BYTES)) {
       batches.push(current);
       current = [];
       bytes = 0;
+      nested = false;
     }
     current.push(op);
     bytes += size;
+    nested ||= isNested(op);
   }
   if (current.length > 0) batches.push(current);
   return batches;

@@ -1,4 +1,5 @@
 import { ContainerInfo, containerName } from '../docker/container';
+import { atomicLimitExceeded } from '../etcd/atomic-txn';
 
 /** Key layout of the mirror (SPEC §3), relative to one prefix such as `/registry`. */
 export class MirrorLayout {
@@ -53,20 +54,34 @@ interface PortEntry {
   extIp: string;
 }
 
+/** `<port>[/<proto>]` as Docker's CLI writes it (port 0-65535); Docker's API stores any string. */
+const PORT_SPEC = /^(\d{1,5})(?:\/([A-Za-z0-9]+))?$/;
+
 /**
  * Published and exposed ports. Ports come from NetworkSettings.Ports, plus Config.ExposedPorts
  * (host-network containers have no NetworkSettings.Ports); unpublished ones get "" bindings.
+ * A spec that is not a port (`abc/tcp`, `80/tcp/x`, `99999/tcp`, `""`) is left out and reported:
+ * nothing can reach it, and it would not give a `<port>-<proto>` key of its own.
  */
-export function mirrorPorts(c: ContainerInfo): PortEntry[] {
+export function mirrorPorts(c: ContainerInfo): { ports: PortEntry[]; problems: string[] } {
   const bindings = (c.NetworkSettings?.Ports ?? {}) as Record<string, Array<{ HostIp?: string; HostPort?: string }> | null>;
   const specs = new Set([...Object.keys(bindings), ...Object.keys(c.Config?.ExposedPorts ?? {})]);
-  const out: PortEntry[] = [];
+  const byKey = new Map<string, PortEntry>();
+  const problems: string[] = [];
   for (const spec of specs) {
-    const [port, proto = 'tcp'] = spec.split('/');
-    const first = bindings[spec]?.[0];
-    out.push({ port, proto, extPort: first?.HostPort ?? '', extIp: first?.HostIp ?? '' });
+    const match = PORT_SPEC.exec(spec);
+    if (!match || Number(match[1]) > 65535) {
+      problems.push(`port ${JSON.stringify(spec)} is not <0-65535>/<protocol>; left out of its entry`);
+      continue;
+    }
+    const [, port, proto = 'tcp'] = match;
+    const first = Array.isArray(bindings[spec]) ? bindings[spec]![0] : undefined;
+    const entry = { port, proto, extPort: first?.HostPort ?? '', extIp: first?.HostIp ?? '' };
+    // `80` and `80/tcp` are one port: the spelling with a binding wins.
+    const key = `${port}-${proto}`;
+    if (!byKey.has(key) || first) byKey.set(key, entry);
   }
-  return out;
+  return { ports: [...byKey.values()], problems };
 }
 
 /** The state value the mirror shows. */
@@ -85,24 +100,43 @@ export function mirrorEntry(c: ContainerInfo, host: string, layout: MirrorLayout
   const name = containerName(c);
   const keys = new Map<string, string>([
     [`${base}id`, id],
-    [`${base}created`, c.Created],
+    [`${base}created`, c.Created ?? ''],
     [`${base}state`, mirrorState(c)],
     [`${base}image`, c.Config?.Image ?? ''],
     [`${base}name`, name],
     [`${base}host`, host],
     [`${base}network/ip`, mirrorIp(c)],
   ]);
-  for (const p of mirrorPorts(c)) {
+  for (const p of mirrorPorts(c).ports) {
     const portBase = `${base}network/ports/${p.port}-${p.proto}/`;
     keys.set(`${portBase}intPort`, p.port);
     keys.set(`${portBase}extPort`, p.extPort);
     keys.set(`${portBase}extIp`, p.extIp);
     keys.set(`${portBase}proto`, p.proto);
   }
+  // Label names are used as is (SPEC §3): one key per label, the name being everything after `labels/`.
   for (const [label, value] of Object.entries(c.Config?.Labels ?? {})) {
-    keys.set(`${base}labels/${label}`, value);
-    keys.set(layout.labelEntry(label, id), value);
+    keys.set(`${base}labels/${label}`, String(value ?? ''));
+    keys.set(layout.labelEntry(label, id), String(value ?? ''));
   }
   keys.set(layout.hostEntry(host, name), id);
   return keys;
+}
+
+/** What the mirror writes for one active container: its entry, or nothing and why. */
+export type WantedEntry =
+  | { entry: Map<string, string>; warnings: string[] }
+  | { entry?: undefined; skipped: string; warnings: string[] };
+
+/**
+ * The entry of one active container, with what is odd about it (ports left out). A reader must
+ * never see half a container, so an entry too large for one etcd transaction is not written at all.
+ * Pure.
+ */
+export function wantedEntry(c: ContainerInfo, host: string, layout: MirrorLayout): WantedEntry {
+  const entry = mirrorEntry(c, host, layout);
+  const warnings = mirrorPorts(c).problems;
+  const reason = atomicLimitExceeded([...entry].map(([put, value]) => ({ put, value })));
+  if (reason !== undefined) return { skipped: `its entry is too large for one etcd transaction (${reason})`, warnings };
+  return { entry, warnings };
 }

@@ -1,9 +1,11 @@
 import type { Etcd3 } from 'etcd3';
 import type { Logger } from '../log';
+import { atomicLimitExceeded, commitAtomic } from '../etcd/atomic-txn';
 import { commitOps, KeyOp, readPrefix } from '../etcd/ops';
+import { containerName } from '../docker/container';
 import type { ContainerState, Writer } from '../writer';
 import { ownEntry, readHostEntries } from './host-entries';
-import { MirrorLayout, mirrorEntry } from './keys';
+import { MirrorLayout, WantedEntry, wantedEntry } from './keys';
 import { planMirror } from './plan';
 
 export interface MirrorWriterOptions {
@@ -30,6 +32,8 @@ export class MirrorWriter implements Writer {
   readonly stats: MirrorStats = { puts: 0, deletes: 0, transactions: 0 };
   /** id -> every key (containers/<id>/*, hosts/<host>/<name>, labels/*\/<id>) and value etcd holds. */
   private held = new Map<string, Map<string, string>>();
+  /** id -> what was last said about its entry, so a warning is logged once, not at every resync. */
+  private readonly warned = new Map<string, string>();
 
   constructor(
     private readonly etcd: Etcd3,
@@ -50,7 +54,7 @@ export class MirrorWriter implements Writer {
   async sync(state: ContainerState): Promise<void> {
     const { ops, wanted } = await this.planFor(state);
     if (ops.length > 0) {
-      await this.commit(ops);
+      await this.commitEntry(state.id, ops, wanted);
       this.log.debug(wanted.size ? 'container mirrored' : 'container removed', { id: state.id, puts: ops.filter((o) => 'put' in o).length, deletes: ops.filter((o) => !('put' in o)).length });
     }
     if (wanted.size > 0) this.held.set(state.id, wanted);
@@ -63,7 +67,7 @@ export class MirrorWriter implements Writer {
   }
 
   private async planFor(state: ContainerState): Promise<{ ops: KeyOp[]; wanted: Map<string, string> }> {
-    const wanted = state.active && state.info ? mirrorEntry(state.info, this.options.host, this.layout) : new Map<string, string>();
+    const wanted = this.wanted(state);
     // Removal works from what etcd holds: the container may be gone, and this process may not have written it.
     const held = wanted.size === 0 ? await this.readContainer(state.id) : this.held.get(state.id) ?? new Map<string, string>();
     return { ops: planMirror(state.id, held, wanted, this.layout), wanted };
@@ -131,4 +135,56 @@ export class MirrorWriter implements Writer {
     if (withHostKey && name !== undefined && entry.get(`${base}host`) === this.options.host) held.set(this.layout.hostEntry(this.options.host, name), id);
     return held;
   }
+
+  /**
+   * What this host should hold for the container: its entry while active and small enough for one
+   * transaction; else nothing, so what etcd holds of it is removed (all or nothing).
+   */
+  private wanted(state: ContainerState): Map<string, string> {
+    const wanted = state.active && state.info ? wantedEntry(state.info, this.options.host, this.layout) : undefined;
+    this.warnOnce(state, wanted);
+    return wanted?.entry ?? new Map<string, string>();
+  }
+
+  /**
+   * One container's change in one transaction. A change too large for one (a large entry replacing
+   * a different large one) is two: removal, then the new entry, each whole. An entry this writer
+   * did not write may be too large to remove at once; it is removed in as few transactions as fit.
+   */
+  private async commitEntry(id: string, ops: KeyOp[], desired: Map<string, string>): Promise<void> {
+    if (atomicLimitExceeded(ops) === undefined) return this.commitOne(ops);
+    if (desired.size === 0) return this.commit(ops);
+    await this.commitEntry(id, planMirror(id, this.held.get(id) ?? new Map(), new Map(), this.layout), new Map());
+    this.held.delete(id);
+    await this.commitOne(planMirror(id, new Map(), desired, this.layout));
+  }
+
+  private async commitOne(ops: KeyOp[]): Promise<void> {
+    await commitAtomic(this.etcd, ops);
+    this.stats.transactions++;
+    for (const op of ops) if ('put' in op) this.stats.puts++;
+    this.stats.deletes += ops.filter((op) => !('put' in op)).length;
+  }
+
+  /**
+   * Says once per container what is odd about it: `container not mirrored` (skipped whole) or
+   * `port not mirrored` (the rest of it is); nothing again at every resync.
+   */
+  private warnOnce(state: ContainerState, wanted: WantedEntry | undefined): void {
+    const lines: Array<[string, string]> = !wanted ? [] : wanted.entry ? wanted.warnings.map((w) => ['port not mirrored', w]) : [['container not mirrored', wanted.skipped]];
+    const text = lines.map(([, reason]) => reason).join('; ');
+    if (text === '') {
+      this.warned.delete(state.id);
+      return;
+    }
+    if (this.warned.get(state.id) === text) return;
+    this.warned.set(state.id, text);
+    const container = shortened(state.info ? containerName(state.info) : '');
+    for (const [message, reason] of lines) this.log.warn(message, { container, id: state.id, reason });
+  }
+}
+
+/** A container name fit for a log line: Docker allows names of about 1 MiB. */
+function shortened(name: string): string {
+  return name.length <= 256 ? name : `${name.slice(0, 64)}... (${name.length} characters)`;
 }

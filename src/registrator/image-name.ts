@@ -8,10 +8,13 @@
  *   redis@sha256:<hex>                      -> redis
  *   registry.example.com:5000/team/app:1.2  -> app
  *   sha256:<hex> or a bare 64-hex ID        -> <containerName>
+ *   a short ID (12+ hex) of `imageId`       -> <containerName>
+ *
+ * `imageId` is inspect's `.Image` (`sha256:<hex>`), the image the reference resolved to.
  */
-export function defaultServiceName(image: unknown, containerName: string): string {
+export function defaultServiceName(image: unknown, containerName: string, imageId?: unknown): string {
   const reference = typeof image === 'string' ? image.trim() : '';
-  if (reference === '' || isImageId(reference)) return containerName;
+  if (reference === '' || isImageId(reference) || isShortIdOf(reference, imageId)) return containerName;
   const withoutDigest = reference.split('@')[0];
   // The last path segment; a registry's ":port" lives in an earlier segment, so the first ':' left is the tag.
   const basename = withoutDigest.slice(withoutDigest.lastIndexOf('/') + 1);
@@ -19,7 +22,16 @@ export function defaultServiceName(image: unknown, containerName: string): strin
   return name === '' ? containerName : name;
 }
 
-/** `sha256:<hex>` or a full 64-hex ID; a short hex prefix cannot be told apart from a repository name. */
+/** `sha256:<hex>` or a full 64-hex ID. */
 function isImageId(reference: string): boolean {
   return /^sha256:[0-9a-f]+$/i.test(reference) || /^[0-9a-f]{64}$/i.test(reference);
+}
+
+/**
+ * `docker run a7d1531d1e03`: a hex prefix of the image the container runs. Shorter than Docker's
+ * 12-character short ID, a repository name (`db`, `cafe`) could match its own ID by chance.
+ */
+function isShortIdOf(reference: string, imageId: unknown): boolean {
+  if (typeof imageId !== 'string' || !/^[0-9a-f]{12,64}$/i.test(reference)) return false;
+  return imageId.toLowerCase().replace(/^sha256:/, '').startsWith(reference.toLowerCase());
 }

@@ -7,8 +7,10 @@
  * - `SERVICE_<digits>_<key>` applies to the exposed port `<digits>` only (tcp and udp alike) and
  *   beats the generic `SERVICE_<key>` for that port;
  * - between an env var and a label giving the same key (same port scope), the label wins;
- * - odd entries (`SERVICE_=x`, `SERVICE_80_=x`, `SERVICE_80=x`, a port outside 1-65535, an env
- *   entry `SERVICE_X` without `=`) are skipped and reported, never thrown.
+ * - odd entries (`SERVICE_=x`, `SERVICE_80_=x`, `SERVICE_80=x`, a port outside 1-65535, a signed
+ *   port such as `SERVICE_-1_NAME`, an env entry `SERVICE_X` without `=`) are skipped and
+ *   reported, never thrown;
+ * - anything else after `SERVICE_` is a generic key (`SERVICE_abc_NAME` is the attribute `abc_name`).
  */
 
 const PREFIX = 'SERVICE_';
@@ -69,7 +71,8 @@ function addEntry(metadata: ContainerMetadata, rawKey: string, value: string, so
     metadata.problems.push(`${source} ${quote(rawKey)} has no key after SERVICE_; ignored`);
     return;
   }
-  const portScoped = /^(\d+)(?:_(.*))?$/s.exec(key);
+  // A sign makes it a port number to gliderlabs (Go's Atoi) that matches no port; say so rather than keep it as an attribute.
+  const portScoped = /^([+-]?\d+)(?:_(.*))?$/s.exec(key);
   if (!portScoped) {
     metadata.generic.set(key, value);
     return;
@@ -77,6 +80,10 @@ function addEntry(metadata: ContainerMetadata, rawKey: string, value: string, so
   const [, digits, portKey] = portScoped;
   if (portKey === undefined || portKey === '') {
     metadata.problems.push(`${source} ${quote(rawKey)} has no key after the port number; ignored`);
+    return;
+  }
+  if (!/^\d+$/.test(digits)) {
+    metadata.problems.push(`${source} ${quote(rawKey)} names port ${digits}, which is not a port number; ignored`);
     return;
   }
   const port = Number(digits);

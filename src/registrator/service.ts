@@ -19,6 +19,8 @@ import { ContainerMetadata, metadataForPort, readContainerMetadata, splitTags } 
  * - "several services" counts the services actually produced (after ignore rules and -explicit),
  *   not every published port, so ignoring all but one port leaves an unsuffixed name;
  * - ignore values `false`, `0`, `no` (any case) do not ignore;
+ * - an image given by short ID (12+ hex of the container's image) yields the container name too;
+ * - a service larger than MAX_SERVICE_BYTES is skipped with a warning;
  * - `ignore` is a control key like `name`, `id` and `tags` and is left out of `attrs`.
  */
 
@@ -127,6 +129,14 @@ interface PlannedService {
   hostPort: number | null;
 }
 
+/**
+ * Largest service, as JSON in UTF-8. Registries keep a service whole in one value next to keys
+ * holding its name and ID (etcd ownership records, Consul KV records of at most 512 KiB; etcd takes
+ * 1.5 MiB per request), so one outsized container (Docker takes names of about 1 MiB) must not be
+ * a write that fails for ever.
+ */
+export const MAX_SERVICE_BYTES = 128 * 1024;
+
 /** Keys that steer the model rather than describe the service; they never reach `attrs`. */
 const CONTROL_KEYS = new Set(['name', 'id', 'tags', 'ignore']);
 
@@ -173,12 +183,17 @@ function buildServices(
   }
 
   const isGroup = planned.length > 1;
-  const defaultName = defaultServiceName(config.Image, containerName);
+  const defaultName = defaultServiceName(config.Image, containerName, container.Image);
   const hostname = typeof config.Hostname === 'string' ? config.Hostname : '';
   const usedIds = new Set<string>();
   const services: Service[] = [];
   for (const plan of planned) {
     const service = toService(plan, { container, containerName, defaultName, hostname, isGroup, options });
+    const bytes = Buffer.byteLength(JSON.stringify(service));
+    if (bytes > MAX_SERVICE_BYTES) {
+      warn(`the service of port ${portLabel(plan.candidate)} is ${bytes} bytes as JSON (a name, ID or attribute that long), more than the ${MAX_SERVICE_BYTES} a registry is given for one service; skipped`);
+      continue;
+    }
     const id = uniqueId(service, usedIds);
     if (id === undefined) {
       warn(`service ID ${JSON.stringify(service.id)} is already used by another port of this container; port ${portLabel(plan.candidate)} skipped`);

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/config/errors';
 import { Config, loadConfig } from '../../src/config/load';
 import { CLI } from '../support/daemon';
+import { makeTestPki } from '../support/pki';
 
 const pick = (c: Config) => ({ httpPort: c.httpPort, httpAddress: c.httpAddress });
 
@@ -116,8 +117,8 @@ describe('configuration: accepted input', () => {
     assert.equal(run([], { EC_REGISTRATOR_CONFIG: cfg }).host, 'from-file');
   });
 
-  it('selects https for etcd when TLS files are given, and keeps credentials', () => {
-    const pem = file('ca.pem', '-----BEGIN CERTIFICATE-----\n');
+  it('selects https for etcd when TLS files are given, and keeps credentials', async () => {
+    const pem = (await makeTestPki('config')).ca;
     const c = run([], { EC_REGISTRATOR_ETCD_HOSTS: 'e1:2379', EC_REGISTRATOR_ETCD_CA: pem, EC_REGISTRATOR_ETCD_USER: 'u', EC_REGISTRATOR_ETCD_PASSWORD: 'p' });
     assert.deepEqual(c.etcd.hosts, ['https://e1:2379']);
     assert.equal(c.etcd.ca, pem);

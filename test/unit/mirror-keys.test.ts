@@ -3,24 +3,13 @@ import { describe, it } from 'node:test';
 import { isActive } from '../../src/docker/container';
 import { MirrorLayout, mirrorEntry } from '../../src/mirror/keys';
 import { ID, inspect } from '../fixtures/inspect';
+import { baseEntry } from '../fixtures/mirror-entry';
 
 const layout = new MirrorLayout('registry');
 const C = `/registry/containers/${ID}/`;
 
 /** The keys every mirrored container has, for a container named fx on host h1. */
-function base(extra: Record<string, string>, ip = '172.17.0.2', state = 'running'): Record<string, string> {
-  return {
-    [`${C}id`]: ID,
-    [`${C}created`]: '2026-11-21T10:14:15.302659367Z',
-    [`${C}state`]: state,
-    [`${C}image`]: 'test/busybox:1',
-    [`${C}name`]: 'fx',
-    [`${C}host`]: 'h1',
-    [`${C}network/ip`]: ip,
-    '/registry/hosts/h1/fx': ID,
-    ...extra,
-  };
-}
+const base = (extra: Record<string, string>, ip?: string, state?: string) => baseEntry(extra, { ip, state });
 
 const cases: Array<{ name: string; container: ReturnType<typeof inspect>; expected: Record<string, string> }> = [
   {

@@ -668,6 +668,77 @@ const cases: Case[] = [
     expected: [web({ name: 'redis' })],
   },
 
+  {
+    name: 'odd: SERVICE_-1_NAME and SERVICE_+80_NAME name no port (signed) and are reported',
+    container: inspect({ ...WEB, Labels: { 'SERVICE_-1_NAME': 'minus', 'SERVICE_+80_NAME': 'plus' } }),
+    expected: [web()],
+    warnings: ['label "SERVICE_+80_NAME" names port +80, which is not a port number', 'label "SERVICE_-1_NAME" names port -1, which is not a port number'],
+  },
+  {
+    name: 'odd: SERVICE_abc_NAME is not port-scoped: the attribute abc_name',
+    container: inspect({ ...WEB, Env: ['SERVICE_abc_NAME=y'] }),
+    expected: [web({ attrs: { abc_name: 'y' } })],
+  },
+  {
+    name: 'odd: SERVICE_0080_NAME is port 80 (leading zeros)',
+    container: inspect({ ...WEB, Labels: { SERVICE_0080_NAME: 'padded' } }),
+    expected: [web({ name: 'padded' })],
+  },
+  {
+    name: 'odd: a port number too long for a safe integer is reported',
+    container: inspect({ ...WEB, Env: ['SERVICE_99999999999999999999_NAME=big'] }),
+    expected: [web()],
+    warnings: ['"SERVICE_99999999999999999999_NAME" names port 99999999999999999999, outside 1-65535'],
+  },
+  {
+    name: 'odd: empty values are unset: default name, ID and no tags; an empty attribute is kept',
+    container: inspect({ ...WEB, Env: ['SERVICE_NAME=', 'SERVICE_ID=', 'SERVICE_TAGS=', 'SERVICE_OWNER='] }),
+    expected: [web({ attrs: { owner: '' } })],
+  },
+  {
+    name: 'odd: an empty SERVICE_<port>_NAME beats the generic name and leaves the default, as in gliderlabs',
+    container: inspect({ ...WEB, Labels: { SERVICE_NAME: 'web', SERVICE_80_NAME: '' } }),
+    expected: [web()],
+  },
+  {
+    name: 'odd: "=" in values and unicode in keys pass through (the first "=" ends an env name)',
+    container: inspect({ ...WEB, Env: ['SERVICE_NAME=a=b', 'SERVICE_ÜBER=größe=1'] }),
+    expected: [web({ name: 'a=b', attrs: { über: 'größe=1' } })],
+  },
+  {
+    name: 'odd: a 100 KB attribute is kept',
+    container: inspect({ ...WEB, Labels: { SERVICE_BLOB: 'b'.repeat(100 * 1024) } }),
+    expected: [web({ attrs: { blob: 'b'.repeat(100 * 1024) } })],
+  },
+  {
+    name: 'odd: a service larger than 128 KiB as JSON is reported and skipped; other ports still register',
+    container: inspect({ ...TWO_PORTS, Labels: { SERVICE_443_NAME: 'n'.repeat(200_000) } }),
+    expected: [web({ name: 'busybox-80' })],
+    warnings: ['the service of port 443/tcp is 200271 bytes as JSON (a name, ID or attribute that long), more than the 131072 a registry is given for one service; skipped'],
+  },
+  {
+    name: 'odd: exposures Docker\'s API stores unchecked are reported (-internal)',
+    container: inspect({ ExposedPorts: exposed('80/tcp', '99999/tcp', '0/tcp', '-1/tcp', '80/tcp/x', '') }),
+    options: { internal: true },
+    expected: [service({ id: 'h1:fx:80', name: 'busybox', port: 80, ip: BRIDGE_IP, exposedPort: 80, hostPort: null, hostIp: '' })],
+    warnings: ['port "99999/tcp" is outside 1-65535', 'port "0/tcp" is outside 1-65535', 'port "-1/tcp" is not of the form', 'port "80/tcp/x" is not of the form', 'port "" is not of the form'],
+  },
+  {
+    name: 'image by short ID (12 hex of the container\'s image): the container name',
+    container: { ...inspect({ ...WEB, Image: HEX_ID.slice(0, 12) }), Image: DIGEST } as ContainerInfo,
+    expected: [web({ name: 'fx' })],
+  },
+  {
+    name: 'image named like hex but not the container\'s image ID: a repository name',
+    container: { ...inspect({ ...WEB, Image: 'cafebabe0000' }), Image: DIGEST } as ContainerInfo,
+    expected: [web({ name: 'cafebabe0000' })],
+  },
+  {
+    name: 'image by a hex prefix shorter than 12: could be a repository name, used as one',
+    container: { ...inspect({ ...WEB, Image: HEX_ID.slice(0, 6) }), Image: DIGEST } as ContainerInfo,
+    expected: [web({ name: HEX_ID.slice(0, 6) })],
+  },
+
   // Docker health, for registries that report it
   {
     name: 'health: a HEALTHCHECK container carries its Docker health status',

@@ -1,7 +1,5 @@
-import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createSecureContext } from 'node:tls';
 import { ConfigError } from '../../config/errors';
+import { loadTlsFiles, readPem } from '../../config/tls-files';
 import type { RegistryUri } from '../uri';
 import type { ConsulClientOptions, ConsulEndpoint, ConsulTls } from './client';
 
@@ -98,7 +96,7 @@ function tokenFrom(env: NodeJS.ProcessEnv): string | undefined {
   if (token !== '') return token;
   const file = (env.CONSUL_HTTP_TOKEN_FILE ?? '').trim();
   if (file === '') return undefined;
-  const fromFile = readPem(file, 'CONSUL_HTTP_TOKEN_FILE').toString('utf8').trim();
+  const fromFile = readPem({ path: file, setting: 'CONSUL_HTTP_TOKEN_FILE' }).toString('utf8').trim();
   if (fromFile === '') throw new ConfigError(`CONSUL_HTTP_TOKEN_FILE "${file}" is empty`);
   return fromFile;
 }
@@ -112,40 +110,15 @@ function tlsFromEnv(env: NodeJS.ProcessEnv): ConsulTls {
   if ((cert === '') !== (key === '')) {
     throw new ConfigError(cert === '' ? 'CONSUL_CLIENT_KEY is set without CONSUL_CLIENT_CERT' : 'CONSUL_CLIENT_CERT is set without CONSUL_CLIENT_KEY');
   }
+  const file = (path: string, setting: string) => (path === '' ? undefined : { path, setting });
+  const loaded = loadTlsFiles(
+    { ca: file(ca, 'CONSUL_CACERT'), cert: file(cert, 'CONSUL_CLIENT_CERT'), key: file(key, 'CONSUL_CLIENT_KEY') },
+    'Consul TLS files (CONSUL_CACERT, CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY)',
+  );
   const tls: ConsulTls = {};
-  if (ca !== '') tls.ca = readPem(ca, 'CONSUL_CACERT');
-  if (cert !== '') {
-    tls.cert = readPem(cert, 'CONSUL_CLIENT_CERT');
-    tls.key = readPem(key, 'CONSUL_CLIENT_KEY');
-  }
+  if (loaded.ca) tls.ca = loaded.ca;
+  if (loaded.cert) tls.cert = loaded.cert;
+  if (loaded.key) tls.key = loaded.key;
   if (servername !== '') tls.servername = servername;
-  if (tls.ca) checkCertificates(tls.ca, 'CONSUL_CACERT', ca);
-  try {
-    // Catches files that are not PEM, and a key that does not belong to the certificate, before anything runs.
-    createSecureContext({ ca: tls.ca, cert: tls.cert, key: tls.key });
-  } catch (err) {
-    throw new ConfigError(`Consul TLS files (CONSUL_CACERT, CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY) are not usable: ${(err as Error).message}`);
-  }
   return tls;
-}
-
-/** Node skips CA entries it cannot parse without a word; a CA file must hold certificates and only those. */
-function checkCertificates(pem: Buffer, variable: string, path: string): void {
-  const blocks = pem.toString('utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw new ConfigError(`${variable} file "${path}" holds no PEM certificate`);
-  for (const block of blocks) {
-    try {
-      new X509Certificate(block);
-    } catch (err) {
-      throw new ConfigError(`${variable} file "${path}" holds a certificate that cannot be read: ${(err as Error).message}`);
-    }
-  }
-}
-
-function readPem(path: string, variable: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new ConfigError(`${variable} file "${path}" cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
 }
