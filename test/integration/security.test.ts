@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -39,8 +39,8 @@ function run(name: string, args: string[]): Promise<string> {
 }
 
 /** The client-side TLS settings of a PKI, as the daemon takes them. */
-function etcdTlsEnv(etcd: EtcdServer, pki: TestPki): NodeJS.ProcessEnv {
-  return { EC_REGISTRATOR_ETCD_HOSTS: etcd.url, EC_REGISTRATOR_ETCD_CA: pki.ca, EC_REGISTRATOR_ETCD_CERT: pki.clientCert, EC_REGISTRATOR_ETCD_KEY: pki.clientKey };
+function etcdTlsEnv(etcd: EtcdServer, certs: TestPki): NodeJS.ProcessEnv {
+  return { EC_REGISTRATOR_ETCD_HOSTS: etcd.url, EC_REGISTRATOR_ETCD_CA: certs.ca, EC_REGISTRATOR_ETCD_CERT: certs.clientCert, EC_REGISTRATOR_ETCD_KEY: certs.clientKey };
 }
 
 /** Runs scripts/etcd-role.sh as etcd's root user; resolves with its stdout. */
@@ -83,12 +83,45 @@ async function assertRetryingCleanly(d: DaemonProcess): Promise<void> {
   assert.doesNotMatch(output(d), /(\n|\\n)\s+at \S/, 'no stack trace');
 }
 
+/** A daemon with these settings mirrors the container exactly, names its etcd authentication, and SIGTERM deletes the entry. */
+async function assertMirrorsAs(etcd: EtcdServer, env: NodeJS.ProcessEnv, id: string, etcdAuth: string): Promise<void> {
+  const d = daemon([], env);
+  await d.waitForLog('reconciled');
+  await assertMirrored(etcd, id);
+  assert.equal(d.lines.find((l) => l.message === 'starting')?.etcdAuth, etcdAuth);
+  d.signal('SIGTERM');
+  assert.equal(await d.exited, 0);
+  assert.deepEqual(await heldFor(etcd, id), {});
+}
+
+/**
+ * A daemon with these settings is refused by etcd: every attempt (two at least) reports exactly
+ * `expected` (with PAUSED appended while the member's breaker is open), it keeps running, and SIGINT exits 0.
+ */
+async function assertRefusedWith(env: NodeJS.ProcessEnv, expected: string): Promise<void> {
+  const d = daemon([], env);
+  await assertRetryingCleanly(d);
+  const errors = loadErrors(d);
+  assert.ok(errors.length >= 2, JSON.stringify(errors));
+  for (const err of errors) assert.ok(err === expected || err === `${expected}${PAUSED}`, `${err}\nexpected: ${expected}`);
+  d.signal('SIGINT');
+  assert.equal(await d.exited, 0);
+}
+
+/** Two throwaway CAs, each with a server and a client certificate: `pki` is etcd's, `otherPki` a stranger's (or Consul's). */
+let pki: TestPki;
+let otherPki: TestPki;
+
 before(async () => {
   await ensureTestImage();
+  [pki, otherPki] = await Promise.all([makeTestPki('etcd'), makeTestPki('other')]);
 });
 afterEach(async () => {
   await Promise.all(daemons.splice(0).map((d) => d.kill()));
   await containers.removeAll();
+});
+after(() => {
+  for (const dir of [pki.dir, otherPki.dir]) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('bad security settings exit 2 with one line, before anything runs', () => {
@@ -123,11 +156,8 @@ describe('bad security settings exit 2 with one line, before anything runs', () 
 });
 
 describe('etcd over TLS with client certificates', () => {
-  let pki: TestPki;
-  let otherPki: TestPki;
   let etcd: EtcdServer;
   before(async () => {
-    [pki, otherPki] = await Promise.all([makeTestPki('etcd'), makeTestPki('other')]);
     etcd = await EtcdServer.start({ tls: pki });
   });
   after(async () => {
@@ -136,33 +166,21 @@ describe('etcd over TLS with client certificates', () => {
 
   it('writes the mirror through https:// with EC_REGISTRATOR_ETCD_CA, _CERT and _KEY; SIGTERM deletes it', async () => {
     const id = await run('tls', ['--label', 'role=web', '-p', '127.0.0.1::80']);
-    const d = daemon([], etcdTlsEnv(etcd, pki));
-    await d.waitForLog('reconciled');
-    await assertMirrored(etcd, id);
-    assert.equal(d.lines.find((l) => l.message === 'starting')?.etcdAuth, 'client-cert');
-    d.signal('SIGTERM');
-    assert.equal(await d.exited, 0);
-    assert.deepEqual(await heldFor(etcd, id), {});
+    await assertMirrorsAs(etcd, etcdTlsEnv(etcd, pki), id, 'client-cert');
   });
 
   it('a server certificate from another CA: each attempt logs TLS verification failed with the endpoint, and retries', async () => {
-    const d = daemon([], { ...etcdTlsEnv(etcd, pki), EC_REGISTRATOR_ETCD_CA: otherPki.ca });
-    await assertRetryingCleanly(d);
-    const errors = loadErrors(d);
-    assert.ok(errors.length >= 2, JSON.stringify(errors));
-    const expected = `etcd ${etcd.url}: TLS certificate verification failed: the server certificate is not trusted with EC_REGISTRATOR_ETCD_CA (unable to verify the first certificate)`;
-    for (const err of errors) assert.ok(err === expected || err === `${expected}${PAUSED}`, err);
-    d.signal('SIGINT');
-    assert.equal(await d.exited, 0);
+    await assertRefusedWith(
+      { ...etcdTlsEnv(etcd, pki), EC_REGISTRATOR_ETCD_CA: otherPki.ca },
+      `etcd ${etcd.url}: TLS certificate verification failed: the server certificate is not trusted with EC_REGISTRATOR_ETCD_CA (unable to verify the first certificate)`,
+    );
   });
 
   it('a client certificate from another CA: etcd refuses the handshake, and the line says so', async () => {
-    const d = daemon([], { ...etcdTlsEnv(etcd, pki), EC_REGISTRATOR_ETCD_CERT: otherPki.clientCert, EC_REGISTRATOR_ETCD_KEY: otherPki.clientKey });
-    await assertRetryingCleanly(d);
-    const expected = `etcd ${etcd.url}: TLS handshake refused by etcd: it did not accept the client certificate (EC_REGISTRATOR_ETCD_CERT / EC_REGISTRATOR_ETCD_KEY) (sslv3 alert bad certificate)`;
-    for (const err of loadErrors(d)) assert.ok(err === expected || err === `${expected}${PAUSED}`, err);
-    d.signal('SIGINT');
-    assert.equal(await d.exited, 0);
+    await assertRefusedWith(
+      { ...etcdTlsEnv(etcd, pki), EC_REGISTRATOR_ETCD_CERT: otherPki.clientCert, EC_REGISTRATOR_ETCD_KEY: otherPki.clientKey },
+      `etcd ${etcd.url}: TLS handshake refused by etcd: it did not accept the client certificate (EC_REGISTRATOR_ETCD_CERT / EC_REGISTRATOR_ETCD_KEY) (sslv3 alert bad certificate)`,
+    );
   });
 });
 
@@ -181,33 +199,18 @@ describe('etcd with user and password', () => {
 
   it('writes the mirror as EC_REGISTRATOR_ETCD_USER with EC_REGISTRATOR_ETCD_PASSWORD', async () => {
     const id = await run('auth', ['--label', 'role=db']);
-    const d = daemon([], { EC_REGISTRATOR_ETCD_HOSTS: etcd.url, EC_REGISTRATOR_ETCD_USER: 'reg', EC_REGISTRATOR_ETCD_PASSWORD: REG_PW });
-    await d.waitForLog('reconciled');
-    await assertMirrored(etcd, id);
-    assert.equal(d.lines.find((l) => l.message === 'starting')?.etcdAuth, 'user');
-    d.signal('SIGTERM');
-    assert.equal(await d.exited, 0);
-    assert.deepEqual(await heldFor(etcd, id), {});
+    await assertMirrorsAs(etcd, { EC_REGISTRATOR_ETCD_HOSTS: etcd.url, EC_REGISTRATOR_ETCD_USER: 'reg', EC_REGISTRATOR_ETCD_PASSWORD: REG_PW }, id, 'user');
   });
 
   it('a wrong password: each attempt logs authentication failed with the endpoint and user, and retries', async () => {
-    const d = daemon([], { EC_REGISTRATOR_ETCD_HOSTS: etcd.url, EC_REGISTRATOR_ETCD_USER: 'reg', EC_REGISTRATOR_ETCD_PASSWORD: 'not-the-password' });
-    await assertRetryingCleanly(d);
-    const errors = loadErrors(d);
-    assert.ok(errors.length >= 2);
-    for (const err of errors) {
-      assert.equal(err, `etcd ${etcd.url}: authentication failed for user "reg": wrong user name or password (EC_REGISTRATOR_ETCD_USER / EC_REGISTRATOR_ETCD_PASSWORD)`);
-    }
-    d.signal('SIGINT');
-    assert.equal(await d.exited, 0);
+    await assertRefusedWith(
+      { EC_REGISTRATOR_ETCD_HOSTS: etcd.url, EC_REGISTRATOR_ETCD_USER: 'reg', EC_REGISTRATOR_ETCD_PASSWORD: 'not-the-password' },
+      `etcd ${etcd.url}: authentication failed for user "reg": wrong user name or password (EC_REGISTRATOR_ETCD_USER / EC_REGISTRATOR_ETCD_PASSWORD)`,
+    );
   });
 
   it('no credentials for an etcd that requires them: the line says which settings to give', async () => {
-    const d = daemon([], { EC_REGISTRATOR_ETCD_HOSTS: etcd.url });
-    await assertRetryingCleanly(d);
-    assert.equal(loadErrors(d)[0], `etcd ${etcd.url}: authentication required: set EC_REGISTRATOR_ETCD_USER and EC_REGISTRATOR_ETCD_PASSWORD`);
-    d.signal('SIGINT');
-    assert.equal(await d.exited, 0);
+    await assertRefusedWith({ EC_REGISTRATOR_ETCD_HOSTS: etcd.url }, `etcd ${etcd.url}: authentication required: set EC_REGISTRATOR_ETCD_USER and EC_REGISTRATOR_ETCD_PASSWORD`);
   });
 });
 
@@ -215,18 +218,15 @@ describe('secrets never reach the output', () => {
   const ROOT_PW = `root-pw-${RUN}`;
   const ETCD_PW = `etcd-pw-${RUN}`;
   const CONSUL_TOKEN = `consul-token-${RUN}`;
-  let etcdPki: TestPki;
-  let consulPki: TestPki;
   let etcd: EtcdServer;
   let consul: ConsulAgentStandIn;
   before(async () => {
-    [etcdPki, consulPki] = await Promise.all([makeTestPki('secret-etcd'), makeTestPki('secret-consul')]);
-    etcd = await EtcdServer.start({ tls: etcdPki });
+    etcd = await EtcdServer.start({ tls: pki });
     await etcd.enableAuth(ROOT_PW);
     await roleScript(etcd, ROOT_PW, ['--user', 'reg', '/registry/'], { EC_REGISTRATOR_ETCD_PASSWORD: ETCD_PW });
     consul = await ConsulAgentStandIn.start({
       token: CONSUL_TOKEN,
-      tls: { cert: readFileSync(consulPki.serverCert), key: readFileSync(consulPki.serverKey), ca: readFileSync(consulPki.ca) },
+      tls: { cert: readFileSync(otherPki.serverCert), key: readFileSync(otherPki.serverKey), ca: readFileSync(otherPki.ca) },
     });
   });
   after(async () => {
@@ -237,7 +237,7 @@ describe('secrets never reach the output', () => {
   /** Each private key's PEM text, its base64 body (joined and line by line), and every password and token. */
   function secrets(): string[] {
     const out = [ROOT_PW, ETCD_PW, CONSUL_TOKEN, 'wrong-etcd-pw', 'wrong-consul-token'];
-    for (const file of [etcdPki.clientKey, consulPki.clientKey]) {
+    for (const file of [pki.clientKey, otherPki.clientKey]) {
       const pem = readFileSync(file, 'utf8');
       const body = pem.split('\n').filter((l) => l !== '' && !l.startsWith('-----'));
       out.push(pem.trim(), body.join(''), ...body.filter((l) => l.length >= 16));
@@ -247,14 +247,14 @@ describe('secrets never reach the output', () => {
 
   function env(password: string, token: string): NodeJS.ProcessEnv {
     return {
-      ...etcdTlsEnv(etcd, etcdPki),
+      ...etcdTlsEnv(etcd, pki),
       EC_REGISTRATOR_ETCD_USER: 'reg',
       EC_REGISTRATOR_ETCD_PASSWORD: password,
       EC_REGISTRATOR_LOG_LEVEL: 'debug',
       CONSUL_HTTP_TOKEN: token,
-      CONSUL_CACERT: consulPki.ca,
-      CONSUL_CLIENT_CERT: consulPki.clientCert,
-      CONSUL_CLIENT_KEY: consulPki.clientKey,
+      CONSUL_CACERT: otherPki.ca,
+      CONSUL_CLIENT_CERT: otherPki.clientCert,
+      CONSUL_CLIENT_KEY: otherPki.clientKey,
     };
   }
 
