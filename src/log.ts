@@ -1,20 +1,23 @@
 import winston from 'winston';
+import { isSecretName, REDACTED, redactCredentials } from './redact';
 
-/** Meta fields that may carry secrets; their values never reach a log line. */
-const SECRET_FIELD = /pass(word)?|token|secret|authorization|private.?key/i;
-
-/** winston format that masks secret-looking fields (deeply) before any transport sees them. */
+/**
+ * winston format that keeps secrets out of every line: values of secret-looking fields are masked
+ * (at any depth), and credentials inside text (URI passwords, `?token=`, PEM keys) are masked too,
+ * the message and error texts included.
+ */
 const redact = winston.format((info) => {
   const scrub = (value: unknown, depth: number): unknown => {
+    if (typeof value === 'string') return redactCredentials(value);
     if (depth > 4 || typeof value !== 'object' || value === null) return value;
     if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_FIELD.test(k) && v !== '' ? '[redacted]' : scrub(v, depth + 1);
+    for (const [k, v] of Object.entries(value)) out[k] = isSecretName(k) && v !== '' ? REDACTED : scrub(v, depth + 1);
     return out;
   };
   for (const key of Object.keys(info)) {
-    if (key === 'level' || key === 'message') continue;
-    info[key] = SECRET_FIELD.test(key) && info[key] !== '' ? '[redacted]' : scrub(info[key], 0);
+    if (key === 'level') continue;
+    info[key] = key !== 'message' && isSecretName(key) && info[key] !== '' ? REDACTED : scrub(info[key], 0);
   }
   return info;
 });

@@ -170,6 +170,10 @@ function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config
       'etcd TLS files (-etcd-ca, -etcd-cert, -etcd-key)',
     );
   }
+  // Credentials in an endpoint would end up in gRPC's error texts; they have their own settings.
+  if (raw.etcd.hosts.some((h) => /^([a-z]+:\/\/)?[^/]*@/i.test(h))) {
+    throw new ConfigError(`${describeKey('etcd.hosts')}: an endpoint carries user:password@; use EC_REGISTRATOR_ETCD_USER and EC_REGISTRATOR_ETCD_PASSWORD`);
+  }
   const docker = resolveDocker(raw.dockerSocket, env);
   if (docker.kind === 'socket' && existsSync(docker.socketPath) && !statSync(docker.socketPath).isSocket()) {
     throw new ConfigError(`Docker socket "${docker.socketPath}" is not a socket`);

@@ -1,7 +1,8 @@
-import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry } from 'cockatiel';
+import { ConsecutiveBreaker, ExponentialBackoff, IDefaultPolicyContext, IPolicy, circuitBreaker, handleWhen, isBrokenCircuitError, retry } from 'cockatiel';
 import { Etcd3, IOptions, isRecoverableError } from 'etcd3';
 import { readFileSync } from 'node:fs';
 import type { EtcdSettings } from '../config/load';
+import { EtcdMemberPausedError, explainEtcdError } from './errors';
 
 /** Deadline for one etcd call, so a frozen member cannot hang a write forever. */
 export const ETCD_CALL_TIMEOUT_MS = 5_000;
@@ -14,12 +15,16 @@ export function etcdClientOptions(settings: Pick<EtcdSettings, 'hosts' | 'ca' | 
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + ETCD_CALL_TIMEOUT_MS }),
     faultHandling: {
       // Short breaker: the default keeps a recovered etcd refused for 5 s after an outage.
-      host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 500, breaker: new ConsecutiveBreaker(3) }),
+      host: (host) => hostPolicy(host, settings.user),
       // A retry moves to the next endpoint, which is what makes a dead cluster member harmless.
-      global: retry(handleWhen(isRecoverableError), {
-        maxAttempts: Math.max(2, settings.hosts.length),
-        backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }),
-      }),
+      // Failures before any member is picked (authentication, which etcd3 does first) are explained here.
+      global: explaining(
+        retry(handleWhen(isRecoverableError), {
+          maxAttempts: Math.max(2, settings.hosts.length),
+          backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }),
+        }),
+        (err) => explainEtcdError(err, settings.hosts.join(','), settings.user),
+      ),
     },
   };
   if (settings.ca || settings.cert) {
@@ -44,4 +49,35 @@ export function etcdForUri(settings: EtcdSettings, shared: Etcd3, authority: str
   if (authority === '') return { client: shared, shared: true };
   const scheme = settings.hosts[0].split('://')[0];
   return { client: createEtcdClient({ ...settings, hosts: [`${scheme}://${authority}`] }), shared: false };
+}
+
+/** A policy whose failures are passed through `explain` (etcd3 only ever calls `execute`). */
+function explaining(inner: IPolicy<IDefaultPolicyContext>, explain: (err: unknown) => unknown): IPolicy<IDefaultPolicyContext> {
+  return {
+    _altReturn: undefined as never,
+    onSuccess: inner.onSuccess,
+    onFailure: inner.onFailure,
+    execute: (fn, signal) =>
+      inner.execute(fn, signal).catch((err: unknown) => {
+        throw explain(err);
+      }),
+  };
+}
+
+/**
+ * One member's circuit breaker, its errors explained with the member's endpoint. While the breaker
+ * is open, calls fail with the last real cause rather than "circuit breaker is open", so a TLS
+ * or connection problem stays visible in every log line that reports the failure.
+ */
+function hostPolicy(host: string, user: string): IPolicy<IDefaultPolicyContext> {
+  let lastFailure: unknown;
+  const breaker = circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 500, breaker: new ConsecutiveBreaker(3) });
+  breaker.onSuccess(() => (lastFailure = undefined));
+  return explaining(breaker, (err) => {
+    if (isBrokenCircuitError(err) && lastFailure instanceof Error) return new EtcdMemberPausedError(lastFailure);
+    const explained = explainEtcdError(err, host, user);
+    // Only the failures that count towards opening the breaker.
+    if (err instanceof Error && isRecoverableError(err)) lastFailure = explained;
+    return explained;
+  });
 }

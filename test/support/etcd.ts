@@ -1,43 +1,86 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Etcd3 } from 'etcd3';
+import { promisify } from 'node:util';
+import { Etcd3, IOptions } from 'etcd3';
 import { readPrefix } from '../../src/etcd/ops';
+import type { TestPki } from './pki';
 import { freePorts } from './ports';
 import { waitFor } from './wait';
 
+const exec = promisify(execFile);
+
+export interface EtcdServerOptions {
+  /** Serve clients over TLS with this PKI's server certificate and require client certificates signed by its CA. */
+  tls?: TestPki;
+}
+
 /** A real single-member etcd on 127.0.0.1 with its own data dir, for one test file. */
 export class EtcdServer {
+  /** `127.0.0.1:<port>`. */
   readonly endpoint: string;
-  readonly client: Etcd3;
+  /** The endpoint with its scheme: `http://` or, with TLS, `https://`. */
+  readonly url: string;
+  /** A client for the test itself (root once `enableAuth` has run). */
+  client: Etcd3;
   private proc?: ChildProcess;
 
   private constructor(
     readonly port: number,
     readonly dataDir: string,
+    readonly options: EtcdServerOptions,
   ) {
     this.endpoint = `127.0.0.1:${port}`;
-    this.client = new Etcd3({ hosts: `http://${this.endpoint}` });
+    this.url = `${options.tls ? 'https' : 'http'}://${this.endpoint}`;
+    this.client = new Etcd3(this.clientOptions());
   }
 
-  static async start(): Promise<EtcdServer> {
+  static async start(options: EtcdServerOptions = {}): Promise<EtcdServer> {
     const port = await freePorts(2);
-    const server = new EtcdServer(port, mkdtempSync(join(tmpdir(), 'sr-etcd-')));
+    const server = new EtcdServer(port, mkdtempSync(join(tmpdir(), 'sr-etcd-')), options);
     await server.launch();
     return server;
+  }
+
+  /** etcd3 options for this server, with the PKI's client certificate under TLS. */
+  clientOptions(auth?: { username: string; password: string }): IOptions {
+    const tls = this.options.tls;
+    return {
+      hosts: this.url,
+      ...(tls ? { credentials: { rootCertificate: readFileSync(tls.ca), certChain: readFileSync(tls.clientCert), privateKey: readFileSync(tls.clientKey) } } : {}),
+      ...(auth ? { auth } : {}),
+    };
+  }
+
+  /** Runs `etcdctl` (API v3) against this server, as `user` when given; resolves with its stdout. */
+  async etcdctl(args: string[], user?: { name: string; password: string }): Promise<string> {
+    const tls = this.options.tls;
+    const flags = [`--endpoints=${this.url}`, ...(tls ? [`--cacert=${tls.ca}`, `--cert=${tls.clientCert}`, `--key=${tls.clientKey}`] : [])];
+    const env = { ...process.env, ETCDCTL_API: '3', ...(user ? { ETCDCTL_USER: user.name, ETCDCTL_PASSWORD: user.password } : {}) };
+    return (await exec('etcdctl', [...flags, ...args], { env })).stdout;
+  }
+
+  /** Adds the root user, turns authentication on, and makes `client` work as root from then on. */
+  async enableAuth(rootPassword: string): Promise<void> {
+    await this.etcdctl(['user', 'add', 'root', `--new-user-password=${rootPassword}`]);
+    await this.etcdctl(['auth', 'enable']);
+    this.client.close();
+    this.client = new Etcd3(this.clientOptions({ username: 'root', password: rootPassword }));
   }
 
   /** (Re)starts the process on the same data dir and port; resolves once it answers. */
   async launch(): Promise<void> {
     const p = this.port;
+    const tls = this.options.tls;
     this.proc = spawn(
       'etcd',
       [
         '--name', 't', '--data-dir', this.dataDir,
-        '--listen-client-urls', `http://127.0.0.1:${p}`, '--advertise-client-urls', `http://127.0.0.1:${p}`,
+        '--listen-client-urls', this.url, '--advertise-client-urls', this.url,
         '--listen-peer-urls', `http://127.0.0.1:${p + 1}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${p + 1}`,
         '--initial-cluster', `t=http://127.0.0.1:${p + 1}`,
+        ...(tls ? ['--cert-file', tls.serverCert, '--key-file', tls.serverKey, '--client-cert-auth', '--trusted-ca-file', tls.ca] : []),
       ],
       { stdio: 'ignore' },
     );

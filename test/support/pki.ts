@@ -26,7 +26,8 @@ const KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-node
 export async function makeTestPki(name = 'test'): Promise<TestPki> {
   const dir = mkdtempSync(join(tmpdir(), `sr-pki-${name}-`));
   await openssl(['req', '-x509', ...KEY, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', `/CN=${name} CA`], dir);
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  // clientAuth too: etcd dials itself with its server certificate (its gRPC gateway) under --client-cert-auth.
+  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
   for (const [leaf, cn] of [['server', '127.0.0.1'], ['client', `${name}-client`]] as const) {
     await openssl(['req', ...KEY, '-keyout', `${leaf}.key`, '-out', `${leaf}.csr`, '-subj', `/CN=${cn}`], dir);

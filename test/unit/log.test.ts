@@ -38,6 +38,30 @@ describe('logging', () => {
     }
   });
 
+  it('masks credentials inside text: URI passwords and tokens, secret query parameters, PEM keys, error messages', () => {
+    const { logger, lines } = capture('json');
+    const pem = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAs3cret\n-----END PRIVATE KEY-----';
+    logger.info('starting', { registries: ['consul://admin:s3cret-a@127.0.0.1:8500', 'etcd://s3cret-b@10.0.0.1:2379/services', 'consulkv:///kv?token=s3cret-c&dc=one'] });
+    logger.warn(`bad file ${pem}`, { err: new Error('dial http://u:s3cret-d@host:2379 failed'), reason: 'address "u:s3cret-e@host:8500" is malformed' });
+    const text = lines.join('\n');
+    assert.doesNotMatch(text, /s3cret/, text);
+    assert.deepEqual(JSON.parse(lines[0]).registries, [
+      'consul://admin:[redacted]@127.0.0.1:8500',
+      'etcd://[redacted]@10.0.0.1:2379/services',
+      'consulkv:///kv?token=[redacted]&dc=one',
+    ]);
+    assert.equal(JSON.parse(lines[1]).message, 'bad file [redacted]');
+    assert.equal(JSON.parse(lines[1]).err, 'dial http://u:[redacted]@host:2379 failed');
+    assert.equal(JSON.parse(lines[1]).reason, 'address "u:[redacted]@host:8500" is malformed');
+  });
+
+  it('leaves text without credentials as it is', () => {
+    const { logger, lines } = capture('json');
+    const values = ['http://127.0.0.1:2379', 'hamesh:///services', 'user@example.com', 'a=b', '/registry/labels/x=y/1'];
+    logger.info('plain', { values });
+    assert.deepEqual(JSON.parse(lines[0]).values, values);
+  });
+
   it('renders errors as their message on the same line', () => {
     const { logger, lines } = capture('json');
     const err = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
