@@ -32,7 +32,7 @@ describe('configuration fuzz findings: refused with one line, never another erro
   const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
     ['DOCKER_HOST that is not a URL (was a TypeError)', [], { DOCKER_HOST: 'garbage' }, /^Docker endpoint "garbage" \(DOCKER_HOST\) must be a socket path, unix:\/\/\/path or tcp:\/\/host:port$/],
     ['DOCKER_HOST with a port past 65535 (was a TypeError)', [], { DOCKER_HOST: 'tcp://h:99999' }, /^Docker endpoint "tcp:\/\/h:99999" \(DOCKER_HOST\) must be/],
-    ['DOCKER_HOST ssh:// (was taken as tcp to port 2375)', [], { DOCKER_HOST: 'ssh://user@h' }, /^Docker endpoint "ssh:\/\/user@h" \(DOCKER_HOST\) must be/],
+    ['DOCKER_HOST ssh:// (was taken as tcp to port 2375; a lone userinfo may be a token, so it is masked)', [], { DOCKER_HOST: 'ssh://user@h' }, /^Docker endpoint "ssh:\/\/\[redacted\]@h" \(DOCKER_HOST\) must be/],
     ['unix:// without a path (was an empty socket path)', [], { DOCKER_HOST: 'unix://' }, /^Docker endpoint "unix:\/\/" \(DOCKER_HOST\) needs an absolute socket path/],
     ['a Docker endpoint on port 0', ['-docker-socket', 'tcp://h:0'], {}, /^Docker endpoint "tcp:\/\/h:0" \(EC_REGISTRATOR_DOCKER_SOCKET\) has port 0/],
     ['an etcd endpoint that is a path (was http:///registry/, host "registry")', ['-etcd-hosts', '/registry/'], NO_DOCKER, /etcd.hosts .*"\/registry\/" must be host:port or http\(s\):\/\/host:port, without a path/],
