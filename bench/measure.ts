@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import type { Etcd3 } from 'etcd3';
+import { prefixEnd } from '../src/etcd/ops';
+
+/** Wall-clock milliseconds with sub-millisecond resolution, comparable with Docker's event timeNano. */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export function median(xs: readonly number[]): number {
+  return percentile(xs, 50);
+}
+
+/** Nearest-rank percentile; NaN for no samples. */
+export function percentile(xs: readonly number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** How many keys start with `prefix` (a count-only range: etcd sends no keys back). */
+export async function countKeys(etcd: Etcd3, prefix: string): Promise<number> {
+  const res = await etcd.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), count_only: true });
+  return Number(res.count);
+}
+
+/** etcd's current revision: every transaction that changes something bumps it by one. */
+export async function revision(etcd: Etcd3): Promise<number> {
+  const res = await etcd.kv.range({ key: Buffer.from('/'), count_only: true });
+  return Number(res.header.revision);
+}
+
+export interface Changes {
+  /** Transactions that changed something (revision delta). */
+  transactions: number;
+  puts: number;
+  deletes: number;
+}
+
+/**
+ * What etcd recorded between two revisions, replayed from its history through a watch (it still
+ * holds them: nothing compacts during a run).
+ */
+export async function changesBetween(etcd: Etcd3, from: number, to: number, timeoutMs = 10_000): Promise<Changes> {
+  const changes: Changes = { transactions: to - from, puts: 0, deletes: 0 };
+  if (to <= from) return changes;
+  const watcher = await etcd.watch().prefix('/').startRevision(String(from + 1)).create();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`etcd history ${from}..${to} not replayed within ${timeoutMs} ms`)), timeoutMs);
+      watcher.on('data', (res) => {
+        let last = 0;
+        for (const event of res.events) {
+          last = Number(event.kv.mod_revision);
+          if (last > to) continue;
+          if (event.type === 'Put') changes.puts++;
+          else changes.deletes++;
+        }
+        // History comes in batches; every revision up to `to` has at least one event, so this is the end.
+        if (last >= to) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  } finally {
+    await watcher.cancel();
+  }
+  return changes;
+}
+
+/** Resident set size now and at its peak, in MiB, from /proc/<pid>/status. */
+export function residentMemory(pid: number): { rssMiB: number; peakRssMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 };
+}
+
+/**
+ * Polls count-only ranges until every prefix holds at least `count` keys; resolves with the wall
+ * time the last count was seen complete. Polling every 10 ms costs etcd little and the figure at
+ * most one interval.
+ */
+export async function waitForCounts(etcd: Etcd3, prefixes: readonly string[], count: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last: number[] = [];
+  for (;;) {
+    last = await Promise.all(prefixes.map((p) => countKeys(etcd, p)));
+    if (last.every((n) => n >= count)) return nowMs();
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${count} keys under ${prefixes.join(', ')}; have ${last.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,53 @@
+import type { Etcd3 } from 'etcd3';
+import type { BenchConfiguration } from '../configurations';
+import { BenchContext, sleep, timeoutFor } from '../context';
+import type { BenchDaemon } from '../daemon-run';
+import { foreignEvents } from '../engine-events';
+import { Changes, changesBetween, countKeys, nowMs, revision } from '../measure';
+import { markerKeys } from '../shape';
+import { waitFor } from '../../test/support/wait';
+
+export interface WriteCounts extends Changes {
+  /** Events of other users' containers in the window (their writes are counted too). */
+  foreignEvents: number;
+}
+
+/** The revision once it has not moved for `quietMs`: whatever the daemon was doing is done. */
+async function settledRevision(etcd: Etcd3, quietMs = 1_000): Promise<number> {
+  let last = await revision(etcd);
+  for (let stillSince = Date.now(); Date.now() - stillSince < quietMs; ) {
+    await sleep(100);
+    const now = await revision(etcd);
+    if (now !== last) {
+      last = now;
+      stillSince = Date.now();
+    }
+  }
+  return last;
+}
+
+/** Counts what etcd recorded while `action` ran and the daemon settled afterwards. */
+async function writesDuring(ctx: BenchContext, action: () => Promise<void>): Promise<WriteCounts> {
+  const before = await settledRevision(ctx.etcd.client);
+  const from = nowMs();
+  await action();
+  const after = await settledRevision(ctx.etcd.client);
+  const changes = await changesBetween(ctx.etcd.client, before, after);
+  return { ...changes, foreignEvents: await foreignEvents(ctx.docker, from, nowMs(), ctx.fleet.label) };
+}
+
+/**
+ * etcd writes of a synced daemon: a SIGHUP resync with nothing changed (goal 0), then one
+ * container start (one transaction per writer). The started container stays until the latency run ends.
+ */
+export async function writesScenario(ctx: BenchContext, config: BenchConfiguration, daemon: BenchDaemon): Promise<{ sighupIdle: WriteCounts; oneStart: WriteCounts }> {
+  const timeout = timeoutFor(ctx.fleet.size);
+  const sighupIdle = await writesDuring(ctx, () => daemon.sighup(timeout));
+  const name = `${ctx.fleet.prefix}w`;
+  const oneStart = await writesDuring(ctx, async () => {
+    await ctx.fleet.start(name, 4095);
+    const markers = markerKeys(config.daemon, name);
+    await waitFor('the started container in etcd', async () => (await Promise.all(markers.map((k) => countKeys(ctx.etcd.client, k)))).every((n) => n > 0), 15_000, 20);
+  });
+  return { sighupIdle, oneStart };
+}
