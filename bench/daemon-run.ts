@@ -22,7 +22,7 @@ const MiB = 1024 * 1024;
 
 /**
  * The built daemon as a child process (the CLI, as an operator runs it), with the benchmark's
- * memory probe preloaded and, when asked, V8's CPU profiler writing to `cpuProfileDir` at exit.
+ * probe preloaded: memory on request and, with `cpuProfileDir`, a CPU profile from the start.
  */
 export class BenchDaemon {
   readonly process: DaemonProcess;
@@ -32,14 +32,13 @@ export class BenchDaemon {
 
   constructor(etcdEndpoint: string, args: string[], cpuProfileDir?: string) {
     this.probeDir = mkdtempSync(join(tmpdir(), 'sr-bench-probe-'));
-    const nodeOptions = ['--expose-gc', `--require=${join(__dirname, 'memory-probe.js')}`];
-    if (cpuProfileDir) nodeOptions.push('--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`);
     this.spawnedAt = Date.now();
     this.process = new DaemonProcess(args, {
       EC_REGISTRATOR_ETCD_HOSTS: etcdEndpoint,
       EC_REGISTRATOR_HOST: HOST,
-      NODE_OPTIONS: nodeOptions.join(' '),
+      NODE_OPTIONS: `--expose-gc --require=${join(__dirname, 'probe.js')}`,
       BENCH_PROBE_DIR: this.probeDir,
+      ...(cpuProfileDir ? { BENCH_CPU_PROF: cpuProfileDir } : {}),
     });
   }
 
@@ -47,10 +46,10 @@ export class BenchDaemon {
     return this.process.lines.find((l) => l.message === message && match(l));
   }
 
-  /** Spawn to the `starting` log line: Node's own start and loading the daemon's modules and configuration. */
-  async nodeStartMs(): Promise<number> {
-    await this.process.waitForLog('starting');
-    return Date.parse(String(this.line('starting')!.timestamp)) - this.spawnedAt;
+  /** Wall time (ms) of the daemon's first log line with this message, once it has been written. */
+  async loggedAt(message: string, timeoutMs = 20_000): Promise<number> {
+    await this.process.waitForLog(message, 1, timeoutMs);
+    return Date.parse(String(this.line(message)!.timestamp));
   }
 
   /** The duration the daemon reports for its first reconciliation (`reconciled` log line). */
@@ -67,15 +66,41 @@ export class BenchDaemon {
     await this.process.waitForLog('reconciled', before + 1, timeoutMs, isHup);
   }
 
+  /** Rejects if the daemon exits before `work` is done (with what it said on stderr). */
+  async whileRunning<T>(work: Promise<T>): Promise<T> {
+    let settled = false;
+    const exited = this.process.exited.then((code): Promise<never> => {
+      // Once the work is done, an exit (the bench's own stop) is no failure: never settle.
+      if (settled) return new Promise(() => undefined);
+      throw new Error(`the daemon exited (${code}) early: ${this.process.stderr.join('').trim()}`);
+    });
+    try {
+      return await Promise.race([work, exited]);
+    } finally {
+      settled = true;
+    }
+  }
+
+  /** Asks the probe for `request` and returns its answer file's content. */
+  private async ask(request: string, answer: string): Promise<string> {
+    const out = join(this.probeDir, answer);
+    rmSync(out, { force: true });
+    writeFileSync(join(this.probeDir, request), '');
+    await this.whileRunning(waitFor(`the probe's ${answer}`, () => existsSync(out), 30_000, 20));
+    return readFileSync(out, 'utf8');
+  }
+
   /** RSS as it is, then the heap after a forced collection (through the preloaded probe). */
   async memory(): Promise<MemoryFigures> {
     const resident = residentMemory(this.process.pid);
-    const out = join(this.probeDir, 'memory.json');
-    rmSync(out, { force: true });
-    writeFileSync(join(this.probeDir, 'request'), '');
-    await waitFor('the memory probe', () => existsSync(out), 10_000, 20);
-    const usage = JSON.parse(readFileSync(out, 'utf8')) as NodeJS.MemoryUsage;
+    const usage = JSON.parse(await this.ask('memory', 'memory.json')) as NodeJS.MemoryUsage;
     return { ...resident, heapUsedMiB: usage.heapUsed / MiB, heapTotalMiB: usage.heapTotal / MiB, externalMiB: usage.external / MiB };
+  }
+
+  /** Ends the CPU profile begun at spawn, writing it to the profile directory. */
+  async writeProfile(): Promise<void> {
+    const err = await this.ask('profile', 'profile.done');
+    if (err) throw new Error(`CPU profile: ${err}`);
   }
 
   /** SIGINT (data kept, profile written), then a kill if it lingers. */

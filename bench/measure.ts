@@ -69,6 +69,14 @@ export async function changesBetween(etcd: Etcd3, from: number, to: number, time
   return changes;
 }
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (clock ticks of 10 ms). */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the line.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** Resident set size now and at its peak, in MiB, from /proc/<pid>/status. */
 export function residentMemory(pid: number): { rssMiB: number; peakRssMiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
