@@ -58,12 +58,13 @@ export class BenchDaemon {
     return Number(this.line('reconciled')!.ms);
   }
 
-  /** Sends SIGHUP and waits for the reconciliation it causes. */
-  async sighup(timeoutMs: number): Promise<void> {
+  /** Sends SIGHUP, waits for the reconciliation it causes and returns its duration as the daemon logs it. */
+  async sighup(timeoutMs: number): Promise<number> {
     const isHup = (l: LogLine) => l.reason === 'SIGHUP';
     const before = this.process.count('reconciled', isHup);
     this.process.signal('SIGHUP');
     await this.process.waitForLog('reconciled', before + 1, timeoutMs, isHup);
+    return Number(this.process.lines.filter((l) => l.message === 'reconciled' && isHup(l))[before].ms);
   }
 
   /** Rejects if the daemon exits before `work` is done (with what it said on stderr). */

@@ -40,14 +40,24 @@ async function writesDuring(ctx: BenchContext, action: () => Promise<void>): Pro
  * etcd writes of a synced daemon: a SIGHUP resync with nothing changed (goal 0), then one
  * container start (one transaction per writer). The started container stays until the latency run ends.
  */
-export async function writesScenario(ctx: BenchContext, config: BenchConfiguration, daemon: BenchDaemon): Promise<{ sighupIdle: WriteCounts; oneStart: WriteCounts }> {
+export interface WritesResult {
+  sighupIdle: WriteCounts;
+  /** How long that SIGHUP reconciliation took (read every store, inspect every container, write nothing). */
+  sighupMs: number;
+  oneStart: WriteCounts;
+}
+
+export async function writesScenario(ctx: BenchContext, config: BenchConfiguration, daemon: BenchDaemon): Promise<WritesResult> {
   const timeout = timeoutFor(ctx.fleet.size);
-  const sighupIdle = await writesDuring(ctx, () => daemon.sighup(timeout));
+  let sighupMs = NaN;
+  const sighupIdle = await writesDuring(ctx, async () => {
+    sighupMs = await daemon.sighup(timeout);
+  });
   const name = `${ctx.fleet.prefix}w`;
   const oneStart = await writesDuring(ctx, async () => {
     await ctx.fleet.start(name, 4095);
     const markers = markerKeys(config.daemon, name);
     await waitFor('the started container in etcd', async () => (await Promise.all(markers.map((k) => countKeys(ctx.etcd.client, k)))).every((n) => n > 0), 15_000, 20);
   });
-  return { sighupIdle, oneStart };
+  return { sighupIdle, sighupMs, oneStart };
 }
