@@ -9,14 +9,15 @@ export interface EngineEvent {
   action: string;
   /** Wall time in ms (from the event's timeNano). */
   at: number;
-  labels: Record<string, string>;
+  /** The container's name, image and labels. */
+  attributes: Record<string, string>;
 }
 
 function parse(line: string): EngineEvent | undefined {
   try {
     const e = JSON.parse(line) as { Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; timeNano?: number };
     if (!e.Action || !e.Actor?.ID) return undefined;
-    return { id: e.Actor.ID, action: e.Action, at: Number(e.timeNano) / 1e6, labels: e.Actor.Attributes ?? {} };
+    return { id: e.Actor.ID, action: e.Action, at: Number(e.timeNano) / 1e6, attributes: e.Actor.Attributes ?? {} };
   } catch {
     return undefined;
   }
@@ -37,10 +38,10 @@ export async function followEvents(docker: Docker, onEvent: (e: EngineEvent) => 
 }
 
 /**
- * Container events the daemon acts on between two wall times that did not come from this run's
- * containers: other users of a shared engine, whose writes then show in the counts.
+ * Containers not of this run that had events the daemon acts on between two wall times: other
+ * users of a shared engine, whose writes are then told apart from the ones being measured.
  */
-export async function foreignEvents(docker: Docker, fromMs: number, toMs: number, ownLabel: string): Promise<number> {
+export async function foreignEvents(docker: Docker, fromMs: number, toMs: number, ownLabel: string): Promise<EngineEvent[]> {
   const stream = (await docker.getEvents({
     since: (fromMs / 1000).toFixed(3),
     until: (toMs / 1000).toFixed(3),
@@ -48,12 +49,12 @@ export async function foreignEvents(docker: Docker, fromMs: number, toMs: number
   } as object)) as unknown as Readable;
   const [key, value] = ownLabel.split('=');
   const splitter = new EventLineSplitter();
-  let count = 0;
+  const foreign: EngineEvent[] = [];
   for await (const chunk of stream) {
     for (const line of splitter.push(chunk as Buffer)) {
       const event = parse(line);
-      if (event && event.labels[key] !== value) count++;
+      if (event && event.attributes[key] !== value) foreign.push(event);
     }
   }
-  return count;
+  return foreign;
 }

@@ -30,8 +30,15 @@ export async function revision(etcd: Etcd3): Promise<number> {
   return Number(res.header.revision);
 }
 
+/** One change etcd recorded. */
+export interface Change {
+  revision: number;
+  kind: 'put' | 'delete';
+  key: string;
+}
+
 export interface Changes {
-  /** Transactions that changed something (revision delta). */
+  /** Transactions that changed something (distinct revisions). */
   transactions: number;
   puts: number;
   deletes: number;
@@ -41,8 +48,8 @@ export interface Changes {
  * What etcd recorded between two revisions, replayed from its history through a watch (it still
  * holds them: nothing compacts during a run).
  */
-export async function changesBetween(etcd: Etcd3, from: number, to: number, timeoutMs = 10_000): Promise<Changes> {
-  const changes: Changes = { transactions: to - from, puts: 0, deletes: 0 };
+export async function changesBetween(etcd: Etcd3, from: number, to: number, timeoutMs = 10_000): Promise<Change[]> {
+  const changes: Change[] = [];
   if (to <= from) return changes;
   const watcher = await etcd.watch().prefix('/').startRevision(String(from + 1)).create();
   try {
@@ -52,9 +59,7 @@ export async function changesBetween(etcd: Etcd3, from: number, to: number, time
         let last = 0;
         for (const event of res.events) {
           last = Number(event.kv.mod_revision);
-          if (last > to) continue;
-          if (event.type === 'Put') changes.puts++;
-          else changes.deletes++;
+          if (last <= to) changes.push({ revision: last, kind: event.type === 'Put' ? 'put' : 'delete', key: event.kv.key.toString() });
         }
         // History comes in batches; every revision up to `to` has at least one event, so this is the end.
         if (last >= to) {
@@ -67,6 +72,14 @@ export async function changesBetween(etcd: Etcd3, from: number, to: number, time
     await watcher.cancel();
   }
   return changes;
+}
+
+export function countChanges(changes: readonly Change[]): Changes {
+  return {
+    transactions: new Set(changes.map((c) => c.revision)).size,
+    puts: changes.filter((c) => c.kind === 'put').length,
+    deletes: changes.filter((c) => c.kind === 'delete').length,
+  };
 }
 
 /** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (clock ticks of 10 ms). */

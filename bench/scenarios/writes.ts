@@ -2,14 +2,26 @@ import type { Etcd3 } from 'etcd3';
 import type { BenchConfiguration } from '../configurations';
 import { BenchContext, sleep, timeoutFor } from '../context';
 import type { BenchDaemon } from '../daemon-run';
-import { foreignEvents } from '../engine-events';
-import { Changes, changesBetween, countKeys, nowMs, revision } from '../measure';
+import { EngineEvent, foreignEvents } from '../engine-events';
+import { Changes, changesBetween, countChanges, countKeys, nowMs, revision } from '../measure';
 import { markerKeys } from '../shape';
 import { waitFor } from '../../test/support/wait';
 
 export interface WriteCounts extends Changes {
-  /** Events of other users' containers in the window (their writes are counted too). */
+  /** Events of other users' containers in the window (a shared engine). */
   foreignEvents: number;
+  /** Puts and deletes of keys of those containers, left out of the counts above. */
+  foreignWrites: number;
+}
+
+/** Whether a key belongs to one of these containers: mirror keys hold its id or `/<name>`, service keys `<host>:<name>:`. */
+function ofContainers(containers: EngineEvent[]): (key: string) => boolean {
+  const marks = containers.flatMap((c) => {
+    const name = c.attributes.name ?? c.id;
+    return [c.id, `:${name}:`, `%3A${encodeURIComponent(name)}%3A`];
+  });
+  const names = containers.map((c) => `/${c.attributes.name ?? c.id}`);
+  return (key) => marks.some((m) => key.includes(m)) || names.some((n) => key.endsWith(n));
 }
 
 /** The revision once it has not moved for `quietMs`: whatever the daemon was doing is done. */
@@ -33,7 +45,10 @@ async function writesDuring(ctx: BenchContext, action: () => Promise<void>): Pro
   await action();
   const after = await settledRevision(ctx.etcd.client);
   const changes = await changesBetween(ctx.etcd.client, before, after);
-  return { ...changes, foreignEvents: await foreignEvents(ctx.docker, from, nowMs(), ctx.fleet.label) };
+  const foreign = await foreignEvents(ctx.docker, from, nowMs(), ctx.fleet.label);
+  const isForeign = ofContainers(foreign);
+  const own = changes.filter((c) => !isForeign(c.key));
+  return { ...countChanges(own), foreignEvents: foreign.length, foreignWrites: changes.length - own.length };
 }
 
 /**
