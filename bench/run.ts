@@ -43,11 +43,14 @@ async function main(): Promise<void> {
   const fleet = new Fleet(docker, String(process.pid));
   const ctx: BenchContext = { docker, etcd, fleet, cpuProfileDir: process.env.BENCH_CPU_PROF };
   let current: BenchDaemon | undefined;
-  const cleanUp = async () => {
-    await current?.stop().catch(() => undefined);
-    await fleet.remove().catch((err) => say(`could not remove every container: ${err}`));
-    await etcd.stop();
-  };
+  let cleaning: Promise<void> | undefined;
+  // Once only, whether the run ends, fails or is interrupted.
+  const cleanUp = () =>
+    (cleaning ??= (async () => {
+      await current?.stop().catch(() => undefined);
+      await fleet.remove().catch((err) => say(`could not remove every container: ${err}`));
+      await etcd.stop();
+    })());
   // An interrupted run still removes its containers.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
 
