@@ -84,7 +84,8 @@ async function main(): Promise<void> {
             result.writes = await writesScenario(ctx, config, daemon);
             say(`  ${config.name}: etcd writes measured`);
             result.latency = await latencyScenario(ctx, config, SAMPLES);
-            say(`  ${config.name}: ${SAMPLES} latency samples taken`);
+            say(`  ${config.name}: ${result.latency.daemonMs.length} latency samples taken`);
+            for (const miss of result.latency.missed) say(`    missed ${miss}`);
           } finally {
             current = undefined;
             await daemon.stop();

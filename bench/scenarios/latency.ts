@@ -16,6 +16,8 @@ export interface LatencySamples {
   daemonMs: number[];
   /** The same for the reference, which inspects and writes one transaction on the same event. */
   referenceMs: number[];
+  /** Starts whose keys did not all show within 15 s, and what was missing. */
+  missed: string[];
 }
 
 /**
@@ -42,7 +44,7 @@ export async function latencyScenario(ctx: BenchContext, config: BenchConfigurat
     },
     { label: [ctx.fleet.label] },
   );
-  const result: LatencySamples = { daemonMs: [], referenceMs: [] };
+  const result: LatencySamples = { daemonMs: [], referenceMs: [], missed: [] };
   try {
     for (let i = 0; i < WARM_UP + samples; i++) {
       const began = Date.now();
@@ -51,10 +53,22 @@ export async function latencyScenario(ctx: BenchContext, config: BenchConfigurat
       const daemonKeys = markerKeys(config.daemon, name);
       const referenceKeys = markerKeys(config.reference, name);
       const done = (keys: string[]) => keys.every((k) => firstPut.has(k));
-      await waitFor(`keys of ${name}`, () => {
-        if (referenceErrors.length > 0) throw referenceErrors[0];
-        return eventAt.has(id) && done(daemonKeys) && done(referenceKeys);
-      }, 15_000, 5);
+      const complete = await waitFor(`keys of ${name}`, () => eventAt.has(id) && done(daemonKeys) && done(referenceKeys), 15_000, 5).then(
+        () => true,
+        () => false,
+      );
+      if (!complete) {
+        const inEtcd = async (keys: string[]) => (await Promise.all(keys.map((k) => ctx.etcd.client.get(k).string()))).filter((v) => v !== null).length;
+        const seen = (keys: string[]) => keys.filter((k) => firstPut.has(k)).length;
+        result.missed.push(
+          `${name}: start event ${eventAt.has(id) ? 'seen' : 'not seen'}; daemon keys ${await inEtcd(daemonKeys)}/${daemonKeys.length} in etcd, ` +
+            `${seen(daemonKeys)} watched; reference keys ${await inEtcd(referenceKeys)}/${referenceKeys.length} in etcd, ${seen(referenceKeys)} watched` +
+            `${referenceErrors.length ? `; reference failed: ${String(referenceErrors.pop())}` : ''}`,
+        );
+        // A few misses on a loaded machine are reported; many mean something is broken.
+        if (result.missed.length > Math.max(2, samples / 5)) throw new Error(`latency: too many starts not seen through:\n${result.missed.join('\n')}`);
+        continue;
+      }
       if (i >= WARM_UP) {
         const latency = (keys: string[]) => Math.max(...keys.map((k) => firstPut.get(k)!)) - eventAt.get(id)!;
         result.daemonMs.push(latency(daemonKeys));
