@@ -31,7 +31,7 @@ const ms = (x: number) => `${Math.round(x)} ms`;
 const mib = (x: number) => `${x.toFixed(1)} MiB`;
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 const writes = (w: WriteCounts) =>
-  `${w.transactions} txn / ${w.puts} put / ${w.deletes} del${w.foreignEvents ? ` (${w.foreignEvents} events of other users' containers; their ${w.foreignWrites} writes left out)` : ''}`;
+  `${w.transactions} txn / ${w.puts} put / ${w.deletes} del${w.foreignEvents ? ` (other users' containers had ${w.foreignEvents} event(s); their ${w.foreignWrites} writes left out)` : ''}`;
 
 function table(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
