@@ -75,6 +75,8 @@ export class Daemon {
   private readonly inStep = new Set<Writer>();
   private readonly sleeps = new Set<NodeJS.Timeout>();
   private readonly observer: DaemonObserver;
+  /** Settles once every writer answered its first ping or was set pending. */
+  private pinged: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly docker: Docker,
@@ -97,6 +99,18 @@ export class Daemon {
    * background and joins with a reconciliation of its own once it answers.
    */
   async start(): Promise<void> {
+    // The event stream opens while the writers are pinged (two round trips in parallel, not in
+    // a row); reconciliations wait for the pings, so they know which writers are admitted.
+    this.pinged = this.pingWriters();
+    this.watcher.start();
+    if (this.options.resyncSeconds > 0) {
+      this.resyncTimer = setInterval(() => void this.reconcile('resync').catch(() => undefined), this.options.resyncSeconds * 1000);
+    }
+    await this.firstSync?.promise;
+  }
+
+  /** Pings every writer once; one that does not answer stays pending and is pinged again in the background. */
+  private async pingWriters(): Promise<void> {
     const unanswered: Array<{ writer: Writer; err: unknown }> = [];
     await Promise.all(
       this.writers.map(async (writer) => {
@@ -110,11 +124,6 @@ export class Daemon {
       }),
     );
     for (const { writer, err } of unanswered) void this.admitWhenReachable(writer, err);
-    this.watcher.start();
-    if (this.options.resyncSeconds > 0) {
-      this.resyncTimer = setInterval(() => void this.reconcile('resync').catch(() => undefined), this.options.resyncSeconds * 1000);
-    }
-    await this.firstSync?.promise;
   }
 
   /**
@@ -140,8 +149,12 @@ export class Daemon {
   private async runReconcile(reason: string): Promise<void> {
     const started = Date.now();
     try {
+      await this.pinged;
       const admitted = this.writers.filter((w) => !this.pending.has(w));
       const unloaded: string[] = [];
+      // The list does not depend on held state: Docker answers while the stores are read.
+      const listing = this.docker.listContainers();
+      listing.catch(() => undefined); // a failure is thrown where it is awaited, below
       // No sync may run while held state is reloaded, or its write could be missing from it.
       await this.queue.pause();
       try {
@@ -159,7 +172,7 @@ export class Daemon {
       } finally {
         this.queue.resume();
       }
-      const running = await this.docker.listContainers();
+      const running = await listing;
       const ids = new Set(running.map((c) => c.Id));
       for (const writer of this.inStep) for (const id of writer.heldIds()) ids.add(id);
       const results = await Promise.allSettled(this.withProgress(reason, [...ids].map((id) => this.queue.request(id))));

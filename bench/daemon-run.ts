@@ -1,0 +1,116 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DaemonProcess, LogLine } from '../test/support/daemon';
+import { waitFor } from '../test/support/wait';
+import { residentMemory } from './measure';
+import { HOST } from './shape';
+
+export interface MemoryFigures {
+  /** Resident set size after the sync, before any forced collection. */
+  rssMiB: number;
+  /** Peak resident set size since the daemon started (VmHWM). */
+  peakRssMiB: number;
+  /** V8 heap in use after a full garbage collection. */
+  heapUsedMiB: number;
+  heapTotalMiB: number;
+  /** Memory of C++ objects bound to JS (buffers included). */
+  externalMiB: number;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * The built daemon as a child process (the CLI, as an operator runs it), with the benchmark's
+ * probe preloaded: memory on request and, with `cpuProfileDir`, a CPU profile from the start.
+ */
+export class BenchDaemon {
+  readonly process: DaemonProcess;
+  /** Wall time just before the spawn. */
+  readonly spawnedAt: number;
+  private readonly probeDir: string;
+
+  constructor(etcdEndpoint: string, args: string[], cpuProfileDir?: string) {
+    this.probeDir = mkdtempSync(join(tmpdir(), 'sr-bench-probe-'));
+    this.spawnedAt = Date.now();
+    this.process = new DaemonProcess(args, {
+      EC_REGISTRATOR_ETCD_HOSTS: etcdEndpoint,
+      EC_REGISTRATOR_HOST: HOST,
+      NODE_OPTIONS: `--expose-gc --require=${join(__dirname, 'probe.js')}`,
+      BENCH_PROBE_DIR: this.probeDir,
+      ...(cpuProfileDir ? { BENCH_CPU_PROF: cpuProfileDir } : {}),
+    });
+  }
+
+  private line(message: string, match: (l: LogLine) => boolean = () => true): LogLine | undefined {
+    return this.process.lines.find((l) => l.message === message && match(l));
+  }
+
+  /** Wall time (ms) of the daemon's first log line with this message, once it has been written. */
+  async loggedAt(message: string, timeoutMs = 20_000): Promise<number> {
+    await this.process.waitForLog(message, 1, timeoutMs);
+    return Date.parse(String(this.line(message)!.timestamp));
+  }
+
+  /** The duration the daemon reports for its first reconciliation (`reconciled` log line). */
+  async firstReconcileMs(timeoutMs: number): Promise<number> {
+    await this.process.waitForLog('reconciled', 1, timeoutMs);
+    return Number(this.line('reconciled')!.ms);
+  }
+
+  /** Sends SIGHUP, waits for the reconciliation it causes and returns its duration as the daemon logs it. */
+  async sighup(timeoutMs: number): Promise<number> {
+    const isHup = (l: LogLine) => l.reason === 'SIGHUP';
+    const before = this.process.count('reconciled', isHup);
+    this.process.signal('SIGHUP');
+    await this.process.waitForLog('reconciled', before + 1, timeoutMs, isHup);
+    return Number(this.process.lines.filter((l) => l.message === 'reconciled' && isHup(l))[before].ms);
+  }
+
+  /** Rejects if the daemon exits before `work` is done (with what it said on stderr). */
+  async whileRunning<T>(work: Promise<T>): Promise<T> {
+    let settled = false;
+    const exited = this.process.exited.then((code): Promise<never> => {
+      // Once the work is done, an exit (the bench's own stop) is no failure: never settle.
+      if (settled) return new Promise(() => undefined);
+      throw new Error(`the daemon exited (${code}) early: ${this.process.stderr.join('').trim()}`);
+    });
+    try {
+      return await Promise.race([work, exited]);
+    } finally {
+      settled = true;
+    }
+  }
+
+  /** Asks the probe for `request` and returns its answer file's content. */
+  private async ask(request: string, answer: string): Promise<string> {
+    const out = join(this.probeDir, answer);
+    rmSync(out, { force: true });
+    writeFileSync(join(this.probeDir, request), '');
+    await this.whileRunning(waitFor(`the probe's ${answer}`, () => existsSync(out), 30_000, 20));
+    return readFileSync(out, 'utf8');
+  }
+
+  /** RSS as it is, then the heap after a forced collection (through the preloaded probe). */
+  async memory(): Promise<MemoryFigures> {
+    const resident = residentMemory(this.process.pid);
+    const usage = JSON.parse(await this.ask('memory', 'memory.json')) as NodeJS.MemoryUsage;
+    return { ...resident, heapUsedMiB: usage.heapUsed / MiB, heapTotalMiB: usage.heapTotal / MiB, externalMiB: usage.external / MiB };
+  }
+
+  /** Ends the CPU profile begun at spawn, writing it to the profile directory. */
+  async writeProfile(): Promise<void> {
+    const err = await this.ask('profile', 'profile.done');
+    if (err) throw new Error(`CPU profile: ${err}`);
+  }
+
+  /** SIGINT (data kept, profile written), then a kill if it lingers. */
+  async stop(): Promise<void> {
+    this.process.signal('SIGINT');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.process.exited, new Promise((resolve) => (timer = setTimeout(resolve, 15_000)))]);
+    clearTimeout(timer);
+    await this.process.kill();
+    rmSync(this.probeDir, { recursive: true, force: true });
+  }
+}

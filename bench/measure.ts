@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import type { Etcd3 } from 'etcd3';
+import { prefixEnd } from '../src/etcd/ops';
+
+/** Wall-clock milliseconds with sub-millisecond resolution, comparable with Docker's event timeNano. */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export function median(xs: readonly number[]): number {
+  return percentile(xs, 50);
+}
+
+/** Nearest-rank percentile; NaN for no samples. */
+export function percentile(xs: readonly number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** How many keys start with `prefix` (a count-only range: etcd sends no keys back). */
+export async function countKeys(etcd: Etcd3, prefix: string): Promise<number> {
+  const res = await etcd.kv.range({ key: Buffer.from(prefix), range_end: prefixEnd(prefix), count_only: true });
+  return Number(res.count);
+}
+
+/** etcd's current revision: every transaction that changes something bumps it by one. */
+export async function revision(etcd: Etcd3): Promise<number> {
+  const res = await etcd.kv.range({ key: Buffer.from('/'), count_only: true });
+  return Number(res.header.revision);
+}
+
+/** One change etcd recorded. */
+export interface Change {
+  revision: number;
+  kind: 'put' | 'delete';
+  key: string;
+}
+
+export interface Changes {
+  /** Transactions that changed something (distinct revisions). */
+  transactions: number;
+  puts: number;
+  deletes: number;
+}
+
+/**
+ * What etcd recorded between two revisions, replayed from its history through a watch (it still
+ * holds them: nothing compacts during a run).
+ */
+export async function changesBetween(etcd: Etcd3, from: number, to: number, timeoutMs = 10_000): Promise<Change[]> {
+  const changes: Change[] = [];
+  if (to <= from) return changes;
+  const watcher = await etcd.watch().prefix('/').startRevision(String(from + 1)).create();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`etcd history ${from}..${to} not replayed within ${timeoutMs} ms`)), timeoutMs);
+      watcher.on('data', (res) => {
+        let last = 0;
+        for (const event of res.events) {
+          last = Number(event.kv.mod_revision);
+          if (last <= to) changes.push({ revision: last, kind: event.type === 'Put' ? 'put' : 'delete', key: event.kv.key.toString() });
+        }
+        // History comes in batches; every revision up to `to` has at least one event, so this is the end.
+        if (last >= to) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  } finally {
+    await watcher.cancel();
+  }
+  return changes;
+}
+
+export function countChanges(changes: readonly Change[]): Changes {
+  return {
+    transactions: new Set(changes.map((c) => c.revision)).size,
+    puts: changes.filter((c) => c.kind === 'put').length,
+    deletes: changes.filter((c) => c.kind === 'delete').length,
+  };
+}
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (clock ticks of 10 ms). */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the line.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Resident set size now and at its peak, in MiB, from /proc/<pid>/status. */
+export function residentMemory(pid: number): { rssMiB: number; peakRssMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMiB: kib('VmRSS') / 1024, peakRssMiB: kib('VmHWM') / 1024 };
+}
+
+/**
+ * Polls count-only ranges until every prefix holds at least `count` keys; resolves with the wall
+ * time the last count was seen complete. Polling every 10 ms costs etcd little and the figure at
+ * most one interval.
+ */
+export async function waitForCounts(etcd: Etcd3, prefixes: readonly string[], count: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last: number[] = [];
+  for (;;) {
+    last = await Promise.all(prefixes.map((p) => countKeys(etcd, p)));
+    if (last.every((n) => n >= count)) return nowMs();
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${count} keys under ${prefixes.join(', ')}; have ${last.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
