@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EtcdServer } from '../support/etcd';
 import { assertConverged, FleetHost } from '../support/fleet';
-import { SocketProxy } from '../support/socket-proxy';
+import { DockerProxy } from '../support/docker-proxy';
 import { sleep, waitFor } from '../support/wait';
 
 /** Containers whose life is shorter than an inspect: exit at once, with and without --rm. */
@@ -16,20 +16,20 @@ async function shortLived(host: FleetHost, n: number): Promise<void> {
 
 describe('Docker faults: engine restart, lost events, vanished containers', { timeout: 600_000 }, () => {
   let etcd: EtcdServer;
-  let proxy: SocketProxy;
+  let proxy: DockerProxy;
   const host = new FleetHost(`fd${process.pid}`, () => etcd.endpoint);
 
   before(async () => {
     etcd = await EtcdServer.start();
     await host.boot(true);
-    proxy = await SocketProxy.start(host.dockerd.socket);
+    proxy = await DockerProxy.start(host.dockerd.socket);
     for (let i = 0; i < 4; i++) await host.run();
     // The daemon reaches the engine only through the proxy, so the test can break or delay it.
-    await host.startDaemon(true, { EC_REGISTRATOR_DOCKER_SOCKET: proxy.socket });
+    await host.startDaemon(true, { EC_REGISTRATOR_DOCKER_SOCKET: proxy.socketPath });
     await assertConverged(etcd, [host]);
   });
   after(async () => {
-    await proxy?.close();
+    await proxy?.stop();
     await host.shutdown();
     await etcd?.stop();
   });
@@ -54,7 +54,7 @@ describe('Docker faults: engine restart, lost events, vanished containers', { ti
     const [stopMe] = await host.running();
     const subscribed = host.daemon!.count('subscribed to Docker events');
     // Hold the re-subscription so the changes fall in the gap where no stream exists.
-    proxy.hold((r) => r.path.startsWith('/events') || r.path.includes('/events?'));
+    proxy.hold((r) => /^\/(v[\d.]+\/)?events\b/.test(r.target));
     proxy.cut();
     await host.docker(['stop', '-t', '0', stopMe.Id]);
     await host.run();
@@ -80,7 +80,7 @@ describe('Docker faults: engine restart, lost events, vanished containers', { ti
 
   it('a container removed between its event and the inspect (404) leaves nothing and fails nothing', async () => {
     const warnings = host.daemon!.count('write failed');
-    proxy.hold((r) => /^\/(v[\d.]+\/)?containers\/[0-9a-f]{64}\/json/.test(r.path));
+    proxy.hold((r) => /^\/(v[\d.]+\/)?containers\/[0-9a-f]{64}\/json/.test(r.target));
     const id = await host.run({ name: `${host.host}-vanish` });
     await waitFor('the daemon to inspect the new container', () => proxy.heldCount > 0, 20_000);
     await host.docker(['rm', '-f', id]);

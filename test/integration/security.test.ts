@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { ConsulAgentStandIn } from '../support/consul-agent';
 import { DaemonProcess } from '../support/daemon';
 import { dockerCli, ensureTestImage, TEST_IMAGE, TestContainers } from '../support/docker';
-import { DockerRecordingProxy } from '../support/docker-proxy';
+import { DockerProxy } from '../support/docker-proxy';
 import { EtcdServer } from '../support/etcd';
 import { expectedMirror, heldFor, sorted } from '../support/mirror';
 import { makeTestPki, TestPki } from '../support/pki';
@@ -291,10 +291,10 @@ describe('secrets never reach the output', () => {
 
 describe('Docker is only read', () => {
   let etcd: EtcdServer;
-  let proxy: DockerRecordingProxy;
+  let proxy: DockerProxy;
   before(async () => {
     etcd = await EtcdServer.start();
-    proxy = await DockerRecordingProxy.start();
+    proxy = await DockerProxy.start();
   });
   after(async () => {
     await proxy.stop();
