@@ -1,5 +1,6 @@
 import type { Etcd3, IRequestOp } from 'etcd3';
 import { isNested, KeyOp, MAX_TXN_BYTES, MAX_TXN_OPS, opSize, toRequestOp } from './ops';
+import { batcherFor } from './txn-batcher';
 
 /**
  * One etcd transaction for more than 128 operations. etcd checks each transaction list against
@@ -57,5 +58,8 @@ export function packAtomic(ops: readonly KeyOp[]): IRequestOp[] {
 
 /** Applies every op in one transaction, or none (TransactionTooLargeError) when they cannot fit. */
 export async function commitAtomic(client: Etcd3, ops: readonly KeyOp[]): Promise<void> {
-  await client.kv.txn({ success: packAtomic(ops) });
+  const packed = packAtomic(ops);
+  // A flat transaction may travel with others of the moment; a nested one goes alone.
+  if (packed.length === ops.length) await batcherFor(client).commit(ops);
+  else await client.kv.txn({ success: packed });
 }

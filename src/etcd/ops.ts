@@ -1,4 +1,5 @@
 import type { Etcd3, IRequestOp } from 'etcd3';
+import { batcherFor } from './txn-batcher';
 
 /** etcd's limits (SPEC, TESTING.md): 128 operations per transaction, 1.5 MiB per request. */
 export const MAX_TXN_OPS = 128;
@@ -73,10 +74,13 @@ export function batchOps(ops: readonly KeyOp[]): KeyOp[][] {
   return batches;
 }
 
-/** Applies ops atomically (one transaction), or in as few transactions as etcd's limits allow. */
+/**
+ * Applies ops atomically (one transaction), or in as few transactions as etcd's limits allow. Each
+ * transaction may travel with others sent to the same client at the same moment (TxnBatcher).
+ */
 export async function commitOps(client: Etcd3, ops: readonly KeyOp[]): Promise<number> {
   const batches = batchOps(ops);
-  for (const batch of batches) await client.kv.txn({ success: batch.map(toRequestOp) });
+  for (const batch of batches) await batcherFor(client).commit(batch);
   return batches.length;
 }
 
