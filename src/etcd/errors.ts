@@ -1,4 +1,4 @@
-import { EtcdAuthenticationFailedError, EtcdPermissionDeniedError, GRPCUnavailableError, RecoverableError } from 'etcd3';
+import { EtcdAuthenticationFailedError, EtcdError, EtcdPermissionDeniedError, GRPCGenericError, GRPCUnavailableError, RecoverableError } from 'etcd3';
 
 /**
  * etcd could be reached but refused this client as configured (certificates, user, role). Retrying
@@ -44,6 +44,11 @@ export class EtcdMemberPausedError extends Error {
     super(`${lastFailure.message} (member not called again for a moment)`);
     this.name = 'EtcdMemberPausedError';
   }
+}
+
+/** Whether `err` came from etcd or the way to it (etcd3's own errors and the explained ones above). */
+export function isEtcdFailure(err: unknown): boolean {
+  return err instanceof EtcdError || err instanceof GRPCGenericError || err instanceof EtcdAccessError || err instanceof EtcdUnreachableError || err instanceof EtcdMemberPausedError;
 }
 
 /** gRPC's "No connection established. Last error: ... (timestamp). Resolution note: " down to its cause. */

@@ -1,7 +1,8 @@
-import { type Etcd3, EtcdError, GRPCGenericError } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { ConfigError } from '../config/errors';
 import { createDockerClient } from '../docker/client';
 import { createEtcdClient } from '../etcd/client';
+import { isEtcdFailure } from '../etcd/errors';
 import { createLogger } from '../log';
 import { resolveHostAddress } from '../registrator/host-address';
 import { planHost } from './diff';
@@ -60,7 +61,7 @@ export async function runOpsCommand(command: OpsCommand, argv: readonly string[]
     io.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatDiff(report)}\n`);
     return report.changes > 0 ? 1 : 0;
   } catch (err) {
-    const what = err instanceof EtcdError || err instanceof GRPCGenericError ? 'cannot read etcd: ' : '';
+    const what = isEtcdFailure(err) ? 'cannot read etcd: ' : '';
     io.stderr.write(`registrator ${command}: ${what}${(err as Error).message.split('\n')[0]}\n`);
     return err instanceof ConfigError ? EXIT_USAGE : EXIT_TROUBLE[command];
   } finally {
