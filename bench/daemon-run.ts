@@ -1,8 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DaemonProcess, LogLine } from '../test/support/daemon';
-import { waitFor } from '../test/support/wait';
+import { DaemonProbe } from '../test/support/daemon-probe';
 import { residentMemory } from './measure';
 import { HOST } from './shape';
 
@@ -28,18 +25,12 @@ export class BenchDaemon {
   readonly process: DaemonProcess;
   /** Wall time just before the spawn. */
   readonly spawnedAt: number;
-  private readonly probeDir: string;
+  private readonly probe: DaemonProbe;
 
   constructor(etcdEndpoint: string, args: string[], cpuProfileDir?: string) {
-    this.probeDir = mkdtempSync(join(tmpdir(), 'sr-bench-probe-'));
+    this.probe = new DaemonProbe(cpuProfileDir);
     this.spawnedAt = Date.now();
-    this.process = new DaemonProcess(args, {
-      EC_REGISTRATOR_ETCD_HOSTS: etcdEndpoint,
-      EC_REGISTRATOR_HOST: HOST,
-      NODE_OPTIONS: `--expose-gc --require=${join(__dirname, 'probe.js')}`,
-      BENCH_PROBE_DIR: this.probeDir,
-      ...(cpuProfileDir ? { BENCH_CPU_PROF: cpuProfileDir } : {}),
-    });
+    this.process = new DaemonProcess(args, { EC_REGISTRATOR_ETCD_HOSTS: etcdEndpoint, EC_REGISTRATOR_HOST: HOST, ...this.probe.env });
   }
 
   private line(message: string, match: (l: LogLine) => boolean = () => true): LogLine | undefined {
@@ -82,26 +73,16 @@ export class BenchDaemon {
     }
   }
 
-  /** Asks the probe for `request` and returns its answer file's content. */
-  private async ask(request: string, answer: string): Promise<string> {
-    const out = join(this.probeDir, answer);
-    rmSync(out, { force: true });
-    writeFileSync(join(this.probeDir, request), '');
-    await this.whileRunning(waitFor(`the probe's ${answer}`, () => existsSync(out), 30_000, 20));
-    return readFileSync(out, 'utf8');
-  }
-
   /** RSS as it is, then the heap after a forced collection (through the preloaded probe). */
   async memory(): Promise<MemoryFigures> {
     const resident = residentMemory(this.process.pid);
-    const usage = JSON.parse(await this.ask('memory', 'memory.json')) as NodeJS.MemoryUsage;
+    const usage = await this.whileRunning(this.probe.memory());
     return { ...resident, heapUsedMiB: usage.heapUsed / MiB, heapTotalMiB: usage.heapTotal / MiB, externalMiB: usage.external / MiB };
   }
 
   /** Ends the CPU profile begun at spawn, writing it to the profile directory. */
   async writeProfile(): Promise<void> {
-    const err = await this.ask('profile', 'profile.done');
-    if (err) throw new Error(`CPU profile: ${err}`);
+    await this.whileRunning(this.probe.writeProfile());
   }
 
   /** SIGINT (data kept, profile written), then a kill if it lingers. */
@@ -111,6 +92,6 @@ export class BenchDaemon {
     await Promise.race([this.process.exited, new Promise((resolve) => (timer = setTimeout(resolve, 15_000)))]);
     clearTimeout(timer);
     await this.process.kill();
-    rmSync(this.probeDir, { recursive: true, force: true });
+    this.probe.remove();
   }
 }

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import { EtcdServer } from '../support/etcd';
 import { assertConverged, FleetHost } from '../support/fleet';
-import { heapProbeEnv, readHeap } from '../support/heap';
+import { DaemonProbe } from '../support/daemon-probe';
 
 const CONTAINERS = 10;
 const CYCLES = 1_000;
@@ -23,8 +20,7 @@ const mb = (bytes: number) => Math.round((bytes / 1_048_576) * 10) / 10;
 describe('memory: 1,000 container start/stop cycles', { timeout: 900_000 }, () => {
   let etcd: EtcdServer;
   const host = new FleetHost(`fm${process.pid}`, () => etcd.endpoint);
-  const dir = mkdtempSync(join(tmpdir(), 'sr-heap-'));
-  const probe = join(dir, 'heap.json');
+  const probe = new DaemonProbe();
   let docker: Docker;
   let ids: string[] = [];
 
@@ -33,12 +29,12 @@ describe('memory: 1,000 container start/stop cycles', { timeout: 900_000 }, () =
     await host.boot();
     docker = new Docker({ socketPath: host.dockerd.socket });
     for (let i = 0; i < CONTAINERS; i++) ids.push(await host.run());
-    await host.startDaemon(true, heapProbeEnv(probe));
+    await host.startDaemon(true, probe.env);
   });
   after(async () => {
     await host.shutdown();
     await etcd?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    probe.remove();
   });
 
   /** Runs `n` start/stop cycles, CONTAINERS at a time (each container stops, then starts again). */
@@ -61,7 +57,7 @@ describe('memory: 1,000 container start/stop cycles', { timeout: 900_000 }, () =
     await assertConverged(etcd, [host], { timeoutMs: 120_000 });
     const samples: Array<{ cycles: number; heapUsed: number; rss: number }> = [];
     const sample = async (done: number) => {
-      const m = await readHeap(probe);
+      const m = await probe.memory();
       samples.push({ cycles: done, heapUsed: m.heapUsed, rss: m.rss });
     };
     await sample(WARM_UP);

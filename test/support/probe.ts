@@ -1,16 +1,16 @@
 /**
- * Preloaded into the daemon child by the benchmark (`node --expose-gc --require`), never part of
- * the product. It answers requests the bench makes as files in BENCH_PROBE_DIR:
+ * Preloaded into a daemon child by the benchmark and the fault suite (`node --expose-gc --require`,
+ * see DaemonProbe), never part of the product. It answers requests made as files in SR_PROBE_DIR:
  * - `memory`: collects garbage and writes process.memoryUsage() to `memory.json`;
- * - `profile` (with BENCH_CPU_PROF set): stops the CPU profiler it started at load and writes
- *   `<BENCH_CPU_PROF>/daemon-<pid>.cpuprofile`, then `profile.done` (Node 20 refuses --cpu-prof in NODE_OPTIONS).
+ * - `profile` (with SR_PROBE_CPU_PROF set): stops the CPU profiler it started at load and writes
+ *   `<SR_PROBE_CPU_PROF>/daemon-<pid>.cpuprofile`, then `profile.done` (Node 20 refuses --cpu-prof in NODE_OPTIONS).
  */
 import { existsSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
 
-const dir = process.env.BENCH_PROBE_DIR;
-const profileDir = process.env.BENCH_CPU_PROF;
+const dir = process.env.SR_PROBE_DIR;
+const profileDir = process.env.SR_PROBE_CPU_PROF;
 
 function answer(name: string, text: string): void {
   writeFileSync(join(dir!, `${name}.tmp`), text);
