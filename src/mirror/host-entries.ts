@@ -38,3 +38,11 @@ export function ownEntry(layout: MirrorLayout, host: string, id: string, entry: 
   const owner = entry?.get(`${layout.container(id)}host`);
   return entry && (owner === undefined || owner === host) ? entry : new Map();
 }
+
+/** The `labels/<label>/<id>` index keys an entry's `labels/*` keys imply, with their values. Pure. */
+export function impliedLabelKeys(layout: MirrorLayout, id: string, entry: ReadonlyMap<string, string>): Map<string, string> {
+  const labelsBase = `${layout.container(id)}labels/`;
+  const index = new Map<string, string>();
+  for (const [key, value] of entry) if (key.startsWith(labelsBase)) index.set(layout.labelEntry(key.slice(labelsBase.length), id), value);
+  return index;
+}

@@ -4,7 +4,7 @@ import { atomicLimitExceeded, commitAtomic } from '../etcd/atomic-txn';
 import { commitOps, KeyOp, readPrefix } from '../etcd/ops';
 import { containerName } from '../docker/container';
 import type { ContainerState, Writer } from '../writer';
-import { ownEntry, readHostEntries } from './host-entries';
+import { impliedLabelKeys, ownEntry, readHostEntries } from './host-entries';
 import { MirrorLayout, WantedEntry, wantedEntry } from './keys';
 import { planMirror } from './plan';
 
@@ -125,12 +125,8 @@ export class MirrorWriter implements Writer {
    * hosts/<host>/<name> key, which is only ever deleted while it still names this id.
    */
   private withDerivedKeys(id: string, entry: ReadonlyMap<string, string>, withHostKey: boolean): Map<string, string> {
-    const held = new Map(entry);
+    const held = new Map([...entry, ...impliedLabelKeys(this.layout, id, entry)]);
     const base = this.layout.container(id);
-    const labelsBase = `${base}labels/`;
-    for (const [key, value] of entry) {
-      if (key.startsWith(labelsBase)) held.set(this.layout.labelEntry(key.slice(labelsBase.length), id), value);
-    }
     const name = entry.get(`${base}name`);
     if (withHostKey && name !== undefined && entry.get(`${base}host`) === this.options.host) held.set(this.layout.hostEntry(this.options.host, name), id);
     return held;

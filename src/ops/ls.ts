@@ -1,7 +1,7 @@
 import type { Etcd3 } from 'etcd3';
 import type { Config } from '../config/load';
 import { readStoredKeys } from '../etcd/ops';
-import { readHostEntries } from '../mirror/host-entries';
+import { impliedLabelKeys, readHostEntries } from '../mirror/host-entries';
 import { MirrorLayout } from '../mirror/keys';
 import { listContainer, ListedContainer } from './mirror-listing';
 import type { OpsRegistry } from './registries';
@@ -43,10 +43,7 @@ async function listMirror(etcd: Etcd3, layout: MirrorLayout, host: string): Prom
   const entries = await readHostEntries(etcd, layout, host);
   // The labels/ index keys each entry's labels imply, as etcd holds them (the fleet-wide index is not scanned).
   const indexKeys = new Map<string, string>();
-  for (const [id, keys] of entries) {
-    const labelsBase = `${layout.container(id)}labels/`;
-    for (const key of keys.keys()) if (key.startsWith(labelsBase)) indexKeys.set(layout.labelEntry(key.slice(labelsBase.length), id), id);
-  }
+  for (const [id, keys] of entries) for (const key of impliedLabelKeys(layout, id, keys).keys()) indexKeys.set(key, id);
   for (const [key, stored] of await readStoredKeys(etcd, [...indexKeys.keys()])) entries.get(indexKeys.get(key)!)!.set(key, stored.value);
   const containers = [...entries].map(([id, keys]) => listContainer(id, keys, layout));
   containers.sort((a, b) => byText(a.name ?? '', b.name ?? '') || byText(a.id, b.id));
