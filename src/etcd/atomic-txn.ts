@@ -58,8 +58,9 @@ export function packAtomic(ops: readonly KeyOp[]): IRequestOp[] {
 
 /** Applies every op in one transaction, or none (TransactionTooLargeError) when they cannot fit. */
 export async function commitAtomic(client: Etcd3, ops: readonly KeyOp[]): Promise<void> {
-  const packed = packAtomic(ops);
-  // A flat transaction may travel with others of the moment; a nested one goes alone.
-  if (packed.length === ops.length) await batcherFor(client).commit(ops);
-  else await client.kv.txn({ success: packed });
+  const reason = atomicLimitExceeded(ops);
+  if (reason !== undefined) throw new TransactionTooLargeError(reason);
+  // A flat transaction may travel with others of the moment (unpacked: the batcher builds the request); a nested one goes alone.
+  if (groupCount(ops) === 1) await batcherFor(client).commit(ops);
+  else await client.kv.txn({ success: packAtomic(ops) });
 }

@@ -99,7 +99,11 @@ export class MirrorWriter implements Writer {
   }
 
   private async commit(ops: KeyOp[]): Promise<void> {
-    this.stats.transactions += await commitOps(this.etcd, ops);
+    this.count(ops, await commitOps(this.etcd, ops));
+  }
+
+  private count(ops: readonly KeyOp[], transactions: number): void {
+    this.stats.transactions += transactions;
     for (const op of ops) {
       if ('put' in op) this.stats.puts++;
       else this.stats.deletes++;
@@ -157,9 +161,7 @@ export class MirrorWriter implements Writer {
 
   private async commitOne(ops: KeyOp[]): Promise<void> {
     await commitAtomic(this.etcd, ops);
-    this.stats.transactions++;
-    for (const op of ops) if ('put' in op) this.stats.puts++;
-    this.stats.deletes += ops.filter((op) => !('put' in op)).length;
+    this.count(ops, 1);
   }
 
   /**
