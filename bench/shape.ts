@@ -2,7 +2,7 @@ import type { ContainerInfo } from '../src/docker/container';
 import { hameshKeys } from '../src/hamesh/layout';
 import { MirrorLayout, mirrorEntry } from '../src/mirror/keys';
 import { hostPort } from '../src/registrator/address';
-import { OWNERS_ROOT } from '../src/registrator/etcd-kv-backend';
+import { OWNERS_ROOT } from '../src/etcd/owners';
 import { containerServices, Service, ServiceModelOptions } from '../src/registrator/service';
 
 /** The host name every daemon and reference of the benchmark files its data under. */

@@ -1,5 +1,6 @@
 import type { Etcd3 } from 'etcd3';
-import { KeyOp, readPrefix, readStoredKeys } from './ops';
+import type { KeyOp } from './ops';
+import { readPrefix, readStoredKeys } from './reads';
 
 /** A key whose value a list of ops would change. */
 export interface KeyChange {

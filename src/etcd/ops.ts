@@ -83,35 +83,3 @@ export async function commitOps(client: Etcd3, ops: readonly KeyOp[]): Promise<n
   for (const batch of batches) await batcherFor(client).commit(batch);
   return batches.length;
 }
-
-/** Every key/value under `prefix`, read in pages so a large fleet's tree never exceeds a response limit. */
-export async function readPrefix(client: Etcd3, prefix: string, pageSize = 2000): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const end = prefixEnd(prefix);
-  let start = Buffer.from(prefix);
-  let revision: string | undefined;
-  for (;;) {
-    const res = await client.kv.range({ key: start, range_end: end, limit: pageSize, ...(revision ? { revision } : {}) });
-    revision ??= res.header.revision;
-    for (const kv of res.kvs) out.set(kv.key.toString(), kv.value.toString());
-    if (!res.more || res.kvs.length === 0) return out;
-    start = Buffer.concat([res.kvs[res.kvs.length - 1].key, Buffer.from([0])]);
-  }
-}
-
-/** A key's value and the lease holding it (`'0'`: none). */
-export interface StoredValue {
-  value: string;
-  lease: string;
-}
-
-/** The current values (and leases) of many single keys, read in transactions of at most 128 ranges. */
-export async function readStoredKeys(client: Etcd3, keys: readonly string[]): Promise<Map<string, StoredValue>> {
-  const out = new Map<string, StoredValue>();
-  for (let i = 0; i < keys.length; i += MAX_TXN_OPS) {
-    const batch = keys.slice(i, i + MAX_TXN_OPS);
-    const res = await client.kv.txn({ success: batch.map((key) => ({ request_range: { key: Buffer.from(key) } })) });
-    for (const r of res.responses) for (const kv of r.response_range?.kvs ?? []) out.set(kv.key.toString(), { value: kv.value.toString(), lease: String(kv.lease ?? '0') });
-  }
-  return out;
-}

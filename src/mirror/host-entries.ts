@@ -1,36 +1,55 @@
 import type { Etcd3 } from 'etcd3';
-import { readPrefix } from '../etcd/ops';
+import { readPrefix, readPrefixes, readStoredKeys } from '../etcd/reads';
 import type { MirrorLayout } from './keys';
 
+/** A Docker container Id as the mirror files it (inspect gives 64 hex digits). */
+const CONTAINER_ID = /^[0-9a-f]{64}$/;
+
+/** What etcd holds of one host's mirror data, by container id, and the index keys that name no container. */
+export interface HostEntries {
+  /** id -> every key etcd holds that is this host's for that container, and its value. */
+  entries: Map<string, Map<string, string>>;
+  /** Keys under this host's `hosts/` or index prefixes whose value or name is no container Id (a hand edit). */
+  unreadable: string[];
+}
+
 /**
- * One host's mirror data as etcd holds it, by container id: the `containers/<id>/` entry of every
- * container whose `host` is `host` (or that names no host at all, i.e. a fragment listed under the
- * host), and the `hosts/<host>/<name>` keys naming it. An id listed under `hosts/<host>/` whose entry
- * names another host gets its `hosts/` key only. The fleet-wide `labels/` index is not read.
+ * One host's mirror data as etcd holds it, read from that host's own keys only, never from the
+ * fleet's: its index records (`/_registrator/owners/<host>/mirror/<dir>/<id>`) and `hosts/<host>/<name>`
+ * keys give the ids (either one suffices, so an entry whose `hosts/` key went missing is still
+ * found), then each id's `containers/<id>/` entry is read, and the `labels/<l>/<id>` keys the entry
+ * implies. An entry that names another host is not this host's: of that id only the index and
+ * `hosts/` keys are. Reads cost what this host holds, whatever the fleet holds.
  */
-export async function readHostEntries(etcd: Etcd3, layout: MirrorLayout, host: string): Promise<Map<string, Map<string, string>>> {
-  const [containers, hostKeys] = await Promise.all([readPrefix(etcd, layout.containersPrefix), readPrefix(etcd, layout.hostPrefix(host))]);
-  const byId = new Map<string, Map<string, string>>();
-  const prefixLength = layout.containersPrefix.length;
-  for (const [key, value] of containers) {
-    const slash = key.indexOf('/', prefixLength);
-    if (slash === -1) continue;
-    const id = key.slice(prefixLength, slash);
-    let entry = byId.get(id);
-    if (!entry) byId.set(id, (entry = new Map()));
-    entry.set(key, value);
-  }
-  const mine = new Map<string, Map<string, string>>();
-  for (const [id, entry] of byId) {
-    if (entry.get(`${layout.container(id)}host`) === host) mine.set(id, new Map(entry));
+export async function readHostEntries(etcd: Etcd3, layout: MirrorLayout, host: string): Promise<HostEntries> {
+  const indexPrefix = layout.ownerIndexPrefix(host);
+  const [index, hostKeys] = await Promise.all([readPrefix(etcd, indexPrefix), readPrefix(etcd, layout.hostPrefix(host))]);
+  const entries = new Map<string, Map<string, string>>();
+  const unreadable: string[] = [];
+  const own = (id: string) => {
+    let keys = entries.get(id);
+    if (!keys) entries.set(id, (keys = new Map()));
+    return keys;
+  };
+  for (const [key, name] of index) {
+    const id = key.slice(indexPrefix.length);
+    if (CONTAINER_ID.test(id)) own(id).set(key, name);
+    else unreadable.push(key);
   }
   for (const [key, id] of hostKeys) {
-    let entry = mine.get(id);
-    // An id listed under our hosts/ key whose entry names another host: only the hosts/ key is ours.
-    if (!entry) mine.set(id, (entry = new Map(ownEntry(layout, host, id, byId.get(id)))));
-    entry.set(key, id);
+    if (CONTAINER_ID.test(id)) own(id).set(key, id);
+    else unreadable.push(key);
   }
-  return mine;
+  const stored = await readPrefixes(etcd, [...entries.keys()].map((id) => layout.container(id)));
+  const labelKeys: string[] = [];
+  for (const [id, keys] of entries) {
+    const entry = ownEntry(layout, host, id, stored.get(layout.container(id)));
+    for (const [key, value] of entry) keys.set(key, value);
+    labelKeys.push(...impliedLabelKeys(layout, id, entry).keys());
+  }
+  // The label index as etcd holds it, so a key deleted or changed by hand is written again.
+  for (const [key, { value }] of await readStoredKeys(etcd, labelKeys)) entries.get(key.slice(key.lastIndexOf('/') + 1))!.set(key, value);
+  return { entries, unreadable };
 }
 
 /** The entry if it is `host`'s (or names no host at all, i.e. a fragment); empty if another host's. */

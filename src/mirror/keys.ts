@@ -1,5 +1,6 @@
 import { ContainerInfo, containerName } from '../docker/container';
 import { atomicLimitExceeded } from '../etcd/atomic-txn';
+import { ownersPrefix } from '../etcd/owners';
 
 /** Key layout of the mirror (SPEC §3), relative to one prefix such as `/registry`. */
 export class MirrorLayout {
@@ -34,6 +35,17 @@ export class MirrorLayout {
   }
   labelEntry(label: string, id: string): string {
     return `${this.labelsPrefix}${label}/${id}`;
+  }
+  /**
+   * `host`'s index of its entries, outside the layout consumers read: `/_registrator/owners/<host>/mirror/<dir>/`.
+   * With `hosts/<host>/` it is how a host finds its entries without reading other hosts' (docs/mirror.md).
+   */
+  ownerIndexPrefix(host: string): string {
+    return ownersPrefix(host, `mirror${this.root}`);
+  }
+  /** One entry's index record, `<ownerIndexPrefix>/<Id>` = the container name. */
+  ownerIndexKey(host: string, id: string): string {
+    return `${this.ownerIndexPrefix(host)}${id}`;
   }
 }
 
@@ -120,6 +132,7 @@ export function mirrorEntry(c: ContainerInfo, host: string, layout: MirrorLayout
     keys.set(layout.labelEntry(label, id), String(value ?? ''));
   }
   keys.set(layout.hostEntry(host, name), id);
+  keys.set(layout.ownerIndexKey(host, id), name);
   return keys;
 }
 

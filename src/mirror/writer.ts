@@ -1,7 +1,9 @@
 import type { Etcd3 } from 'etcd3';
 import type { Logger } from '../log';
 import { atomicLimitExceeded, commitAtomic } from '../etcd/atomic-txn';
-import { commitOps, KeyOp, readPrefix } from '../etcd/ops';
+import { DeletionWatch } from '../etcd/deletion-watch';
+import { commitOps, KeyOp } from '../etcd/ops';
+import { readPrefix } from '../etcd/reads';
 import { containerName } from '../docker/container';
 import type { ContainerState, Writer } from '../writer';
 import { impliedLabelKeys, ownEntry, readHostEntries } from './host-entries';
@@ -13,6 +15,11 @@ export interface MirrorWriterOptions {
   dir: string;
   /** The host name this daemon files its data under. */
   host: string;
+  /**
+   * Called when a key this writer holds was deleted by someone else (another host's SIGUSR2, a hand):
+   * the daemon reconciles to write it back. Without it nothing is watched (`registrator diff`, `--no-self-heal`).
+   */
+  onVanished?: (reason: string) => void;
 }
 
 /** Counters for tests and benchmarks: how much this writer actually sent to etcd. */
@@ -34,6 +41,9 @@ export class MirrorWriter implements Writer {
   private held = new Map<string, Map<string, string>>();
   /** id -> what was last said about its entry, so a warning is logged once, not at every resync. */
   private readonly warned = new Map<string, string>();
+  /** Index keys under this host's prefixes that name no container, as last said (logged once). */
+  private unreadable = '';
+  private readonly watch?: DeletionWatch;
 
   constructor(
     private readonly etcd: Etcd3,
@@ -41,10 +51,27 @@ export class MirrorWriter implements Writer {
     private readonly log: Logger,
   ) {
     this.layout = new MirrorLayout(options.dir);
+    const onVanished = options.onVanished;
+    if (onVanished) this.watch = new DeletionWatch(etcd, (key) => this.isHeld(key) && onVanished(`${key} deleted`), log);
   }
 
   async loadHeld(): Promise<void> {
-    this.held = await this.readHostData();
+    const { entries, unreadable } = await readHostEntries(this.etcd, this.layout, this.options.host);
+    this.held = entries;
+    const text = unreadable.join(' ');
+    if (text !== '' && text !== this.unreadable) this.log.warn('keys under this host\'s prefixes name no container; left alone (registrator check --fix removes them)', { keys: unreadable.slice(0, 20), count: unreadable.length });
+    this.unreadable = text;
+    this.watch?.watch([this.layout.hostPrefix(this.options.host), this.layout.ownerIndexPrefix(this.options.host)]);
+  }
+
+  async close(): Promise<void> {
+    await this.watch?.close();
+  }
+
+  /** Whether `key` is one this writer holds (and so should still be in etcd). */
+  private isHeld(key: string): boolean {
+    for (const keys of this.held.values()) if (keys.has(key)) return true;
+    return false;
   }
 
   heldIds(): Iterable<string> {
@@ -53,12 +80,14 @@ export class MirrorWriter implements Writer {
 
   async sync(state: ContainerState): Promise<void> {
     const { ops, wanted } = await this.planFor(state);
-    if (ops.length > 0) {
-      await this.commitEntry(state.id, ops, wanted);
-      this.log.debug(wanted.size ? 'container mirrored' : 'container removed', { id: state.id, puts: ops.filter((o) => 'put' in o).length, deletes: ops.filter((o) => !('put' in o)).length });
-    }
+    const previous = this.held.get(state.id) ?? new Map<string, string>();
+    // Held before the commit, so the watch never takes this writer's own deletions for vanished keys.
+    // A failed commit leaves the writer out of step, and the next reconciliation reloads what etcd holds.
     if (wanted.size > 0) this.held.set(state.id, wanted);
     else this.held.delete(state.id);
+    if (ops.length === 0) return;
+    await this.commitEntry(state.id, ops, previous, wanted);
+    this.log.debug(wanted.size ? 'container mirrored' : 'container removed', { id: state.id, puts: ops.filter((o) => 'put' in o).length, deletes: ops.filter((o) => !('put' in o)).length });
   }
 
   /** What `sync` would commit for this container, without writing (`registrator diff`). */
@@ -73,24 +102,27 @@ export class MirrorWriter implements Writer {
     return { ops: planMirror(state.id, held, wanted, this.layout), wanted };
   }
 
+  /** SIGTERM: everything this host holds, found through its own keys (docs/mirror.md), stale entries included. */
   async removeHostData(): Promise<void> {
-    const held = await this.readHostData();
+    await this.watch?.close();
+    const { entries } = await readHostEntries(this.etcd, this.layout, this.options.host);
     const ops: KeyOp[] = [];
-    for (const [id, keys] of held) {
+    for (const [id, keys] of entries) {
       const entryPrefix = this.layout.container(id);
       // Only entries that are this host's: an id merely listed under hosts/<host>/ keeps its entry.
       if ([...keys.keys()].some((k) => k.startsWith(entryPrefix))) ops.push({ deletePrefix: entryPrefix });
       for (const key of keys.keys()) if (key.startsWith(this.layout.labelsPrefix)) ops.push({ delete: key });
     }
-    ops.push({ deletePrefix: this.layout.hostPrefix(this.options.host) });
-    await this.commit(ops);
+    ops.push({ deletePrefix: this.layout.hostPrefix(this.options.host) }, { deletePrefix: this.layout.ownerIndexPrefix(this.options.host) });
     this.held.clear();
-    this.log.info('deleted this host\'s mirror data', { host: this.options.host, containers: held.size });
+    await this.commit(ops);
+    this.log.info('deleted this host\'s mirror data', { host: this.options.host, containers: entries.size });
   }
 
   async purgeAll(): Promise<void> {
-    await this.commit([{ deletePrefix: this.layout.allPrefix }]);
+    // Nothing is held while the purge lands, so the watch does not take it for another host's.
     this.held.clear();
+    await this.commit([{ deletePrefix: this.layout.allPrefix }]);
     this.log.info('purged the whole mirror', { prefix: this.layout.allPrefix });
   }
 
@@ -110,29 +142,18 @@ export class MirrorWriter implements Writer {
     }
   }
 
-  /** What etcd holds for one container, with its label index and host keys derived from the entry. */
+  /**
+   * What etcd holds for one container that is to be removed: its entry (if this host's), the labels/
+   * index keys and the hosts/<host>/<name> key the entry implies (that one is only ever deleted while
+   * it still names this id), and whatever else this writer holds for it (its index record).
+   */
   private async readContainer(id: string): Promise<Map<string, string>> {
     const entry = ownEntry(this.layout, this.options.host, id, await readPrefix(this.etcd, this.layout.container(id)));
-    const held = this.withDerivedKeys(id, entry, true);
-    for (const [key, value] of this.held.get(id) ?? []) if (!held.has(key)) held.set(key, value);
-    return held;
-  }
-
-  /** This host's containers as etcd holds them, each with the labels/ index keys its entry implies. */
-  private async readHostData(): Promise<Map<string, Map<string, string>>> {
-    const entries = await readHostEntries(this.etcd, this.layout, this.options.host);
-    return new Map([...entries].map(([id, keys]) => [id, this.withDerivedKeys(id, keys, false)]));
-  }
-
-  /**
-   * Adds the labels/ index keys an entry implies and, for removals (`withHostKey`), its
-   * hosts/<host>/<name> key, which is only ever deleted while it still names this id.
-   */
-  private withDerivedKeys(id: string, entry: ReadonlyMap<string, string>, withHostKey: boolean): Map<string, string> {
     const held = new Map([...entry, ...impliedLabelKeys(this.layout, id, entry)]);
     const base = this.layout.container(id);
     const name = entry.get(`${base}name`);
-    if (withHostKey && name !== undefined && entry.get(`${base}host`) === this.options.host) held.set(this.layout.hostEntry(this.options.host, name), id);
+    if (name !== undefined && entry.get(`${base}host`) === this.options.host) held.set(this.layout.hostEntry(this.options.host, name), id);
+    for (const [key, value] of this.held.get(id) ?? []) if (!held.has(key)) held.set(key, value);
     return held;
   }
 
@@ -151,11 +172,10 @@ export class MirrorWriter implements Writer {
    * a different large one) is two: removal, then the new entry, each whole. An entry this writer
    * did not write may be too large to remove at once; it is removed in as few transactions as fit.
    */
-  private async commitEntry(id: string, ops: KeyOp[], desired: Map<string, string>): Promise<void> {
+  private async commitEntry(id: string, ops: KeyOp[], previous: ReadonlyMap<string, string>, desired: ReadonlyMap<string, string>): Promise<void> {
     if (atomicLimitExceeded(ops) === undefined) return this.commitOne(ops);
     if (desired.size === 0) return this.commit(ops);
-    await this.commitEntry(id, planMirror(id, this.held.get(id) ?? new Map(), new Map(), this.layout), new Map());
-    this.held.delete(id);
+    await this.commitEntry(id, planMirror(id, previous, new Map(), this.layout), previous, new Map());
     await this.commitOne(planMirror(id, new Map(), desired, this.layout));
   }
 

@@ -1,7 +1,6 @@
 import type { Etcd3 } from 'etcd3';
 import type { Config } from '../config/load';
-import { readStoredKeys } from '../etcd/ops';
-import { impliedLabelKeys, readHostEntries } from '../mirror/host-entries';
+import { readHostEntries } from '../mirror/host-entries';
 import { MirrorLayout } from '../mirror/keys';
 import { listContainer, ListedContainer } from './mirror-listing';
 import type { OpsRegistry } from './registries';
@@ -40,11 +39,8 @@ export async function listHost(config: Config, etcd: Etcd3, registries: readonly
 }
 
 async function listMirror(etcd: Etcd3, layout: MirrorLayout, host: string): Promise<NonNullable<LsReport['mirror']>> {
-  const entries = await readHostEntries(etcd, layout, host);
-  // The labels/ index keys each entry's labels imply, as etcd holds them (the fleet-wide index is not scanned).
-  const indexKeys = new Map<string, string>();
-  for (const [id, keys] of entries) for (const key of impliedLabelKeys(layout, id, keys).keys()) indexKeys.set(key, id);
-  for (const [key, stored] of await readStoredKeys(etcd, [...indexKeys.keys()])) entries.get(indexKeys.get(key)!)!.set(key, stored.value);
+  // The host's own keys only: its index records, hosts/<host>/, the entries they name and their labels/ keys.
+  const { entries } = await readHostEntries(etcd, layout, host);
   const containers = [...entries].map(([id, keys]) => listContainer(id, keys, layout));
   containers.sort((a, b) => byText(a.name ?? '', b.name ?? '') || byText(a.id, b.id));
   return { prefix: layout.allPrefix, containers };

@@ -1,6 +1,8 @@
 import { EtcdLeaseInvalidError, type Etcd3 } from 'etcd3';
 import { LeaseKeeper } from '../etcd/lease-keeper';
-import { commitOps, KeyOp, readPrefix, readStoredKeys } from '../etcd/ops';
+import { ownersPrefix } from '../etcd/owners';
+import { commitOps, KeyOp } from '../etcd/ops';
+import { readPrefix, readStoredKeys } from '../etcd/reads';
 import type { Backend, OwnedService } from './backend';
 import type { BackendContext } from './registry';
 import type { Service } from './service';
@@ -44,9 +46,6 @@ export interface EtcdKvBackendOptions {
   anyLease?: boolean;
 }
 
-/** Root of the ownership records in each registry's etcd. */
-export const OWNERS_ROOT = '/_registrator/owners';
-
 /**
  * A registry that is one key (or one key tree) per service in etcd v3 (etcd://, skydns2://,
  * hamesh://). Next to every service it keeps an ownership record
@@ -67,8 +66,18 @@ export class EtcdKvBackend implements Backend {
     this.description = options.description;
   }
 
+  /** This registry's scope in ownership records, e.g. `hamesh/mesh` (records: `/_registrator/owners/<host>/<scope>/`). */
+  get scope(): string {
+    return this.options.scope;
+  }
+
   private get ownersPrefix(): string {
-    return `${OWNERS_ROOT}/${this.options.host}/${this.options.scope}/`;
+    return ownersPrefix(this.options.host, this.options.scope);
+  }
+
+  /** The keys one service is written as here (without its ownership record). */
+  keysOf(service: Service): string[] {
+    return this.layout.entries(service).map(([key]) => key);
   }
 
   private ownerKey(service: Service): string {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
-import { readPrefix } from '../../src/etcd/ops';
+import { readPrefix } from '../../src/etcd/reads';
 import { freePorts } from './ports';
 import { waitFor } from './wait';
 

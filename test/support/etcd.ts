@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Etcd3, IOptions } from 'etcd3';
-import { readPrefix } from '../../src/etcd/ops';
+import { readPrefix } from '../../src/etcd/reads';
 import type { TestPki } from './pki';
 import { freePorts } from './ports';
 import { waitFor } from './wait';

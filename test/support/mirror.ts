@@ -19,6 +19,8 @@ export function expectedMirror(c: Docker.ContainerInspectInfo, host: string, dir
     [`${base}host`]: host,
     [`${base}network/ip`]: settings.IPAddress || (firstNet ? settings.Networks[firstNet].IPAddress : '') || '',
     [`/${dir}/hosts/${host}/${name}`]: c.Id,
+    // This host's index of its entries (docs/mirror.md), outside the layout consumers read.
+    [`/_registrator/owners/${host}/mirror/${dir}/${c.Id}`]: name,
   };
   const ports = new Set([...Object.keys(settings.Ports ?? {}), ...Object.keys(c.Config.ExposedPorts ?? {})]);
   for (const spec of ports) {

@@ -99,8 +99,10 @@ describe('mirrorEntry: container inspect -> mirror keys', () => {
 
   it('uses the configured dir, with or without slashes', () => {
     const keys = [...mirrorEntry(inspect(), 'h1', new MirrorLayout('/svc/mirror/')).keys()];
-    assert.ok(keys.every((k) => k.startsWith('/svc/mirror/')), keys.join(','));
+    const index = `/_registrator/owners/h1/mirror/svc/mirror/${ID}`;
+    assert.ok(keys.every((k) => k.startsWith('/svc/mirror/') || k === index), keys.join(','));
     assert.ok(keys.includes('/svc/mirror/hosts/h1/fx'));
+    assert.ok(keys.includes(index), 'the index record of the entry, under this host\'s owners prefix');
   });
 });
 

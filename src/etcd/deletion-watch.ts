@@ -1,0 +1,66 @@
+import type { Etcd3, Watcher } from 'etcd3';
+import type { Logger } from '../log';
+
+/**
+ * Watches the key prefixes a writer holds this host's data under and reports every key deleted
+ * there, whoever deleted it (another host's SIGUSR2, `etcdctl del --prefix`): the writer decides
+ * whether it was a key it holds, and the daemon writes it back (self-healing, docs/mirror.md).
+ * Only this host's own prefixes are watched, so etcd sends it what concerns it, not the fleet's
+ * traffic. All watchers of a client share its one watch stream; etcd3 resumes them after an outage
+ * from the last revision seen, so a deletion made meanwhile still arrives.
+ */
+export class DeletionWatch {
+  private readonly watchers = new Map<string, Promise<Watcher | undefined>>();
+  private closed = false;
+
+  constructor(
+    private readonly etcd: Etcd3,
+    private readonly onDelete: (key: string) => void,
+    private readonly log: Logger,
+  ) {}
+
+  /** Watches exactly `prefixes` from now on: the new ones are added, the others cancelled. */
+  watch(prefixes: Iterable<string>): void {
+    if (this.closed) return;
+    const wanted = new Set(prefixes);
+    for (const [prefix, watcher] of this.watchers) {
+      if (wanted.has(prefix)) continue;
+      this.watchers.delete(prefix);
+      void cancel(watcher);
+    }
+    for (const prefix of wanted) {
+      if (this.watchers.has(prefix)) continue;
+      const watcher = this.create(prefix);
+      this.watchers.set(prefix, watcher);
+      // One that could not be made is made again at the next call.
+      void watcher.then((w) => {
+        if (!w && this.watchers.get(prefix) === watcher) this.watchers.delete(prefix);
+      });
+    }
+  }
+
+  /** Cancels every watcher (before the client closes). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.watchers.values()];
+    this.watchers.clear();
+    await Promise.all(all.map(cancel));
+  }
+
+  private async create(prefix: string): Promise<Watcher | undefined> {
+    try {
+      const watcher = await this.etcd.watch().prefix(prefix).create();
+      watcher.on('delete', (kv) => this.onDelete(kv.key.toString()));
+      watcher.on('error', (err) => this.log.warn('watch of this host\'s keys failed; a resync or SIGHUP still repairs them', { prefix, err }));
+      if (this.closed) await watcher.cancel();
+      return watcher;
+    } catch (err) {
+      if (!this.closed) this.log.warn('could not watch this host\'s keys; a resync or SIGHUP still repairs them', { prefix, err });
+      return undefined;
+    }
+  }
+}
+
+async function cancel(watcher: Promise<Watcher | undefined>): Promise<void> {
+  await (await watcher.catch(() => undefined))?.cancel().catch(() => undefined);
+}
