@@ -14,6 +14,8 @@ const exec = promisify(execFile);
 export interface EtcdServerOptions {
   /** Serve clients over TLS with this PKI's server certificate and require client certificates signed by its CA. */
   tls?: TestPki;
+  /** `--quota-backend-bytes`, for a simulated fleet (etcd's default of 2 GiB holds about 1 M keys of ours). */
+  quotaBytes?: number;
 }
 
 /** A real single-member etcd on 127.0.0.1 with its own data dir, for one test file. */
@@ -81,6 +83,7 @@ export class EtcdServer {
         '--listen-peer-urls', `http://127.0.0.1:${p + 1}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${p + 1}`,
         '--initial-cluster', `t=http://127.0.0.1:${p + 1}`,
         ...(tls ? ['--cert-file', tls.serverCert, '--key-file', tls.serverKey, '--client-cert-auth', '--trusted-ca-file', tls.ca] : []),
+        ...(this.options.quotaBytes ? ['--quota-backend-bytes', String(this.options.quotaBytes)] : []),
       ],
       { stdio: 'ignore' },
     );
@@ -119,6 +122,19 @@ export class EtcdServer {
     if (lease === '0') return { lease };
     const ttl = await this.client.leaseClient.leaseTimeToLive({ ID: lease });
     return { lease, grantedTtl: Number(ttl.grantedTTL) };
+  }
+
+  /**
+   * Bytes etcd has sent to clients over gRPC so far (`etcd_network_client_grpc_sent_bytes_total`
+   * on its /metrics): read before and after an operation, the difference is what that operation
+   * cost etcd to answer, whatever the machine's speed.
+   */
+  async sentBytes(): Promise<number> {
+    if (this.options.tls) throw new Error('sentBytes: only for a plain-HTTP test etcd');
+    const text = await (await fetch(`${this.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('etcd_network_client_grpc_sent_bytes_total '));
+    if (!line) throw new Error('etcd /metrics has no etcd_network_client_grpc_sent_bytes_total');
+    return Number(line.split(' ')[1]);
   }
 
   async stop(): Promise<void> {
