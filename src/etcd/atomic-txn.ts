@@ -56,11 +56,14 @@ export function packAtomic(ops: readonly KeyOp[]): IRequestOp[] {
   return out;
 }
 
-/** Applies every op in one transaction, or none (TransactionTooLargeError) when they cannot fit. */
-export async function commitAtomic(client: Etcd3, ops: readonly KeyOp[]): Promise<void> {
+/**
+ * Applies every op in one transaction, or none (TransactionTooLargeError) when they cannot fit;
+ * resolves with the transaction's revision.
+ */
+export async function commitAtomic(client: Etcd3, ops: readonly KeyOp[]): Promise<string> {
   const reason = atomicLimitExceeded(ops);
   if (reason !== undefined) throw new TransactionTooLargeError(reason);
   // A flat transaction may travel with others of the moment (unpacked: the batcher builds the request); a nested one goes alone.
-  if (groupCount(ops) === 1) await batcherFor(client).commit(ops);
-  else await client.kv.txn({ success: packAtomic(ops) });
+  if (groupCount(ops) === 1) return batcherFor(client).commit(ops);
+  return (await client.kv.txn({ success: packAtomic(ops) })).header.revision;
 }

@@ -1,15 +1,27 @@
-import type { Etcd3, IRequestOp } from 'etcd3';
+import type { Etcd3, ICompare, IRequestOp } from 'etcd3';
 import { batcherFor } from './txn-batcher';
 
 /** etcd's limits (SPEC, TESTING.md): 128 operations per transaction, 1.5 MiB per request. */
 export const MAX_TXN_OPS = 128;
 export const MAX_TXN_BYTES = 1024 * 1024;
 
-/** One write: put a key, delete a key, or delete a key only while it still holds `ifValue`. */
+/**
+ * A guard on a deletion: `key` was last written at `modRevision`, i.e. nobody has written it since
+ * this host did (the same value written again by another host still moves the revision).
+ */
+export interface RevisionGuard {
+  key: string;
+  modRevision: string;
+}
+
+/**
+ * One write: put a key; delete a key (only while it still holds `ifValue`, or while `ifRevision`
+ * holds); delete every key under a prefix (only while `ifRevision` holds).
+ */
 export type KeyOp =
   | { put: string; value: string; lease?: string }
-  | { delete: string; ifValue?: string }
-  | { deletePrefix: string };
+  | { delete: string; ifValue?: string; ifRevision?: RevisionGuard }
+  | { deletePrefix: string; ifRevision?: RevisionGuard };
 
 /** First key after every key that starts with `prefix` (etcd's range_end for a prefix). */
 export function prefixEnd(prefix: string): Buffer {
@@ -27,27 +39,28 @@ export function toRequestOp(op: KeyOp): IRequestOp {
   if ('put' in op) {
     return { request_put: { key: Buffer.from(op.put), value: Buffer.from(op.value), ...(op.lease ? { lease: op.lease } : {}) } };
   }
-  if ('deletePrefix' in op) {
-    return { request_delete_range: { key: Buffer.from(op.deletePrefix), range_end: prefixEnd(op.deletePrefix) } };
-  }
-  const del: IRequestOp = { request_delete_range: { key: Buffer.from(op.delete) } };
-  if (op.ifValue === undefined) return del;
+  const del: IRequestOp =
+    'deletePrefix' in op
+      ? { request_delete_range: { key: Buffer.from(op.deletePrefix), range_end: prefixEnd(op.deletePrefix) } }
+      : { request_delete_range: { key: Buffer.from(op.delete) } };
+  const compare: ICompare[] = [];
+  if ('delete' in op && op.ifValue !== undefined) compare.push({ key: Buffer.from(op.delete), target: 'Value', result: 'Equal', value: Buffer.from(op.ifValue) });
+  if (op.ifRevision) compare.push({ key: Buffer.from(op.ifRevision.key), target: 'Mod', result: 'Equal', mod_revision: op.ifRevision.modRevision });
   // A nested transaction keeps a conditional delete inside the one outer transaction.
-  return {
-    request_txn: { compare: [{ key: Buffer.from(op.delete), target: 'Value', result: 'Equal', value: Buffer.from(op.ifValue) }], success: [del] },
-  };
+  return compare.length === 0 ? del : { request_txn: { compare, success: [del] } };
 }
 
 /** Bytes an op takes in a request (UTF-8 lengths plus framing), for the request size limit. */
 export function opSize(op: KeyOp): number {
   if ('put' in op) return Buffer.byteLength(op.put) + Buffer.byteLength(op.value) + 16;
-  if ('deletePrefix' in op) return Buffer.byteLength(op.deletePrefix) * 2 + 16;
-  return Buffer.byteLength(op.delete) + Buffer.byteLength(op.ifValue ?? '') + 32;
+  const guard = op.ifRevision ? Buffer.byteLength(op.ifRevision.key) + 32 : 0;
+  if ('deletePrefix' in op) return Buffer.byteLength(op.deletePrefix) * 2 + 16 + guard;
+  return Buffer.byteLength(op.delete) + Buffer.byteLength(op.ifValue ?? '') + 32 + guard;
 }
 
 /** A conditional delete is a nested transaction, which etcd lets use only what its parent leaves of the 128. */
 export function isNested(op: KeyOp): boolean {
-  return 'delete' in op && op.ifValue !== undefined;
+  return !('put' in op) && (op.ifRevision !== undefined || ('delete' in op && op.ifValue !== undefined));
 }
 
 /** Splits ops into transactions no larger than etcd accepts; a small list stays one transaction. */

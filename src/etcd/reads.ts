@@ -89,10 +89,11 @@ export async function readPrefixes(client: Etcd3, prefixes: readonly string[]): 
   return out;
 }
 
-/** A key's value and the lease holding it (`'0'`: none). */
+/** A key's value, the lease holding it (`'0'`: none) and the revision it was last written at. */
 export interface StoredValue {
   value: string;
   lease: string;
+  modRevision: string;
 }
 
 /**
@@ -111,7 +112,7 @@ export async function readStoredKeys(client: Etcd3, keys: readonly string[], rev
       await readBatch(batch.slice(0, half));
       return readBatch(batch.slice(half));
     }
-    for (const r of res.responses) for (const kv of r.response_range?.kvs ?? []) out.set(kv.key.toString(), { value: kv.value.toString(), lease: String(kv.lease ?? '0') });
+    for (const r of res.responses) for (const kv of r.response_range?.kvs ?? []) out.set(kv.key.toString(), { value: kv.value.toString(), lease: String(kv.lease ?? '0'), modRevision: String(kv.mod_revision) });
   };
   const batches: string[][] = [];
   for (let i = 0; i < keys.length; i += MAX_TXN_OPS) batches.push(keys.slice(i, i + MAX_TXN_OPS));

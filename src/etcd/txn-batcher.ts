@@ -4,24 +4,27 @@ import { isNested, KeyOp, MAX_TXN_BYTES, MAX_TXN_OPS, opSize, toRequestOp } from
 /** One transaction waiting to be sent, and who waits for its answer. */
 interface Pending {
   ops: readonly KeyOp[];
-  resolve: () => void;
+  /** With the revision of the transaction it travelled in. */
+  resolve: (revision: string) => void;
   reject: (err: unknown) => void;
 }
 
-/** The keys a transaction touches; a prefix deletion is never merged (its range could cover another's key). */
-function keysOf(ops: readonly KeyOp[]): string[] | undefined {
+/** The keys a transaction touches, and the prefixes it deletes. */
+function touched(ops: readonly KeyOp[]): { keys: string[]; prefixes: string[] } {
   const keys: string[] = [];
+  const prefixes: string[] = [];
   for (const op of ops) {
-    if ('deletePrefix' in op) return undefined;
-    keys.push('put' in op ? op.put : op.delete);
+    if ('deletePrefix' in op) prefixes.push(op.deletePrefix);
+    else keys.push('put' in op ? op.put : op.delete);
   }
-  return keys;
+  return { keys, prefixes };
 }
 
 /**
  * Groups transactions that can be sent as one: together within etcd's 128 operations (127 with a
- * nested one) and request size, and touching no key twice (etcd refuses a transaction that does).
- * Order is kept; a transaction that cannot be merged forms a group of its own. Pure.
+ * nested one) and request size, touching no key twice and deleting no prefix that holds a key
+ * another part touches (etcd refuses a transaction that does). Order is kept; a transaction that
+ * cannot be merged forms a group of its own. Pure.
  */
 export function mergeGroups<T extends { ops: readonly KeyOp[] }>(items: readonly T[]): T[][] {
   const groups: T[][] = [];
@@ -30,6 +33,7 @@ export function mergeGroups<T extends { ops: readonly KeyOp[] }>(items: readonly
   let bytes = 0;
   let nested = false;
   let keys = new Set<string>();
+  let prefixes: string[] = [];
   const close = () => {
     if (current.length > 0) groups.push(current);
     current = [];
@@ -37,26 +41,27 @@ export function mergeGroups<T extends { ops: readonly KeyOp[] }>(items: readonly
     bytes = 0;
     nested = false;
     keys = new Set();
+    prefixes = [];
   };
+  const underAny = (key: string, list: readonly string[]) => list.some((p) => key.startsWith(p));
   for (const item of items) {
-    const itemKeys = keysOf(item.ops);
+    const own = touched(item.ops);
     const itemBytes = item.ops.reduce((sum, op) => sum + opSize(op), 0);
     const itemNested = item.ops.some(isNested);
     const limit = nested || itemNested ? MAX_TXN_OPS - 1 : MAX_TXN_OPS;
     const fits =
-      itemKeys !== undefined &&
       current.length > 0 &&
       count + item.ops.length <= limit &&
       bytes + itemBytes <= MAX_TXN_BYTES &&
-      itemKeys.every((k) => !keys.has(k));
+      own.keys.every((k) => !keys.has(k) && !underAny(k, prefixes)) &&
+      own.prefixes.every((p) => ![...keys].some((k) => k.startsWith(p)) && !prefixes.some((q) => q.startsWith(p) || p.startsWith(q)));
     if (!fits) close();
     current.push(item);
     count += item.ops.length;
     bytes += itemBytes;
     nested ||= itemNested;
-    for (const k of itemKeys ?? []) keys.add(k);
-    // A prefix deletion stays alone.
-    if (itemKeys === undefined) close();
+    for (const k of own.keys) keys.add(k);
+    prefixes.push(...own.prefixes);
   }
   close();
   return groups;
@@ -78,8 +83,8 @@ export class TxnBatcher {
 
   constructor(private readonly client: Etcd3) {}
 
-  /** Commits `ops` as one transaction (they must fit in one), possibly together with others. */
-  commit(ops: readonly KeyOp[]): Promise<void> {
+  /** Commits `ops` as one transaction (they must fit in one), possibly together with others; resolves with its revision. */
+  commit(ops: readonly KeyOp[]): Promise<string> {
     return new Promise((resolve, reject) => {
       this.queue.push({ ops, resolve, reject });
       if (this.scheduled) return;
@@ -97,8 +102,9 @@ export class TxnBatcher {
 
   private async send(group: Pending[]): Promise<void> {
     if (group.length === 1) return this.sendOne(group[0]);
+    let revision: string;
     try {
-      await this.client.kv.txn({ success: group.flatMap((p) => p.ops.map(toRequestOp)) });
+      revision = (await this.client.kv.txn({ success: group.flatMap((p) => p.ops.map(toRequestOp)) })).header.revision;
     } catch (err) {
       if (isRecoverableError(err as Error)) {
         for (const p of group) p.reject(err);
@@ -107,13 +113,12 @@ export class TxnBatcher {
       await Promise.all(group.map((p) => this.sendOne(p)));
       return;
     }
-    for (const p of group) p.resolve();
+    for (const p of group) p.resolve(revision);
   }
 
   private async sendOne(p: Pending): Promise<void> {
     try {
-      await this.client.kv.txn({ success: p.ops.map(toRequestOp) });
-      p.resolve();
+      p.resolve((await this.client.kv.txn({ success: p.ops.map(toRequestOp) })).header.revision);
     } catch (err) {
       p.reject(err);
     }
