@@ -81,7 +81,8 @@ function serviceChanges(actions: readonly ServiceAction[]): PlannedService[] {
 }
 
 async function changesIn(etcd: Etcd3, ops: readonly KeyOp[]): Promise<KeyChange[]> {
-  return keyChanges(ops, await readTouchedKeys(etcd, ops));
+  const { current, revisions } = await readTouchedKeys(etcd, ops);
+  return keyChanges(ops, current, revisions);
 }
 
 /**
@@ -119,8 +120,10 @@ export async function planHost(config: Config, docker: Docker, etcd: Etcd3, regi
     }
     const plans = new Map(states.map((state) => [state.id, registry.writer.plan(state)]));
     // The syncs, then what -cleanup does after them: deregister kept containers, remove this host's dangling services.
-    const actions = [...[...plans.values()].flatMap((p) => p.actions), ...registry.writer.planCleanup(plans)];
-    const ops = actions.flatMap((a) => registry.backend.actionOps(a));
+    const cleanup = registry.writer.planCleanup(plans);
+    const actions = [...[...plans.values()].flatMap((p) => p.actions), ...cleanup];
+    // Each container's steps are one transaction, as the writer commits them.
+    const ops = [...[...plans.values()].flatMap((p) => registry.backend.actionOps(p.actions)), ...registry.backend.actionOps(cleanup)];
     if (config.cleanup) ops.push(...(await registry.backend.danglingOps([...plans.values()].flatMap((p) => p.wanted))).ops);
     const warnings = [...plans.values()].flatMap((p) => p.warnings ?? []);
     report.push({ writer: registry.uri.raw, covered: true, services: serviceChanges(actions), ...keyLists(await changesIn(registry.backend.etcd, ops)), warnings });

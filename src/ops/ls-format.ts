@@ -35,7 +35,7 @@ export function formatLs(report: LsReport): string {
     lines.push(
       ...table(
         ['SERVICE', 'NAME', 'ADDRESS', 'CONTAINER', 'STATUS'],
-        registry.services.map((s) => [s.id, s.name, `${s.ip}:${s.port}`, `${s.containerName} (${s.containerId.slice(0, 12)})`, s.intact ? 'intact' : 'not as written'])),
+        registry.services.map((s) => [s.id, s.name, `${s.ip}:${s.port}`, `${s.containerName} (${s.containerId.slice(0, 12)})`, s.takenOver ? 'taken over by a later registration' : s.intact ? 'intact' : 'not as written'])),
     );
   }
   return lines.join('\n');

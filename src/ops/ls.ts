@@ -17,6 +17,8 @@ export interface ListedService {
   containerName: string;
   /** Whether the registry holds the service's keys with the values written (else the daemon writes them again). */
   intact: boolean;
+  /** Another registration with the same ID has written the keys since: it wins, this one stands by (docs/registrator.md). */
+  takenOver: boolean;
 }
 
 export type RegistryListing =
@@ -49,7 +51,7 @@ async function listMirror(etcd: Etcd3, layout: MirrorLayout, host: string): Prom
 async function listRegistry(registry: OpsRegistry): Promise<RegistryListing> {
   if (!('backend' in registry)) return { registry: registry.uri.raw, covered: false, reason: registry.notCovered };
   const owned = await registry.backend.owned();
-  const services = owned.map(({ service, intact }) => ({
+  const services = owned.map(({ service, intact, takenOver }) => ({
     id: service.id,
     name: service.name,
     ip: service.ip,
@@ -58,6 +60,7 @@ async function listRegistry(registry: OpsRegistry): Promise<RegistryListing> {
     containerId: service.origin.containerId,
     containerName: service.origin.containerName,
     intact,
+    takenOver: takenOver ?? false,
   }));
   services.sort((a, b) => byText(a.id, b.id));
   return { registry: registry.uri.raw, covered: true, services };

@@ -1,9 +1,22 @@
 import type { Service } from './service';
+import type { ServiceAction } from './service-plan';
 
 export interface OwnedService {
   service: Service;
   /** False when the registry no longer holds the service's keys as written: it must be written again. */
   intact: boolean;
+  /**
+   * Another registration (another container or host with the same service ID) has written the
+   * service's keys since this host did: the later registration wins, and this one stands by,
+   * unwritten, until the winner is removed (docs/registrator.md). Only etcd-based registries know.
+   */
+  takenOver?: boolean;
+}
+
+/** An ownership record that is not a service this host can read: skipped, and removed at the next reconciliation. */
+export interface UnreadableRecord {
+  key: string;
+  value: string;
 }
 
 /**
@@ -17,6 +30,16 @@ export interface Backend {
   ping(): Promise<void>;
   /** Writes (or overwrites) one service, and records that this host owns it. */
   register(service: Service): Promise<void>;
+  /**
+   * Carries out one container's steps at once, where the registry can (etcd: one transaction, so a
+   * consumer never sees a changed service missing or half written). Without it, the steps are
+   * taken one by one through register/deregister/refresh.
+   */
+  apply?(actions: readonly ServiceAction[]): Promise<void>;
+  /** Records `owned` could not read (not a service); the service writer warns and removes them. */
+  unreadableRecords?(): readonly UnreadableRecord[];
+  /** Removes unreadable records, each only while it still holds the value read. */
+  removeRecords?(records: readonly UnreadableRecord[]): Promise<void>;
   /** Removes one service this host registered, and its ownership record. */
   deregister(service: Service): Promise<void>;
   /** Renews a service's time to live; a registry without TTLs writes it again. */
@@ -36,6 +59,8 @@ export interface Backend {
   concerns?(service: Service): boolean;
   /** Why this registry cannot take the service (a warning naming the container), or undefined. */
   reject?(service: Service): string | undefined;
+  /** What is odd about a service it takes (metadata left out): a warning naming the container, the service still registers. */
+  notes?(service: Service): string[];
   /**
    * `-cleanup`: removes services this host's default IDs (`<host>:...`) name but `keep` does not
    * hold, e.g. left by another registrator that kept no ownership records. Returns what it removed.
@@ -46,7 +71,7 @@ export interface Backend {
    * not, `removeDangling` removes whatever the daemon does not hold.
    */
   readonly exclusive?: boolean;
-  /** SIGTERM, for an exclusive registry: removes everything in it at once. */
+  /** SIGTERM: removes everything this host registered at once (an exclusive registry: everything in it). */
   clear?(): Promise<void>;
   /** SIGUSR2: deletes every host's data of this registry, where the registry is purged at all. */
   purge?(): Promise<void>;

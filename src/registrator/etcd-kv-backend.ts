@@ -1,33 +1,19 @@
 import { EtcdLeaseInvalidError, type Etcd3 } from 'etcd3';
+import { atomicLimitExceeded, commitAtomic } from '../etcd/atomic-txn';
+import { DeletionWatch } from '../etcd/deletion-watch';
 import { LeaseKeeper } from '../etcd/lease-keeper';
-import { ownersPrefix } from '../etcd/owners';
 import { commitOps, KeyOp } from '../etcd/ops';
-import { readPrefix, readStoredKeys } from '../etcd/reads';
-import type { Backend, OwnedService } from './backend';
+import { ownersPrefix } from '../etcd/owners';
+import { prefixPages, readPrefix, readStoredKeys } from '../etcd/reads';
+import type { Logger } from '../log';
+import type { Backend, OwnedService, UnreadableRecord } from './backend';
+import { changeOps, deregisterOps, HeldRecord, KeyLayout, RecordBook, registerOps } from './registration-ops';
+
+export type { KeyLayout } from './registration-ops';
 import type { BackendContext } from './registry';
 import type { Service } from './service';
 import type { ServiceAction } from './service-plan';
 import type { RegistryUri } from './uri';
-
-/** How one etcd-based registry lays a service out. */
-export interface KeyLayout {
-  /**
-   * The prefix under which every service lives as `<root><name>/<id>` (a key, or a tree of keys),
-   * e.g. `/services/`. `-cleanup` scans it for this host's dangling services.
-   */
-  root: string;
-  /** Every key and value of one service, e.g. `/services/web/node1:web:80` = `10.0.0.5:8080`. */
-  entries(service: Service): Array<[key: string, value: string]>;
-  /**
-   * When a service is a tree of keys (hamesh), the tree's prefix: deregistration deletes it whole.
-   * Otherwise each key is deleted only while it still holds the value this host wrote.
-   */
-  tree?(service: Service): string;
-  /** Why this registry cannot take the service, or undefined when it can. */
-  reject?(service: Service): string | undefined;
-  /** Prefixes SIGUSR2 purges (every host's data), if this registry is purged at all. */
-  purgePrefixes?: string[];
-}
 
 export interface EtcdKvBackendOptions {
   /** The daemon's host name; ownership records are filed under it. */
@@ -44,18 +30,34 @@ export interface EtcdKvBackendOptions {
    * holds the value written, whichever lease holds it (only the daemon knows its current lease).
    */
   anyLease?: boolean;
+  /** Told when a key of a service this host holds is deleted behind its back (self-healing); nothing is watched without it. */
+  onVanished?: (reason: string) => void;
+  /** Where a watch that fails says so. */
+  log?: Logger;
+}
+
+/** A service this host holds here: its ownership record and the revision its guard key was written at. */
+interface Held extends HeldRecord {
+  service: Service;
 }
 
 /**
  * A registry that is one key (or one key tree) per service in etcd v3 (etcd://, skydns2://,
  * hamesh://). Next to every service it keeps an ownership record
- * `/_registrator/owners/<host>/<scope>/<service id>` holding the service, written and deleted in
- * the same transaction, so after a crash the daemon still knows which keys are its own (custom
- * SERVICE_IDs included) and never touches another host's. With `-ttl`, the service keys and the
- * record are held by one lease, so a host that dies takes its registrations with it.
+ * `/_registrator/owners/<host>/<scope>/<container id>/<service id>` holding the service, written and
+ * deleted in the same transaction, so after a crash the daemon still knows which keys are its own
+ * (custom SERVICE_IDs included). One container's changes go in one transaction. A deletion is
+ * guarded by the revision this host wrote the service at, so it never removes what another host or
+ * container registered under the same ID since (the later registration wins; docs/registrator.md).
+ * With `-ttl`, the service keys and the record are held by one lease, so a host that dies takes its
+ * registrations with it.
  */
 export class EtcdKvBackend implements Backend {
   readonly description: string;
+  /** record key -> what this host holds, as loaded and as written since. */
+  private readonly held = new Map<string, Held>();
+  private unreadable: UnreadableRecord[] = [];
+  private readonly watch?: DeletionWatch;
 
   constructor(
     /** The etcd this registry lives in (the daemon's, or the URI's own). */
@@ -64,6 +66,8 @@ export class EtcdKvBackend implements Backend {
     private readonly options: EtcdKvBackendOptions,
   ) {
     this.description = options.description;
+    const onVanished = options.onVanished;
+    if (onVanished && options.log) this.watch = new DeletionWatch(etcd, (key) => this.isHeld(key) && onVanished(`${key} deleted`), options.log);
   }
 
   /** This registry's scope in ownership records, e.g. `hamesh/mesh` (records: `/_registrator/owners/<host>/<scope>/`). */
@@ -80,8 +84,9 @@ export class EtcdKvBackend implements Backend {
     return this.layout.entries(service).map(([key]) => key);
   }
 
-  private ownerKey(service: Service): string {
-    return `${this.ownersPrefix}${encodeURIComponent(service.id)}`;
+  /** Keyed by container and service, so two containers with one SERVICE_ID each have their own. */
+  private recordKey(service: Service): string {
+    return `${this.ownersPrefix}${service.origin.containerId}/${encodeURIComponent(service.id)}`;
   }
 
   async ping(): Promise<void> {
@@ -92,49 +97,75 @@ export class EtcdKvBackend implements Backend {
     return this.layout.reject?.(service);
   }
 
-  /** The puts of one registration: the service's keys and its ownership record, in one transaction. */
+  notes(service: Service): string[] {
+    return this.layout.notes?.(service) ?? [];
+  }
+
+  /** Where this host's ownership record of a service is, and the revision it holds it at. */
+  private get records(): RecordBook {
+    return { keyOf: (s) => this.recordKey(s), held: (s) => this.heldFor(s) };
+  }
+
+  /** The puts of one registration, with its ownership record. */
   registerOps(service: Service, lease?: string): KeyOp[] {
-    return [
-      ...this.layout.entries(service).map(([key, value]) => ({ put: key, value, lease })),
-      { put: this.ownerKey(service), value: JSON.stringify(service), lease },
-    ];
+    return registerOps(this.layout, this.records, service, lease);
   }
 
-  /** The deletes of one deregistration, record included. */
-  deregisterOps(service: Service): KeyOp[] {
-    const tree = this.layout.tree?.(service);
-    // A single key is deleted only while it still holds our value: another host may have taken the same ID since.
-    const removals: KeyOp[] = tree
-      ? [{ deletePrefix: tree }]
-      : this.layout.entries(service).map(([key, value]) => ({ delete: key, ifValue: value }));
-    return [...removals, { delete: this.ownerKey(service) }];
+  /** What one container's steps commit here, in one transaction unless etcd's limits split it. */
+  changeOps(actions: readonly ServiceAction[], lease?: string): { puts: KeyOp[]; deletes: KeyOp[] } {
+    return changeOps(this.layout, this.records, actions, { lease, leased: this.options.lease !== undefined });
   }
 
-  /** What carrying out a service writer's action commits here, leases aside (`registrator diff`). */
-  actionOps(action: ServiceAction): KeyOp[] {
-    if (action.kind === 'deregister') return this.deregisterOps(action.service);
-    // refresh writes nothing under a lease (the lease keeper renews it) and registers again without one.
-    if (action.kind === 'refresh' && this.options.lease) return [];
-    return this.registerOps(action.service);
+  /** What carrying out a service writer's actions commits here, leases aside (`registrator diff`). */
+  actionOps(actions: readonly ServiceAction[]): KeyOp[] {
+    const { puts, deletes } = this.changeOps(actions);
+    return [...puts, ...deletes];
   }
 
-  async register(service: Service): Promise<void> {
-    const lease = await this.options.lease?.leaseId();
+  /**
+   * One container's steps in one transaction: its new and changed services with their records, and
+   * the removal of the ones it no longer has. Past etcd's limits, the puts go first and the deletes
+   * after, so no service is ever missing in between.
+   */
+  async apply(actions: readonly ServiceAction[]): Promise<void> {
+    if (actions.length === 0) return;
+    const writes = actions.some((a) => a.kind !== 'deregister');
+    const lease = writes ? await this.options.lease?.leaseId() : undefined;
+    const { puts, deletes } = this.changeOps(actions, lease);
+    // Held before the commit, so the watch never takes this host's own deletions for vanished keys.
+    for (const a of actions) {
+      if (a.kind === 'deregister') this.held.delete(this.heldFor(a.service)?.recordKey ?? this.recordKey(a.service));
+    }
+    const registered = actions.filter((a) => a.kind !== 'deregister' && !(a.kind === 'refresh' && this.options.lease)).map((a) => a.service);
+    for (const service of registered) this.hold(service, this.heldFor(service)?.revision ?? '0');
+    let revision: string | undefined;
     try {
-      await commitOps(this.etcd, this.registerOps(service, lease));
+      if (atomicLimitExceeded([...puts, ...deletes]) === undefined) revision = await commitAtomic(this.etcd, [...puts, ...deletes]);
+      else {
+        revision = await this.commitSplit(puts);
+        await commitOps(this.etcd, deletes);
+      }
     } catch (err) {
       if (lease && err instanceof EtcdLeaseInvalidError) this.options.lease!.reportInvalid(lease);
       throw err;
     }
+    for (const service of registered) this.hold(service, revision);
+    this.watchHeld();
+  }
+
+  /** Puts too many for one transaction: each service's guard key and record go together; resolves with the first's revision. */
+  private async commitSplit(puts: readonly KeyOp[]): Promise<string> {
+    let first: string | undefined;
+    for (const batch of splitKeepingPairs(puts)) first ??= await commitAtomic(this.etcd, batch);
+    return first ?? '0';
+  }
+
+  async register(service: Service): Promise<void> {
+    await this.apply([{ kind: 'register', service }]);
   }
 
   async deregister(service: Service): Promise<void> {
-    await commitOps(this.etcd, this.deregisterOps(service));
-  }
-
-  async purge(): Promise<void> {
-    const prefixes = this.layout.purgePrefixes ?? [];
-    if (prefixes.length > 0) await commitOps(this.etcd, prefixes.map((p) => ({ deletePrefix: p })));
+    await this.apply([{ kind: 'deregister', service }]);
   }
 
   /** Keys live as long as the lease; LeaseKeeper keeps it alive, so nothing is written per service. */
@@ -142,24 +173,65 @@ export class EtcdKvBackend implements Backend {
     if (!this.options.lease) await this.register(service);
   }
 
+  async purge(): Promise<void> {
+    const prefixes = this.layout.purgePrefixes ?? [];
+    if (prefixes.length === 0) return;
+    // Nothing is held while the purge lands, so the watch does not take it for another host's.
+    this.held.clear();
+    await commitOps(this.etcd, prefixes.map((p) => ({ deletePrefix: p })));
+  }
+
+  /**
+   * Every service this host's records name, and how the registry holds it: intact, missing a key
+   * (to be written again), or taken over by a later registration of the same keys (left alone).
+   * Reads this host's records and their services' keys only.
+   */
   async owned(): Promise<OwnedService[]> {
-    const records = await readPrefix(this.etcd, this.ownersPrefix);
-    const services: Service[] = [];
-    for (const value of records.values()) {
-      try {
-        services.push(JSON.parse(value) as Service);
-      } catch {
-        // A record that is not ours to read is not ours to delete either.
+    const records: Array<{ key: string; service: Service; revision: string }> = [];
+    const unreadable: UnreadableRecord[] = [];
+    for await (const page of prefixPages(this.etcd, this.ownersPrefix)) {
+      for (const kv of page.kvs) {
+        const key = kv.key.toString();
+        const value = kv.value.toString();
+        const service = parseRecord(value);
+        if (service) records.push({ key, service, revision: String(kv.mod_revision) });
+        else unreadable.push({ key, value });
       }
     }
-    const wanted = services.flatMap((s) => this.layout.entries(s));
-    const current = await readStoredKeys(this.etcd, wanted.map(([key]) => key));
+    const current = await readStoredKeys(this.etcd, records.flatMap((r) => this.keysOf(r.service)));
     // Under -ttl a key must also be held by the current lease: one left by an earlier lease expires with it.
     const lease = this.options.lease ? await this.options.lease.leaseId() : '0';
-    return services.map((service) => ({
-      service,
-      intact: this.layout.entries(service).every(([key, value]) => current.get(key)?.value === value && (this.options.anyLease || current.get(key)?.lease === lease)),
-    }));
+    this.held.clear();
+    this.unreadable = unreadable;
+    const owned = records.map(({ key, service, revision }) => {
+      const entries = this.layout.entries(service);
+      const guard = entries[0] ? current.get(entries[0][0]) : undefined;
+      // Written after this host's record: another registration of the same keys has won them.
+      const takenOver = guard !== undefined && BigInt(guard.modRevision) > BigInt(revision);
+      this.held.set(key, { service, recordKey: key, revision: takenOver || !guard ? revision : guard.modRevision });
+      const intact = entries.every(([k, v]) => current.get(k)?.value === v && (this.options.anyLease || current.get(k)?.lease === lease));
+      return { service, intact: intact || takenOver, takenOver };
+    });
+    this.watchHeld();
+    return owned;
+  }
+
+  unreadableRecords(): readonly UnreadableRecord[] {
+    return this.unreadable;
+  }
+
+  async removeRecords(records: readonly UnreadableRecord[]): Promise<void> {
+    await commitOps(this.etcd, records.map((r) => ({ delete: r.key, ifValue: r.value })));
+    const removed = new Set(records.map((r) => r.key));
+    this.unreadable = this.unreadable.filter((r) => !removed.has(r.key));
+  }
+
+  /** SIGTERM: every service this host's records name, each removed under its guard, with its record. */
+  async clear(): Promise<void> {
+    await this.watch?.close();
+    const owned = await this.owned();
+    await commitOps(this.etcd, [...owned.flatMap(({ service }) => deregisterOps(this.layout, this.records, service)), ...this.unreadable.map((r) => ({ delete: r.key, ifValue: r.value }))]);
+    this.held.clear();
   }
 
   /**
@@ -173,32 +245,104 @@ export class EtcdKvBackend implements Backend {
     return removed;
   }
 
-  /** What removeDangling would delete, read without writing: the ops and the keys or trees they remove. */
+  /**
+   * What removeDangling would delete, read without writing: the ops and the keys or trees they
+   * remove. Only the names this host registers (now or by its records) are looked under, and in
+   * each only the IDs that start with `<host>:`, so it costs what this host holds, not the fleet.
+   */
   async danglingOps(keep: Service[]): Promise<{ ops: KeyOp[]; removed: string[] }> {
-    const kept = new Set(keep.flatMap((s) => this.layout.entries(s).map(([key]) => key)));
+    const kept = new Set(keep.flatMap((s) => this.keysOf(s)));
+    const names = new Set([...keep, ...[...this.held.values()].map((h) => h.service)].map((s) => s.name));
     const ownId = `${this.options.host}:`;
     const ops: KeyOp[] = [];
     const removed = new Set<string>();
-    for (const [key, value] of await readPrefix(this.etcd, this.layout.root)) {
-      const parts = key.slice(this.layout.root.length).split('/');
-      const [name, id] = parts;
-      if (!name || !id?.startsWith(ownId) || kept.has(key) || (!this.layout.tree && parts.length !== 2)) continue;
-      const tree = `${this.layout.root}${name}/${id}/`;
-      if (this.layout.tree && key.startsWith(tree)) {
-        if (!removed.has(tree)) ops.push({ deletePrefix: tree });
-        removed.add(tree);
-      } else {
-        ops.push({ delete: key, ifValue: value });
-        removed.add(key);
+    for (const name of names) {
+      const base = `${this.layout.root}${name}/`;
+      for (const [key, value] of await readPrefix(this.etcd, `${base}${ownId}`)) {
+        const parts = key.slice(this.layout.root.length).split('/');
+        const id = parts[1];
+        if (kept.has(key) || (!this.layout.tree && parts.length !== 2)) continue;
+        const tree = `${base}${id}/`;
+        if (this.layout.tree && key.startsWith(tree)) {
+          if (!removed.has(tree)) ops.push({ deletePrefix: tree });
+          removed.add(tree);
+        } else {
+          ops.push({ delete: key, ifValue: value });
+          removed.add(key);
+        }
       }
     }
     return { ops, removed: [...removed] };
   }
 
   async close(): Promise<void> {
+    await this.watch?.close();
     this.options.lease?.close();
     if (this.options.ownsClient) this.etcd.close();
   }
+
+  private heldFor(service: Service): Held | undefined {
+    return this.held.get(this.recordKey(service)) ?? [...this.held.values()].find((h) => h.service.origin.containerId === service.origin.containerId && h.service.id === service.id);
+  }
+
+  private hold(service: Service, revision: string): void {
+    const recordKey = this.recordKey(service);
+    const earlier = this.heldFor(service);
+    if (earlier && earlier.recordKey !== recordKey) this.held.delete(earlier.recordKey);
+    this.held.set(recordKey, { service, recordKey, revision });
+  }
+
+  /** Whether `key` is one of the services or records this host holds (and so should still be in etcd). */
+  private isHeld(key: string): boolean {
+    if (this.held.has(key)) return true;
+    for (const { service } of this.held.values()) if (this.layout.entries(service).some(([k]) => k === key)) return true;
+    return false;
+  }
+
+  /** Watches this host's records and each held service's keys (its tree, for hamesh). */
+  private watchHeld(): void {
+    if (!this.watch) return;
+    const prefixes = [this.ownersPrefix];
+    for (const { service } of this.held.values()) prefixes.push(this.layout.tree?.(service) ?? this.layout.entries(service)[0]?.[0] ?? '');
+    this.watch.watch(prefixes.filter(Boolean));
+  }
+}
+
+/** A record's service, or undefined when the value is not one (not JSON, or missing what a service has). */
+function parseRecord(value: string): Service | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  const s = data as Partial<Service> | null;
+  const valid =
+    typeof s === 'object' && s !== null &&
+    typeof s.id === 'string' && typeof s.name === 'string' && typeof s.ip === 'string' && typeof s.port === 'number' &&
+    Array.isArray(s.tags) && typeof s.attrs === 'object' && s.attrs !== null &&
+    typeof s.origin === 'object' && s.origin !== null && typeof s.origin.containerId === 'string';
+  return valid ? (s as Service) : undefined;
+}
+
+/** Splits puts into atomic transactions, never between a guard key and the record right after it. */
+function splitKeepingPairs(puts: readonly KeyOp[]): KeyOp[][] {
+  const batches: KeyOp[][] = [];
+  let current: KeyOp[] = [];
+  for (let i = 0; i < puts.length; i++) {
+    const pair = [puts[i], ...(isRecord(puts[i + 1]) ? [puts[++i]] : [])];
+    if (current.length > 0 && atomicLimitExceeded([...current, ...pair]) !== undefined) {
+      batches.push(current);
+      current = [];
+    }
+    current.push(...pair);
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+function isRecord(op: KeyOp | undefined): boolean {
+  return op !== undefined && 'put' in op && op.put.startsWith('/_registrator/owners/');
 }
 
 /** The backend for an etcd-based URI: its etcd client (shared or its own) and, under `-ttl`, its lease. */
@@ -211,6 +355,8 @@ export function etcdKvBackend(uri: RegistryUri, context: BackendContext, layout:
     description: uri.raw,
     ownsClient: !shared,
     anyLease: context.readOnly,
+    onVanished: context.readOnly ? undefined : context.onVanished,
+    log: context.log.child({ component: `watch.${uri.scheme}`, registry: uri.raw }),
     lease: context.ttl && !context.readOnly
       ? new LeaseKeeper(client, {
           ...context.ttl,

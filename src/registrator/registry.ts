@@ -19,6 +19,8 @@ export interface BackendContext {
   readOnly?: boolean;
   /** Asks the daemon for a reconciliation, e.g. after a lost lease took the registry's keys. */
   requestReconcile(reason: string): void;
+  /** Self-healing: told when keys this host holds were deleted behind its back; absent, nothing is watched. */
+  onVanished?(reason: string): void;
   /** Told about a backend's state, e.g. whether its lease is held (metrics); optional. */
   observer?: DaemonObserver;
   log: Logger;

@@ -57,6 +57,8 @@ export interface ServicePlan {
   wanted: Service[];
   /** Services of a running container that this registry skips, and why; absent when it does not run. */
   warnings?: string[];
+  /** Metadata of registered services that this registry leaves out, and why. */
+  notes?: string[];
 }
 
 /**
@@ -69,7 +71,7 @@ export class ServiceWriter implements Writer {
   private held = new Map<string, Map<string, Service>>();
   /** Held services whose keys the registry no longer holds as written: registered again if still wanted. */
   private broken = new Set<Service>();
-  /** Warnings already logged per container, so a resync does not repeat them. */
+  /** Warnings already logged per container (or per topic), so a resync does not repeat them. */
   private readonly warned = new Map<string, string>();
   /** Containers that exited with an error and stay registered under `-deregister on-success`. */
   private readonly kept = new Set<string>();
@@ -86,14 +88,23 @@ export class ServiceWriter implements Writer {
   async loadHeld(): Promise<void> {
     const held = new Map<string, Map<string, Service>>();
     const broken = new Set<Service>();
-    for (const { service, intact } of await this.backend.owned()) {
+    const takenOver: string[] = [];
+    for (const { service, intact, takenOver: taken } of await this.backend.owned()) {
       const id = service.origin?.containerId ?? '';
       if (!held.has(id)) held.set(id, new Map());
       held.get(id)!.set(service.id, service);
       if (!intact) broken.add(service);
+      if (taken) takenOver.push(service.id);
     }
     this.held = held;
     this.broken = broken;
+    this.sayOnce('takenOver', takenOver.join(' '), () =>
+      this.log.warn('services whose keys a later registration (another container or host with the same ID) has written: it wins; these stand by until it is removed', { services: takenOver }),
+    );
+    const unreadable = this.backend.unreadableRecords?.() ?? [];
+    this.sayOnce('unreadable', unreadable.map((r) => r.key).join(' '), () =>
+      this.log.warn('ownership records that are not a service: skipped, removed after this reconciliation', { keys: unreadable.map((r) => r.key) }),
+    );
   }
 
   heldIds(): Iterable<string> {
@@ -107,31 +118,33 @@ export class ServiceWriter implements Writer {
       return;
     }
     this.kept.delete(state.id);
-    if (plan.warnings) this.warnOnce(state.id, plan.warnings);
+    if (plan.warnings) this.warnOnce(state.id, plan.warnings, plan.notes ?? []);
     else this.warned.delete(state.id);
     const held = this.held.get(state.id) ?? new Map<string, Service>();
+    // One container's steps at once where the registry can (one etcd transaction), else one by one.
+    if (this.backend.apply) await this.backend.apply(plan.actions);
     for (const action of plan.actions) {
       const { service } = action;
       switch (action.kind) {
         case 'refresh':
-          await this.backend.refresh(service);
+          if (!this.backend.apply) await this.backend.refresh(service);
           held.set(service.id, service);
           this.broken.delete(action.previous);
           this.log.info('health reported', { service: service.id, health: service.origin.health ?? 'none', container: state.id });
           break;
         case 'rewrite':
           this.broken.delete(service);
-          await this.backend.register(service);
+          if (!this.backend.apply) await this.backend.register(service);
           this.log.info('registered again', { service: service.id, container: state.id });
           break;
         case 'deregister':
           this.broken.delete(service);
-          await this.backend.deregister(service);
+          if (!this.backend.apply) await this.backend.deregister(service);
           held.delete(service.id);
           this.log.info('deregistered', { service: service.id, container: state.id });
           break;
         case 'register':
-          await this.backend.register(service);
+          if (!this.backend.apply) await this.backend.register(service);
           held.set(service.id, service);
           this.log.info('registered', { service: service.id, name: service.name, address: `${service.ip}:${service.port}`, container: state.id });
           break;
@@ -146,6 +159,7 @@ export class ServiceWriter implements Writer {
     if (!state.active && keepsRegistration(state.info, this.options.deregister)) return { kept: true, actions: [], wanted: [] };
     const wanted = new Map<string, Service>();
     let warnings: string[] | undefined;
+    const notes: string[] = [];
     // A running container that is not healthy keeps the services whose registry reports its health.
     if (state.info && (state.active || isRunning(state.info))) {
       const result = containerServices(state.info, this.options.model);
@@ -153,9 +167,13 @@ export class ServiceWriter implements Writer {
       for (const s of result.services) {
         if (!state.active && !this.backend.followsDockerHealth?.(s)) continue;
         if (this.backend.concerns && !this.backend.concerns(s)) continue;
+        const where = `${s.origin.containerName} port ${s.origin.exposedPort}/${s.origin.proto}`;
         const reason = this.backend.reject?.(s);
-        if (reason) warnings.push(`${s.origin.containerName} port ${s.origin.exposedPort}/${s.origin.proto}: ${reason}`);
-        else wanted.set(s.id, s);
+        if (reason) warnings.push(`${where}: ${reason}`);
+        else {
+          wanted.set(s.id, s);
+          for (const note of this.backend.notes?.(s) ?? []) notes.push(`${where}: ${note}`);
+        }
       }
     }
     const actions = planServices({
@@ -164,7 +182,7 @@ export class ServiceWriter implements Writer {
       broken: this.broken,
       followsDockerHealth: (s) => this.backend.followsDockerHealth?.(s) ?? false,
     });
-    return { kept: false, actions, wanted: [...wanted.values()], warnings };
+    return { kept: false, actions, wanted: [...wanted.values()], warnings, notes };
   }
 
   ping(): Promise<void> {
@@ -181,6 +199,11 @@ export class ServiceWriter implements Writer {
   }
 
   async afterReconcile(): Promise<void> {
+    const unreadable = this.backend.unreadableRecords?.() ?? [];
+    if (unreadable.length > 0) {
+      await this.backend.removeRecords?.(unreadable);
+      this.log.info('removed ownership records that were not a service', { keys: unreadable.map((r) => r.key) });
+    }
     if (this.backend.exclusive) await this.pruneUnheld('removed stale entries');
     if (!this.options.cleanup) return;
     for (const id of [...this.kept]) {
@@ -227,10 +250,17 @@ export class ServiceWriter implements Writer {
     return `up to ${count} services in ${this.backend.description}`;
   }
 
-  private warnOnce(containerId: string, warnings: string[]): void {
-    const text = warnings.join('; ');
+  /** Runs `say` when `text` differs from what was last said on `topic` (and is not empty). */
+  private sayOnce(topic: string, text: string, say: () => void): void {
+    if (text !== '' && this.warned.get(`:${topic}`) !== text) say();
+    this.warned.set(`:${topic}`, text);
+  }
+
+  private warnOnce(containerId: string, warnings: string[], notes: string[]): void {
+    const text = [...warnings, ...notes].join('; ');
     if (text === '' || this.warned.get(containerId) === text) return;
     this.warned.set(containerId, text);
     for (const warning of warnings) this.log.warn('service skipped', { container: containerId, reason: warning });
+    for (const note of notes) this.log.warn('service metadata left out', { container: containerId, reason: note });
   }
 }

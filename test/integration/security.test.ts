@@ -191,7 +191,7 @@ describe('etcd with user and password', () => {
   before(async () => {
     etcd = await EtcdServer.start();
     await etcd.enableAuth(ROOT_PW);
-    await roleScript(etcd, ROOT_PW, ['--role', 'mirror', '--user', 'reg', '/registry/'], { EC_REGISTRATOR_ETCD_PASSWORD: REG_PW });
+    await roleScript(etcd, ROOT_PW, ['--role', 'mirror', '--user', 'reg', '/registry/', `/_registrator/owners/${HOST}/`], { EC_REGISTRATOR_ETCD_PASSWORD: REG_PW });
   });
   after(async () => {
     await etcd.stop();
@@ -223,7 +223,7 @@ describe('secrets never reach the output', () => {
   before(async () => {
     etcd = await EtcdServer.start({ tls: pki });
     await etcd.enableAuth(ROOT_PW);
-    await roleScript(etcd, ROOT_PW, ['--user', 'reg', '/registry/'], { EC_REGISTRATOR_ETCD_PASSWORD: ETCD_PW });
+    await roleScript(etcd, ROOT_PW, ['--user', 'reg', '/registry/', `/_registrator/owners/${HOST}/`], { EC_REGISTRATOR_ETCD_PASSWORD: ETCD_PW });
     consul = await ConsulAgentStandIn.start({
       token: CONSUL_TOKEN,
       tls: { cert: readFileSync(otherPki.serverCert), key: readFileSync(otherPki.serverKey), ca: readFileSync(otherPki.ca) },
@@ -383,7 +383,7 @@ describe('least-privilege etcd role (scripts/etcd-role.sh)', () => {
       });
     await assertRegistered('registered');
     const ownRecords = async () => Object.keys(await etcd.tree(OWNERS)).filter((k) => k.endsWith(encodeURIComponent(serviceId))).sort();
-    assert.deepEqual(await ownRecords(), [`${OWNERS}etcd/services/${encodeURIComponent(serviceId)}`, `${OWNERS}hamesh/mesh/${encodeURIComponent(serviceId)}`]);
+    assert.deepEqual(await ownRecords(), [`${OWNERS}etcd/services/${id}/${encodeURIComponent(serviceId)}`, `${OWNERS}hamesh/mesh/${id}/${encodeURIComponent(serviceId)}`]);
     // Keys held by the lease, which the user may grant and keep alive.
     assert.equal((await etcd.leaseOf(`/services/rolesvc/${serviceId}`))?.grantedTtl, 10);
 

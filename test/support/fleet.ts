@@ -91,10 +91,10 @@ export class FleetHost {
   }
 }
 
-/** hamesh (tcp mode) and etcd keys of one service, with their ownership records (JSON of the service). */
+/** hamesh (tcp mode) and etcd keys of one service, with their ownership records (JSON of the service, per container and service). */
 function serviceKeys(host: string, s: Service): Record<string, string> {
   const record = JSON.stringify(s);
-  const id = encodeURIComponent(s.id);
+  const id = `${s.origin.containerId}/${encodeURIComponent(s.id)}`;
   return {
     [`/mesh/${s.name}/${s.id}/address`]: s.ip,
     [`/mesh/${s.name}/${s.id}/port`]: String(s.port),
@@ -105,9 +105,9 @@ function serviceKeys(host: string, s: Service): Record<string, string> {
   };
 }
 
-/** The whole tree a fleet must converge to: the union of every host's expected keys. */
-export async function expectedFleetTree(hosts: FleetHost[], ttl?: number): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
+/** The whole tree a fleet must converge to: the union of every host's expected keys, and `extra` (a simulated fleet's). */
+export async function expectedFleetTree(hosts: FleetHost[], ttl?: number, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  const out: Record<string, string> = { ...extra };
   for (const h of hosts) Object.assign(out, await h.expectedTree(ttl));
   return sorted(out);
 }
@@ -117,12 +117,16 @@ export async function expectedFleetTree(hosts: FleetHost[], ttl?: number): Promi
  * extra, every value exact), then asserts it once more so a failure prints the difference.
  * `stableMs`: the state must also hold that long (no late write or delete undoing it).
  */
-export async function assertConverged(etcd: TreeSource, hosts: FleetHost[], options: { timeoutMs?: number; stableMs?: number; ttl?: number } = {}): Promise<Record<string, string>> {
+export async function assertConverged(
+  etcd: TreeSource,
+  hosts: FleetHost[],
+  options: { timeoutMs?: number; stableMs?: number; ttl?: number; extra?: () => Record<string, string> } = {},
+): Promise<Record<string, string>> {
   let expected: Record<string, string> = {};
   await waitFor(
     'the etcd tree to equal the fleet state',
     async () => {
-      expected = await expectedFleetTree(hosts, options.ttl);
+      expected = await expectedFleetTree(hosts, options.ttl, options.extra?.());
       const tree = await etcd.tree('/');
       return JSON.stringify(tree) === JSON.stringify(expected);
     },
@@ -130,7 +134,7 @@ export async function assertConverged(etcd: TreeSource, hosts: FleetHost[], opti
     250,
   ).catch(() => undefined);
   if (options.stableMs) await sleep(options.stableMs);
-  expected = await expectedFleetTree(hosts, options.ttl);
+  expected = await expectedFleetTree(hosts, options.ttl, options.extra?.());
   assert.deepEqual(await etcd.tree('/'), expected);
   return expected;
 }

@@ -43,7 +43,7 @@ describe('text output', () => {
       host: 'h1',
       mirror: { prefix: '/registry/', containers: [listContainer(ID, new Map(Object.entries({ [`${C}name`]: 'web', [`${C}image`]: 'img', [`${C}state`]: 'running', [`${C}network/ip`]: '', [`${C}network/ports/80-tcp/extPort`]: '8080', [`${C}network/ports/80-tcp/extIp`]: '0.0.0.0' })), layout)] },
       registries: [
-        { registry: 'etcd:///services', covered: true, services: [{ id: 'h1:web:80', name: 'web', ip: '10.0.0.5', port: 8080, tags: [], containerId: ID, containerName: 'web', intact: false }] },
+        { registry: 'etcd:///services', covered: true, services: [{ id: 'h1:web:80', name: 'web', ip: '10.0.0.5', port: 8080, tags: [], containerId: ID, containerName: 'web', intact: false, takenOver: false }] },
         { registry: 'consul://', covered: false, reason: 'not covered: why' },
       ],
     };
