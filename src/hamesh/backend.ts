@@ -15,6 +15,10 @@ registerBackend('hamesh', (uri, context) =>
       const entry = hameshEntry(s);
       return 'rejected' in entry ? entry.rejected : undefined;
     },
+    notes: (s) => {
+      const entry = hameshEntry(s);
+      return 'rejected' in entry ? [] : entry.notes;
+    },
     purgePrefixes: [`/${uri.path}/`],
   }),
 );

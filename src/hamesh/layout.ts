@@ -21,27 +21,39 @@ export interface HameshEntry {
   domains: string[];
   externalPort?: number;
   internalPort?: number;
+  /** What is odd but does not stop the service (metadata its mode does not use); logged once per container. */
+  notes: string[];
 }
 
 /**
- * What HAProxy needs to know of one service (SPEC §6), from its SERVICE_MODE, SERVICE_DOMAINS,
- * SERVICE_EXTERNAL_PORT and SERVICE_INTERNAL_PORT metadata; or why the service cannot be meshed.
+ * What HAProxy needs to know of one service (docs/registrator.md), from its SERVICE_MODE,
+ * SERVICE_DOMAINS, SERVICE_EXTERNAL_PORT and SERVICE_INTERNAL_PORT metadata; or why the service
+ * cannot be meshed. An empty SERVICE_MODE is tcp, as an absent one. Metadata the mode does not use
+ * (domains for tcp, ports for http) is not judged: it is left out with a note, not a rejection.
  */
 export function hameshEntry(service: Service): HameshEntry | { rejected: string } {
-  const mode = (service.attrs.mode ?? 'tcp').trim().toLowerCase();
+  const mode = (service.attrs.mode ?? '').trim().toLowerCase() || 'tcp';
   if (mode !== 'http' && mode !== 'tcp') return { rejected: `unknown SERVICE_MODE "${service.attrs.mode}" (http or tcp)` };
+  const notes: string[] = [];
   const domains = (service.attrs.domains ?? '')
     .split(',')
     .map((d) => d.trim().toLowerCase())
     .filter(Boolean);
-  const invalid = domains.find((d) => !isDnsName(d));
-  if (invalid !== undefined) return { rejected: `"${invalid}" in SERVICE_DOMAINS is not a valid DNS name` };
-  if (mode === 'http' && domains.length === 0) return { rejected: 'SERVICE_MODE=http needs SERVICE_DOMAINS' };
+  if (mode === 'http') {
+    const invalid = domains.find((d) => !isDnsName(d));
+    if (invalid !== undefined) return { rejected: `"${invalid}" in SERVICE_DOMAINS is not a valid DNS name` };
+    if (domains.length === 0) return { rejected: 'SERVICE_MODE=http needs SERVICE_DOMAINS' };
+    for (const [attr, name] of [['external_port', 'SERVICE_EXTERNAL_PORT'], ['internal_port', 'SERVICE_INTERNAL_PORT']] as const) {
+      if ((service.attrs[attr] ?? '').trim() !== '') notes.push(`${name} is for tcp services; SERVICE_MODE=http does not use it (left out)`);
+    }
+    return { mode, domains: [...new Set(domains)], notes };
+  }
+  if (domains.length > 0) notes.push('SERVICE_DOMAINS is for http services; a tcp service does not use it (left out)');
   const externalPort = parsePort(service.attrs.external_port);
   const internalPort = parsePort(service.attrs.internal_port);
   if (externalPort === 'invalid') return { rejected: `SERVICE_EXTERNAL_PORT "${service.attrs.external_port}" is not a port (1-65535)` };
   if (internalPort === 'invalid') return { rejected: `SERVICE_INTERNAL_PORT "${service.attrs.internal_port}" is not a port (1-65535)` };
-  return { mode, domains: mode === 'http' ? [...new Set(domains)] : [], externalPort, internalPort };
+  return { mode, domains: [], externalPort, internalPort, notes };
 }
 
 /** The keys of one service under `/<prefix>/<name>/<id>/` (SPEC §6). */
@@ -55,8 +67,8 @@ export function hameshKeys(prefix: string, service: Service): Array<[string, str
     [`${base}mode`, entry.mode],
   ];
   for (const domain of entry.domains) keys.push([`${base}domains/${domain}`, domain]);
-  if (entry.mode === 'tcp' && entry.externalPort !== undefined) keys.push([`${base}external_port`, String(entry.externalPort)]);
-  if (entry.mode === 'tcp' && entry.internalPort !== undefined) keys.push([`${base}internal_port`, String(entry.internalPort)]);
+  if (entry.externalPort !== undefined) keys.push([`${base}external_port`, String(entry.externalPort)]);
+  if (entry.internalPort !== undefined) keys.push([`${base}internal_port`, String(entry.internalPort)]);
   return keys;
 }
 

@@ -41,6 +41,36 @@ describe('hamesh layout (SPEC §6)', () => {
     it(name, () => assert.deepEqual(Object.fromEntries(hameshKeys('services', service(attrs))), expected));
   }
 
+  // Metadata a mode does not use: the service registers without it, and a note says so.
+  const noted: Array<[string, Record<string, string>, Record<string, string>, string[]]> = [
+    ['an empty SERVICE_MODE is tcp, as an absent one', { mode: '' }, { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'tcp' }, []],
+    ['a blank SERVICE_MODE is tcp too', { mode: '  ' }, { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'tcp' }, []],
+    [
+      'tcp with SERVICE_DOMAINS, even bad ones: registered, the domains left out with a note',
+      { mode: 'tcp', domains: 'bad_domain!.com' },
+      { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'tcp' },
+      ['SERVICE_DOMAINS is for http services; a tcp service does not use it (left out)'],
+    ],
+    [
+      'http with SERVICE_EXTERNAL_PORT and SERVICE_INTERNAL_PORT: registered, the ports left out with a note each',
+      { mode: 'http', domains: 'a.com', external_port: '5432', internal_port: 'nonsense' },
+      { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'http', [`${B}domains/a.com`]: 'a.com' },
+      [
+        'SERVICE_EXTERNAL_PORT is for tcp services; SERVICE_MODE=http does not use it (left out)',
+        'SERVICE_INTERNAL_PORT is for tcp services; SERVICE_MODE=http does not use it (left out)',
+      ],
+    ],
+    ['tcp with its ports: nothing to note', { external_port: '5432' }, { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'tcp', [`${B}external_port`]: '5432' }, []],
+  ];
+  for (const [name, attrs, expected, notes] of noted) {
+    it(name, () => {
+      assert.deepEqual(Object.fromEntries(hameshKeys('services', service(attrs))), expected);
+      const entry = hameshEntry(service(attrs));
+      assert.ok(!('rejected' in entry));
+      assert.deepEqual(entry.notes, notes);
+    });
+  }
+
   const rejected: Array<[string, Record<string, string>, RegExp]> = [
     ['http without domains', { mode: 'http' }, /SERVICE_MODE=http needs SERVICE_DOMAINS/],
     ['unknown mode', { mode: 'udp' }, /unknown SERVICE_MODE "udp"/],
