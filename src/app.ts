@@ -1,6 +1,6 @@
 import type { Config } from './config/load';
 import { ConfigError } from './config/errors';
-import { Daemon } from './daemon';
+import { Daemon, selfHealDelayMs } from './daemon';
 import { createDockerClient } from './docker/client';
 import { createEtcdClient, etcdForUri } from './etcd/client';
 import type { Logger } from './log';
@@ -28,10 +28,12 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
   const docker = createDockerClient(config.docker);
   const etcd = createEtcdClient(config.etcd);
   const writers: Writer[] = [];
-  if (config.mirror) writers.push(new MirrorWriter(etcd, { dir: config.etcd.dir, host: config.host }, log.child({ component: 'writer.mirror' })));
-  const backends: Backend[] = [];
   // Backends are made before the daemon they ask for reconciliations.
   let daemon: Daemon | undefined;
+  // Self-healing: a writer that sees this host's keys deleted behind its back asks for them back.
+  const onVanished = config.selfHeal ? (reason: string) => daemon?.heal(reason) : undefined;
+  if (config.mirror) writers.push(new MirrorWriter(etcd, { dir: config.etcd.dir, host: config.host, onVanished }, log.child({ component: 'writer.mirror' })));
+  const backends: Backend[] = [];
   // prom-client is loaded only when the listener is on.
   const metrics = config.httpPort > 0 ? new (await import('./http/metrics')).Metrics(() => daemon?.status()) : undefined;
   if (config.uris.length > 0) {
@@ -41,6 +43,7 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
       etcdFor: (uri: RegistryUri) => etcdForUri(config.etcd, etcd, uri.authority),
       ttl: config.ttl > 0 ? { ttlSeconds: config.ttl, refreshSeconds: config.ttlRefresh } : undefined,
       requestReconcile: (reason) => void daemon?.reconcile(reason).catch(() => undefined),
+      onVanished,
       observer: metrics,
       log,
     };
@@ -61,6 +64,7 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
 
   daemon = new Daemon(docker, writers, log.child({ component: 'daemon' }), {
     resyncSeconds: config.resync,
+    healDelayMs: config.selfHeal ? selfHealDelayMs(config.host) : undefined,
     startupRetry: { attempts: config.retryAttempts, intervalMs: config.retryInterval },
     observer: metrics,
     onFatal: (err) => {
@@ -102,6 +106,7 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
     resync: config.resync,
     ttl: config.ttl > 0 ? { seconds: config.ttl, refresh: config.ttlRefresh } : 'off',
     cleanup: config.cleanup,
+    selfHeal: config.selfHeal ? { delayMs: selfHealDelayMs(config.host) } : 'off',
     http: http?.url ?? 'off',
   });
   await daemon.start();

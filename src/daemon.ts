@@ -14,8 +14,15 @@ export interface DaemonOptions {
   concurrency?: number;
   /** First delay before re-reconciling after a failed write (doubles, capped at 30 s). */
   retryDelayMs?: number;
-  /** Longest a stop may take, deletion included (default 8 s, under `docker stop`'s 10 s). */
+  /** Longest a stop that deletes this host's data may take, deletion included (default 8 s, under `docker stop`'s 10 s). */
   shutdownDeadlineMs?: number;
+  /** Longest a stop that keeps the data waits for writes in flight before abandoning them (default 1 s; SIGINT exits within 2 s). */
+  stopGraceMs?: number;
+  /**
+   * Self-healing: how long after a writer reports this host's data deleted behind its back the
+   * daemon reconciles to write it back (see selfHealDelayMs); undefined turns self-healing off.
+   */
+  healDelayMs?: number;
   /**
    * `-retry-attempts` / `-retry-interval`: how often a writer that does not answer its first ping
    * is pinged again before the daemon gives up (`attempts` -1: never gives up).
@@ -35,6 +42,29 @@ export class WriterUnreachableError extends Error {
   constructor(writer: string, attempts: number, cause: unknown) {
     super(`${writer} still unreachable after ${attempts + 1} attempts (-retry-attempts ${attempts}): ${(cause as Error)?.message ?? cause}`);
     this.name = 'WriterUnreachableError';
+  }
+}
+
+/** The window self-healing delays are spread over, and its start (so this host's own deletions have landed). */
+const HEAL_WINDOW_MS = 1_000;
+const HEAL_MIN_MS = 100;
+
+/**
+ * This host's self-healing delay: 0.1 to 1.1 s, fixed by a hash of the host name (FNV-1a), so that
+ * when another host's SIGUSR2 purges the fleet's data the fleet's hosts spread their refills evenly
+ * over that second instead of all writing at once; and a host's delay is the same every time.
+ */
+export function selfHealDelayMs(host: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(host)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return HEAL_MIN_MS + (hash % HEAL_WINDOW_MS);
+}
+
+/** Why a reconciliation or a sync did not finish: the daemon is stopping (not a failure to retry). */
+export class StoppingError extends Error {
+  constructor() {
+    super('the daemon is stopping');
+    this.name = 'StoppingError';
   }
 }
 
@@ -63,6 +93,7 @@ export class Daemon {
   private readonly watcher: DockerWatcher;
   private resyncTimer?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
+  private healTimer?: NodeJS.Timeout;
   private retryDelayMs: number;
   private failedSince?: number;
   private stopped = false;
@@ -150,6 +181,7 @@ export class Daemon {
     const started = Date.now();
     try {
       await this.pinged;
+      this.throwIfStopping();
       const admitted = this.writers.filter((w) => !this.pending.has(w));
       const unloaded: string[] = [];
       // The list does not depend on held state: Docker answers while the stores are read.
@@ -172,11 +204,14 @@ export class Daemon {
       } finally {
         this.queue.resume();
       }
+      this.throwIfStopping();
       const running = await listing;
+      this.throwIfStopping();
       const ids = new Set(running.map((c) => c.Id));
       for (const writer of this.inStep) for (const id of writer.heldIds()) ids.add(id);
       const results = await Promise.allSettled(this.withProgress(reason, [...ids].map((id) => this.queue.request(id))));
       const failed = results.filter((r) => r.status === 'rejected').length;
+      this.throwIfStopping();
       for (const writer of [...this.inStep]) {
         if (!writer.afterReconcile) continue;
         try {
@@ -193,6 +228,11 @@ export class Daemon {
       this.observer.reconciled?.(true, (Date.now() - started) / 1000);
       this.recovered();
     } catch (err) {
+      if (this.stopped) {
+        // A stop signal abandons the reconciliation where it stands; nothing is retried.
+        this.log.info('reconciliation abandoned: stopping', { reason });
+        throw err;
+      }
       this.observer.reconciled?.(false, (Date.now() - started) / 1000);
       this.log.error('reconcile failed; will retry', { reason, err });
       this.scheduleRetry();
@@ -201,6 +241,24 @@ export class Daemon {
       this.firstSync?.resolve();
       this.firstSync = undefined;
     }
+  }
+
+  private throwIfStopping(): void {
+    if (this.stopped) throw new StoppingError();
+  }
+
+  /**
+   * Self-healing: a writer saw keys it holds deleted by someone else (another host's SIGUSR2, a
+   * hand). Reconciles after this host's delay; reports that arrive meanwhile join that one run.
+   */
+  heal(reason: string): void {
+    const delay = this.options.healDelayMs;
+    if (this.stopped || delay === undefined || this.healTimer) return;
+    this.log.info('this host\'s data was deleted from etcd; writing it back', { reason, inMs: delay });
+    this.healTimer = setTimeout(() => {
+      this.healTimer = undefined;
+      void this.reconcile('self-heal').catch(() => undefined);
+    }, delay);
   }
 
   /** Logs `synced N/M` every PROGRESS_EVERY settled syncs, when there are more than that many. */
@@ -244,31 +302,37 @@ export class Daemon {
   }
 
   /**
-   * Stops watching and waits for in-flight writes. With `deleteHostData`, removes all this host
-   * wrote, giving up after `shutdownDeadlineMs` so the exit status and the report of what is left
-   * come before `docker stop` (10 s by default) resorts to SIGKILL.
+   * Stops watching and abandons any reconciliation under way: syncs not yet started never start,
+   * the ones running are waited for. Keeping the data, that wait is short (`stopGraceMs`): a write
+   * that cannot finish is abandoned. With `deleteHostData`, removes all this host wrote, giving up
+   * after `shutdownDeadlineMs` so the exit status and the report of what is left come before
+   * `docker stop` (10 s by default) resorts to SIGKILL.
    */
   async stop(deleteHostData: boolean): Promise<void> {
     this.stopped = true;
     clearInterval(this.resyncTimer);
     clearTimeout(this.retryTimer);
+    clearTimeout(this.healTimer);
     for (const timer of this.sleeps) clearTimeout(timer);
-    const deadline = Date.now() + (this.options.shutdownDeadlineMs ?? 8_000);
-    await this.watcher.stop();
+    const deadline = Date.now() + (deleteHostData ? this.options.shutdownDeadlineMs ?? 8_000 : this.options.stopGraceMs ?? 1_000);
     try {
-      await withDeadline(this.queue.pause(), deadline, 'in-flight writes');
+      await withDeadline(Promise.all([this.watcher.stop(), this.queue.close(new StoppingError())]), deadline, 'in-flight writes');
     } catch (err) {
       // Keeping data needs nothing more; a write that cannot finish is simply abandoned.
       if (deleteHostData) throw err;
       this.log.warn('stopping with writes still in flight', { err });
     }
-    if (!deleteHostData) return;
-    // Every writer is asked, admitted or not: a store that is back by now still gets cleaned.
-    const results = await Promise.allSettled(this.writers.map((w) => withDeadline(w.removeHostData(), deadline, w.name)));
-    const failures = results.flatMap((r, i) =>
-      r.status === 'rejected' ? [`${this.writers[i].name}: ${(r.reason as Error).message}; left in place: ${this.writers[i].describeHostData()}`] : [],
-    );
-    if (failures.length > 0) throw new Error(`could not delete all of this host's data (${failures.join('; ')})`);
+    try {
+      if (!deleteHostData) return;
+      // Every writer is asked, admitted or not: a store that is back by now still gets cleaned.
+      const results = await Promise.allSettled(this.writers.map((w) => withDeadline(w.removeHostData(), deadline, w.name)));
+      const failures = results.flatMap((r, i) =>
+        r.status === 'rejected' ? [`${this.writers[i].name}: ${(r.reason as Error).message}; left in place: ${this.writers[i].describeHostData()}`] : [],
+      );
+      if (failures.length > 0) throw new Error(`could not delete all of this host's data (${failures.join('; ')})`);
+    } finally {
+      await Promise.all(this.writers.map((w) => w.close?.().catch(() => undefined)));
+    }
   }
 
   private onEvent(event: ContainerEvent): void {

@@ -7,7 +7,7 @@ export interface SignalTarget {
   reconcile(reason: string): Promise<void>;
   /** SIGUSR2: delete every host's data, then write this host's again. */
   purgeAndRefill(): Promise<void>;
-  /** SIGINT/SIGQUIT (keep data) and SIGTERM (delete this host's data). */
+  /** SIGINT/SIGQUIT (keep data) and SIGTERM (delete this host's data); abandons a reconciliation under way. */
   stop(deleteHostData: boolean): Promise<void>;
 }
 
@@ -17,10 +17,11 @@ export interface SignalOptions {
 }
 
 /**
- * SPEC §4. SIGINT/SIGQUIT stop and keep data (exit 0); SIGTERM stops and deletes this host's data
- * (exit 0, or 1 if that failed); SIGUSR2 purges and refills; SIGHUP reconciles. Work for one signal
- * runs after the previous signal's work, never interleaved. A second SIGINT/SIGTERM during shutdown
- * exits at once with status 1.
+ * The signals of docs/mirror.md: SIGINT/SIGQUIT stop and keep data (exit 0); SIGTERM stops and
+ * deletes this host's data (exit 0, or 1 if that failed); SIGUSR2 purges and refills; SIGHUP
+ * reconciles. SIGHUP and SIGUSR2 work runs after the previous signal's work, never interleaved; a
+ * stop signal does not wait for it but abandons it (the daemon's stop). A second SIGINT/SIGTERM
+ * during shutdown exits at once with status 1.
  */
 export function installSignalHandlers(target: SignalTarget, log: Logger, options: SignalOptions = {}): void {
   const exit = options.exit ?? ((code: number) => process.exit(code));
@@ -55,7 +56,8 @@ export function installSignalHandlers(target: SignalTarget, log: Logger, options
     shuttingDown = true;
     const deleteHostData = signal === 'SIGTERM';
     log.info(deleteHostData ? 'stopping; deleting this host\'s data' : 'stopping; keeping data', { signal });
-    chain = chain.then(async () => {
+    // Not queued behind a SIGHUP or SIGUSR2 still at work: stopping abandons that work.
+    void (async () => {
       let code = 0;
       try {
         await target.stop(deleteHostData);
@@ -65,7 +67,7 @@ export function installSignalHandlers(target: SignalTarget, log: Logger, options
       }
       nodeCleanup.uninstall();
       exit(code);
-    });
+    })();
     return false;
   }, { ctrl_C: '', uncaughtException: '' });
 

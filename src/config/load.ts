@@ -11,6 +11,8 @@ import { loadTlsFiles } from './tls-files';
 export interface Config {
   uris: RegistryUri[];
   mirror: boolean;
+  /** Write this host's data back when it vanishes from etcd (another host's SIGUSR2, a hand deletion). */
+  selfHeal: boolean;
   /** Host name this daemon files its data under. */
   host: string;
   docker: DockerEndpoint;
@@ -186,6 +188,7 @@ function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config
   return {
     uris: raw.uris.map(parseRegistryUri),
     mirror: raw.mirror,
+    selfHeal: raw.selfHeal,
     host: raw.host || hostname(),
     docker,
     etcd: {

@@ -21,6 +21,13 @@ export const schema = {
     env: 'EC_REGISTRATOR_MIRROR',
     arg: 'mirror',
   },
+  selfHeal: {
+    doc: 'Write this host\'s data back when it is deleted from etcd behind its back (--no-self-heal turns it off)',
+    format: 'switch',
+    default: true,
+    env: 'EC_REGISTRATOR_SELF_HEAL',
+    arg: 'self-heal',
+  },
   host: {
     doc: 'Host name this daemon files its data under (default: the OS hostname)',
     format: 'host-name',

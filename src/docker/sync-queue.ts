@@ -28,6 +28,7 @@ export class SyncQueue {
   private readonly ready: string[] = [];
   private running = 0;
   private paused = false;
+  private closedWith?: Error;
   private drained: Array<() => void> = [];
 
   constructor(
@@ -37,6 +38,7 @@ export class SyncQueue {
 
   /** Resolves once a sync of `id` that started after this call has finished. */
   request(id: string): Promise<void> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
     const existing = this.waiting.get(id);
     if (existing) return existing.promise;
     const w = waiter();
@@ -53,8 +55,22 @@ export class SyncQueue {
   }
 
   resume(): void {
+    if (this.closedWith) return;
     this.paused = false;
     this.pump();
+  }
+
+  /**
+   * Starts nothing ever again (a resume no longer undoes it) and rejects every request not yet
+   * started with `reason`; resolves when the running jobs have finished.
+   */
+  close(reason: Error): Promise<void> {
+    this.closedWith = reason;
+    const drained = this.pause();
+    for (const w of this.waiting.values()) w.reject(reason);
+    this.waiting.clear();
+    this.ready.length = 0;
+    return drained;
   }
 
   get size(): number {

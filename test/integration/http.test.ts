@@ -215,9 +215,10 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
   });
 
   it('a reconciliation of more than 200 containers logs "synced N/M" every 200', async () => {
-    // 450 containers this host once mirrored and that are gone: the first reconciliation removes each.
+    // 450 containers this host once mirrored and that are gone (entry and index record): the first reconciliation removes each.
     const ids = Array.from({ length: 450 }, (_, i) => `a${i.toString(16).padStart(63, '0')}`);
     await Promise.all(ids.map((id) => etcd.client.put(`/registry/containers/${id}/host`).value(HOST)));
+    await Promise.all(ids.map((id) => etcd.client.put(`/_registrator/owners/${HOST}/mirror/registry/${id}`).value(`gone-${id.slice(-4)}`)));
     const d = start([]);
     await d.waitForLog('reconciled');
     const progress = d.lines.filter((l) => /^synced /.test(l.message));
@@ -227,6 +228,7 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
     ]);
     assert.equal(d.lines.find((l) => l.message === 'reconciled')?.containers, 450);
     assert.deepEqual(await etcd.tree('/registry/'), {});
+    assert.deepEqual(await etcd.tree('/_registrator/'), {});
     const text = await scrape(port);
     assert.equal(sample(text, 'registrator_writes_total{writer="writer.mirror"}'), 450);
     assert.equal(sample(text, 'registrator_containers_held{writer="writer.mirror"}'), 0);

@@ -38,9 +38,10 @@ export function expectedMirror(c: Docker.ContainerInspectInfo, host: string, dir
   return out;
 }
 
-/** Everything etcd holds that belongs to one container id (its entry, host key, label index keys). */
+/** Everything etcd holds that belongs to one container id (its entry, host key, label index keys, index record). */
 export async function heldFor(etcd: EtcdServer, id: string, dir = 'registry'): Promise<Record<string, string>> {
-  const tree = await etcd.tree(`/${dir}/`);
+  const records = Object.entries(await etcd.tree('/_registrator/owners/')).filter(([k]) => k.endsWith(`/mirror/${dir}/${id}`));
+  const tree = { ...(await etcd.tree(`/${dir}/`)), ...Object.fromEntries(records) };
   return Object.fromEntries(Object.entries(tree).filter(([k, v]) => k.includes(`/${id}/`) || k.endsWith(`/${id}`) || (k.startsWith(`/${dir}/hosts/`) && v === id)));
 }
 

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { readPrefix } from '../../src/etcd/reads';
+import { DockerProxy } from '../support/docker-proxy';
+import { EtcdServer } from '../support/etcd';
+import { FleetHost, FLEET_URIS } from '../support/fleet';
+import { fillFleet, SimulatedFleet, simulatedKeys } from '../support/fleet-fill';
+import { reconciliations } from '../support/metrics';
+import { freePorts } from '../support/ports';
+import { waitFor } from '../support/wait';
+
+/** Keys that differ between two trees (missing, extra, other value), at most `limit` of them, for a readable failure. */
+function treeDifferences(actual: ReadonlyMap<string, string>, expected: ReadonlyMap<string, string>, limit = 10): string[] {
+  const out: string[] = [];
+  for (const [key, value] of expected) {
+    if (out.length >= limit) return out;
+    if (!actual.has(key)) out.push(`missing ${key}`);
+    else if (actual.get(key) !== value) out.push(`changed ${key}: ${JSON.stringify(actual.get(key))} instead of ${JSON.stringify(value)}`);
+  }
+  for (const key of actual.keys()) {
+    if (out.length >= limit) return out;
+    if (!expected.has(key)) out.push(`extra ${key} = ${JSON.stringify(actual.get(key))}`);
+  }
+  return out;
+}
+
+/**
+ * One Docker host (a private dockerd with 5 containers, its registrator with the mirror, hamesh and
+ * etcd writers) on an etcd that also holds a simulated fleet of 200 other hosts x 100 containers,
+ * written as their daemons write them (460,000 keys). What the host does must cost what it holds,
+ * and must never touch another host's key.
+ */
+describe('a host on an etcd shared by a fleet of 200 hosts x 100 containers', { timeout: 900_000 }, () => {
+  let etcd: EtcdServer;
+  let proxy: DockerProxy;
+  let httpPort: number;
+  const fleet: SimulatedFleet = { hosts: 200, containers: 100, uris: FLEET_URIS };
+  const more: SimulatedFleet = { ...fleet, prefix: 'simb' };
+  const host = new FleetHost(`fs${process.pid}`, () => etcd.endpoint, []);
+
+  // Read straight into a map: the trees here hold up to 920,000 keys.
+  const tree = () => readPrefix(etcd.client, '/');
+  const expected = async (fleets: SimulatedFleet[], withHost: boolean) => {
+    const keys = new Map<string, string>();
+    for (const f of fleets) for (const [k, v] of simulatedKeys(f)) keys.set(k, v);
+    if (withHost) for (const [k, v] of Object.entries(await host.expectedTree())) keys.set(k, v);
+    return keys;
+  };
+  const startDaemon = async () => {
+    const daemon = await host.startDaemon(false, { EC_REGISTRATOR_DOCKER_SOCKET: proxy.socketPath, EC_REGISTRATOR_HTTP_PORT: String(httpPort) });
+    await waitFor('the first reconciliation', () => reconciliations(httpPort).then((n) => n >= 1), 120_000, 100);
+    return daemon;
+  };
+  /** Sends SIGHUP and resolves once its reconciliation has succeeded. */
+  const sighup = async () => {
+    const done = await reconciliations(httpPort);
+    host.daemon!.signal('SIGHUP');
+    await waitFor('the SIGHUP reconciliation', () => reconciliations(httpPort).then((n) => n > done), 60_000, 50);
+  };
+  /** Bytes etcd sent while one idle SIGHUP reconciliation ran (nothing else talks to it meanwhile). */
+  const reconcileBytes = async () => {
+    const before = await etcd.sentBytes();
+    await sighup();
+    return (await etcd.sentBytes()) - before;
+  };
+
+  before(async () => {
+    etcd = await EtcdServer.start({ quotaBytes: 8 * 1024 ** 3 });
+    const [written] = await Promise.all([fillFleet(etcd.client, fleet), host.boot()]);
+    assert.equal(written, 200 * 100 * 23, 'per container: 17 mirror keys, and 3 hamesh + 1 etcd keys with their 2 records');
+    for (let i = 0; i < 5; i++) await host.run();
+    proxy = await DockerProxy.start(host.dockerd.socket);
+    httpPort = await freePorts(1);
+    await startDaemon();
+  });
+  after(async () => {
+    proxy?.release();
+    await host.shutdown();
+    await proxy?.stop();
+    await etcd?.stop();
+  });
+
+  it('converges exactly: its own keys written, every other host\'s key byte for byte', async () => {
+    const want = await expected([fleet], true);
+    assert.deepEqual(treeDifferences(await tree(), want), []);
+    assert.equal(want.size, 460_000 + 5 * 23);
+  });
+
+  it('an idle reconciliation costs etcd the same bytes however much the fleet holds', async () => {
+    const revision = (await etcd.client.kv.range({ key: Buffer.from('/') })).header.revision;
+    const small = await reconcileBytes();
+    assert.ok(small < 64 * 1024, `an idle reconciliation of 5 containers cost ${small} bytes`);
+    // Twice the fleet: 400 other hosts, 920,000 keys.
+    await fillFleet(etcd.client, more);
+    const large = await reconcileBytes();
+    assert.ok(large <= small * 1.1 + 1024, `idle reconciliation: ${small} bytes with 200 other hosts, ${large} with 400`);
+    // Idle: it wrote nothing at all (only the fill moved the revision).
+    const after = (await etcd.client.kv.range({ key: Buffer.from('/') })).header.revision;
+    assert.equal(Number(after) - Number(revision), Math.ceil((200 * 100 * 23) / 120), 'only the fill\'s transactions');
+  });
+
+  it('SIGINT while a SIGHUP waits on Docker exits 0 within 2 s and leaves every key as it was', async () => {
+    const before = await tree();
+    const listed = proxy.requests.length;
+    proxy.hold((r) => r.target.includes('/containers/json'));
+    host.daemon!.signal('SIGHUP');
+    await waitFor('the SIGHUP to ask Docker for its list', () => proxy.requests.slice(listed).some((r) => r.target.includes('/containers/json')), 10_000, 20);
+    const sent = Date.now();
+    host.daemon!.signal('SIGINT');
+    const code = await host.daemon!.exited;
+    const took = Date.now() - sent;
+    proxy.release();
+    assert.equal(code, 0);
+    assert.ok(took < 2_000, `exited ${took} ms after SIGINT`);
+    assert.deepEqual(treeDifferences(await tree(), before), []);
+  });
+
+  it('SIGTERM while a SIGHUP waits on Docker deletes this host\'s data within 8 s; every other host\'s key stays byte for byte', async () => {
+    await startDaemon();
+    const listed = proxy.requests.length;
+    proxy.hold((r) => r.target.includes('/containers/json'));
+    host.daemon!.signal('SIGHUP');
+    await waitFor('the SIGHUP to ask Docker for its list', () => proxy.requests.slice(listed).some((r) => r.target.includes('/containers/json')), 10_000, 20);
+    const sent = Date.now();
+    host.daemon!.signal('SIGTERM');
+    const code = await host.daemon!.exited;
+    const took = Date.now() - sent;
+    proxy.release();
+    assert.equal(code, 0);
+    assert.ok(took < 8_000, `exited ${took} ms after SIGTERM`);
+    assert.deepEqual(treeDifferences(await tree(), await expected([fleet, more], false)), []);
+  });
+});
