@@ -1,8 +1,8 @@
 import { checkWritersAvailable } from '../app';
 import { loadConfig, type Config } from '../config/load';
 
-/** The operator commands: `registrator ls` and `registrator diff`. */
-export const OPS_COMMANDS = ['ls', 'diff'] as const;
+/** The operator commands: `registrator ls`, `registrator diff` and `registrator check`. */
+export const OPS_COMMANDS = ['ls', 'diff', 'check'] as const;
 export type OpsCommand = (typeof OPS_COMMANDS)[number];
 
 export function isOpsCommand(word: string | undefined): word is OpsCommand {
@@ -14,6 +14,8 @@ export interface OpsInvocation {
   command: OpsCommand;
   /** `--json`: one JSON document on stdout instead of tables. */
   json: boolean;
+  /** `check --fix`: delete what the check finds, each finding only while it is as it was found. */
+  fix: boolean;
   /** The daemon's configuration, read exactly as the daemon reads it (flags, env, config file). */
   config: Config;
 }
@@ -21,6 +23,8 @@ export interface OpsInvocation {
 export type OpsParse = { kind: 'run'; invocation: OpsInvocation } | { kind: 'help' | 'version'; text: string };
 
 const JSON_FLAGS = new Set(['--json', '-json']);
+/** Only `check` takes them; to the others they are unknown options. */
+const FIX_FLAGS = new Set(['--fix', '-fix']);
 
 const USAGE: Record<OpsCommand, string> = {
   ls: `usage: registrator ls [--host H] [--json] [options] [registry-uri ...]
@@ -49,6 +53,23 @@ and delete. Give it the options the daemon runs with (-host, -ip, -internal, -ta
 Every daemon option and EC_REGISTRATOR_* variable is read as the daemon reads it; see registrator --help.
 consul*:// and netfilter:// URIs are named as not covered.
 Exit status: 0 nothing to change, 1 changes, 2 bad usage or etcd or Docker could not be read.`,
+  check: `usage: registrator check [--fix] [--json] [options] [registry-uri ...]
+
+Checks the whole fleet's data in etcd for keys the rest contradicts: labels/ and hosts/ index keys
+that point at no entry or at an entry that disagrees, entries without a host or without their hosts/
+key, and ownership records (/_registrator/owners/) whose data is gone, for the mirror and for each
+hamesh://, etcd:// or skydns2:// URI given. Reads every key under /<etcd-dir>/ and
+/_registrator/owners/, in pages, at one etcd revision. Never touches Docker.
+
+  --fix          delete what was found, each finding in one etcd transaction that goes ahead only
+                 while every key it was judged on is unchanged since the check's revision
+  --json         one JSON document instead of text (shape: docs/operations.md)
+  --no-mirror    leave the mirror out
+
+Every daemon option and EC_REGISTRATOR_* variable is read as the daemon reads it (etcd endpoints,
+TLS, auth, -etcd-dir, URIs from EC_REGISTRATOR_URIS); see registrator --help.
+consul*:// and netfilter:// URIs are named as not checked.
+Exit status: 0 nothing found, 1 findings (fixed or not), 2 bad usage or etcd could not be read.`,
 };
 
 export function opsUsage(command: OpsCommand): string {
@@ -56,18 +77,21 @@ export function opsUsage(command: OpsCommand): string {
 }
 
 /**
- * Reads `registrator <command> [options] [uri ...]`: `--json`, then everything else as the daemon's
- * own command line. Throws ConfigError (exit 2, one line) on anything invalid.
+ * Reads `registrator <command> [options] [uri ...]`: `--json` (and for `check`, `--fix`), then
+ * everything else as the daemon's own command line. Throws ConfigError (exit 2, one line) on
+ * anything invalid.
  */
 export function parseOpsCommand(command: OpsCommand, argv: readonly string[], env: NodeJS.ProcessEnv, isTty: boolean): OpsParse {
+  const own = (a: string) => JSON_FLAGS.has(a) || (command === 'check' && FIX_FLAGS.has(a));
   const json = argv.some((a) => JSON_FLAGS.has(a));
+  const fix = command === 'check' && argv.some((a) => FIX_FLAGS.has(a));
   const loaded = loadConfig(
-    argv.filter((a) => !JSON_FLAGS.has(a)),
+    argv.filter((a) => !own(a)),
     env,
     isTty,
   );
   if (loaded.kind === 'help') return { kind: 'help', text: opsUsage(command) };
   if (loaded.kind === 'version') return loaded;
   checkWritersAvailable(loaded.config);
-  return { kind: 'run', invocation: { command, json, config: loaded.config } };
+  return { kind: 'run', invocation: { command, json, fix, config: loaded.config } };
 }

@@ -4,7 +4,10 @@ import { createDockerClient } from '../docker/client';
 import { createEtcdClient } from '../etcd/client';
 import { isEtcdFailure } from '../etcd/errors';
 import { createLogger } from '../log';
+import { MirrorLayout } from '../mirror/keys';
 import { resolveHostAddress } from '../registrator/host-address';
+import { checkFleet, fixFleet } from './check';
+import { formatCheck } from './check-format';
 import { planHost } from './diff';
 import { formatDiff } from './diff-format';
 import { OpsCommand, parseOpsCommand } from './invocation';
@@ -14,8 +17,8 @@ import { closeRegistries, openRegistries, OpsRegistry } from './registries';
 
 /** Bad usage, as for the daemon. */
 const EXIT_USAGE = 2;
-/** What was to be shown could not be read: `ls` fails with 1; `diff` with 2, as diff(1) does for trouble. */
-const EXIT_TROUBLE: Record<OpsCommand, number> = { ls: 1, diff: 2 };
+/** What was to be shown could not be read: `ls` fails with 1; `diff` and `check` with 2, as diff(1) does for trouble. */
+const EXIT_TROUBLE: Record<OpsCommand, number> = { ls: 1, diff: 2, check: 2 };
 
 /** Where a command reads its environment and writes its output (the process's own by default). */
 export interface OpsIo {
@@ -28,8 +31,9 @@ export interface OpsIo {
 const processIo = (): OpsIo => ({ env: process.env, stdout: process.stdout, stderr: process.stderr, isTty: Boolean(process.stdout.isTTY) });
 
 /**
- * Runs `registrator ls` or `registrator diff` and resolves with the exit status: the output goes to
- * stdout, logs and errors (one line) to stderr. Nothing is written to etcd or Docker.
+ * Runs `registrator ls`, `diff` or `check` and resolves with the exit status: the output goes to
+ * stdout, logs and errors (one line) to stderr. Nothing is written to Docker, nor to etcd except by
+ * `check --fix`.
  */
 export async function runOpsCommand(command: OpsCommand, argv: readonly string[], io: OpsIo = processIo()): Promise<number> {
   let parsed;
@@ -43,7 +47,7 @@ export async function runOpsCommand(command: OpsCommand, argv: readonly string[]
     io.stdout.write(`${parsed.text}\n`);
     return 0;
   }
-  const { config, json } = parsed.invocation;
+  const { config, json, fix } = parsed.invocation;
   const log = createLogger({ ...config.log, stderr: true });
   let etcd: Etcd3 | undefined;
   let registries: OpsRegistry[] = [];
@@ -54,6 +58,13 @@ export async function runOpsCommand(command: OpsCommand, argv: readonly string[]
       const report = await listHost(config, etcd, registries);
       io.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatLs(report)}\n`);
       return 0;
+    }
+    if (command === 'check') {
+      const target = { etcd, endpoints: config.etcd.hosts.join(','), mirror: config.mirror ? new MirrorLayout(config.etcd.dir) : undefined, registries };
+      const check = await checkFleet(target);
+      const report = fix ? await fixFleet(check) : check.report;
+      io.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatCheck(report)}\n`);
+      return report.findings > 0 ? 1 : 0;
     }
     const docker = createDockerClient(config.docker);
     const hostIp = registries.some((r) => 'backend' in r) ? await resolveHostAddress(config.ip, config.host, log) : '';

@@ -5,7 +5,7 @@ import { OpsInvocation, opsUsage, parseOpsCommand } from '../../src/ops/invocati
 
 const ENV = { DOCKER_HOST: 'unix:///var/run/docker.sock', EC_REGISTRATOR_HOST: 'h1' };
 
-function invocation(command: 'ls' | 'diff', argv: string[], env: NodeJS.ProcessEnv = ENV): OpsInvocation {
+function invocation(command: 'ls' | 'diff' | 'check', argv: string[], env: NodeJS.ProcessEnv = ENV): OpsInvocation {
   const parsed = parseOpsCommand(command, argv, env, false);
   assert.equal(parsed.kind, 'run');
   return (parsed as { invocation: OpsInvocation }).invocation;
@@ -29,8 +29,16 @@ describe('operator commands: command line', () => {
     assert.equal(invocation('diff', ['-json']).json, true);
   });
 
-  it('--help gives the command\'s own usage', () => {
+  it('check takes --fix (and -fix); ls and diff do not', () => {
+    assert.deepEqual([invocation('check', ['--fix', '--json']), invocation('check', ['-fix']), invocation('check', [])].map((i) => [i.fix, i.json]), [[true, true], [true, false], [false, false]]);
+    assert.equal(invocation('ls', []).fix, false);
     for (const command of ['ls', 'diff'] as const) {
+      assert.throws(() => parseOpsCommand(command, ['--fix'], ENV, false), (err: unknown) => err instanceof ConfigError && err.message === 'unknown option --fix (see --help)');
+    }
+  });
+
+  it('--help gives the command\'s own usage', () => {
+    for (const command of ['ls', 'diff', 'check'] as const) {
       const parsed = parseOpsCommand(command, ['--help'], ENV, false);
       assert.deepEqual(parsed, { kind: 'help', text: opsUsage(command) });
       assert.match(opsUsage(command), new RegExp(`^usage: registrator ${command} `));
