@@ -13,7 +13,7 @@ import { ensureTestImage } from '../test/support/docker';
 import { EtcdServer } from '../test/support/etcd';
 import { CONFIGURATIONS } from './configurations';
 import type { BenchContext } from './context';
-import type { BenchDaemon } from './daemon-run';
+import { BenchDaemon } from './daemon-run';
 import { Fleet } from './fleet';
 import { BenchResults, ConfigurationResult, renderTables, SizeResult, writeResults } from './report';
 import { latencyScenario } from './scenarios/latency';
@@ -42,12 +42,11 @@ async function main(): Promise<void> {
   const etcd = await EtcdServer.start();
   const fleet = new Fleet(docker, String(process.pid));
   const ctx: BenchContext = { docker, etcd, fleet, cpuProfileDir: process.env.BENCH_CPU_PROF };
-  let current: BenchDaemon | undefined;
   let cleaning: Promise<void> | undefined;
   // Once only, whether the run ends, fails or is interrupted.
   const cleanUp = () =>
     (cleaning ??= (async () => {
-      await current?.stop().catch(() => undefined);
+      await Promise.all([...BenchDaemon.running].map((d) => d.stop().catch(() => undefined)));
       await fleet.remove().catch((err) => say(`could not remove every container: ${err}`));
       await etcd.stop();
     })());
@@ -79,7 +78,6 @@ async function main(): Promise<void> {
           entry.memory = memory;
           say(`  ${config.name} x${size} round ${round + 1}: reference ${figures.referenceMs.toFixed(0)} ms, daemon ${figures.daemonMs.toFixed(0)} ms, RSS ${memory.rssMiB.toFixed(1)} MiB`);
           if (!daemon) continue;
-          current = daemon;
           try {
             result.writes = await writesScenario(ctx, config, daemon);
             say(`  ${config.name}: etcd writes measured`);
@@ -87,7 +85,6 @@ async function main(): Promise<void> {
             say(`  ${config.name}: ${result.latency.daemonMs.length} latency samples taken`);
             for (const miss of result.latency.missed) say(`    missed ${miss}`);
           } finally {
-            current = undefined;
             await daemon.stop();
             await fleet.remove(`${fleet.prefix}l`);
             await fleet.remove(`${fleet.prefix}w`);
