@@ -90,6 +90,8 @@ export interface FleetLife {
   quietSentBytes: number;
   /** SIGTERM to the process's exit (it deletes this host's data first). */
   sigtermMs: number;
+  /** What etcd sent from the SIGTERM to the exit (not a goal of its own: it tells a slow exit's reads from a slow machine). */
+  sigtermSentBytes: number;
   exitCode: number | null;
   /** Memory once the first reconciliation is done (RSS read first, then the heap after a full collection). */
   memory: MemoryFigures;
@@ -129,9 +131,10 @@ async function fill(ctx: FleetContext, spec: FleetSpec, uris: string[], mirror: 
       `about ${Math.round(total / FILL_KEYS_PER_S)} s here (1.7 M keys take 90-120 s on 2 cores)...`,
   );
   const began = Date.now();
+  let done = false;
   const progress = setInterval(() => {
     countKeys(ctx.filled.client, '/')
-      .then((n) => ctx.say(`  ${(n - keysSoFar).toLocaleString('en')} of ${total.toLocaleString('en')} keys after ${Math.round((Date.now() - began) / 1000)} s`))
+      .then((n) => done || ctx.say(`  ${(n - keysSoFar).toLocaleString('en')} of ${total.toLocaleString('en')} keys after ${Math.round((Date.now() - began) / 1000)} s`))
       .catch(() => undefined);
   }, 15_000);
   try {
@@ -139,6 +142,7 @@ async function fill(ctx: FleetContext, spec: FleetSpec, uris: string[], mirror: 
     ctx.say(`  filled: ${written.toLocaleString('en')} keys in ${Math.round((Date.now() - began) / 1000)} s`);
     return written;
   } finally {
+    done = true;
     clearInterval(progress);
   }
 }
@@ -206,7 +210,9 @@ async function life(ctx: FleetContext, etcd: EtcdServer, config: BenchConfigurat
     const sentBefore = await etcd.sentBytes();
     const hup = await daemon.sighup(STEP_TIMEOUT_MS);
     const sighupSentBytes = (await etcd.sentBytes()) - sentBefore;
+    const sentBeforeTerm = await etcd.sentBytes();
     const term = await daemon.terminate(STEP_TIMEOUT_MS);
+    const sigtermSentBytes = (await etcd.sentBytes()) - sentBeforeTerm;
     figures = {
       startMs: firstAt - daemon.spawnedAt,
       firstReason: String(first.reason),
@@ -217,6 +223,7 @@ async function life(ctx: FleetContext, etcd: EtcdServer, config: BenchConfigurat
       sighupSentBytes,
       quietSentBytes,
       sigtermMs: term.ms,
+      sigtermSentBytes,
       exitCode: term.code,
       memory,
     };
@@ -255,7 +262,7 @@ function describe(life: FleetLife): string {
   ];
   return (
     `${life.sighupContainers} containers; start ${Math.round(life.startMs)} ms, SIGHUP ${Math.round(life.sighupMs)} ms / ${(life.sighupSentBytes / 1024).toFixed(1)} KiB sent, ` +
-    `SIGTERM ${Math.round(life.sigtermMs)} ms, RSS ${life.memory.rssMiB.toFixed(1)} MiB${problems.length ? `; ${problems.join('; ')}` : ''}`
+    `SIGTERM ${Math.round(life.sigtermMs)} ms / ${(life.sigtermSentBytes / 1024).toFixed(1)} KiB sent, RSS ${life.memory.rssMiB.toFixed(1)} MiB${problems.length ? `; ${problems.join('; ')}` : ''}`
   );
 }
 
