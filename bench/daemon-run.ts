@@ -1,6 +1,6 @@
 import { DaemonProcess, LogLine } from '../test/support/daemon';
 import { DaemonProbe } from '../test/support/daemon-probe';
-import { residentMemory } from './measure';
+import { nowMs, residentMemory } from './measure';
 import { HOST } from './shape';
 
 export interface MemoryFigures {
@@ -22,6 +22,8 @@ const MiB = 1024 * 1024;
  * probe preloaded: memory on request and, with `cpuProfileDir`, a CPU profile from the start.
  */
 export class BenchDaemon {
+  /** Every daemon child not yet stopped, so an interrupted run can stop them all. */
+  static readonly running = new Set<BenchDaemon>();
   readonly process: DaemonProcess;
   /** Wall time just before the spawn. */
   readonly spawnedAt: number;
@@ -31,6 +33,7 @@ export class BenchDaemon {
     this.probe = new DaemonProbe(cpuProfileDir);
     this.spawnedAt = Date.now();
     this.process = new DaemonProcess(args, { EC_REGISTRATOR_ETCD_HOSTS: etcdEndpoint, EC_REGISTRATOR_HOST: HOST, ...this.probe.env });
+    BenchDaemon.running.add(this);
   }
 
   private line(message: string, match: (l: LogLine) => boolean = () => true): LogLine | undefined {
@@ -49,13 +52,29 @@ export class BenchDaemon {
     return Number(this.line('reconciled')!.ms);
   }
 
-  /** Sends SIGHUP, waits for the reconciliation it causes and returns its duration as the daemon logs it. */
-  async sighup(timeoutMs: number): Promise<number> {
+  /**
+   * Sends SIGHUP and waits for the reconciliation it causes: its duration as the daemon logs it, the
+   * time from the signal to the `reconciled` line's timestamp, and the containers it reconciled.
+   */
+  async sighup(timeoutMs: number): Promise<{ loggedMs: number; signalToDoneMs: number; containers: number }> {
     const isHup = (l: LogLine) => l.reason === 'SIGHUP';
     const before = this.process.count('reconciled', isHup);
+    const sentAt = Date.now();
     this.process.signal('SIGHUP');
-    await this.process.waitForLog('reconciled', before + 1, timeoutMs, isHup);
-    return Number(this.process.lines.filter((l) => l.message === 'reconciled' && isHup(l))[before].ms);
+    await this.whileRunning(this.process.waitForLog('reconciled', before + 1, timeoutMs, isHup));
+    const line = this.process.lines.filter((l) => l.message === 'reconciled' && isHup(l))[before];
+    return { loggedMs: Number(line.ms), signalToDoneMs: Date.parse(String(line.timestamp)) - sentAt, containers: Number(line.containers) };
+  }
+
+  /** SIGTERM (this host's data deleted) and the time until the process has exited, with its exit status. */
+  async terminate(timeoutMs: number): Promise<{ ms: number; code: number | null }> {
+    const sentAt = nowMs();
+    this.process.signal('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([this.process.exited, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)))]);
+    clearTimeout(timer);
+    if (code === 'timeout') throw new Error(`the daemon had not exited ${timeoutMs} ms after SIGTERM`);
+    return { ms: nowMs() - sentAt, code };
   }
 
   /** Rejects if the daemon exits before `work` is done (with what it said on stderr). */
@@ -93,5 +112,6 @@ export class BenchDaemon {
     clearTimeout(timer);
     await this.process.kill();
     this.probe.remove();
+    BenchDaemon.running.delete(this);
   }
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Etcd3 } from 'etcd3';
+import type { Etcd3, IRangeRequest, IRangeResponse } from 'etcd3';
 import { prefixEnd } from '../src/etcd/ops';
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable with Docker's event timeNano. */
@@ -111,4 +111,29 @@ export async function waitForCounts(etcd: Etcd3, prefixes: readonly string[], co
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${count} keys under ${prefixes.join(', ')}; have ${last.join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** etcd's limit on operations in one transaction (`--max-txn-ops`, 128 by default). */
+const TXN_OPS = 128;
+
+/** Runs range requests in transactions of up to 128 and returns their answers in order: many small reads in few round trips. */
+export async function ranges(etcd: Etcd3, requests: readonly IRangeRequest[]): Promise<IRangeResponse[]> {
+  const out: IRangeResponse[] = [];
+  for (let i = 0; i < requests.length; i += TXN_OPS) {
+    const res = await etcd.kv.txn({ success: requests.slice(i, i + TXN_OPS).map((request_range) => ({ request_range })) });
+    out.push(...res.responses.map((r) => r.response_range));
+  }
+  return out;
+}
+
+/** The values of these keys (absent keys are left out). */
+export async function getMany(etcd: Etcd3, keys: readonly string[]): Promise<Map<string, string>> {
+  const answers = await ranges(etcd, keys.map((key) => ({ key: Buffer.from(key) })));
+  return new Map(answers.flatMap((a) => a.kvs.map((kv): [string, string] => [kv.key.toString(), kv.value.toString()])));
+}
+
+/** Which of these keys existed at `rev` (default: now). */
+export async function existing(etcd: Etcd3, keys: readonly string[], rev?: number): Promise<string[]> {
+  const answers = await ranges(etcd, keys.map((key) => ({ key: Buffer.from(key), count_only: true, ...(rev ? { revision: rev } : {}) })));
+  return keys.filter((_, i) => Number(answers[i].count) > 0);
 }

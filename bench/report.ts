@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { MemoryFigures } from './daemon-run';
+import { FLEET_GOAL, FleetLife, FleetResult } from './scenarios/fleet';
 import type { LatencySamples } from './scenarios/latency';
 import type { StartupRound } from './scenarios/startup';
 import type { WriteCounts, WritesResult } from './scenarios/writes';
@@ -23,13 +24,26 @@ export interface ConfigurationResult {
 export interface BenchResults {
   startedAt: string;
   machine: { cpus: number; node: string; docker: string; etcd: string };
-  settings: { sizes: number[]; rounds: number; latencySamples: number };
+  settings: { parts: string[]; sizes: number[]; rounds: number; latencySamples: number; fleet?: string };
   configurations: ConfigurationResult[];
+  /** The fleet part (BENCH_PARTS, BENCH_FLEET). */
+  fleet?: FleetResult;
 }
+
+/** The figures of the fleet part, each compared filled / empty. */
+const FLEET_FIGURES: Array<{ name: string; label: string; of: (l: FleetLife) => number; show: (x: number) => string }> = [
+  { name: 'startMs', label: 'start to first reconciliation', of: (l) => l.startMs, show: (x) => ms(x) },
+  { name: 'sighupMs', label: 'idle SIGHUP to reconciled', of: (l) => l.sighupMs, show: (x) => ms(x) },
+  { name: 'sigtermMs', label: 'SIGTERM to exit', of: (l) => l.sigtermMs, show: (x) => ms(x) },
+  { name: 'sighupSentBytes', label: 'bytes etcd sent for an idle SIGHUP', of: (l) => l.sighupSentBytes, show: (x) => bytes(x) },
+  { name: 'rssMiB', label: 'RSS after first reconciliation', of: (l) => l.memory.rssMiB, show: (x) => mib(x) },
+];
 
 const ms = (x: number) => `${Math.round(x)} ms`;
 const mib = (x: number) => `${x.toFixed(1)} MiB`;
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+const bytes = (x: number) => (x < 1024 * 1024 ? `${(x / 1024).toFixed(1)} KiB` : `${(x / 1024 / 1024).toFixed(2)} MiB`);
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const writes = (w: WriteCounts) =>
   `${w.transactions} txn / ${w.puts} put / ${w.deletes} del${w.foreignEvents ? ` (other users' containers had ${w.foreignEvents} event(s); their ${w.foreignWrites} writes left out)` : ''}`;
 
@@ -37,9 +51,37 @@ function table(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
+/** Medians over rounds of the fleet part, their ratios filled / empty, and the checks summed over rounds. */
+export function summariseFleet(fleet: FleetResult) {
+  return fleet.configurations.map((c) => ({
+    name: c.name,
+    fleetKeys: c.fleetKeys,
+    figures: FLEET_FIGURES.map((f) => {
+      const empty = median(c.empty.map(f.of));
+      const filled = median(c.filled.map(f.of));
+      return { name: f.name, empty, filled, ratio: filled / empty, met: filled / empty <= FLEET_GOAL };
+    }),
+    checks: (['empty', 'filled'] as const).map((etcd) => {
+      const lives = c[etcd];
+      return {
+        etcd,
+        rounds: lives.length,
+        ownKeys: { missing: sum(lives.map((l) => l.checks.missing)), wrong: sum(lives.map((l) => l.checks.wrong)), extra: sum(lives.map((l) => l.checks.extra)) },
+        othersChanged: sum(lives.map((l) => l.checks.othersChanged)),
+        leftAfterSigterm: sum(lives.map((l) => l.checks.leftAfterSigterm)),
+        exitCodes: lives.map((l) => l.exitCode),
+        keysBefore: lives.map((l) => l.checks.keysBefore),
+        keysAfter: lives.map((l) => l.checks.keysAfter),
+        quietSentBytes: sum(lives.map((l) => l.quietSentBytes)),
+        containersReconciled: lives.flatMap((l) => [l.firstContainers, l.sighupContainers]),
+      };
+    }),
+  }));
+}
+
 /** Medians over rounds and percentiles over samples, as printed and as stored in the JSON summary. */
 export function summarise(results: BenchResults) {
-  return results.configurations.map((c) => ({
+  return results.configurations.filter((c) => c.sizes.length > 0).map((c) => ({
     name: c.name,
     startup: c.sizes.map((s) => {
       const referenceMs = median(s.rounds.map((r) => r.referenceMs));
@@ -70,7 +112,7 @@ export function summarise(results: BenchResults) {
   }));
 }
 
-/** The four tables, in Markdown so they can go into docs/performance.md as they are. */
+/** The tables of the parts that ran, in Markdown so they can go into docs/performance.md as they are. */
 export function renderTables(results: BenchResults): string {
   const summary = summarise(results);
   const startup = table(
@@ -92,23 +134,58 @@ export function renderTables(results: BenchResults): string {
     summary.flatMap((c) => c.startup.map((s) => [c.name, String(s.containers), mib(s.memory.rssMiB), mib(s.memory.peakRssMiB), mib(s.memory.heapUsedMiB), mib(s.memory.heapTotalMiB), mib(s.memory.externalMiB)])),
   );
   const { machine, settings } = results;
+  const head =
+    `${machine.cpus} CPUs, Node ${machine.node}, Docker ${machine.docker}, etcd ${machine.etcd}; parts ${settings.parts.join(', ')}; ` +
+    `${settings.parts.includes('startup') ? `sizes ${settings.sizes.join(', ')}, ${settings.latencySamples} latency samples, ` : ''}` +
+    `${settings.fleet ? `fleet ${settings.fleet}, ` : ''}median of ${settings.rounds} round(s)`;
+  const sections = [head];
+  if (summary.length > 0) {
+    sections.push(`Startup sync (spawn to every container in etcd; median of rounds)\n${startup}`);
+    sections.push(`Event to key latency (Docker start event to keys in etcd)\n${latency}`);
+    sections.push(`etcd writes of a synced daemon\n${etcdWrites}`);
+    sections.push(`Memory once synced\n${memory}`);
+  }
+  if (results.fleet) sections.push(...renderFleet(results.fleet));
+  return sections.join('\n\n');
+}
+
+/** Key counts of the rounds: one figure when they agree. */
+const counts = (xs: number[]) => [...new Set(xs)].map((n) => n.toLocaleString('en')).join(', ');
+
+/** The fleet part's two tables: the figures on both etcds with their ratios, and what was checked. */
+function renderFleet(fleet: FleetResult): string[] {
+  const summary = summariseFleet(fleet);
+  const figures = table(
+    ['configuration', 'figure', 'empty etcd', `filled etcd (${fleet.hosts} x ${fleet.containers})`, `ratio (goal <= ${FLEET_GOAL})`, 'met'],
+    summary.flatMap((c) =>
+      c.figures.map((f, i) => {
+        const show = FLEET_FIGURES[i].show;
+        return [c.name, FLEET_FIGURES[i].label, show(f.empty), show(f.filled), Number.isFinite(f.ratio) ? `${f.ratio.toFixed(2)}x` : 'n/a', f.met ? 'yes' : 'NO'];
+      }),
+    ),
+  );
+  const checks = table(
+    ['configuration', 'etcd', 'keys in etcd before / after the daemon', 'containers reconciled', 'own keys after first reconciliation (missing / wrong / extra)', "other hosts' keys changed (goal 0)", 'left after SIGTERM (goal 0)', 'exit status after SIGTERM'],
+    summary.flatMap((c) =>
+      c.checks.map((k) => [
+        c.name,
+        k.etcd,
+        `${counts(k.keysBefore)} / ${counts(k.keysAfter)}`,
+        counts(k.containersReconciled),
+        `${k.ownKeys.missing} / ${k.ownKeys.wrong} / ${k.ownKeys.extra}${k.ownKeys.missing + k.ownKeys.wrong + k.ownKeys.extra === 0 ? ' (exact)' : ''}`,
+        String(k.othersChanged),
+        String(k.leftAfterSigterm),
+        [...new Set(k.exitCodes)].join(', '),
+      ]),
+    ),
+  );
   return [
-    `${machine.cpus} CPUs, Node ${machine.node}, Docker ${machine.docker}, etcd ${machine.etcd}; sizes ${settings.sizes.join(', ')}, median of ${settings.rounds} round(s), ${settings.latencySamples} latency samples`,
-    '',
-    'Startup sync (spawn to every container in etcd; median of rounds)',
-    startup,
-    '',
-    'Event to key latency (Docker start event to keys in etcd)',
-    latency,
-    '',
-    'etcd writes of a synced daemon',
-    etcdWrites,
-    '',
-    'Memory once synced',
-    memory,
-  ].join('\n');
+    `Fleet: one daemon on a host with ${fleet.containers} containers, etcd empty or also holding ${fleet.hosts} other hosts x ${fleet.containers} containers (median of rounds)\n${figures}`,
+    `Fleet: what was checked (summed over rounds)\n${checks}`,
+  ];
 }
 
 export function writeResults(path: string, results: BenchResults): void {
-  writeFileSync(path, `${JSON.stringify({ ...results, summary: summarise(results) }, null, 2)}\n`);
+  const fleetSummary = results.fleet ? { fleetSummary: summariseFleet(results.fleet) } : {};
+  writeFileSync(path, `${JSON.stringify({ ...results, summary: summarise(results), ...fleetSummary }, null, 2)}\n`);
 }

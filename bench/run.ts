@@ -3,6 +3,7 @@
  * the same real dockerd and etcd in the same run. See docs/performance.md.
  *
  *   npm run bench
+ *   BENCH_PARTS=fleet,startup  BENCH_FLEET=1000x100  (0: no fleet part)
  *   BENCH_SIZES=200,500,1000  BENCH_ROUNDS=3  BENCH_LATENCY_SAMPLES=50  BENCH_OUT=bench-results.json
  *   BENCH_CONFIGURATIONS=mirror,mirror+hamesh+etcd  BENCH_CPU_PROF=<dir>  BENCH_DOCKER_SOCKET=/var/run/docker.sock
  */
@@ -10,12 +11,13 @@ import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import Docker from 'dockerode';
 import { ensureTestImage } from '../test/support/docker';
-import { EtcdServer } from '../test/support/etcd';
+import { EtcdServer, EtcdServerOptions } from '../test/support/etcd';
 import { CONFIGURATIONS } from './configurations';
 import type { BenchContext } from './context';
-import type { BenchDaemon } from './daemon-run';
+import { BenchDaemon } from './daemon-run';
 import { Fleet } from './fleet';
 import { BenchResults, ConfigurationResult, renderTables, SizeResult, writeResults } from './report';
+import { FleetResult, fleetScenario, FleetSpec } from './scenarios/fleet';
 import { latencyScenario } from './scenarios/latency';
 import { startupRound } from './scenarios/startup';
 import { writesScenario } from './scenarios/writes';
@@ -32,24 +34,55 @@ const [SAMPLES] = numbers('BENCH_LATENCY_SAMPLES', '50');
 const OUT = process.env.BENCH_OUT ?? 'bench-results.json';
 const WANTED = (process.env.BENCH_CONFIGURATIONS ?? CONFIGURATIONS.map((c) => c.name).join(',')).split(',');
 const SELECTED = CONFIGURATIONS.filter((c) => WANTED.includes(c.name));
+/** `<hosts>x<containers>` other hosts in the fleet part's filled etcd; `0` skips that part. */
+const FLEET = process.env.BENCH_FLEET ?? '1000x100';
+const FLEET_SPEC: FleetSpec | undefined = (() => {
+  if (FLEET.trim() === '0') return undefined;
+  const match = /^\s*(\d+)\s*x\s*(\d+)\s*$/.exec(FLEET);
+  if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) throw new Error('BENCH_FLEET must be <hosts>x<containers> (e.g. 1000x100), or 0');
+  return { hosts: Number(match[1]), containers: Number(match[2]) };
+})();
+/** The parts to run, in this order: the fleet part (on a host with few containers) before the startup part grows the fleet. */
+const PART_NAMES = ['fleet', 'startup'] as const;
+const PARTS = (process.env.BENCH_PARTS ?? PART_NAMES.join(',')).split(',').map((p) => p.trim());
+/** Whether the fleet part (etcd with a fleet's data vs empty) runs: it takes minutes to fill. */
+const FLEET_PART = PARTS.includes('fleet') && FLEET_SPEC !== undefined;
+/** Whether the startup part (startup sync, then latency, writes and memory with the synced daemon) runs. */
+const STARTUP_PART = PARTS.includes('startup');
+/** etcd's backend quota for the fleet part's two etcds: 1.7 M keys and their history outgrow the 2 GiB default. */
+const FLEET_QUOTA_BYTES = 8 * 1024 * 1024 * 1024;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
+/** Every etcd of the run still running: stopped, data dir removed, also when the run fails or is interrupted. */
+const etcds = new Set<EtcdServer>();
+
+async function startEtcd(options?: EtcdServerOptions): Promise<EtcdServer> {
+  const server = await EtcdServer.start(options);
+  etcds.add(server);
+  return server;
+}
+
+async function stopEtcd(server: EtcdServer): Promise<void> {
+  etcds.delete(server);
+  await server.stop();
+}
+
 async function main(): Promise<void> {
   if (SELECTED.length === 0) throw new Error(`BENCH_CONFIGURATIONS names none of ${CONFIGURATIONS.map((c) => c.name).join(', ')}`);
+  const unknown = PARTS.filter((p) => !(PART_NAMES as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new Error(`BENCH_PARTS: unknown ${unknown.join(', ')} (parts: ${PART_NAMES.join(', ')})`);
+  if (!FLEET_PART && !STARTUP_PART) throw new Error('nothing to run: BENCH_PARTS=fleet with BENCH_FLEET=0');
   await ensureTestImage();
   const docker = new Docker({ socketPath: process.env.BENCH_DOCKER_SOCKET ?? '/var/run/docker.sock' });
-  const etcd = await EtcdServer.start();
   const fleet = new Fleet(docker, String(process.pid));
-  const ctx: BenchContext = { docker, etcd, fleet, cpuProfileDir: process.env.BENCH_CPU_PROF };
-  let current: BenchDaemon | undefined;
   let cleaning: Promise<void> | undefined;
   // Once only, whether the run ends, fails or is interrupted.
   const cleanUp = () =>
     (cleaning ??= (async () => {
-      await current?.stop().catch(() => undefined);
+      await Promise.all([...BenchDaemon.running].map((d) => d.stop().catch(() => undefined)));
       await fleet.remove().catch((err) => say(`could not remove every container: ${err}`));
-      await etcd.stop();
+      await Promise.all([...etcds].map(stopEtcd));
     })());
   // An interrupted run still removes its containers.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
@@ -62,46 +95,65 @@ async function main(): Promise<void> {
       docker: (await docker.version()).Version,
       etcd: execFileSync('etcd', ['--version']).toString().split('\n')[0].replace(/^etcd Version:\s*/, ''),
     },
-    settings: { sizes: SIZES, rounds: ROUNDS, latencySamples: SAMPLES },
+    settings: { parts: PART_NAMES.filter((p) => (p === 'fleet' ? FLEET_PART : STARTUP_PART)), sizes: SIZES, rounds: ROUNDS, latencySamples: SAMPLES, ...(FLEET_PART ? { fleet: FLEET } : {}) },
     configurations: SELECTED.map((c): ConfigurationResult => ({ name: c.name, args: c.args, sizes: [] })),
   };
   try {
-    for (const size of SIZES) {
-      say(`starting containers up to ${size}...`);
-      await fleet.growTo(size);
-      for (const [index, config] of SELECTED.entries()) {
-        const result = results.configurations[index];
-        const entry: Partial<SizeResult> & { rounds: SizeResult['rounds'] } = { containers: size, rounds: [] };
-        for (let round = 0; round < ROUNDS; round++) {
-          const last = size === SIZES[SIZES.length - 1] && round === ROUNDS - 1;
-          const { round: figures, memory, daemon } = await startupRound(ctx, config, last);
-          entry.rounds.push(figures);
-          entry.memory = memory;
-          say(`  ${config.name} x${size} round ${round + 1}: reference ${figures.referenceMs.toFixed(0)} ms, daemon ${figures.daemonMs.toFixed(0)} ms, RSS ${memory.rssMiB.toFixed(1)} MiB`);
-          if (!daemon) continue;
-          current = daemon;
-          try {
-            result.writes = await writesScenario(ctx, config, daemon);
-            say(`  ${config.name}: etcd writes measured`);
-            result.latency = await latencyScenario(ctx, config, SAMPLES);
-            say(`  ${config.name}: ${result.latency.daemonMs.length} latency samples taken`);
-            for (const miss of result.latency.missed) say(`    missed ${miss}`);
-          } finally {
-            current = undefined;
-            await daemon.stop();
-            await fleet.remove(`${fleet.prefix}l`);
-            await fleet.remove(`${fleet.prefix}w`);
-          }
-        }
-        result.sizes.push(entry as SizeResult);
-      }
-    }
+    if (FLEET_PART) results.fleet = await fleetPart(docker, fleet);
+    if (STARTUP_PART) await startupPart({ docker, etcd: await startEtcd(), fleet, cpuProfileDir: process.env.BENCH_CPU_PROF }, results);
     say('');
     say(renderTables(results));
     writeResults(OUT, results);
     say(`\nwritten to ${OUT}`);
   } finally {
     await cleanUp();
+  }
+}
+
+/**
+ * Two etcds of its own (one stays empty, one gets the fleet's data), stopped once done: gigabytes
+ * of fleet data do not stay around while the startup part is timed.
+ */
+async function fleetPart(docker: Docker, fleet: Fleet): Promise<FleetResult> {
+  say('fleet part: starting two etcds (one stays empty, one gets the fleet)...');
+  const [empty, filled] = await Promise.all([startEtcd({ quotaBytes: FLEET_QUOTA_BYTES }), startEtcd({ quotaBytes: FLEET_QUOTA_BYTES })]);
+  try {
+    return await fleetScenario({ docker, fleet, empty, filled, say }, SELECTED, FLEET_SPEC!, ROUNDS);
+  } finally {
+    await Promise.all([empty, filled].map(stopEtcd));
+  }
+}
+
+/** Startup sync at every size; at the largest, the last round's daemon stays for the writes and latency runs. */
+async function startupPart(ctx: BenchContext, results: BenchResults): Promise<void> {
+  const { fleet } = ctx;
+  for (const size of SIZES) {
+    say(`starting containers up to ${size}...`);
+    await fleet.growTo(size);
+    for (const [index, config] of SELECTED.entries()) {
+      const result = results.configurations[index];
+      const entry: Partial<SizeResult> & { rounds: SizeResult['rounds'] } = { containers: size, rounds: [] };
+      for (let round = 0; round < ROUNDS; round++) {
+        const last = size === SIZES[SIZES.length - 1] && round === ROUNDS - 1;
+        const { round: figures, memory, daemon } = await startupRound(ctx, config, last);
+        entry.rounds.push(figures);
+        entry.memory = memory;
+        say(`  ${config.name} x${size} round ${round + 1}: reference ${figures.referenceMs.toFixed(0)} ms, daemon ${figures.daemonMs.toFixed(0)} ms, RSS ${memory.rssMiB.toFixed(1)} MiB`);
+        if (!daemon) continue;
+        try {
+          result.writes = await writesScenario(ctx, config, daemon);
+          say(`  ${config.name}: etcd writes measured`);
+          result.latency = await latencyScenario(ctx, config, SAMPLES);
+          say(`  ${config.name}: ${result.latency.daemonMs.length} latency samples taken`);
+          for (const miss of result.latency.missed) say(`    missed ${miss}`);
+        } finally {
+          await daemon.stop();
+          await fleet.remove(`${fleet.prefix}l`);
+          await fleet.remove(`${fleet.prefix}w`);
+        }
+      }
+      result.sizes.push(entry as SizeResult);
+    }
   }
 }
 

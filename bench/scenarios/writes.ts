@@ -25,7 +25,7 @@ function ofContainers(containers: EngineEvent[]): (key: string) => boolean {
 }
 
 /** The revision once it has not moved for `quietMs`: whatever the daemon was doing is done. */
-async function settledRevision(etcd: Etcd3, quietMs = 1_000): Promise<number> {
+export async function settledRevision(etcd: Etcd3, quietMs = 1_000): Promise<number> {
   let last = await revision(etcd);
   for (let stillSince = Date.now(); Date.now() - stillSince < quietMs; ) {
     await sleep(100);
@@ -66,7 +66,7 @@ export async function writesScenario(ctx: BenchContext, config: BenchConfigurati
   const timeout = timeoutFor(ctx.fleet.size);
   let sighupMs = NaN;
   const sighupIdle = await writesDuring(ctx, async () => {
-    sighupMs = await daemon.sighup(timeout);
+    sighupMs = (await daemon.sighup(timeout)).loggedMs;
   });
   const name = `${ctx.fleet.prefix}w`;
   const oneStart = await writesDuring(ctx, async () => {

@@ -25,6 +25,8 @@ export interface SimulatedFleet {
   dir?: string;
   /** Registry URIs each simulated host also writes (hamesh://, etcd://, skydns2:// without a host), with ownership records. */
   uris?: string[];
+  /** `false`: leave the mirror entries out, to add registrations to a fleet whose mirror entries are already in (default true). */
+  mirror?: boolean;
 }
 
 /** Puts per transaction and transactions in flight while filling (TESTING.md). */
@@ -69,7 +71,7 @@ export function* simulatedKeys(fleet: SimulatedFleet): Generator<[string, string
     const hostIp = `10.99.${h >> 8}.${h & 255}`;
     for (let c = 0; c < fleet.containers; c++) {
       const info = simulatedContainer(fleet, h, c);
-      yield* mirrorEntry(info, host, layout);
+      if (fleet.mirror !== false) yield* mirrorEntry(info, host, layout);
       if (backends.length === 0) continue;
       const { services } = containerServices(info, { host, hostIp, internal: false, explicit: false, tags: '', useIpFromLabel: '', ttl: 0 });
       for (const backend of backends) for (const service of services) for (const op of backend.registerOps(service)) if ('put' in op) yield [op.put, op.value];
