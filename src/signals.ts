@@ -34,7 +34,9 @@ export function installSignalHandlers(target: SignalTarget, log: Logger, options
         await work();
         log.info('signal handled', { signal });
       } catch (err) {
-        log.error('signal work failed', { signal, err });
+        // A stop signal abandons the work under way: not a failure.
+        if (shuttingDown) log.info('signal work abandoned: stopping', { signal });
+        else log.error('signal work failed', { signal, err });
       }
     });
   };

@@ -57,6 +57,19 @@ describe('a host on an etcd shared by a fleet of 200 hosts x 100 containers', { 
     host.daemon!.signal('SIGHUP');
     await waitFor('the SIGHUP reconciliation', () => reconciliations(httpPort).then((n) => n > done), 60_000, 50);
   };
+  const revision = async () => Number((await etcd.client.kv.range({ key: Buffer.from('/') })).header.revision);
+  /** Every change etcd made after `since`, from its history (a watch from that revision). */
+  const changesSince = async (since: number): Promise<Array<{ type: string; key: string }>> => {
+    const head = await revision();
+    if (head === since) return [];
+    const changes: Array<{ type: string; key: string; revision: number }> = [];
+    const watcher = await etcd.client.watch().prefix('/').startRevision(String(since + 1)).create();
+    watcher.on('put', (kv) => changes.push({ type: 'put', key: kv.key.toString(), revision: Number(kv.mod_revision) }));
+    watcher.on('delete', (kv) => changes.push({ type: 'delete', key: kv.key.toString(), revision: Number(kv.mod_revision) }));
+    await waitFor('etcd\'s history up to now', () => changes.some((c) => c.revision >= head), 30_000, 20);
+    await watcher.cancel();
+    return changes;
+  };
   /** Bytes etcd sent while one idle SIGHUP reconciliation ran (nothing else talks to it meanwhile). */
   const reconcileBytes = async () => {
     const before = await etcd.sentBytes();
@@ -100,7 +113,7 @@ describe('a host on an etcd shared by a fleet of 200 hosts x 100 containers', { 
   });
 
   it('SIGINT while a SIGHUP waits on Docker exits 0 within 2 s and leaves every key as it was', async () => {
-    const before = await tree();
+    const before = await revision();
     const listed = proxy.requests.length;
     proxy.hold((r) => r.target.includes('/containers/json'));
     host.daemon!.signal('SIGHUP');
@@ -112,11 +125,13 @@ describe('a host on an etcd shared by a fleet of 200 hosts x 100 containers', { 
     proxy.release();
     assert.equal(code, 0);
     assert.ok(took < 2_000, `exited ${took} ms after SIGINT`);
-    assert.deepEqual(treeDifferences(await tree(), before), []);
+    assert.deepEqual(await changesSince(before), [], 'etcd\'s revision did not move: no key was written or deleted');
   });
 
   it('SIGTERM while a SIGHUP waits on Docker deletes this host\'s data within 8 s; every other host\'s key stays byte for byte', async () => {
     await startDaemon();
+    const own = new Set(Object.keys(await host.expectedTree()));
+    const before = await revision();
     const listed = proxy.requests.length;
     proxy.hold((r) => r.target.includes('/containers/json'));
     host.daemon!.signal('SIGHUP');
@@ -128,6 +143,9 @@ describe('a host on an etcd shared by a fleet of 200 hosts x 100 containers', { 
     proxy.release();
     assert.equal(code, 0);
     assert.ok(took < 8_000, `exited ${took} ms after SIGTERM`);
-    assert.deepEqual(treeDifferences(await tree(), await expected([fleet, more], false)), []);
+    // From etcd's history: what changed is exactly the deletion of every key of this host.
+    const changes = await changesSince(before);
+    assert.deepEqual(changes.filter((c) => c.type !== 'delete' || !own.has(c.key)), [], 'no other key was touched');
+    assert.deepEqual([...own].filter((k) => !changes.some((c) => c.key === k)), [], 'every key of this host was deleted');
   });
 });
