@@ -63,7 +63,7 @@ function consistentTree(): Map<string, string> {
 }
 
 const web = servicesOf('h1', containers[0][1])[0];
-const WEB_RECORD = { hamesh: `/_registrator/owners/h1/hamesh/mesh/${encodeURIComponent(web.id)}`, etcd: `/_registrator/owners/h1/etcd/services/${encodeURIComponent(web.id)}` };
+const WEB_RECORD = { hamesh: `/_registrator/owners/h1/hamesh/mesh/${web.origin.containerId}/${encodeURIComponent(web.id)}`, etcd: `/_registrator/owners/h1/etcd/services/${web.origin.containerId}/${encodeURIComponent(web.id)}` };
 
 /** The judges fed as `registrator check` feeds them: sorted, in small pages, service keys looked up in the tree. */
 function judge(tree: ReadonlyMap<string, string>, pageSize = 3): { findings: Finding[]; owners: OwnerCounts; mirror: ReturnType<MirrorJudge['finish']>['counts'] } {
