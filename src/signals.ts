@@ -11,9 +11,23 @@ export interface SignalTarget {
   stop(deleteHostData: boolean): Promise<void>;
 }
 
+/** A stop that did not finish within its limit (SignalOptions.stopLimitMs). */
+export class StopOverdueError extends Error {
+  constructor(limitMs: number) {
+    super(`stop took longer than ${limitMs} ms`);
+    this.name = 'StopOverdueError';
+  }
+}
+
 export interface SignalOptions {
   /** Called with the exit status once shutdown work is done (default: process.exit). */
   exit?: (code: number) => void;
+  /**
+   * Longest a stop may take before the process exits regardless, keeping data (SIGINT: 1.8 s, so it
+   * is out within 2 s) and deleting it (SIGTERM: 9.5 s, under `docker stop`'s 10 s; the daemon's own
+   * deadline for the deletion is 8 s). A safety net: the daemon's stop has deadlines of its own.
+   */
+  stopLimitMs?: { keep: number; delete: number };
 }
 
 /**
@@ -44,7 +58,8 @@ export function installSignalHandlers(target: SignalTarget, log: Logger, options
   // node-cleanup owns SIGINT/SIGTERM/SIGQUIT/SIGHUP; returning false keeps the process alive (and,
   // for SIGHUP, keeps node-cleanup installed) so the async work decides when to exit.
   nodeCleanup((_exitCode, signal) => {
-    if (signal === null) return true;
+    // Called at exit too (signal null, or undefined from the process's own exit event): nothing to do then.
+    if (!signal) return true;
     if (signal === 'SIGHUP') {
       if (!shuttingDown) enqueue('SIGHUP', () => target.reconcile('SIGHUP'));
       return false;
@@ -58,16 +73,31 @@ export function installSignalHandlers(target: SignalTarget, log: Logger, options
     shuttingDown = true;
     const deleteHostData = signal === 'SIGTERM';
     log.info(deleteHostData ? 'stopping; deleting this host\'s data' : 'stopping; keeping data', { signal });
-    // Not queued behind a SIGHUP or SIGUSR2 still at work: stopping abandons that work.
+    // Not queued behind a SIGHUP or SIGUSR2 still at work: stopping abandons that work. The process
+    // is held open meanwhile: once the daemon has closed its streams nothing else would, and it must
+    // exit with the status the stop decides, not end on its own.
+    const holdOpen = setInterval(() => undefined, 60_000);
+    const limits = options.stopLimitMs ?? { keep: 1_800, delete: 9_500 };
+    const limitMs = deleteHostData ? limits.delete : limits.keep;
     void (async () => {
       let code = 0;
+      let timer: NodeJS.Timeout | undefined;
+      const overdue = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new StopOverdueError(limitMs)), limitMs);
+      });
       try {
-        await target.stop(deleteHostData);
+        await Promise.race([target.stop(deleteHostData), overdue]);
       } catch (err) {
-        log.error('shutdown incomplete', { signal, err });
-        code = 1;
+        // Keeping the data, there was nothing to lose: an overdue stop still exits 0.
+        if (deleteHostData || !(err instanceof StopOverdueError)) {
+          log.error('shutdown incomplete', { signal, err });
+          code = 1;
+        } else log.warn('stopping took too long; exiting anyway', { signal, err });
+      } finally {
+        clearTimeout(timer);
       }
       nodeCleanup.uninstall();
+      clearInterval(holdOpen);
       exit(code);
     })();
     return false;

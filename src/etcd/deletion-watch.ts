@@ -9,6 +9,9 @@ import type { Logger } from '../log';
  * traffic. All watchers of a client share its one watch stream; etcd3 resumes them after an outage
  * from the last revision seen, so a deletion made meanwhile still arrives.
  */
+/** Longest close() waits for etcd to confirm the cancellations. */
+const CLOSE_WAIT_MS = 300;
+
 export class DeletionWatch {
   private readonly watchers = new Map<string, Promise<Watcher | undefined>>();
   private closed = false;
@@ -17,6 +20,8 @@ export class DeletionWatch {
     private readonly etcd: Etcd3,
     private readonly onDelete: (key: string) => void,
     private readonly log: Logger,
+    /** Also told of puts, where a writer cares who else writes there (claims on hamesh ports). */
+    private readonly onPut?: (key: string) => void,
   ) {}
 
   /** Watches exactly `prefixes` from now on: the new ones are added, the others cancelled. */
@@ -39,18 +44,24 @@ export class DeletionWatch {
     }
   }
 
-  /** Cancels every watcher (before the client closes). */
+  /**
+   * Cancels every watcher (before the client closes). Waits at most CLOSE_WAIT_MS for etcd to
+   * confirm: a stop must not hang on a watch still being set up; one made later cancels itself.
+   */
   async close(): Promise<void> {
     this.closed = true;
     const all = [...this.watchers.values()];
     this.watchers.clear();
-    await Promise.all(all.map(cancel));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(all.map(cancel)), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   private async create(prefix: string): Promise<Watcher | undefined> {
     try {
       const watcher = await this.etcd.watch().prefix(prefix).create();
       watcher.on('delete', (kv) => this.onDelete(kv.key.toString()));
+      if (this.onPut) watcher.on('put', (kv) => this.onPut!(kv.key.toString()));
       watcher.on('error', (err) => this.log.warn('watch of this host\'s keys failed; a resync or SIGHUP still repairs them', { prefix, err }));
       if (this.closed) await watcher.cancel();
       return watcher;

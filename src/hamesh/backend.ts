@@ -1,10 +1,11 @@
 import { etcdKvBackend } from '../registrator/etcd-kv-backend';
 import { registerBackend } from '../registrator/registry';
-import { hameshEntry, hameshKeys, hameshServicePrefix } from './layout';
+import { hameshClaims, hameshEntry, hameshKeys, hameshServicePrefix } from './layout';
 
 /**
- * hamesh://[host:port]/<prefix> (SPEC §6): one key tree per service, written in one transaction,
- * deleted whole; SIGUSR2 purges the prefix of every host.
+ * hamesh://[host:port]/<prefix> (docs/registrator.md#hamesh): one key tree per service, written in
+ * one transaction, deleted whole; an external or internal port is held by one service of the prefix
+ * (claims); SIGUSR2 purges the prefix of every host.
  */
 registerBackend('hamesh', (uri, context) =>
   etcdKvBackend(uri, context, {
@@ -19,6 +20,7 @@ registerBackend('hamesh', (uri, context) =>
       const entry = hameshEntry(s);
       return 'rejected' in entry ? [] : entry.notes;
     },
+    claims: (s) => hameshClaims(uri.path, s),
     purgePrefixes: [`/${uri.path}/`],
   }),
 );

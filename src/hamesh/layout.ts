@@ -67,9 +67,40 @@ export function hameshKeys(prefix: string, service: Service): Array<[string, str
     [`${base}mode`, entry.mode],
   ];
   for (const domain of entry.domains) keys.push([`${base}domains/${domain}`, domain]);
-  if (entry.externalPort !== undefined) keys.push([`${base}external_port`, String(entry.externalPort)]);
-  if (entry.internalPort !== undefined) keys.push([`${base}internal_port`, String(entry.internalPort)]);
   return keys;
+}
+
+/** Root of the claims on hamesh ports, outside the mesh's own layout. */
+export const CLAIMS_ROOT = '/_registrator/claims/hamesh';
+
+/**
+ * A port a tcp service binds on every node of the mesh (`external_port`, `internal_port`): one per
+ * prefix, so only one service may hold it. Every service that wants it files a claim; the one whose
+ * `<name>/<id>` sorts first (byte order) writes the port key, the others register without it.
+ */
+export interface PortClaim {
+  /** Where every claim on this port lies: `/_registrator/claims/hamesh/<prefix>/<external_port|internal_port>/<n>/`. */
+  range: string;
+  /** This service's claim there: the range and its URI-encoded `<name>/<id>`. */
+  key: string;
+  /** The key the holder writes in its tree, and its value. */
+  entry: [string, string];
+  /** For messages, e.g. `SERVICE_EXTERNAL_PORT 5432`. */
+  what: string;
+}
+
+/** The port claims of one service (tcp services with SERVICE_EXTERNAL_PORT or SERVICE_INTERNAL_PORT). Pure. */
+export function hameshClaims(prefix: string, service: Service): PortClaim[] {
+  const entry = hameshEntry(service);
+  if ('rejected' in entry) return [];
+  const base = hameshServicePrefix(prefix, service);
+  const claims: PortClaim[] = [];
+  for (const [attr, port, name] of [['external_port', entry.externalPort, 'SERVICE_EXTERNAL_PORT'], ['internal_port', entry.internalPort, 'SERVICE_INTERNAL_PORT']] as const) {
+    if (port === undefined) continue;
+    const range = `${CLAIMS_ROOT}/${prefix}/${attr}/${port}/`;
+    claims.push({ range, key: `${range}${encodeURIComponent(`${service.name}/${service.id}`)}`, entry: [`${base}${attr}`, String(port)], what: `${name} ${port}` });
+  }
+  return claims;
 }
 
 export function hameshServicePrefix(prefix: string, service: Service): string {

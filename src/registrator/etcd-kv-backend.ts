@@ -7,7 +7,7 @@ import { ownersPrefix } from '../etcd/owners';
 import { prefixPages, readPrefix, readStoredKeys } from '../etcd/reads';
 import type { Logger } from '../log';
 import type { Backend, OwnedService, UnreadableRecord } from './backend';
-import { changeOps, deregisterOps, HeldRecord, KeyLayout, RecordBook, registerOps } from './registration-ops';
+import { changeOps, deregisterOps, HeldRecord, judgeClaims, KeyLayout, RecordBook, registerOps } from './registration-ops';
 
 export type { KeyLayout } from './registration-ops';
 import type { BackendContext } from './registry';
@@ -32,7 +32,7 @@ export interface EtcdKvBackendOptions {
   anyLease?: boolean;
   /** Told when a key of a service this host holds is deleted behind its back (self-healing); nothing is watched without it. */
   onVanished?: (reason: string) => void;
-  /** Where a watch that fails says so. */
+  /** Where claims on ports and a failed watch are reported. */
   log?: Logger;
 }
 
@@ -57,6 +57,10 @@ export class EtcdKvBackend implements Backend {
   /** record key -> what this host holds, as loaded and as written since. */
   private readonly held = new Map<string, Held>();
   private unreadable: UnreadableRecord[] = [];
+  /** Claim keys (hamesh ports) this host's services have lost to another service's claim. */
+  private readonly lost = new Set<string>();
+  /** What was last said about each claim, so a resync does not repeat it. */
+  private readonly said = new Map<string, string>();
   private readonly watch?: DeletionWatch;
 
   constructor(
@@ -67,7 +71,14 @@ export class EtcdKvBackend implements Backend {
   ) {
     this.description = options.description;
     const onVanished = options.onVanished;
-    if (onVanished && options.log) this.watch = new DeletionWatch(etcd, (key) => this.isHeld(key) && onVanished(`${key} deleted`), options.log);
+    if (onVanished && options.log) {
+      this.watch = new DeletionWatch(
+        etcd,
+        (key) => (this.isHeld(key) || this.isOthersClaim(key)) && onVanished(`${key} deleted`),
+        options.log,
+        (key) => this.isOthersClaim(key) && onVanished(`${key} claims a port this host's service claims`),
+      );
+    }
   }
 
   /** This registry's scope in ownership records, e.g. `hamesh/mesh` (records: `/_registrator/owners/<host>/<scope>/`). */
@@ -108,12 +119,12 @@ export class EtcdKvBackend implements Backend {
 
   /** The puts of one registration, with its ownership record. */
   registerOps(service: Service, lease?: string): KeyOp[] {
-    return registerOps(this.layout, this.records, service, lease);
+    return registerOps(this.layout, this.records, service, lease, { lost: this.lost, value: this.options.host });
   }
 
   /** What one container's steps commit here, in one transaction unless etcd's limits split it. */
   changeOps(actions: readonly ServiceAction[], lease?: string): { puts: KeyOp[]; deletes: KeyOp[] } {
-    return changeOps(this.layout, this.records, actions, { lease, leased: this.options.lease !== undefined });
+    return changeOps(this.layout, this.records, actions, { lease, leased: this.options.lease !== undefined, verdict: { lost: this.lost, value: this.options.host } });
   }
 
   /** What carrying out a service writer's actions commits here, leases aside (`registrator diff`). */
@@ -131,6 +142,7 @@ export class EtcdKvBackend implements Backend {
     if (actions.length === 0) return;
     const writes = actions.some((a) => a.kind !== 'deregister');
     const lease = writes ? await this.options.lease?.leaseId() : undefined;
+    await this.judgeClaims(actions.filter((a) => a.kind !== 'deregister').map((a) => a.service));
     const { puts, deletes } = this.changeOps(actions, lease);
     // Held before the commit, so the watch never takes this host's own deletions for vanished keys.
     for (const a of actions) {
@@ -198,7 +210,9 @@ export class EtcdKvBackend implements Backend {
         else unreadable.push({ key, value });
       }
     }
-    const current = await readStoredKeys(this.etcd, records.flatMap((r) => this.keysOf(r.service)));
+    const claimKeys = (s: Service) => (this.layout.claims?.(s) ?? []).flatMap((c) => [c.key, c.entry[0]]);
+    const current = await readStoredKeys(this.etcd, records.flatMap((r) => [...this.keysOf(r.service), ...claimKeys(r.service)]));
+    await this.judgeClaims(records.map((r) => r.service));
     // Under -ttl a key must also be held by the current lease: one left by an earlier lease expires with it.
     const lease = this.options.lease ? await this.options.lease.leaseId() : '0';
     this.held.clear();
@@ -209,7 +223,13 @@ export class EtcdKvBackend implements Backend {
       // Written after this host's record: another registration of the same keys has won them.
       const takenOver = guard !== undefined && BigInt(guard.modRevision) > BigInt(revision);
       this.held.set(key, { service, recordKey: key, revision: takenOver || !guard ? revision : guard.modRevision });
-      const intact = entries.every(([k, v]) => current.get(k)?.value === v && (this.options.anyLease || current.get(k)?.lease === lease));
+      const holds = ([k, v]: [string, string]) => current.get(k)?.value === v && (this.options.anyLease || current.get(k)?.lease === lease);
+      // A claimed key is written by the claim's winner only; a lost one still written by this host must go.
+      const claims = this.layout.claims?.(service) ?? [];
+      const claimsAsJudged = claims.every((c) =>
+        holds([c.key, this.options.host]) && (this.lost.has(c.key) ? current.get(c.entry[0])?.modRevision !== guard?.modRevision : holds(c.entry)),
+      );
+      const intact = entries.every(holds) && claimsAsJudged;
       return { service, intact: intact || takenOver, takenOver };
     });
     this.watchHeld();
@@ -292,19 +312,57 @@ export class EtcdKvBackend implements Backend {
     this.held.set(recordKey, { service, recordKey, revision });
   }
 
-  /** Whether `key` is one of the services or records this host holds (and so should still be in etcd). */
+  /** Whether `key` is one of the services, claims or records this host holds (and so should still be in etcd). */
   private isHeld(key: string): boolean {
     if (this.held.has(key)) return true;
-    for (const { service } of this.held.values()) if (this.layout.entries(service).some(([k]) => k === key)) return true;
+    for (const { service } of this.held.values()) {
+      if (this.layout.entries(service).some(([k]) => k === key)) return true;
+      if ((this.layout.claims?.(service) ?? []).some((c) => c.key === key || (c.entry[0] === key && !this.lost.has(c.key)))) return true;
+    }
     return false;
   }
 
-  /** Watches this host's records and each held service's keys (its tree, for hamesh). */
+  /** Whether `key` is another service's claim in a range where a service this host holds claims too. */
+  private isOthersClaim(key: string): boolean {
+    for (const { service } of this.held.values()) {
+      for (const c of this.layout.claims?.(service) ?? []) if (key.startsWith(c.range) && key !== c.key) return true;
+    }
+    return false;
+  }
+
+  /** Watches this host's records, each held service's keys (its tree, for hamesh) and the ranges of its claims. */
   private watchHeld(): void {
     if (!this.watch) return;
     const prefixes = [this.ownersPrefix];
-    for (const { service } of this.held.values()) prefixes.push(this.layout.tree?.(service) ?? this.layout.entries(service)[0]?.[0] ?? '');
+    for (const { service } of this.held.values()) {
+      prefixes.push(this.layout.tree?.(service) ?? this.layout.entries(service)[0]?.[0] ?? '');
+      for (const claim of this.layout.claims?.(service) ?? []) prefixes.push(claim.range);
+    }
     this.watch.watch(prefixes.filter(Boolean));
+  }
+
+  /**
+   * Judges the claims of these services (hamesh ports) from the claims filed in their ranges (one
+   * range read per port claimed: its claimants, not the fleet), remembers the lost ones, and says
+   * once who keeps a port that several services claim.
+   */
+  private async judgeClaims(services: readonly Service[]): Promise<void> {
+    const claims = services.flatMap((s) => (this.layout.claims?.(s) ?? []).map((claim) => ({ claim, service: s })));
+    if (claims.length === 0) return;
+    const filed = new Map<string, string[]>();
+    for (const range of new Set(claims.map((c) => c.claim.range))) filed.set(range, [...(await readPrefix(this.etcd, range)).keys()]);
+    const verdicts = judgeClaims(claims.map((c) => c.claim), filed);
+    for (const { claim, service } of claims) {
+      const { wins, others } = verdicts.get(claim.key)!;
+      if (wins) this.lost.delete(claim.key);
+      else this.lost.add(claim.key);
+      const text = others.length === 0 ? '' : `${wins}:${others.join(' ')}`;
+      if (text !== '' && this.said.get(claim.key) !== text) {
+        const message = wins ? 'port claimed by other services too: this one keeps it (its name/id sorts first)' : 'port held by another service (its name/id sorts first): registered without it';
+        this.options.log?.warn(message, { service: service.id, container: service.origin.containerName, port: claim.what, others });
+      }
+      this.said.set(claim.key, text);
+    }
   }
 }
 
@@ -356,7 +414,7 @@ export function etcdKvBackend(uri: RegistryUri, context: BackendContext, layout:
     ownsClient: !shared,
     anyLease: context.readOnly,
     onVanished: context.readOnly ? undefined : context.onVanished,
-    log: context.log.child({ component: `watch.${uri.scheme}`, registry: uri.raw }),
+    log: context.log.child({ component: `registry.${uri.scheme}`, registry: uri.raw }),
     lease: context.ttl && !context.readOnly
       ? new LeaseKeeper(client, {
           ...context.ttl,

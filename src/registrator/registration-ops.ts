@@ -23,6 +23,29 @@ export interface KeyLayout {
   notes?(service: Service): string[];
   /** Prefixes SIGUSR2 purges (every host's data), if this registry is purged at all. */
   purgePrefixes?: string[];
+  /** Keys of the service that only one service of the registry may hold at a time (hamesh ports): see Claim. */
+  claims?(service: Service): Claim[];
+}
+
+/**
+ * A key that one service of a registry may hold at a time (a hamesh port). Every service that wants
+ * it files its claim under `range`; the service whose claim key sorts first writes `entry`, the others
+ * do without it. Claims are judged by the writer from etcd (readClaims); the ops below take the verdict.
+ */
+export interface Claim {
+  range: string;
+  /** This service's claim in the range. */
+  key: string;
+  /** The key and value the holder writes. */
+  entry: [string, string];
+  /** For messages, e.g. `SERVICE_EXTERNAL_PORT 5432`. */
+  what: string;
+}
+
+/** The verdict on claims, as ops take it: the claim keys that lost, and the value a claim is filed with (the host). */
+export interface ClaimVerdict {
+  lost: ReadonlySet<string>;
+  value: string;
 }
 
 /** Where a host's ownership record of a service is filed, and the revision it wrote the service at. */
@@ -44,13 +67,18 @@ export interface RecordBook {
  * The puts of one registration: the guard key and the ownership record first (so a transaction
  * split by etcd's limits keeps them together), then the rest of the service's keys. Pure.
  */
-export function registerOps(layout: KeyLayout, records: RecordBook, service: Service, lease?: string): KeyOp[] {
+export function registerOps(layout: KeyLayout, records: RecordBook, service: Service, lease?: string, verdict?: ClaimVerdict): KeyOp[] {
   const [guard, ...rest] = layout.entries(service);
-  return [
+  const ops: KeyOp[] = [
     ...(guard ? [{ put: guard[0], value: guard[1], lease }] : []),
     { put: records.keyOf(service), value: JSON.stringify(service), lease },
     ...rest.map(([key, value]) => ({ put: key, value, lease })),
   ];
+  for (const claim of layout.claims?.(service) ?? []) {
+    ops.push({ put: claim.key, value: verdict?.value ?? '', lease });
+    if (!verdict?.lost.has(claim.key)) ops.push({ put: claim.entry[0], value: claim.entry[1], lease });
+  }
+  return ops;
 }
 
 /**
@@ -64,10 +92,13 @@ export function deregisterOps(layout: KeyLayout, records: RecordBook, service: S
   // Without a known revision nothing but the record is deleted: revision 0 never matches a key that exists.
   const guard: RevisionGuard | undefined = entries[0] ? { key: entries[0][0], modRevision: held?.revision ?? '0' } : undefined;
   const tree = layout.tree?.(service);
-  const ops: KeyOp[] =
-    tree && ![...keep].some((k) => k.startsWith(tree))
-      ? [{ deletePrefix: tree, ifRevision: guard }]
-      : entries.filter(([key]) => !keep.has(key)).map(([key]) => ({ delete: key, ifRevision: guard }));
+  const claims = layout.claims?.(service) ?? [];
+  const whole = tree !== undefined && ![...keep].some((k) => k.startsWith(tree));
+  const keys = [...entries.map(([key]) => key), ...claims.map((c) => c.entry[0]), ...claims.map((c) => c.key)];
+  const ops: KeyOp[] = [
+    ...(whole ? [{ deletePrefix: tree, ifRevision: guard }] : []),
+    ...keys.filter((key) => !keep.has(key) && !(whole && key.startsWith(tree))).map((key) => ({ delete: key, ifRevision: guard })),
+  ];
   const record = held?.recordKey ?? records.keyOf(service);
   if (!keep.has(record)) ops.push({ delete: record });
   return ops;
@@ -83,15 +114,38 @@ export function changeOps(
   layout: KeyLayout,
   records: RecordBook,
   actions: readonly ServiceAction[],
-  options: { lease?: string; leased?: boolean } = {},
+  options: { lease?: string; leased?: boolean; verdict?: ClaimVerdict } = {},
 ): { puts: KeyOp[]; deletes: KeyOp[] } {
   const writes = actions.filter((a) => a.kind !== 'deregister' && !(a.kind === 'refresh' && options.leased));
-  const puts = writes.flatMap((a) => registerOps(layout, records, a.service, options.lease));
+  const puts = writes.flatMap((a) => registerOps(layout, records, a.service, options.lease, options.verdict));
   const written = new Set(puts.map((op) => (op as { put: string }).put));
   const deletes = actions.flatMap((a) => (a.kind === 'deregister' ? deregisterOps(layout, records, a.service, written) : []));
   for (const a of writes) {
     const earlier = records.held(a.service);
     if (earlier && earlier.recordKey !== records.keyOf(a.service) && !written.has(earlier.recordKey)) deletes.push({ delete: earlier.recordKey });
+    // A claimed key this service held and has since lost goes, while its tree is still this host's write.
+    const entries = layout.entries(a.service);
+    for (const claim of layout.claims?.(a.service) ?? []) {
+      if (earlier && entries[0] && options.verdict?.lost.has(claim.key) && !written.has(claim.entry[0])) {
+        deletes.push({ delete: claim.entry[0], ifRevision: { key: entries[0][0], modRevision: earlier.revision } });
+      }
+    }
   }
   return { puts, deletes };
+}
+
+/**
+ * Judges claims from what etcd holds in their ranges: a claim wins when its key sorts first among
+ * the claims filed there and the ones judged with it. Returns, per claim key, whether it wins and the other
+ * claimants' `<name>/<id>`. Pure.
+ */
+export function judgeClaims(claims: readonly Claim[], filed: ReadonlyMap<string, readonly string[]>): Map<string, { wins: boolean; others: string[] }> {
+  const out = new Map<string, { wins: boolean; others: string[] }>();
+  for (const claim of claims) {
+    // The claims being judged together count as filed: two of them on one port see each other.
+    const together = claims.filter((c) => c.range === claim.range).map((c) => c.key);
+    const all = [...new Set([...(filed.get(claim.range) ?? []), ...together])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    out.set(claim.key, { wins: all[0] === claim.key, others: all.filter((k) => k !== claim.key).map((k) => decodeURIComponent(k.slice(claim.range.length))) });
+  }
+  return out;
 }

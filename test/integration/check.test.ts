@@ -166,7 +166,7 @@ describe('registrator check against a real etcd', () => {
     const info21 = simulatedContainer(fleet, 2, 1);
     const service21 = containerServices(info21, { host: host(2), hostIp: '10.99.0.2', internal: false, explicit: false, tags: '', useIpFromLabel: '' }).services[0];
     const mesh21 = hameshKeys('mesh', service21).map(([k]) => k);
-    const meshRecord21 = `${OWNERS}${host(2)}/hamesh/mesh/${encodeURIComponent(service21.id)}`;
+    const meshRecord21 = `${OWNERS}${host(2)}/hamesh/mesh/${service21.origin.containerId}/${encodeURIComponent(service21.id)}`;
 
     await put({
       [`/registry/labels/app/${GHOST}`]: 'sim',

@@ -144,6 +144,31 @@ describe('registrations: one atomic change per container, never another host\'s 
     await a.docker(['rm', '-f', id]);
   });
 
+  it('two services claiming one SERVICE_EXTERNAL_PORT on two hosts: the one whose name/id sorts first keeps it, whichever came first; the other does without, both warned; the holder leaves and the other takes the port', async () => {
+    const claims = '/_registrator/claims/hamesh/mesh/external_port/5432/';
+    const onA = await run(a, `pa${PID}`, ['SERVICE_NAME=zzz', 'SERVICE_EXTERNAL_PORT=5432']);
+    const treeA = `/mesh/zzz/${a.host}:pa${PID}:80/`;
+    const treeB = `/mesh/aaa/${b.host}:pb${PID}:80/`;
+    const port = async (tree: string) => (await etcd.tree(tree))[`${tree}external_port`];
+    await waitFor('A holds the port, alone', async () => (await port(treeA)) === '5432');
+    // B's service sorts first (aaa < zzz) though it comes second: it keeps the port; A drops it without being asked.
+    const onB = await run(b, `pb${PID}`, ['SERVICE_NAME=aaa', 'SERVICE_EXTERNAL_PORT=5432']);
+    await waitFor('B to hold the port and A to drop it', async () => (await port(treeB)) === '5432' && (await port(treeA)) === undefined, 10_000, 20);
+    assert.deepEqual(Object.keys(await etcd.tree(claims)).sort(), [`${claims}aaa%2F${encodeURIComponent(`${b.host}:pb${PID}:80`)}`, `${claims}zzz%2F${encodeURIComponent(`${a.host}:pa${PID}:80`)}`]);
+    assert.equal(Object.keys(await etcd.tree(treeA)).length, 3, 'A stays registered, without the port');
+    const said = (h: FleetHost, message: string) => h.daemon!.lines.filter((l) => l.message === message).map((l) => [l.service, l.port, l.others]);
+    assert.deepEqual(said(a, 'port held by another service (its name/id sorts first): registered without it'), [[`${a.host}:pa${PID}:80`, 'SERVICE_EXTERNAL_PORT 5432', [`aaa/${b.host}:pb${PID}:80`]]]);
+    await waitFor('B warned too', async () => said(b, 'port claimed by other services too: this one keeps it (its name/id sorts first)').length === 1);
+    assert.deepEqual(said(b, 'port claimed by other services too: this one keeps it (its name/id sorts first)'), [[`${b.host}:pb${PID}:80`, 'SERVICE_EXTERNAL_PORT 5432', [`zzz/${a.host}:pa${PID}:80`]]]);
+    // The holder leaves: A takes the port within 2 s, unasked.
+    const sent = Date.now();
+    await b.docker(['rm', '-f', onB]);
+    await waitFor('A to take the port', async () => (await port(treeA)) === '5432', 5_000, 20);
+    assert.ok(Date.now() - sent < 3_000, `A took the port after ${Date.now() - sent} ms`);
+    await a.docker(['rm', '-f', onA]);
+    await waitFor('no claim left', async () => Object.keys(await etcd.tree('/_registrator/claims/')).length === 0);
+  });
+
   it('a malformed ownership record is skipped with one warning naming it and removed at the next reconciliation', async () => {
     const bad = [`/_registrator/owners/${a.host}/etcd/services/x`, `/_registrator/owners/${a.host}/hamesh/mesh/${'f'.repeat(64)}/y`];
     await etcd.client.put(bad[0]).value('{"id":"x"}');

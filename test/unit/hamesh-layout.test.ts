@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hameshEntry, hameshKeys, isDnsName } from '../../src/hamesh/layout';
+import { hameshClaims, hameshEntry, hameshKeys, isDnsName } from '../../src/hamesh/layout';
 import type { Service } from '../../src/registrator/service';
 
 function service(attrs: Record<string, string>): Service {
@@ -26,9 +26,9 @@ describe('hamesh layout (SPEC §6)', () => {
       { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'http', [`${B}domains/a.com`]: 'a.com', [`${B}domains/www.b.com`]: 'www.b.com' },
     ],
     [
-      'tcp with external and internal port',
+      'tcp with external and internal port: the tree without them (they are claimed, see below)',
       { mode: 'tcp', external_port: '5432', internal_port: '15432' },
-      { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'tcp', [`${B}external_port`]: '5432', [`${B}internal_port`]: '15432' },
+      { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'tcp' },
     ],
     ['mode in capitals', { mode: 'TCP' }, { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'tcp' }],
     [
@@ -60,7 +60,7 @@ describe('hamesh layout (SPEC §6)', () => {
         'SERVICE_INTERNAL_PORT is for tcp services; SERVICE_MODE=http does not use it (left out)',
       ],
     ],
-    ['tcp with its ports: nothing to note', { external_port: '5432' }, { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'tcp', [`${B}external_port`]: '5432' }, []],
+    ['tcp with its ports: nothing to note', { external_port: '5432' }, { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'tcp' }, []],
   ];
   for (const [name, attrs, expected, notes] of noted) {
     it(name, () => {
@@ -88,6 +88,26 @@ describe('hamesh layout (SPEC §6)', () => {
       assert.deepEqual(hameshKeys('services', service(attrs)), []);
     });
   }
+
+  it('an external and an internal port are claims: one range per port, the service\'s claim keyed by its URI-encoded name/id', () => {
+    const claims = hameshClaims('services', service({ external_port: '5432', internal_port: '15432' }));
+    assert.deepEqual(claims, [
+      {
+        range: '/_registrator/claims/hamesh/services/external_port/5432/',
+        key: '/_registrator/claims/hamesh/services/external_port/5432/app%2Fh1%3Aapp%3A80',
+        entry: [`${B}external_port`, '5432'],
+        what: 'SERVICE_EXTERNAL_PORT 5432',
+      },
+      {
+        range: '/_registrator/claims/hamesh/services/internal_port/15432/',
+        key: '/_registrator/claims/hamesh/services/internal_port/15432/app%2Fh1%3Aapp%3A80',
+        entry: [`${B}internal_port`, '15432'],
+        what: 'SERVICE_INTERNAL_PORT 15432',
+      },
+    ]);
+    assert.deepEqual(hameshClaims('services', service({ mode: 'http', domains: 'a.com', external_port: '5432' })), [], 'http services bind no such port');
+    assert.deepEqual(hameshClaims('services', service({})), []);
+  });
 
   it('knows DNS names', () => {
     assert.ok(isDnsName('a-b.example.com'));

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KeyOp } from '../../src/etcd/ops';
 import { hameshKeys, hameshServicePrefix } from '../../src/hamesh/layout';
-import { changeOps, HeldRecord, KeyLayout, RecordBook } from '../../src/registrator/registration-ops';
+import { hameshClaims } from '../../src/hamesh/layout';
+import { changeOps, HeldRecord, judgeClaims, KeyLayout, RecordBook } from '../../src/registrator/registration-ops';
 import type { Service } from '../../src/registrator/service';
 import type { ServiceAction } from '../../src/registrator/service-plan';
 
@@ -115,6 +116,31 @@ describe('changeOps: one container\'s steps as one transaction of puts and guard
     const { puts, deletes } = changeOps(hamesh, records, [{ kind: 'rewrite', service: web }]);
     assert.ok(puts.some((op) => 'put' in op && op.put === recordA));
     assert.deepEqual(deletes, [{ delete: old }]);
+  });
+
+  it('a port claim: the claim filed always, the port key only while the claim wins; a lost port this host wrote is deleted under its guard', () => {
+    const claiming: KeyLayout = { ...hamesh, claims: (s) => hameshClaims('mesh', s) };
+    const db = { ...service(), attrs: { external_port: '5432' } };
+    const claimKey = '/_registrator/claims/hamesh/mesh/external_port/5432/web%2Fh1%3Aweb%3A80';
+    const won = changeOps(claiming, book(OWNERS), [{ kind: 'register', service: db }], { verdict: { lost: new Set(), value: 'h1' } });
+    assert.deepEqual(won.puts.slice(-2), [put(claimKey, 'h1'), put(`${tree}external_port`, '5432')]);
+    const lost = changeOps(claiming, book(OWNERS, held('42')), [{ kind: 'rewrite', service: db }], { verdict: { lost: new Set([claimKey]), value: 'h1' } });
+    assert.deepEqual(lost.puts.slice(-1), [put(claimKey, 'h1')]);
+    assert.deepEqual(lost.deletes, [{ delete: `${tree}external_port`, ifRevision: guard('42') }]);
+    const gone = changeOps(claiming, book(OWNERS, held('42')), [{ kind: 'deregister', service: db }]);
+    assert.deepEqual(gone.deletes, [{ deletePrefix: tree, ifRevision: guard('42') }, { delete: claimKey, ifRevision: guard('42') }, { delete: recordA }]);
+  });
+
+  it('judgeClaims: the claim whose name/id sorts first keeps the port, whoever filed first', () => {
+    const range = '/_registrator/claims/hamesh/mesh/external_port/5432/';
+    const claim = (nameId: string) => ({ range, key: `${range}${encodeURIComponent(nameId)}`, entry: ['/mesh/x/port', '5432'] as [string, string], what: 'SERVICE_EXTERNAL_PORT 5432' });
+    const [b, a] = [claim('db/h2:db:5432'), claim('api/h1:api:5432')];
+    const filed = new Map([[range, [b.key]]]);
+    assert.deepEqual(Object.fromEntries(judgeClaims([b, a], filed)), {
+      [b.key]: { wins: false, others: ['api/h1:api:5432'] },
+      [a.key]: { wins: true, others: ['db/h2:db:5432'] },
+    });
+    assert.deepEqual(Object.fromEntries(judgeClaims([b], new Map())), { [b.key]: { wins: true, others: [] } });
   });
 
   it('under -ttl a refresh writes nothing (the lease is kept alive instead)', () => {
