@@ -70,6 +70,19 @@ describe('a host on an etcd shared by a fleet of 200 hosts x 100 containers', { 
     await watcher.cancel();
     return changes;
   };
+  /** Sends SIGHUP, holds its reconciliation on Docker's list, then sends `stop`: the exit status and how long after the stop signal it came. */
+  const stopDuringStuckSighup = async (stop: NodeJS.Signals) => {
+    const listed = proxy.requests.length;
+    proxy.hold((r) => r.target.includes('/containers/json'));
+    host.daemon!.signal('SIGHUP');
+    await waitFor('the SIGHUP to ask Docker for its list', () => proxy.requests.slice(listed).some((r) => r.target.includes('/containers/json')), 10_000, 20);
+    const sent = Date.now();
+    host.daemon!.signal(stop);
+    const code = await host.daemon!.exited;
+    const took = Date.now() - sent;
+    proxy.release();
+    return { code, took };
+  };
   /** Bytes etcd sent while one idle SIGHUP reconciliation ran (nothing else talks to it meanwhile). */
   const reconcileBytes = async () => {
     const before = await etcd.sentBytes();
@@ -114,15 +127,7 @@ describe('a host on an etcd shared by a fleet of 200 hosts x 100 containers', { 
 
   it('SIGINT while a SIGHUP waits on Docker exits 0 within 2 s and leaves every key as it was', async () => {
     const before = await revision();
-    const listed = proxy.requests.length;
-    proxy.hold((r) => r.target.includes('/containers/json'));
-    host.daemon!.signal('SIGHUP');
-    await waitFor('the SIGHUP to ask Docker for its list', () => proxy.requests.slice(listed).some((r) => r.target.includes('/containers/json')), 10_000, 20);
-    const sent = Date.now();
-    host.daemon!.signal('SIGINT');
-    const code = await host.daemon!.exited;
-    const took = Date.now() - sent;
-    proxy.release();
+    const { code, took } = await stopDuringStuckSighup('SIGINT');
     assert.equal(code, 0);
     assert.ok(took < 2_000, `exited ${took} ms after SIGINT`);
     assert.deepEqual(await changesSince(before), [], 'etcd\'s revision did not move: no key was written or deleted');
@@ -132,15 +137,7 @@ describe('a host on an etcd shared by a fleet of 200 hosts x 100 containers', { 
     await startDaemon();
     const own = new Set(Object.keys(await host.expectedTree()));
     const before = await revision();
-    const listed = proxy.requests.length;
-    proxy.hold((r) => r.target.includes('/containers/json'));
-    host.daemon!.signal('SIGHUP');
-    await waitFor('the SIGHUP to ask Docker for its list', () => proxy.requests.slice(listed).some((r) => r.target.includes('/containers/json')), 10_000, 20);
-    const sent = Date.now();
-    host.daemon!.signal('SIGTERM');
-    const code = await host.daemon!.exited;
-    const took = Date.now() - sent;
-    proxy.release();
+    const { code, took } = await stopDuringStuckSighup('SIGTERM');
     assert.equal(code, 0);
     assert.ok(took < 8_000, `exited ${took} ms after SIGTERM`);
     // From etcd's history: what changed is exactly the deletion of every key of this host.

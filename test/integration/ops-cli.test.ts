@@ -20,7 +20,7 @@ const B_ID = 'b'.repeat(64);
 function hostBData(): Record<string, string> {
   const service = { id: `${B}:elsewhere:5432`, name: 'db', port: 5432, ip: '10.0.0.2', tags: [], attrs: {}, origin: { containerId: B_ID, containerName: 'elsewhere', hostPort: 5432, exposedPort: 5432, proto: 'tcp', hostIp: '0.0.0.0', hostname: 'elsewhere' } };
   const c = `/registry/containers/${B_ID}/`;
-  const owner = `${encodeURIComponent(service.id)}`;
+  const owner = `${B_ID}/${encodeURIComponent(service.id)}`;
   return {
     [`${c}id`]: B_ID,
     [`${c}name`]: 'elsewhere',
@@ -152,8 +152,8 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
     const dbService = `${A}:db-${PID}:5432`;
     const webService = `${A}:web-${PID}:80`;
     const dbRecords = {
-      hamesh: `/_registrator/owners/${A}/hamesh/mesh/${encodeURIComponent(dbService)}`,
-      etcd: `/_registrator/owners/${A}/etcd/services/${encodeURIComponent(dbService)}`,
+      hamesh: `/_registrator/owners/${A}/hamesh/mesh/${db.Id}/${encodeURIComponent(dbService)}`,
+      etcd: `/_registrator/owners/${A}/etcd/services/${db.Id}/${encodeURIComponent(dbService)}`,
     };
     const held = await etcd.tree('/');
     // Meanwhile: a new container, one stopped, and two keys deleted by hand.
@@ -164,8 +164,8 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
     const freshService = `${A}:new-${PID}:80`;
     const freshPort = fresh.NetworkSettings.Ports['80/tcp'][0].HostPort;
     const freshRecords = {
-      hamesh: `/_registrator/owners/${A}/hamesh/mesh/${encodeURIComponent(freshService)}`,
-      etcd: `/_registrator/owners/${A}/etcd/services/${encodeURIComponent(freshService)}`,
+      hamesh: `/_registrator/owners/${A}/hamesh/mesh/${fresh.Id}/${encodeURIComponent(freshService)}`,
+      etcd: `/_registrator/owners/${A}/etcd/services/${fresh.Id}/${encodeURIComponent(freshService)}`,
     };
 
     const before = await revision();

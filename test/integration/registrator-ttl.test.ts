@@ -21,7 +21,7 @@ describe('-ttl / -ttl-refresh: registrations held by an etcd lease', () => {
       id,
       etcdKey: `/services/web/${serviceId}`,
       skydnsKey: `/skydns/local/skydns/web/${serviceId}`,
-      ownerKey: `/_registrator/owners/${HOST}/etcd/services/${encodeURIComponent(serviceId)}`,
+      ownerKey: `/_registrator/owners/${HOST}/etcd/services/${id}/${encodeURIComponent(serviceId)}`,
       value: `${IP}:${port}`,
       record: JSON.stringify({ host: IP, port, ttl: 3 }),
     };
