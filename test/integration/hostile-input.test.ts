@@ -136,16 +136,17 @@ describe('hostile and odd container input, against real dockerd and etcd', () =>
     const lines = Array.from({ length: 500 }, (_, i) => `com.example.l${String(i).padStart(3, '0')}=value-${i}`);
     const id = await containers.run(['--name', `${RUN}-500`, '--label-file', labelFile('500.labels', lines), TEST_IMAGE, 'sleep', '1000']);
     const expected = await assertMirrored(id);
-    assert.equal(Object.keys(expected).length, 8 + 2 * 501);
-    // One transaction: every key of the entry, its hosts/ key and its labels/ index carry one revision.
+    // 7 fields, the hosts/ key and the index record; 501 labels (the test's own too) twice.
+    assert.equal(Object.keys(expected).length, 9 + 2 * 501);
+    // One transaction: every key of the entry, its hosts/ key, its index record and its labels/ index carry one revision.
     const revisions = new Set<string>();
-    for (const prefix of [`/registry/containers/${id}/`, `/registry/hosts/${HOST}/${RUN}-500`, '/registry/labels/']) {
+    for (const prefix of [`/registry/containers/${id}/`, `/registry/hosts/${HOST}/${RUN}-500`, `/_registrator/owners/${HOST}/mirror/registry/${id}`, '/registry/labels/']) {
       const res = await etcd.client.getAll().prefix(prefix).exec();
       for (const kv of res.kvs) if (prefix !== '/registry/labels/' || kv.key.toString().endsWith(`/${id}`)) revisions.add(String(kv.mod_revision));
     }
     assert.deepEqual([...revisions].length, 1, `revisions ${[...revisions].join(',')}`);
-    // Removal: every delete of its keys is seen by a watcher at one revision.
-    const watcher = await etcd.client.watch().prefix('/registry/').create();
+    // Removal: every delete of its keys (the index record's too) is seen by a watcher at one revision.
+    const watcher = await etcd.client.watch().prefix('/').create();
     const deletions = new Map<string, string>();
     watcher.on('delete', (kv) => {
       const key = kv.key.toString();

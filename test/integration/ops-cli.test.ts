@@ -59,7 +59,7 @@ function listed(c: Docker.ContainerInspectInfo, port: string) {
 /** What `ls` should say of a service of such a container. */
 function listedService(c: Docker.ContainerInspectInfo, name: string, port: string) {
   const containerName = c.Name.slice(1);
-  return { id: `${A}:${containerName}:${port}`, name, ip: '127.0.0.1', port: Number(c.NetworkSettings.Ports[`${port}/tcp`][0].HostPort), tags: [], containerId: c.Id, containerName, intact: true };
+  return { id: `${A}:${containerName}:${port}`, name, ip: '127.0.0.1', port: Number(c.NetworkSettings.Ports[`${port}/tcp`][0].HostPort), tags: [], containerId: c.Id, containerName, intact: true, takenOver: false };
 }
 
 describe('registrator ls and diff against real dockerd and etcd', () => {
@@ -133,7 +133,7 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
         }],
       },
       registries: [
-        ...URIS.map((registry) => ({ registry, covered: true, services: [{ id: `${B}:elsewhere:5432`, name: 'db', ip: '10.0.0.2', port: 5432, tags: [], containerId: B_ID, containerName: 'elsewhere', intact: true }] })),
+        ...URIS.map((registry) => ({ registry, covered: true, services: [{ id: `${B}:elsewhere:5432`, name: 'db', ip: '10.0.0.2', port: 5432, tags: [], containerId: B_ID, containerName: 'elsewhere', intact: true, takenOver: false }] })),
         { registry: 'consul://127.0.0.1:1', covered: false, reason: 'not covered: ls and diff read only the etcd-based registries (hamesh, etcd, skydns2)' },
       ],
     });

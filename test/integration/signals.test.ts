@@ -163,26 +163,26 @@ describe('signals (SPEC §4) against real dockerd and etcd', () => {
     }
   });
 
-  it('queues signals instead of interleaving them: HUP and TERM wait for a USR2 that hangs on etcd', async () => {
+  it('HUP waits for a USR2 that hangs on etcd; TERM does not wait: it abandons both, deletes this host\'s data once etcd answers, and exits 0', async () => {
     await etcd.signal('SIGSTOP');
+    let t0 = 0;
     try {
       daemon.signal('SIGUSR2');
       await daemon.waitForLog('handling signal', 1, 10_000, (l) => l.signal === 'SIGUSR2');
       daemon.signal('SIGHUP');
       await sleep(200);
+      assert.equal(daemon.count('handling signal', (l) => l.signal === 'SIGHUP'), 0, 'SIGHUP must wait for SIGUSR2');
+      t0 = Date.now();
       daemon.signal('SIGTERM');
       await daemon.waitForLog("stopping; deleting this host's data");
-      await sleep(300);
-      assert.equal(daemon.count('handling signal', (l) => l.signal === 'SIGHUP'), 0, 'SIGHUP must wait for SIGUSR2');
+      await sleep(500);
     } finally {
       await etcd.signal('SIGCONT');
     }
     assert.equal(await daemon.exited, 0);
-    const order = daemon.lines
-      .filter((l) => l.component === 'signals' && /^(handling signal|signal handled|signal work failed)$/.test(l.message))
-      .map((l) => `${l.message}:${l.signal}`);
-    assert.deepEqual(order, ['handling signal:SIGUSR2', 'signal handled:SIGUSR2', 'handling signal:SIGHUP', 'signal handled:SIGHUP']);
-    // SIGTERM's deletion ran last, so nothing of this host is left although USR2 and HUP rewrote it.
+    assert.ok(Date.now() - t0 < 8_000, `SIGTERM took ${Date.now() - t0} ms`);
+    // Nothing the abandoned USR2 refill or HUP would have written is left: the deletion came after them.
+    assert.equal(daemon.count('signal handled', (l) => l.signal === 'SIGHUP'), 0, 'the SIGHUP was abandoned');
     assert.deepEqual(await thisHostsKeys(), []);
   });
 
