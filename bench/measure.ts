@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Etcd3, IRangeRequest, IRangeResponse } from 'etcd3';
 import { prefixEnd } from '../src/etcd/ops';
+import type { Marker } from './shape';
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable with Docker's event timeNano. */
 export function nowMs(): number {
@@ -98,17 +99,17 @@ export function residentMemory(pid: number): { rssMiB: number; peakRssMiB: numbe
 }
 
 /**
- * Polls count-only ranges until every prefix holds at least `count` keys; resolves with the wall
- * time the last count was seen complete. Polling every 10 ms costs etcd little and the figure at
- * most one interval.
+ * Polls count-only ranges until every marker prefix holds the keys of at least `count` containers;
+ * resolves with the wall time the last count was seen complete. Polling every 10 ms costs etcd
+ * little and the figure at most one interval.
  */
-export async function waitForCounts(etcd: Etcd3, prefixes: readonly string[], count: number, timeoutMs: number): Promise<number> {
+export async function waitForCounts(etcd: Etcd3, markers: readonly Marker[], count: number, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let last: number[] = [];
   for (;;) {
-    last = await Promise.all(prefixes.map((p) => countKeys(etcd, p)));
-    if (last.every((n) => n >= count)) return nowMs();
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${count} keys under ${prefixes.join(', ')}; have ${last.join(', ')}`);
+    last = await Promise.all(markers.map((m) => countKeys(etcd, m.prefix)));
+    if (last.every((n, i) => n >= count * markers[i].perContainer)) return nowMs();
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${count} containers under ${markers.map((m) => m.prefix).join(', ')}; have ${last.join(', ')} keys`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -26,9 +26,9 @@ export interface Shape {
 /** The service model settings matching the daemon's `-internal -ip 127.0.0.1 -useIpFromLabel bench.ip`. */
 export const MODEL: ServiceModelOptions = { host: HOST, hostIp: '127.0.0.1', internal: true, explicit: false, tags: '', useIpFromLabel: IP_LABEL, ttl: 0 };
 
-/** An ownership record's key, as the etcd-based backends file it next to each service. */
+/** An ownership record's key, as the etcd-based backends file it next to each service (per container and service). */
 function ownerKey(scheme: string, path: string, service: Service): string {
-  return `${OWNERS_ROOT}/${HOST}/${scheme}/${path}/${encodeURIComponent(service.id)}`;
+  return `${OWNERS_ROOT}/${HOST}/${scheme}/${path}/${service.origin.containerId}/${encodeURIComponent(service.id)}`;
 }
 
 /** Every key and value the writers of `shape` hold for one running container. */
@@ -50,21 +50,32 @@ export function shapeKeys(info: ContainerInfo, shape: Shape): Map<string, string
   return keys;
 }
 
+/** Keys under `prefix` that each finished container has: counted, they tell how many a writer has finished. */
+export interface Marker {
+  prefix: string;
+  perContainer: number;
+}
+
 /**
- * One key per writer that is written last-or-together with the rest of that writer's keys for a
- * container whose name starts with `name`: the mirror's hosts/ key and each backend's ownership
- * record. Counting them under these prefixes tells how many containers every writer has finished.
+ * Per writer, keys written in the same transaction as the rest of that writer's keys for a container
+ * whose name starts with `name`: the mirror's hosts/ key (one), the hamesh service's tree (its three
+ * keys: address, port, mode) and the etcd service key (one).
  */
-export function markerPrefixes(shape: Shape, name: string): string[] {
-  const serviceId = encodeURIComponent(`${HOST}:${name}`);
+export function markerPrefixes(shape: Shape, name: string): Marker[] {
+  const serviceId = `${HOST}:${name}`;
   return [
-    `/${shape.mirrorDir}/hosts/${HOST}/${name}`,
-    ...(shape.hamesh ? [`${OWNERS_ROOT}/${HOST}/hamesh/${shape.hamesh}/${serviceId}`] : []),
-    ...(shape.services ? [`${OWNERS_ROOT}/${HOST}/etcd/${shape.services}/${serviceId}`] : []),
+    { prefix: `/${shape.mirrorDir}/hosts/${HOST}/${name}`, perContainer: 1 },
+    ...(shape.hamesh ? [{ prefix: `/${shape.hamesh}/${SERVICE_NAME}/${serviceId}`, perContainer: 3 }] : []),
+    ...(shape.services ? [{ prefix: `/${shape.services}/${SERVICE_NAME}/${serviceId}`, perContainer: 1 }] : []),
   ];
 }
 
 /** The exact marker keys of one container (its only service is on SERVICE_PORT). */
 export function markerKeys(shape: Shape, name: string): string[] {
-  return markerPrefixes(shape, name).map((prefix, i) => (i === 0 ? prefix : `${prefix}${encodeURIComponent(`:${SERVICE_PORT}`)}`));
+  const id = `${HOST}:${name}:${SERVICE_PORT}`;
+  return [
+    `/${shape.mirrorDir}/hosts/${HOST}/${name}`,
+    ...(shape.hamesh ? [`/${shape.hamesh}/${SERVICE_NAME}/${id}/address`] : []),
+    ...(shape.services ? [`/${shape.services}/${SERVICE_NAME}/${id}`] : []),
+  ];
 }

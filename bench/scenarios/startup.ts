@@ -48,7 +48,7 @@ export async function startupRound(
   const listed = await new Reference(ctx.docker, ctx.etcd.client, config.reference).sync();
   const referenceMs = nowMs() - started;
   const { user, system } = process.cpuUsage(cpu);
-  const written = await countKeys(ctx.etcd.client, markerPrefixes(config.reference, ctx.fleet.fleetPrefix)[0]);
+  const written = await countKeys(ctx.etcd.client, markerPrefixes(config.reference, ctx.fleet.fleetPrefix)[0].prefix);
   if (written < size) throw new Error(`reference wrote ${written} of ${size} containers`);
 
   await clearEtcd(ctx);
