@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { etcdEndpoint } from '../etcd/endpoint';
 import { parseRegistryUri, RegistryUri } from '../registrator/uri';
 import { describeKey, parseArgv, usage } from './argv';
 import { ConfigError } from './errors';
@@ -181,7 +182,7 @@ function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config
     throw new ConfigError(`Docker socket "${docker.socketPath}" is not a socket`);
   }
   const tlsWanted = raw.etcd.ca !== '' || raw.etcd.cert !== '';
-  const etcdHosts = raw.etcd.hosts.map((h) => (h.includes('://') ? h : `${tlsWanted ? 'https' : 'http'}://${h}`).replace(/\/$/, ''));
+  const etcdHosts = raw.etcd.hosts.map((h) => etcdEndpoint(h, tlsWanted ? 'https' : 'http'));
   if (new Set(etcdHosts.map((h) => h.split('://')[0])).size > 1) {
     throw new ConfigError(`etcd endpoints mix http:// and https:// (${raw.etcd.hosts.join(',')}): use one scheme for all`);
   }

@@ -44,7 +44,7 @@ export const schema = {
   },
   etcd: {
     hosts: {
-      doc: 'Comma-separated etcd endpoints; https:// selects TLS',
+      doc: 'Comma-separated etcd endpoints, [http(s)://]host[:port] (port 2379 when not given); https:// selects TLS',
       format: 'etcd-hosts',
       default: ['localhost:2379'],
       env: 'EC_REGISTRATOR_ETCD_HOSTS',

@@ -2,6 +2,7 @@ import { ConsecutiveBreaker, ExponentialBackoff, IDefaultPolicyContext, IPolicy,
 import { Etcd3, IOptions, isRecoverableError } from 'etcd3';
 import { readFileSync } from 'node:fs';
 import type { EtcdSettings } from '../config/load';
+import { etcdEndpoint } from './endpoint';
 import { EtcdMemberPausedError, explainEtcdError } from './errors';
 
 /** Deadline for one etcd call, so a frozen member cannot hang a write forever. */
@@ -47,8 +48,12 @@ export function createEtcdClient(settings: EtcdSettings): Etcd3 {
  */
 export function etcdForUri(settings: EtcdSettings, shared: Etcd3, authority: string): { client: Etcd3; shared: boolean } {
   if (authority === '') return { client: shared, shared: true };
-  const scheme = settings.hosts[0].split('://')[0];
-  return { client: createEtcdClient({ ...settings, hosts: [`${scheme}://${authority}`] }), shared: false };
+  return { client: createEtcdClient({ ...settings, hosts: [uriEndpoint(settings, authority)] }), shared: false };
+}
+
+/** The endpoint of a registry URI's own host: the daemon's scheme, port 2379 unless the URI gives one. */
+export function uriEndpoint(settings: Pick<EtcdSettings, 'hosts'>, authority: string): string {
+  return etcdEndpoint(authority, settings.hosts[0].startsWith('https://') ? 'https' : 'http');
 }
 
 /** A policy whose failures are passed through `explain` (etcd3 only ever calls `execute`). */

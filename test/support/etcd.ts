@@ -6,12 +6,14 @@ import { promisify } from 'node:util';
 import { Etcd3, IOptions } from 'etcd3';
 import { readPrefix } from '../../src/etcd/reads';
 import type { TestPki } from './pki';
-import { freePorts } from './ports';
+import { freePorts, isFree } from './ports';
 import { waitFor } from './wait';
 
 const exec = promisify(execFile);
 
 export interface EtcdServerOptions {
+  /** Serve clients on this port (peers on the next one) instead of free ones picked at random; fails when either is taken. */
+  port?: number;
   /** Serve clients over TLS with this PKI's server certificate and require client certificates signed by its CA. */
   tls?: TestPki;
   /** `--quota-backend-bytes`, for a simulated fleet (etcd's default of 2 GiB holds about 1 M keys of ours). */
@@ -39,7 +41,12 @@ export class EtcdServer {
   }
 
   static async start(options: EtcdServerOptions = {}): Promise<EtcdServer> {
-    const port = await freePorts(2);
+    const port = options.port ?? (await freePorts(2));
+    if (options.port !== undefined) {
+      for (const p of [port, port + 1]) {
+        if (!(await isFree(p))) throw new Error(`127.0.0.1:${p} is taken; this test needs etcd on ${port} (clients) and ${port + 1} (peers): stop whatever listens there`);
+      }
+    }
     const server = new EtcdServer(port, mkdtempSync(join(tmpdir(), 'sr-etcd-')), options);
     await server.launch();
     return server;
