@@ -116,6 +116,33 @@ const cases: Case[] = [
     attrs: { check_script: `curl -s "http://$SERVICE_IP:"'$SERVICE_PORT'/h` },
     checks: [{ CheckID: CHECK_ID, Args: ['curl', '-s', 'http://10.0.0.5:8080/h'], Interval: '10s' }],
   },
+  // Script with shell syntax: sh -c with the script as given, placeholders interpolated
+  ...(
+    [
+      ['the backend reference\'s example: a pipe', 'nc $SERVICE_IP $SERVICE_PORT | grep OK', 'nc 10.0.0.5 8080 | grep OK'],
+      ['&&', 'test -f /ready && nc -z $SERVICE_IP $SERVICE_PORT', 'test -f /ready && nc -z 10.0.0.5 8080'],
+      ['||', 'nc -z $SERVICE_IP $SERVICE_PORT || exit 2', 'nc -z 10.0.0.5 8080 || exit 2'],
+      [';', 'sleep 1; nc -z $SERVICE_IP $SERVICE_PORT', 'sleep 1; nc -z 10.0.0.5 8080'],
+      ['> redirection', 'curl -s http://$SERVICE_IP:$SERVICE_PORT/ >/dev/null', 'curl -s http://10.0.0.5:8080/ >/dev/null'],
+      ['< redirection', 'nc $SERVICE_IP $SERVICE_PORT </tmp/probe', 'nc 10.0.0.5 8080 </tmp/probe'],
+      ['2>&1', 'check 2>&1', 'check 2>&1'],
+      ['$( ) substitution', 'test "$(cat /status)" = ok', 'test "$(cat /status)" = ok'],
+      ['backticks', 'test `cat /status` = ok', 'test `cat /status` = ok'],
+      ['a glob', 'cat /run/*.pid', 'cat /run/*.pid'],
+      ['another variable', 'test -n "$HOME"', 'test -n "$HOME"'],
+      ['two lines', 'nc -z $SERVICE_IP $SERVICE_PORT\nexit 0', 'nc -z 10.0.0.5 8080\nexit 0'],
+      ['a quoted operator next to a real one', "grep 'a|b' /f | wc -l", "grep 'a|b' /f | wc -l"],
+    ] as const
+  ).map(([what, script, run]) => ({
+    name: `script with shell syntax runs as sh -c: ${what}`,
+    attrs: { check_script: script },
+    checks: [{ CheckID: CHECK_ID, Args: ['sh', '-c', run], Interval: '10s' }],
+  })),
+  {
+    name: 'script: operators inside quotes are arguments, no shell',
+    attrs: { check_script: `/bin/check 'a|b' "c && d" '$(x)' "e;f>g" \\|` },
+    checks: [{ CheckID: CHECK_ID, Args: ['/bin/check', 'a|b', 'c && d', '$(x)', 'e;f>g', '|'], Interval: '10s' }],
+  },
   { name: 'script: unbalanced single quote: no check', attrs: { check_script: "sh -c 'echo" }, checks: [], warnings: ['check_script: unbalanced single quote at character 7; no check registered'] },
   { name: 'script: unbalanced double quote: no check', attrs: { check_script: 'echo "a' }, checks: [], warnings: ['check_script: unbalanced double quote at character 6'] },
   { name: 'script: trailing backslash: no check', attrs: { check_script: 'echo a\\' }, checks: [], warnings: ['check_script: ends with a lone backslash'] },
@@ -206,12 +233,12 @@ describe('consul checks: service -> check definitions', () => {
 });
 
 describe('splitArgs', () => {
-  const table: Array<[string, string[] | string]> = [
+  const table: Array<[string, string[] | string, boolean?]> = [
     ['', []],
     ['   ', []],
     ['a', ['a']],
     ['  a   b  ', ['a', 'b']],
-    ['a\tb\nc', ['a', 'b', 'c']],
+    ['a\tb\nc', ['a', 'b', 'c'], true],
     ["'a b' c", ['a b', 'c']],
     ['"a b" c', ['a b', 'c']],
     ["'it''s'", ['its']],
@@ -221,16 +248,27 @@ describe('splitArgs', () => {
     ['"a\\\nb"', ['ab']],
     ['""', ['']],
     ["x ''", ['x', '']],
-    ['"`\\`"', ['``']],
+    ['"`\\`"', ['``'], true],
+    ['"\\`x\\`"', ['`x`']],
+    ['a | b', ['a', '|', 'b'], true],
+    ['a>b', ['a>b'], true],
+    ['echo $SERVICE_IP:$SERVICE_PORT', ['echo', '$SERVICE_IP:$SERVICE_PORT']],
+    ['echo "$SERVICE_IP" $x', ['echo', '$SERVICE_IP', '$x'], true],
+    ['echo ${x}', ['echo', '${x}'], true],
+    ['echo $ a$', ['echo', '$', 'a$']],
+    ['a #comment', ['a', '#comment'], true],
+    ['a#b', ['a#b']],
+    ["'|&;<>()`*?[$(x)'", ['|&;<>()`*?[$(x)']],
+    ['\\|\\&\\;\\*', ['|&;*']],
     ["'unclosed", 'unbalanced single quote at character 1'],
     ['a "b', 'unbalanced double quote at character 3'],
     ['a \\', 'ends with a lone backslash'],
   ];
-  for (const [input, expected] of table) {
-    it(JSON.stringify(input), () => {
+  for (const [input, expected, shell = false] of table) {
+    it(`${JSON.stringify(input)}${shell ? ' (shell syntax)' : ''}`, () => {
       const result = splitArgs(input);
       if (typeof expected === 'string') assert.deepStrictEqual(result, { error: expected });
-      else assert.deepStrictEqual(result, { args: expected });
+      else assert.deepStrictEqual(result, { args: expected, shell });
     });
   }
 });

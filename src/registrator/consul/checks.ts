@@ -7,8 +7,10 @@ import type { ContainerHealth, Service } from '../service';
  * `check_grpc` that is set, configured by `check_interval` (default 10s), `check_timeout`,
  * `check_deregister_after`, `check_initial_status`, `check_tls_skip_verify`, `check_http_method`.
  * Where it departs from gliderlabs on purpose:
- * - a script is split into an argument list like a shell would (quotes, backslashes), so arguments
- *   with spaces survive; gliderlabs passed the whole line as one program name;
+ * - a plain script is split into an argument list like a shell would (quotes, backslashes), so
+ *   arguments with spaces survive (gliderlabs passed the whole line as one program name); a script
+ *   with shell syntax (`|`, `&&`, `;`, redirections, `$(...)`, globs) runs as `sh -c <script>`, as
+ *   Consul's own script checks did;
  * - IPv6 addresses are bracketed in check addresses (`http://[fd00::1]:80/health`);
  * - an HTTP path without a leading `/` gets one;
  * - durations, statuses, methods and booleans are checked here: a bad value is a warning and the
@@ -157,7 +159,8 @@ export function attrCheck(service: Service): { check?: ConsulCheck; warnings: At
         warn('check_script', 'has no command; no check registered');
         return { warnings };
       }
-      check.Args = split.args.map((arg) => interpolate(arg, service));
+      // An argument list runs no shell: `a | b` would hand `|` and `b` to `a` as arguments.
+      check.Args = split.shell ? ['sh', '-c', interpolate(given, service)] : split.args.map((arg) => interpolate(arg, service));
       break;
     }
     case 'ttl':
@@ -247,12 +250,14 @@ export function isGoDuration(text: string): boolean {
 /**
  * Splits a command line into arguments like a POSIX shell, without running one: whitespace separates;
  * `'...'` is literal; `"..."` is literal except `\"`, `\\`, `\$`, `` \` ``; outside quotes `\x` is `x`
- * (and backslash-newline is dropped). No variables, globs or operators.
+ * (and backslash-newline is dropped). `shell` tells whether the line uses what only a shell does
+ * (see SHELL_SYNTAX); its `args` are then not what a shell would run.
  */
-export function splitArgs(line: string): { args: string[] } | { error: string } {
+export function splitArgs(line: string): { args: string[]; shell: boolean } | { error: string } {
   const args: string[] = [];
   let current = '';
   let inArg = false;
+  let shell = false;
   let i = 0;
   while (i < line.length) {
     const c = line[i];
@@ -279,6 +284,8 @@ export function splitArgs(line: string): { args: string[] } | { error: string } 
         } else if (d === '\\' && line[i + 1] === '\n') {
           i += 2;
         } else {
+          // Substitutions and variables still expand inside double quotes.
+          if (d === '`' || expands(line, i)) shell = true;
           current += d;
           i++;
         }
@@ -293,16 +300,34 @@ export function splitArgs(line: string): { args: string[] } | { error: string } 
       }
       i += 2;
     } else if (/\s/.test(c)) {
+      // A newline ends a command: a second one follows.
+      if (c === '\n') shell = true;
       if (inArg) args.push(current);
       current = '';
       inArg = false;
       i++;
     } else {
+      if (SHELL_SYNTAX.includes(c) || expands(line, i) || (c === '#' && !inArg)) shell = true;
       current += c;
       inArg = true;
       i++;
     }
   }
   if (inArg) args.push(current);
-  return { args };
+  return { args, shell };
+}
+
+/**
+ * Unquoted characters only a shell gives a meaning: pipes and lists (`|`, `&`, `;`), redirections
+ * (`<`, `>`), subshells, command substitution and globs. `#` starting a word (a comment) and
+ * variables other than the two interpolated here (`expands`) count too.
+ */
+const SHELL_SYNTAX = '|&;<>()`*?[';
+
+/** A `$` at `i` that a shell would expand: `$(...)`, `${...}`, `$NAME`, other than $SERVICE_IP/$SERVICE_PORT. */
+function expands(line: string, i: number): boolean {
+  if (line[i] !== '$') return false;
+  const rest = line.slice(i + 1);
+  if (/^(SERVICE_IP|SERVICE_PORT)/.test(rest)) return false;
+  return /^[({A-Za-z_0-9?!#@*$-]/.test(rest);
 }
