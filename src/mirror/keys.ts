@@ -49,14 +49,18 @@ export class MirrorLayout {
   }
 }
 
-/** The IP the mirror shows: the default bridge IP, else the first network's by name, else "". */
+/** The IP the mirror shows: the default bridge IP, else the IP of the first network, by name, that has one, else "". */
 export function mirrorIp(c: ContainerInfo): string {
   // IPAddress is the default-bridge IP; newer API typings dropped it, engines still send it.
   const settings = c.NetworkSettings as (ContainerInfo['NetworkSettings'] & { IPAddress?: string }) | undefined;
   if (settings?.IPAddress) return settings.IPAddress;
   const networks = settings?.Networks ?? {};
-  const first = Object.keys(networks).sort()[0];
-  return (first && networks[first]?.IPAddress) || '';
+  // A network without an IPv4 address (IPv6-only, or still being attached) does not hide the next one.
+  for (const name of Object.keys(networks).sort()) {
+    const ip = networks[name]?.IPAddress;
+    if (ip) return ip;
+  }
+  return '';
 }
 
 interface PortEntry {

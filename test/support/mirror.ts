@@ -9,7 +9,11 @@ export function expectedMirror(c: Docker.ContainerInspectInfo, host: string, dir
   const base = `/${dir}/containers/${c.Id}/`;
   const name = c.Name.slice(1);
   const settings = c.NetworkSettings as Docker.ContainerInspectInfo['NetworkSettings'] & { IPAddress?: string };
-  const firstNet = Object.keys(settings.Networks ?? {}).sort()[0];
+  // SPEC §3: the IP of the first network, by name, that has one.
+  const networkIp = Object.entries(settings.Networks ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([, network]) => network.IPAddress)
+    .find((ip) => ip) ?? '';
   const out: Record<string, string> = {
     [`${base}id`]: c.Id,
     [`${base}created`]: c.Created,
@@ -17,7 +21,7 @@ export function expectedMirror(c: Docker.ContainerInspectInfo, host: string, dir
     [`${base}image`]: c.Config.Image,
     [`${base}name`]: name,
     [`${base}host`]: host,
-    [`${base}network/ip`]: settings.IPAddress || (firstNet ? settings.Networks[firstNet].IPAddress : '') || '',
+    [`${base}network/ip`]: settings.IPAddress || networkIp,
     [`/${dir}/hosts/${host}/${name}`]: c.Id,
     // This host's index of its entries (docs/mirror.md), outside the layout consumers read.
     [`/_registrator/owners/${host}/mirror/${dir}/${c.Id}`]: name,

@@ -65,6 +65,21 @@ const cases: Array<{ name: string; container: ReturnType<typeof inspect>; expect
     container: inspect({ Networks: { zeta: { IPAddress: '10.9.0.5' }, alpha: { IPAddress: '10.1.0.7' } } }),
     expected: base({}, '10.1.0.7'),
   },
+  // network/ip: the default-bridge IP, else the IP of the first network, by name, that has one, else ''
+  ...(
+    [
+      ['the first network by name has no IPv4 address (IPv6-only): the next one that has', { alpha: { IPAddress: '', GlobalIPv6Address: 'fd00:a::2' }, beta: { IPAddress: '10.2.0.3' } }, '10.2.0.3'],
+      ['networks without any address: ""', { alpha: { IPAddress: '' }, beta: { IPAddress: '' } }, ''],
+      ['several networks with addresses: the first by name', { nb: { IPAddress: '10.2.0.3' }, na: { IPAddress: '10.1.0.3' }, nc: { IPAddress: '10.3.0.3' } }, '10.1.0.3'],
+      ['only the last by name has one', { a: { IPAddress: '' }, b: { IPAddress: '' }, c: { IPAddress: '10.3.0.3' } }, '10.3.0.3'],
+      ['no networks at all: ""', {}, ''],
+    ] as const
+  ).map(([what, Networks, ip]) => ({ name: `network/ip: ${what}`, container: inspect({ Networks }), expected: base({}, ip) })),
+  {
+    name: 'network/ip: the default-bridge IP comes first, whatever the networks',
+    container: inspect({ IPAddress: '172.17.0.9', Networks: { alpha: { IPAddress: '10.1.0.3' }, bridge: { IPAddress: '172.17.0.9' } } }),
+    expected: base({}, '172.17.0.9'),
+  },
   {
     name: 'labels with dots, slashes, unicode, = and empty values, used as is',
     container: inspect({
