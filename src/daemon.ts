@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { inspectState } from './docker/container-state';
-import type { ContainerEvent } from './docker/events';
+import { isRunning } from './docker/container';
+import { ContainerEvent, isNetworkAction } from './docker/events';
 import { SyncQueue } from './docker/sync-queue';
 import { DockerWatcher } from './docker/watcher';
 import type { Logger } from './log';
@@ -105,6 +106,8 @@ export class Daemon {
   /** Writers that loaded their held state and have not failed since; only these get syncs. */
   private readonly inStep = new Set<Writer>();
   private readonly sleeps = new Set<NodeJS.Timeout>();
+  /** Containers whose last sync found them running: the ones a network event is a hint for (onEvent). */
+  private readonly running = new Set<string>();
   private readonly observer: DaemonObserver;
   /** Settles once every writer answered its first ping or was set pending. */
   private pinged: Promise<void> = Promise.resolve();
@@ -209,6 +212,8 @@ export class Daemon {
       this.throwIfStopping();
       const ids = new Set(running.map((c) => c.Id));
       for (const writer of this.inStep) for (const id of writer.heldIds()) ids.add(id);
+      // So that one whose die went unseen (events lost) leaves the running set.
+      for (const id of this.running) ids.add(id);
       const results = await Promise.allSettled(this.withProgress(reason, [...ids].map((id) => this.queue.request(id))));
       const failed = results.filter((r) => r.status === 'rejected').length;
       this.throwIfStopping();
@@ -337,6 +342,9 @@ export class Daemon {
 
   private onEvent(event: ContainerEvent): void {
     if (this.stopped) return;
+    // Docker connects a container's networks before its start event and disconnects them after its
+    // die; those syncs are the start's and the die's. A network event matters for a running container.
+    if (isNetworkAction(event.action) && !this.running.has(event.id)) return;
     this.log.debug('event', { action: event.action, id: event.id });
     this.observer.eventHandled?.(event.action);
     this.queue.request(event.id).catch(() => this.scheduleRetry());
@@ -344,6 +352,8 @@ export class Daemon {
 
   private async syncContainer(id: string): Promise<void> {
     const state = await inspectState(this.docker, id);
+    if (state.info && isRunning(state.info)) this.running.add(id);
+    else this.running.delete(id);
     const writers = [...this.inStep];
     const results = await Promise.allSettled(writers.map((w) => w.sync(state)));
     results.forEach((r, i) => this.observer.written?.(writers[i].name, r.status === 'fulfilled'));

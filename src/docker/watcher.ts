@@ -21,9 +21,9 @@ export interface WatcherOptions {
 }
 
 /**
- * Follows Docker's container events: subscribe first, then let the daemon list and reconcile
- * (no event can fall between the two); on a broken stream, reconnect with capped exponential
- * backoff and reconcile again. Never gives up while started.
+ * Follows Docker's container events and network connect/disconnect: subscribe first, then let the
+ * daemon list and reconcile (no event can fall between the two); on a broken stream, reconnect with
+ * capped exponential backoff and reconcile again. Never gives up while started.
  */
 export class DockerWatcher {
   private stopped = true;
@@ -68,8 +68,10 @@ export class DockerWatcher {
     while (!this.stopped) {
       let connectedAt = 0;
       try {
+        // Filters are ANDed across keys: network events other than connect/disconnect (a network's
+        // destroy) get through as well and are ignored by parseEventLine.
         const stream = (await this.docker.getEvents({
-          filters: { type: ['container'], event: [...HANDLED_ACTIONS] },
+          filters: { type: ['container', 'network'], event: [...HANDLED_ACTIONS] },
         })) as unknown as Readable;
         if (this.stopped) {
           stream.destroy();

@@ -24,7 +24,7 @@ export class Metrics implements DaemonObserver {
     const eachWriter = (counter: Counter<'writer'>) => {
       for (const w of status()?.writers ?? []) counter.inc({ writer: w.name }, 0);
     };
-    this.events = new Counter({ name: 'registrator_docker_events_total', help: 'Docker container events handled, by action', labelNames: ['action'], registers });
+    this.events = new Counter({ name: 'registrator_docker_events_total', help: 'Docker events handled (container actions, network connect/disconnect), by action', labelNames: ['action'], registers });
     for (const action of HANDLED_ACTIONS) this.events.inc({ action }, 0);
     this.writes = new Counter({
       name: 'registrator_writes_total',

@@ -61,7 +61,7 @@ describe('parseEventLine', () => {
   it('ignores exec_* and other actions, and non-container events', () => {
     assert.equal(parseEventLine(line('exec_start: sh -c true')).kind, 'ignored');
     assert.equal(parseEventLine(line('attach')).kind, 'ignored');
-    assert.equal(parseEventLine(JSON.stringify({ Type: 'network', Action: 'connect', Actor: { ID } })).kind, 'ignored');
+    assert.equal(parseEventLine(JSON.stringify({ Type: 'image', Action: 'pull', Actor: { ID } })).kind, 'ignored');
   });
 
   it('reports malformed lines instead of throwing', () => {
@@ -70,5 +70,32 @@ describe('parseEventLine', () => {
     assert.equal(parseEventLine('"text"').kind, 'malformed');
     assert.equal(parseEventLine(JSON.stringify({ Type: 'container', Action: 'start' })).kind, 'malformed');
     assert.equal(parseEventLine(JSON.stringify({ Type: 'container', Action: 'start', Actor: { ID: '../etc' } })).kind, 'malformed');
+  });
+});
+
+describe('parseEventLine: network events name the container to sync', () => {
+  const NETWORK = 'b'.repeat(64);
+  /** A network event as Docker 20.10 sends it. */
+  const network = (action: unknown, attributes: Record<string, unknown> = { container: ID, name: 'front', type: 'bridge' }) =>
+    JSON.stringify({ Type: 'network', Action: action, Actor: { ID: NETWORK, Attributes: attributes }, scope: 'local', time: 1796085429, timeNano: 1796085429736751402 });
+  const cases: Array<[string, string, ReturnType<typeof parseEventLine>]> = [
+    ['connect: the container in Actor.Attributes.container', network('connect'), { kind: 'event', event: { id: ID, action: 'connect' } }],
+    ['disconnect: the container in Actor.Attributes.container', network('disconnect'), { kind: 'event', event: { id: ID, action: 'disconnect' } }],
+    ['a short container id', network('connect', { container: ID.slice(0, 12) }), { kind: 'event', event: { id: ID.slice(0, 12), action: 'connect' } }],
+    // Docker's filter lets these through with connect/disconnect (a network's destroy matches "destroy").
+    ['destroy of a network: ignored', network('destroy', { name: 'front', type: 'bridge' }), { kind: 'ignored', reason: 'network action destroy' }],
+    ['create of a network: ignored', network('create', { name: 'front', type: 'bridge' }), { kind: 'ignored', reason: 'network action create' }],
+    ['connect without a container: malformed', network('connect', { name: 'front' }), { kind: 'malformed', reason: 'network connect without a container id' }],
+    ['connect naming a container id that is not hex: malformed', network('connect', { container: '../etc' }), { kind: 'malformed', reason: 'network connect without a container id' }],
+    ['connect with a non-string container: malformed', network('disconnect', { container: 42 }), { kind: 'malformed', reason: 'network disconnect without a container id' }],
+    ['no Attributes at all: malformed', JSON.stringify({ Type: 'network', Action: 'connect', Actor: { ID: NETWORK } }), { kind: 'malformed', reason: 'network connect without a container id' }],
+    ['no action: malformed', network(undefined), { kind: 'malformed', reason: 'network event without an action' }],
+    // The network's own id is never taken for a container's.
+    ['the network id is not the container', network('connect', { container: NETWORK }), { kind: 'event', event: { id: NETWORK, action: 'connect' } }],
+  ];
+  for (const [name, input, expected] of cases) it(name, () => assert.deepEqual(parseEventLine(input), expected));
+
+  it('a container event named connect is not a container action', () => {
+    assert.deepEqual(parseEventLine(line('connect')), { kind: 'ignored', reason: 'action connect' });
   });
 });
