@@ -1,6 +1,17 @@
 import type { ContainerInspectInfo } from 'dockerode';
 
-export type ContainerInfo = ContainerInspectInfo;
+/**
+ * A container as Docker's inspect gives it. For `--net=container:<ref>` the daemon adds, under a name
+ * Docker does not use, the inspect of <ref> (`null`: it is gone), so the service model can register
+ * at that container's address without doing I/O itself (see inspectState).
+ */
+export type ContainerInfo = ContainerInspectInfo & { networkContainer?: ContainerInspectInfo | null };
+
+/** The container whose network this one shares (`--net=container:<ref>`, `<ref>` an ID or a name), if any. */
+export function networkContainerRef(c: ContainerInspectInfo): string | undefined {
+  const mode = String(c.HostConfig?.NetworkMode ?? '');
+  return mode.startsWith('container:') ? mode.slice('container:'.length) : undefined;
+}
 
 /**
  * Whether writers should hold this container (SPEC §2): running (paused counts), not restarting,

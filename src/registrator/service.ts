@@ -1,5 +1,5 @@
 import type { NetworkInterfaceInfo } from 'node:os';
-import type { ContainerInfo } from '../docker/container';
+import { ContainerInfo, networkContainerRef } from '../docker/container';
 import { defaultServiceName } from './image-name';
 import { ContainerMetadata, metadataForPort, readContainerMetadata, splitTags } from './metadata';
 
@@ -15,6 +15,8 @@ import { ContainerMetadata, metadataForPort, readContainerMetadata, splitTags } 
  * - `-ip` / the host address replace only wildcard bindings (`0.0.0.0`, `::`, none), so a port
  *   bound to one address is registered at that address;
  * - on user-defined networks a published port keeps the host IP, not the container's;
+ * - `--net=container:<ref>` registers at <ref>'s address (any of its networks, or the host's when <ref>
+ *   uses the host network); gliderlabs took only <ref>'s default-bridge IP;
  * - tags keep their order, are trimmed, and empty and repeated ones are dropped;
  * - "several services" counts the services actually produced (after ignore rules and -explicit),
  *   not every published port, so ignoring all but one port leaves an unsuffixed name;
@@ -93,11 +95,6 @@ export interface ServiceModelOptions {
   useIpFromLabel: string;
   /** `-ttl` in seconds; copied to each service when positive. */
   ttl?: number;
-  /**
-   * For `--net=container:<ref>`: the IP of that network container. The caller looks it up before
-   * calling (this model does no I/O); without an answer the container gets no services and a warning.
-   */
-  networkContainerAddress?: (reference: string) => string | undefined;
 }
 
 export interface ServiceModelResult {
@@ -107,8 +104,16 @@ export interface ServiceModelResult {
   warnings: string[];
 }
 
-/** How the container reaches the network, which decides the ports and addresses it offers. */
-type Networking = { kind: 'host' } | { kind: 'container'; reference: string } | { kind: 'internal' } | { kind: 'published' };
+/**
+ * How the container reaches the network, which decides the ports and addresses it offers.
+ * `container`: it shares the network of `reference`, whose inspect the caller put in
+ * `ContainerInfo.networkContainer` (null: gone; undefined: not looked up).
+ */
+type Networking =
+  | { kind: 'host' }
+  | { kind: 'container'; reference: string; other: ContainerInfo | null | undefined }
+  | { kind: 'internal' }
+  | { kind: 'published' };
 
 /** An exposed port with its first binding, before metadata is applied. */
 type PortBinding = { HostIp?: string; HostPort?: string };
@@ -187,8 +192,10 @@ function buildServices(
   const hostname = typeof config.Hostname === 'string' ? config.Hostname : '';
   const usedIds = new Set<string>();
   const services: Service[] = [];
+  // The container whose addresses the services use: the network container when it shares one.
+  const addressed = (networking.kind === 'container' ? networking.other : undefined) ?? container;
   for (const plan of planned) {
-    const service = toService(plan, { container, containerName, defaultName, hostname, isGroup, options });
+    const service = toService(plan, { container, addressed, containerName, defaultName, hostname, isGroup, options });
     const bytes = Buffer.byteLength(JSON.stringify(service));
     if (bytes > MAX_SERVICE_BYTES) {
       warn(`the service of port ${portLabel(plan.candidate)} is ${bytes} bytes as JSON (a name, ID or attribute that long), more than the ${MAX_SERVICE_BYTES} a registry is given for one service; skipped`);
@@ -207,10 +214,19 @@ function buildServices(
 }
 
 function networkingOf(container: ContainerInfo, options: ServiceModelOptions): Networking {
-  const mode = String(container.HostConfig?.NetworkMode ?? '');
-  if (mode === 'host') return { kind: 'host' };
-  if (mode.startsWith('container:')) return { kind: 'container', reference: mode.slice('container:'.length) };
+  if (isHostNetwork(container)) return { kind: 'host' };
+  const reference = networkContainerRef(container);
+  if (reference !== undefined) {
+    const other = container.networkContainer;
+    // Sharing the network of a container on the host network is being on the host network.
+    if (other && isHostNetwork(other)) return { kind: 'host' };
+    return { kind: 'container', reference, other };
+  }
   return options.internal ? { kind: 'internal' } : { kind: 'published' };
+}
+
+function isHostNetwork(container: ContainerInfo): boolean {
+  return String(container.HostConfig?.NetworkMode ?? '') === 'host';
 }
 
 /**
@@ -281,14 +297,17 @@ function planPort(
       port = candidate.exposedPort;
       hostPort = candidate.exposedPort;
       break;
-    case 'container':
-      ip = options.networkContainerAddress?.(networking.reference) ?? '';
+    case 'container': {
+      const { reference, other } = networking;
+      ip = other ? containerAddress(other) : '';
       port = candidate.exposedPort;
       if (ip === '') {
-        warn(`shares the network of container ${networking.reference}, whose address is unknown; port ${portLabel(candidate)} skipped`);
+        const why = other === null ? 'which is gone' : other ? 'which has no IP address' : 'whose address is unknown';
+        warn(`shares the network of container ${shortRef(reference)}, ${why}; port ${portLabel(candidate)} skipped`);
         return undefined;
       }
       break;
+    }
     case 'internal':
       ip = containerAddress(container);
       port = candidate.exposedPort;
@@ -314,6 +333,8 @@ function planPort(
 
 interface ServiceContext {
   container: ContainerInfo;
+  /** The container whose network the services are on (itself, or the one it shares a network with). */
+  addressed: ContainerInfo;
   containerName: string;
   defaultName: string;
   hostname: string;
@@ -360,7 +381,7 @@ function toService(plan: PlannedService, context: ServiceContext): Service {
       hostname: context.hostname,
     },
   };
-  const ipv6 = networkAddress(context.container, 'GlobalIPv6Address');
+  const ipv6 = networkAddress(context.addressed, 'GlobalIPv6Address');
   if (ipv6) service.origin.ipv6 = ipv6;
   const health = (context.container.State as { Health?: { Status?: unknown } } | undefined)?.Health?.Status;
   if (typeof health === 'string' && HEALTH_STATES.includes(health)) service.origin.health = health as ContainerHealth;
@@ -436,6 +457,11 @@ function nameOf(container: ContainerInfo): string {
 
 function shortId(container: ContainerInfo): string {
   return String(container?.Id ?? '').slice(0, 12);
+}
+
+/** A container reference as Docker's CLI shows it: a full ID shortened to 12, a name as is. */
+function shortRef(reference: string): string {
+  return /^[0-9a-f]{64}$/.test(reference) ? reference.slice(0, 12) : reference;
 }
 
 /** How the daemon's own address was chosen; anything but `resolved` deserves a log line. */

@@ -69,6 +69,15 @@ function service(e: Expected): Service {
   return s;
 }
 
+/** ID of the container another one shares the network of (`--net=container:`) in the cases below. */
+const POD_ID = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
+
+/** Container fx sharing the network of `other` (its inspect; null: gone), referred to by ID unless `ref` is given. */
+function joined(other: ContainerInfo | null, o: Parameters<typeof inspect>[0] = {}, ref = POD_ID): ContainerInfo {
+  // Docker reports no networks for a container that shares another's.
+  return { ...inspect({ NetworkMode: `container:${ref}`, Networks: {}, ...o }), networkContainer: other };
+}
+
 type Case = {
   name: string;
   container: ContainerInfo;
@@ -583,17 +592,71 @@ const cases: Case[] = [
   },
 
   // Other networking and origin details
+  // --net=container:<ref>: the caller puts <ref>'s inspect in networkContainer (null: gone)
   {
-    name: '--net=container:<id>: exposed ports at the network container\'s IP',
-    container: inspect({ NetworkMode: 'container:abc123', Networks: {}, ExposedPorts: exposed('8080/tcp') }),
-    options: { networkContainerAddress: (ref) => (ref === 'abc123' ? '172.17.0.9' : undefined) },
+    name: '--net=container:<id>: exposed ports at the network container\'s default-bridge IP',
+    container: joined(inspect({ Id: POD_ID, Name: '/pod', IPAddress: '172.17.0.9' }), { ExposedPorts: exposed('8080/tcp') }),
     expected: [service({ id: 'h1:fx:8080', name: 'busybox', port: 8080, ip: '172.17.0.9', exposedPort: 8080, hostPort: null, hostIp: '' })],
   },
   {
-    name: '--net=container:<id> with no way to find its IP: warning, no service',
+    name: '--net=container:<name>: the same, whatever the reference',
+    container: joined(inspect({ Id: POD_ID, Name: '/pod', IPAddress: '172.17.0.9' }), { ExposedPorts: exposed('8080/tcp') }, 'pod'),
+    expected: [service({ id: 'h1:fx:8080', name: 'busybox', port: 8080, ip: '172.17.0.9', exposedPort: 8080, hostPort: null, hostIp: '' })],
+  },
+  {
+    name: '--net=container: a network container on a user-defined network: its IP there',
+    container: joined(inspect({ Id: POD_ID, Networks: { backend: { IPAddress: '172.20.0.7' } } }), { ExposedPorts: exposed('8080/tcp') }),
+    expected: [service({ id: 'h1:fx:8080', name: 'busybox', port: 8080, ip: '172.20.0.7', exposedPort: 8080, hostPort: null, hostIp: '' })],
+  },
+  {
+    name: '--net=container: several exposed ports, SERVICE_* from env, the network container\'s own ports play no part',
+    container: joined(
+      inspect({ Id: POD_ID, IPAddress: '172.17.0.9', ExposedPorts: exposed('80/tcp'), Ports: published({ '80/tcp': '8080' }) }),
+      { ExposedPorts: exposed('9000/tcp', '53/udp'), Env: ['SERVICE_NAME=app', 'SERVICE_TAGS=x'] },
+    ),
+    expected: [
+      service({ id: 'h1:fx:53:udp', name: 'app-53', port: 53, ip: '172.17.0.9', exposedPort: 53, hostPort: null, hostIp: '', proto: 'udp', tags: ['x', 'udp'] }),
+      service({ id: 'h1:fx:9000', name: 'app-9000', port: 9000, ip: '172.17.0.9', exposedPort: 9000, hostPort: null, hostIp: '', tags: ['x'] }),
+    ],
+  },
+  {
+    name: '--net=container: a dual-stack network container gives its IPv4 address and its IPv6 one as origin.ipv6',
+    container: joined(inspect({ Id: POD_ID, IPAddress: '172.17.0.9', GlobalIPv6Address: 'fd00:dead::9' }), { ExposedPorts: exposed('8080/tcp') }),
+    expected: [service({ id: 'h1:fx:8080', name: 'busybox', port: 8080, ip: '172.17.0.9', exposedPort: 8080, hostPort: null, hostIp: '', ipv6: 'fd00:dead::9' })],
+  },
+  {
+    name: '--net=container: a network container on an IPv6-only network: its global IPv6 address',
+    container: joined(inspect({ Id: POD_ID, Networks: { v6: { IPAddress: '', GlobalIPv6Address: 'fd00:beef::9' } } }), { ExposedPorts: exposed('8080/tcp') }),
+    expected: [service({ id: 'h1:fx:8080', name: 'busybox', port: 8080, ip: 'fd00:beef::9', exposedPort: 8080, hostPort: null, hostIp: '', ipv6: 'fd00:beef::9' })],
+  },
+  {
+    name: '--net=container: -internal changes nothing, -useIpFromLabel still wins',
+    container: joined(inspect({ Id: POD_ID, IPAddress: '172.17.0.9' }), { ExposedPorts: exposed('8080/tcp'), Labels: { ip: '198.51.100.4/24' } }),
+    options: { internal: true, useIpFromLabel: 'ip' },
+    expected: [service({ id: 'h1:fx:8080', name: 'busybox', port: 8080, ip: '198.51.100.4', exposedPort: 8080, hostPort: null, hostIp: '' })],
+  },
+  {
+    name: '--net=container: a network container on the host network: host IP and exposed port, as --net=host',
+    container: joined(inspect({ Id: POD_ID, NetworkMode: 'host', Networks: { host: { IPAddress: '' } } }), { ExposedPorts: exposed('8080/tcp') }),
+    expected: [service({ id: 'h1:fx:8080', name: 'busybox', port: 8080, ip: HOST_IP, exposedPort: 8080, hostPort: 8080, hostIp: '' })],
+  },
+  {
+    name: '--net=container: the network container is gone: warning, no service',
+    container: joined(null, { ExposedPorts: exposed('8080/tcp') }),
+    expected: [],
+    warnings: [`shares the network of container ${POD_ID.slice(0, 12)}, which is gone; port 8080/tcp skipped`],
+  },
+  {
+    name: '--net=container: a network container without an address (--net=none): warning, no service',
+    container: joined(inspect({ Id: POD_ID, NetworkMode: 'none', Networks: { none: { IPAddress: '' } } }), { ExposedPorts: exposed('8080/tcp') }, 'pod'),
+    expected: [],
+    warnings: ['shares the network of container pod, which has no IP address; port 8080/tcp skipped'],
+  },
+  {
+    name: '--net=container: not looked up by the caller: warning, no service',
     container: inspect({ NetworkMode: 'container:abc123', Networks: {}, ExposedPorts: exposed('8080/tcp') }),
     expected: [],
-    warnings: ['shares the network of container abc123, whose address is unknown'],
+    warnings: ['shares the network of container abc123, whose address is unknown; port 8080/tcp skipped'],
   },
   {
     name: 'origin carries Config.Hostname; -ttl is copied to the service',
