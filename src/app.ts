@@ -7,9 +7,9 @@ import type { Logger } from './log';
 import { MirrorWriter } from './mirror/writer';
 import './registrator/backends';
 import type { Backend } from './registrator/backend';
-import { resolveHostAddress } from './registrator/host-address';
+import { resolveHostAddresses, serviceWriterOptionsFor } from './registrator/host-address';
 import { backendFactory, BackendContext } from './registrator/registry';
-import { serviceWriterName, serviceWriterOptions, ServiceWriter } from './registrator/service-writer';
+import { serviceWriterName, ServiceWriter } from './registrator/service-writer';
 import type { RegistryUri } from './registrator/uri';
 import { installSignalHandlers, SignalTarget } from './signals';
 import type { Writer } from './writer';
@@ -37,7 +37,7 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
   // prom-client is loaded only when the listener is on.
   const metrics = config.httpPort > 0 ? new (await import('./http/metrics')).Metrics(() => daemon?.status()) : undefined;
   if (config.uris.length > 0) {
-    const hostIp = await resolveHostAddress(config.ip, config.host, log);
+    const hostAddresses = await resolveHostAddresses(config.ip, config.host, log);
     const context: BackendContext = {
       host: config.host,
       etcdFor: (uri: RegistryUri) => etcdForUri(config.etcd, etcd, uri.authority),
@@ -54,7 +54,7 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
       writers.push(
         new ServiceWriter(
           backend,
-          serviceWriterOptions(config, hostIp),
+          serviceWriterOptionsFor(config, hostAddresses),
           log.child({ component: name, registry: uri.raw }),
           name,
         ),

@@ -7,7 +7,8 @@ import type { KeyOp } from '../etcd/ops';
 import type { Logger } from '../log';
 import { MirrorWriter } from '../mirror/writer';
 import type { ServiceAction } from '../registrator/service-plan';
-import { serviceWriterName, serviceWriterOptions, ServiceWriter } from '../registrator/service-writer';
+import { HostAddresses, serviceWriterOptionsFor } from '../registrator/host-address';
+import { serviceWriterName, ServiceWriter } from '../registrator/service-writer';
 import type { ContainerState, Writer } from '../writer';
 import { DockerReadError } from './errors';
 import type { OpsRegistry } from './registries';
@@ -91,13 +92,13 @@ async function changesIn(etcd: Etcd3, ops: readonly KeyOp[]): Promise<KeyChange[
  * and each writer plans its sync of each; the plans are then read against etcd key by key.
  * Docker is only listed and inspected; etcd is only read.
  */
-export async function planHost(config: Config, docker: Docker, etcd: Etcd3, registries: readonly OpsRegistry[], hostIp: string, log: Logger): Promise<DiffReport> {
+export async function planHost(config: Config, docker: Docker, etcd: Etcd3, registries: readonly OpsRegistry[], hostAddresses: HostAddresses, log: Logger): Promise<DiffReport> {
   const mirror = config.mirror ? new MirrorWriter(etcd, { dir: config.etcd.dir, host: config.host }, log.child({ component: 'writer.mirror' })) : undefined;
   // The same writers the daemon makes, over read-only backends.
   const services = registries.map((registry, i) => {
     if (!('backend' in registry)) return registry;
     const name = serviceWriterName(config.uris, i);
-    return { ...registry, writer: new ServiceWriter(registry.backend, serviceWriterOptions(config, hostIp), log.child({ component: name, registry: registry.uri.raw }), name) };
+    return { ...registry, writer: new ServiceWriter(registry.backend, serviceWriterOptionsFor(config, hostAddresses), log.child({ component: name, registry: registry.uri.raw }), name) };
   });
   const writers: Writer[] = [...(mirror ? [mirror] : []), ...services.flatMap((s) => ('writer' in s ? [s.writer] : []))];
   await Promise.all(writers.map((w) => w.loadHeld()));

@@ -5,7 +5,7 @@ import { createEtcdClient } from '../etcd/client';
 import { isEtcdFailure } from '../etcd/errors';
 import { createLogger } from '../log';
 import { MirrorLayout } from '../mirror/keys';
-import { resolveHostAddress } from '../registrator/host-address';
+import { resolveHostAddresses } from '../registrator/host-address';
 import { checkFleet, fixFleet } from './check';
 import { formatCheck } from './check-format';
 import { planHost } from './diff';
@@ -67,8 +67,8 @@ export async function runOpsCommand(command: OpsCommand, argv: readonly string[]
       return report.findings > 0 ? 1 : 0;
     }
     const docker = createDockerClient(config.docker);
-    const hostIp = registries.some((r) => 'backend' in r) ? await resolveHostAddress(config.ip, config.host, log) : '';
-    const report = await planHost(config, docker, etcd, registries, hostIp, log);
+    const hostAddresses = registries.some((r) => 'backend' in r) ? await resolveHostAddresses(config.ip, config.host, log) : { wildcard: '', ipv6: '' };
+    const report = await planHost(config, docker, etcd, registries, hostAddresses, log);
     io.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatDiff(report)}\n`);
     return report.changes > 0 ? 1 : 0;
   } catch (err) {

@@ -1,4 +1,3 @@
-import type { NetworkInterfaceInfo } from 'node:os';
 import { ContainerInfo, networkContainerRef } from '../docker/container';
 import { defaultServiceName } from './image-name';
 import { ContainerMetadata, metadataForPort, readContainerMetadata, splitTags } from './metadata';
@@ -14,6 +13,7 @@ import { ContainerMetadata, metadataForPort, readContainerMetadata, splitTags } 
  * - a generic SERVICE_ID on a container with several services keeps `:<port>[:udp]`;
  * - `-ip` / the host address replace only wildcard bindings (`0.0.0.0`, `::`, none), so a port
  *   bound to one address is registered at that address;
+ * - a port published on `::` only gets the host's IPv6 address (gliderlabs gave the IPv4 one);
  * - on user-defined networks a published port keeps the host IP, not the container's;
  * - `--net=container:<ref>` registers at <ref>'s address (any of its networks, or the host's when <ref>
  *   uses the host network); gliderlabs took only <ref>'s default-bridge IP;
@@ -80,11 +80,17 @@ export interface ServiceModelOptions {
   /** The daemon's host name (`EC_REGISTRATOR_HOST`); the first part of every default service ID. */
   host: string;
   /**
-   * The address registered for ports bound to `0.0.0.0`, `::` or no address, and for `--net=host`.
+   * The address registered for ports bound to `0.0.0.0` or no address, and for `--net=host`.
    * The caller resolves it: `-ip` when given, else the address of `host`, falling back to the
    * machine's first non-internal IPv4 when that is loopback or fails (see `pickHostAddress`).
    */
   hostIp: string;
+  /**
+   * The address registered for ports published on `::` only, which the IPv4 address does not serve:
+   * `-ip` when it is IPv6, else the host's IPv6 address (see `pickHostIpv6Address`). `''` or absent
+   * when the host has none: `hostIp` is used, with a warning.
+   */
+  hostIpv6?: string;
   /** `-internal`: register every exposed port at the container's IP and exposed port. */
   internal: boolean;
   /** `-explicit`: register only ports that have SERVICE_NAME or SERVICE_<port>_NAME. */
@@ -319,6 +325,13 @@ function planPort(
       }
       // FIX: the host's address even on user-defined networks; the container IP is unreachable with a host port.
       ip = WILDCARD_ADDRESSES.has(bindingIp) ? options.hostIp : bindingIp;
+      // Preferred only when the port has no IPv4 binding: published on IPv6 alone, served by no IPv4 address.
+      if (bindingIp === '::') {
+        if (options.hostIpv6) ip = options.hostIpv6;
+        else if (ip !== '' && addressFromLabel(container, options.useIpFromLabel) === undefined) {
+          warn(`port ${portLabel(candidate)} is published on :: only and the host has no IPv6 address; registered at ${ip}, which may not serve it`);
+        }
+      }
       port = hostPort;
       break;
   }
@@ -462,35 +475,4 @@ function shortId(container: ContainerInfo): string {
 /** A container reference as Docker's CLI shows it: a full ID shortened to 12, a name as is. */
 function shortRef(reference: string): string {
   return /^[0-9a-f]{64}$/.test(reference) ? reference.slice(0, 12) : reference;
-}
-
-/** How the daemon's own address was chosen; anything but `resolved` deserves a log line. */
-export interface HostAddressChoice {
-  address: string;
-  source: 'resolved' | 'interface' | 'loopback';
-}
-
-/**
- * The host's address for wildcard bindings when `-ip` is not given (SPEC §5): the first
- * non-loopback address `<host>` resolved to; if resolving failed (`resolved` empty) or gave only
- * loopback, the first non-internal IPv4 of `interfaces` (the shape of `os.networkInterfaces()`);
- * failing both, loopback, so the caller can still start and say why.
- */
-export function pickHostAddress(
-  resolved: readonly string[],
-  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>,
-): HostAddressChoice {
-  const usable = resolved.find((address) => address !== '' && !isLoopbackOrUnspecified(address));
-  if (usable) return { address: usable, source: 'resolved' };
-  for (const addresses of Object.values(interfaces)) {
-    // Node 18.0-18.3 reported the family as a number.
-    const ipv4 = (addresses ?? []).find((a) => !a.internal && (a.family === 'IPv4' || (a.family as unknown) === 4));
-    if (ipv4) return { address: ipv4.address, source: 'interface' };
-  }
-  return { address: resolved.find((address) => address !== '') ?? '127.0.0.1', source: 'loopback' };
-}
-
-function isLoopbackOrUnspecified(address: string): boolean {
-  const a = address.toLowerCase();
-  return /^127\./.test(a) || /^::ffff:127\./.test(a) || a === '::1' || a === '0.0.0.0' || a === '::';
 }

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import type { NetworkInterfaceInfo } from 'node:os';
 import { describe, it } from 'node:test';
 import type { ContainerInfo } from '../../src/docker/container';
-import { ContainerHealth, Service, ServiceModelOptions, containerServices, pickHostAddress } from '../../src/registrator/service';
+import { ContainerHealth, Service, ServiceModelOptions, containerServices } from '../../src/registrator/service';
 import { ID, inspect } from '../fixtures/inspect';
 
 /** Host name and address every case runs with unless it says otherwise. */
 const HOST = 'h1';
 const HOST_IP = '10.0.0.5';
+const HOST_IPV6 = '2001:db8::5';
 const BRIDGE_IP = '172.17.0.2';
 const SHORT_ID = ID.slice(0, 12);
 const DIGEST = 'sha256:4a9cf7b3a8c5f1e1d2b2c3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4';
@@ -407,10 +407,55 @@ const cases: Case[] = [
     container: inspect({ ExposedPorts: exposed('80/tcp'), Ports: published({ '80/tcp': '8080' }, 'fd00::5') }),
     expected: [web({ ip: 'fd00::5', hostIp: 'fd00::5' })],
   },
+  // A port published on :: only: the host's IPv6 address (hostIpv6), which serves it; 0.0.0.0 and none keep hostIp
   {
-    name: 'IPv6: a port published on :: only gets the host address, like 0.0.0.0',
+    name: 'IPv6: a port published on :: only gets the host\'s IPv6 address',
     container: inspect({ ExposedPorts: exposed('80/tcp'), Ports: published({ '80/tcp': '8080' }, '::') }),
+    options: { hostIpv6: HOST_IPV6 },
+    expected: [web({ ip: HOST_IPV6, hostIp: '::' })],
+  },
+  {
+    name: 'IPv6: published on :: only, the host has no IPv6 address: the IPv4 one, with a warning',
+    container: inspect({ ExposedPorts: exposed('80/tcp'), Ports: published({ '80/tcp': '8080' }, '::') }),
+    options: { hostIpv6: '' },
     expected: [web({ hostIp: '::' })],
+    warnings: [`port 80/tcp is published on :: only and the host has no IPv6 address; registered at ${HOST_IP}, which may not serve it`],
+  },
+  {
+    name: 'IPv6: published on :: only, no IPv6 address given at all: the same warning',
+    container: inspect({ ExposedPorts: exposed('80/tcp', '443/tcp'), Ports: { ...published({ '80/tcp': '8080' }, '::'), ...published({ '443/tcp': '8443' }) } }),
+    expected: [web({ name: 'busybox-80', hostIp: '::' }), tls()],
+    warnings: ['port 80/tcp is published on :: only and the host has no IPv6 address'],
+  },
+  {
+    name: 'IPv6: published on :: only with -useIpFromLabel: the label, no warning',
+    container: inspect({ ExposedPorts: exposed('80/tcp'), Ports: published({ '80/tcp': '8080' }, '::'), Labels: { ip: '198.51.100.4' } }),
+    options: { useIpFromLabel: 'ip' },
+    expected: [web({ ip: '198.51.100.4', hostIp: '::' })],
+  },
+  {
+    name: 'IPv6: -ip given as IPv6 (the caller passes it as both addresses) serves 0.0.0.0 and ::',
+    container: inspect({ ExposedPorts: exposed('80/tcp', '443/tcp'), Ports: { ...published({ '80/tcp': '8080' }, '::'), ...published({ '443/tcp': '8443' }) } }),
+    options: { hostIp: 'fd00:5::9', hostIpv6: 'fd00:5::9' },
+    expected: [web({ name: 'busybox-80', ip: 'fd00:5::9', hostIp: '::' }), tls({ ip: 'fd00:5::9' })],
+  },
+  ...(
+    [
+      ['0.0.0.0', [{ HostIp: '0.0.0.0', HostPort: '8080' }]],
+      ['no HostIp (Podman)', [{ HostIp: '', HostPort: '8080' }]],
+      ['0.0.0.0 and :: (Docker with --ipv6)', [{ HostIp: '::', HostPort: '8080' }, { HostIp: '0.0.0.0', HostPort: '8080' }]],
+    ] as const
+  ).map(([what, bindings]) => ({
+    name: `IPv6: published on ${what}: the IPv4 host address, whatever hostIpv6`,
+    container: inspect({ ExposedPorts: exposed('80/tcp'), Ports: { '80/tcp': [...bindings] } }),
+    options: { hostIpv6: HOST_IPV6 },
+    expected: [web({ hostIp: bindings[bindings.length - 1].HostIp })],
+  })),
+  {
+    name: 'IPv6: --net=host keeps the IPv4 host address',
+    container: inspect({ NetworkMode: 'host', Networks: { host: { IPAddress: '' } }, ExposedPorts: exposed('9100/tcp') }),
+    options: { hostIpv6: HOST_IPV6 },
+    expected: [service({ id: 'h1:fx:9100', name: 'busybox', port: 9100, ip: HOST_IP, exposedPort: 9100, hostPort: 9100, hostIp: '' })],
   },
   {
     name: 'IPv6: -internal on a dual-stack container prefers its IPv4 address',
@@ -440,9 +485,10 @@ const cases: Case[] = [
     expected: [web({ ip: '203.0.113.9' })],
   },
   {
-    name: 'IP: binding on :: becomes the host address',
+    name: 'IP: binding on :: with -ip given as IPv4: the host\'s IPv6 address, not -ip',
     container: inspect({ ExposedPorts: exposed('80/tcp'), Ports: published({ '80/tcp': '8080' }, '::') }),
-    expected: [web({ hostIp: '::' })],
+    options: { hostIp: '203.0.113.9', hostIpv6: HOST_IPV6 },
+    expected: [web({ ip: HOST_IPV6, hostIp: '::' })],
   },
   {
     name: 'IP: binding with empty HostIp becomes the host address',
@@ -838,35 +884,5 @@ describe('service model (SPEC §5)', () => {
     const before = JSON.stringify(container);
     containerServices(container, options());
     assert.equal(JSON.stringify(container), before);
-  });
-});
-
-function nic(address: string, family: 'IPv4' | 'IPv6', internal: boolean): NetworkInterfaceInfo {
-  return { address, family, internal, netmask: '', mac: '00:00:00:00:00:00', cidr: null } as NetworkInterfaceInfo;
-}
-
-const INTERFACES = {
-  lo: [nic('127.0.0.1', 'IPv4', true), nic('::1', 'IPv6', true)],
-  eth0: [nic('fe80::1', 'IPv6', false), nic('192.0.2.10', 'IPv4', false)],
-  eth1: [nic('198.51.100.3', 'IPv4', false)],
-};
-
-describe('pickHostAddress', () => {
-  it('uses the first non-loopback address the host name resolved to', () => {
-    assert.deepStrictEqual(pickHostAddress(['127.0.1.1', '203.0.113.5'], INTERFACES), { address: '203.0.113.5', source: 'resolved' });
-  });
-  it('falls back to the first non-internal IPv4 when resolving gave only loopback', () => {
-    assert.deepStrictEqual(pickHostAddress(['127.0.1.1', '::1'], INTERFACES), { address: '192.0.2.10', source: 'interface' });
-  });
-  it('falls back to the first non-internal IPv4 when resolving failed', () => {
-    assert.deepStrictEqual(pickHostAddress([], INTERFACES), { address: '192.0.2.10', source: 'interface' });
-  });
-  it('accepts the numeric family some Node releases reported', () => {
-    const numeric = { eth0: [{ ...nic('192.0.2.20', 'IPv4', false), family: 4 as unknown as 'IPv4' }] };
-    assert.deepStrictEqual(pickHostAddress([], numeric), { address: '192.0.2.20', source: 'interface' });
-  });
-  it('ends at loopback when the machine has nothing else', () => {
-    assert.deepStrictEqual(pickHostAddress(['127.0.1.1'], { lo: INTERFACES.lo }), { address: '127.0.1.1', source: 'loopback' });
-    assert.deepStrictEqual(pickHostAddress([], {}), { address: '127.0.0.1', source: 'loopback' });
   });
 });
