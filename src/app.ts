@@ -7,9 +7,9 @@ import type { Logger } from './log';
 import { MirrorWriter } from './mirror/writer';
 import './registrator/backends';
 import type { Backend } from './registrator/backend';
-import { resolveHostAddresses, serviceWriterOptionsFor } from './registrator/host-address';
+import { resolveHostAddresses } from './registrator/host-address';
 import { backendFactory, BackendContext } from './registrator/registry';
-import { serviceWriterName, ServiceWriter } from './registrator/service-writer';
+import { serviceWriterName, serviceWriterOptions, ServiceWriter } from './registrator/service-writer';
 import type { RegistryUri } from './registrator/uri';
 import { installSignalHandlers, SignalTarget } from './signals';
 import type { Writer } from './writer';
@@ -54,7 +54,7 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
       writers.push(
         new ServiceWriter(
           backend,
-          serviceWriterOptionsFor(config, hostAddresses),
+          serviceWriterOptions(config, hostAddresses),
           log.child({ component: name, registry: uri.raw }),
           name,
         ),

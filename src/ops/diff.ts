@@ -7,8 +7,8 @@ import type { KeyOp } from '../etcd/ops';
 import type { Logger } from '../log';
 import { MirrorWriter } from '../mirror/writer';
 import type { ServiceAction } from '../registrator/service-plan';
-import { HostAddresses, serviceWriterOptionsFor } from '../registrator/host-address';
-import { serviceWriterName, ServiceWriter } from '../registrator/service-writer';
+import type { HostAddresses } from '../registrator/host-address';
+import { serviceWriterName, serviceWriterOptions, ServiceWriter } from '../registrator/service-writer';
 import type { ContainerState, Writer } from '../writer';
 import { DockerReadError } from './errors';
 import type { OpsRegistry } from './registries';
@@ -98,7 +98,7 @@ export async function planHost(config: Config, docker: Docker, etcd: Etcd3, regi
   const services = registries.map((registry, i) => {
     if (!('backend' in registry)) return registry;
     const name = serviceWriterName(config.uris, i);
-    return { ...registry, writer: new ServiceWriter(registry.backend, serviceWriterOptionsFor(config, hostAddresses), log.child({ component: name, registry: registry.uri.raw }), name) };
+    return { ...registry, writer: new ServiceWriter(registry.backend, serviceWriterOptions(config, hostAddresses), log.child({ component: name, registry: registry.uri.raw }), name) };
   });
   const writers: Writer[] = [...(mirror ? [mirror] : []), ...services.flatMap((s) => ('writer' in s ? [s.writer] : []))];
   await Promise.all(writers.map((w) => w.loadHeld()));

@@ -3,7 +3,6 @@ import { isIP } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import type { Config } from '../config/load';
 import type { Logger } from '../log';
-import { serviceWriterOptions, type ServiceWriterOptions } from './service-writer';
 
 /** The addresses registered for ports published on every address of the host (SPEC §5). */
 export interface HostAddresses {
@@ -31,15 +30,6 @@ export async function resolveHostAddresses(ip: string, host: string, log: Logger
   const ipv6 = pickHostIpv6Address(resolved, interfaces);
   if (ipv6?.source !== 'resolved') log.info('IPv6 address for ports published on :: only', { host, address: ipv6?.address ?? 'none: they get the IPv4 address', source: ipv6?.source ?? 'none' });
   return { wildcard, ipv6: ipv6?.address ?? '' };
-}
-
-/**
- * The service writers' options with both host addresses: serviceWriterOptions takes the one for
- * `0.0.0.0`; the one for `::` goes into the service model here.
- */
-export function serviceWriterOptionsFor(config: Config, addresses: HostAddresses): ServiceWriterOptions {
-  const options = serviceWriterOptions(config, addresses.wildcard);
-  return { ...options, model: { ...options.model, hostIpv6: addresses.ipv6 } };
 }
 
 /** How the daemon's own address was chosen; anything but `resolved` deserves a log line. */

@@ -3,6 +3,7 @@ import { isRunning, type ContainerInfo } from '../docker/container';
 import type { Logger } from '../log';
 import type { ContainerState, Writer } from '../writer';
 import type { Backend } from './backend';
+import type { HostAddresses } from './host-address';
 import { containerServices, Service, ServiceModelOptions } from './service';
 import { planServices, ServiceAction } from './service-plan';
 import type { RegistryUri } from './uri';
@@ -18,12 +19,21 @@ export interface ServiceWriterOptions {
   cleanup?: boolean;
 }
 
-/** The writer options the configuration gives; `hostIp` is the resolved address for wildcard bindings. */
-export function serviceWriterOptions(config: Config, hostIp: string): ServiceWriterOptions {
+/** The writer options the configuration gives, with the host's resolved addresses for wildcard (`0.0.0.0`) and `::` bindings. */
+export function serviceWriterOptions(config: Config, addresses: HostAddresses): ServiceWriterOptions {
   return {
     deregister: config.deregister,
     cleanup: config.cleanup,
-    model: { host: config.host, hostIp, internal: config.internal, explicit: config.explicit, tags: config.tags, useIpFromLabel: config.useIpFromLabel, ttl: config.ttl },
+    model: {
+      host: config.host,
+      hostIp: addresses.wildcard,
+      hostIpv6: addresses.ipv6,
+      internal: config.internal,
+      explicit: config.explicit,
+      tags: config.tags,
+      useIpFromLabel: config.useIpFromLabel,
+      ttl: config.ttl,
+    },
   };
 }
 

@@ -3,7 +3,8 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import { describe, it } from 'node:test';
 import winston from 'winston';
 import { loadConfig, type Config } from '../../src/config/load';
-import { pickHostAddress, pickHostIpv6Address, resolveHostAddresses, serviceWriterOptionsFor } from '../../src/registrator/host-address';
+import { pickHostAddress, pickHostIpv6Address, resolveHostAddresses } from '../../src/registrator/host-address';
+import { serviceWriterOptions } from '../../src/registrator/service-writer';
 
 function nic(address: string, family: 'IPv4' | 'IPv6', internal: boolean): NetworkInterfaceInfo {
   return { address, family, internal, netmask: '', mac: '00:00:00:00:00:00', cidr: null } as NetworkInterfaceInfo;
@@ -60,7 +61,7 @@ describe('resolveHostAddresses and the writer options', () => {
   it('the service model gets both addresses', () => {
     const result = loadConfig(['-ip', '192.0.2.99', '-internal', 'etcd:///services'], { DOCKER_HOST: 'unix:///var/run/docker.sock', EC_REGISTRATOR_HOST: 'h1' });
     const config = (result as { config: Config }).config;
-    const options = serviceWriterOptionsFor(config, { wildcard: '192.0.2.99', ipv6: '2001:db8::5' });
+    const options = serviceWriterOptions(config, { wildcard: '192.0.2.99', ipv6: '2001:db8::5' });
     assert.deepStrictEqual(options.model, { host: 'h1', hostIp: '192.0.2.99', hostIpv6: '2001:db8::5', internal: true, explicit: false, tags: '', useIpFromLabel: '', ttl: 0 });
   });
 });
