@@ -88,11 +88,12 @@ export function batchOps(ops: readonly KeyOp[]): KeyOp[][] {
 }
 
 /**
- * Applies ops atomically (one transaction), or in as few transactions as etcd's limits allow. Each
- * transaction may travel with others sent to the same client at the same moment (TxnBatcher).
+ * Applies ops that need not be one transaction (deletions: SIGTERM's, a purge's, a split removal's)
+ * in as few transactions as etcd's limits allow, all sent at once: etcd commits them together rather
+ * than one round trip after another. Each may travel with others of the moment (TxnBatcher).
  */
 export async function commitOps(client: Etcd3, ops: readonly KeyOp[]): Promise<number> {
   const batches = batchOps(ops);
-  for (const batch of batches) await batcherFor(client).commit(batch);
+  await Promise.all(batches.map((batch) => batcherFor(client).commit(batch)));
   return batches.length;
 }

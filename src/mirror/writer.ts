@@ -104,7 +104,8 @@ export class MirrorWriter implements Writer {
 
   /** SIGTERM: everything this host holds, found through its own keys (docs/mirror.md), stale entries included. */
   async removeHostData(): Promise<void> {
-    await this.watch?.close();
+    // Nothing is watched from here on; the deletion does not wait for etcd to confirm it.
+    void this.watch?.close();
     const { entries } = await readHostEntries(this.etcd, this.layout, this.options.host);
     const ops: KeyOp[] = [];
     for (const [id, keys] of entries) {

@@ -248,7 +248,8 @@ export class EtcdKvBackend implements Backend {
 
   /** SIGTERM: every service this host's records name, each removed under its guard, with its record. */
   async clear(): Promise<void> {
-    await this.watch?.close();
+    // Nothing is watched from here on; the deletion does not wait for etcd to confirm it.
+    void this.watch?.close();
     const owned = await this.owned();
     await commitOps(this.etcd, [...owned.flatMap(({ service }) => deregisterOps(this.layout, this.records, service)), ...this.unreadable.map((r) => ({ delete: r.key, ifValue: r.value }))]);
     this.held.clear();

@@ -112,32 +112,35 @@ describe('a host on an etcd shared by a fleet of 200 hosts x 100 containers', { 
     assert.equal(want.size, 460_000 + 5 * 23);
   });
 
-  it('an idle reconciliation costs etcd the same bytes however much the fleet holds', async () => {
+  it('an idle reconciliation costs etcd the same bytes however much the fleet holds', async (t) => {
     const revision = (await etcd.client.kv.range({ key: Buffer.from('/') })).header.revision;
     const small = await reconcileBytes();
     assert.ok(small < 64 * 1024, `an idle reconciliation of 5 containers cost ${small} bytes`);
     // Twice the fleet: 400 other hosts, 920,000 keys.
     await fillFleet(etcd.client, more);
     const large = await reconcileBytes();
+    t.diagnostic(`bytes etcd sent for an idle reconciliation: ${small} with 200 other hosts (460,000 keys), ${large} with 400 (920,000 keys)`);
     assert.ok(large <= small * 1.1 + 1024, `idle reconciliation: ${small} bytes with 200 other hosts, ${large} with 400`);
     // Idle: it wrote nothing at all (only the fill moved the revision).
     const after = (await etcd.client.kv.range({ key: Buffer.from('/') })).header.revision;
     assert.equal(Number(after) - Number(revision), Math.ceil((200 * 100 * 23) / 120), 'only the fill\'s transactions');
   });
 
-  it('SIGINT while a SIGHUP waits on Docker exits 0 within 2 s and leaves every key as it was', async () => {
+  it('SIGINT while a SIGHUP waits on Docker exits 0 within 2 s and leaves every key as it was', async (t) => {
     const before = await revision();
     const { code, took } = await stopDuringStuckSighup('SIGINT');
+    t.diagnostic(`SIGINT to exit: ${took} ms`);
     assert.equal(code, 0);
     assert.ok(took < 2_000, `exited ${took} ms after SIGINT`);
     assert.deepEqual(await changesSince(before), [], 'etcd\'s revision did not move: no key was written or deleted');
   });
 
-  it('SIGTERM while a SIGHUP waits on Docker deletes this host\'s data within 8 s; every other host\'s key stays byte for byte', async () => {
+  it('SIGTERM while a SIGHUP waits on Docker deletes this host\'s data within 8 s; every other host\'s key stays byte for byte', async (t) => {
     await startDaemon();
     const own = new Set(Object.keys(await host.expectedTree()));
     const before = await revision();
     const { code, took } = await stopDuringStuckSighup('SIGTERM');
+    t.diagnostic(`SIGTERM to exit: ${took} ms`);
     assert.equal(code, 0);
     assert.ok(took < 8_000, `exited ${took} ms after SIGTERM`);
     // From etcd's history: what changed is exactly the deletion of every key of this host.

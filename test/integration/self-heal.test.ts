@@ -57,12 +57,13 @@ describe('self-healing: data deleted behind a daemon\'s back comes back without 
     await etcd?.stop();
   });
 
-  it('another host\'s SIGUSR2 purges everything; the other host writes its data back within 2 s, unasked', async () => {
+  it('another host\'s SIGUSR2 purges everything; the other host writes its data back within 2 s, unasked', async (t) => {
     const bDone = await reconciliations(ports[b.host]);
     const sent = Date.now();
     a.daemon!.signal('SIGUSR2');
     const expected = JSON.stringify(await expectedFleetTree(hosts));
     const took = await msUntil(sent, async () => JSON.stringify(await etcd.tree('/')) === expected);
+    t.diagnostic(`the whole tree was back ${took} ms after the SIGUSR2`);
     assert.ok(took < 2_000, `the whole tree was back ${took} ms after the purge`);
     assert.ok((await reconciliations(ports[b.host])) > bDone, 'B reconciled, by itself');
     await assertConverged(etcd, hosts, { stableMs: 1_500 });
@@ -91,11 +92,12 @@ describe('self-healing: data deleted behind a daemon\'s back comes back without 
     assert.ok(took < 2_000, `repaired after ${took} ms`);
   });
 
-  it('after a purge of everything, the two hosts refill at their own moments, not in the same 100 ms', async () => {
+  it('after a purge of everything, the two hosts refill at their own moments, not in the same 100 ms', async (t) => {
     const sent = Date.now();
     await etcd.etcdctl(['del', '--prefix', '/registry/']);
     await etcd.etcdctl(['del', '--prefix', '/mesh/']);
     const [tookA, tookB] = await Promise.all([msUntil(sent, hasHostKeys(a)), msUntil(sent, hasHostKeys(b))]);
+    t.diagnostic(`refilled after ${tookA} ms (A, delay ${selfHealDelayMs(a.host)} ms) and ${tookB} ms (B, delay ${selfHealDelayMs(b.host)} ms)`);
     assert.ok(Math.abs(tookA - tookB) >= 100, `A refilled after ${tookA} ms, B after ${tookB} ms`);
     assert.ok(tookA < 2_000 && tookB < 2_000, `A after ${tookA} ms, B after ${tookB} ms`);
     // Each no sooner than its own delay.
