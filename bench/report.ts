@@ -179,9 +179,14 @@ function renderFleet(fleet: FleetResult): string[] {
       ]),
     ),
   );
+  const latency = table(
+    ['request', 'empty etcd', 'filled etcd', 'ratio'],
+    (fleet.etcdLatency ?? []).map((l) => [l.request, `${l.emptyMs.toFixed(2)} ms`, `${l.filledMs.toFixed(2)} ms`, `${(l.filledMs / l.emptyMs).toFixed(2)}x`]),
+  );
   return [
     `Fleet: one daemon on a host with ${fleet.containers} containers, etcd empty or also holding ${fleet.hosts} other hosts x ${fleet.containers} containers (median of rounds)\n${figures}`,
     `Fleet: what was checked (summed over rounds)\n${checks}`,
+    ...(fleet.etcdLatency ? [`Fleet: etcd's own cost of the same request on each etcd (median of 200)\n${latency}`] : []),
   ];
 }
 

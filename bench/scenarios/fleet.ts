@@ -4,6 +4,7 @@ import { prefixEnd } from '../../src/etcd/ops';
 import type { EtcdServer } from '../../test/support/etcd';
 import { fillFleet, SimulatedFleet, simulatedKeys } from '../../test/support/fleet-fill';
 import type { BenchConfiguration } from '../configurations';
+import { EtcdLatency, etcdLatency } from '../etcd-latency';
 import { sleep } from '../context';
 import { BenchDaemon, MemoryFigures } from '../daemon-run';
 import type { Fleet } from '../fleet';
@@ -109,6 +110,8 @@ export interface FleetConfigurationResult {
 
 export interface FleetResult extends FleetSpec {
   configurations: FleetConfigurationResult[];
+  /** etcd's own cost of the same requests on the empty and the filled etcd (bench/etcd-latency.ts). */
+  etcdLatency?: EtcdLatency[];
 }
 
 /** The registry URIs among a configuration's arguments. */
@@ -305,5 +308,7 @@ export async function fleetScenario(ctx: FleetContext, configs: BenchConfigurati
     }
     result.configurations.push(entry);
   }
+  ctx.say('fleet: timing the same requests on both etcds...');
+  result.etcdLatency = await etcdLatency(ctx.empty, ctx.filled);
   return result;
 }
