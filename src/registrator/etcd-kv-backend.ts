@@ -331,15 +331,23 @@ export class EtcdKvBackend implements Backend {
     return false;
   }
 
-  /** Watches this host's records, each held service's keys (its tree, for hamesh) and the ranges of its claims. */
+  /**
+   * Watches this host's records, the keys of the services it holds and the ranges of their claims.
+   * A service with this host's default ID is watched through `<root><name>/<host>:`, one watcher
+   * for all of this host's services of that name (whose keys are this host's alone), so containers
+   * coming and going do not make and cancel watchers; a custom ID is watched on its own.
+   */
   private watchHeld(): void {
     if (!this.watch) return;
-    const prefixes = [this.ownersPrefix];
+    const prefixes = new Set([this.ownersPrefix]);
     for (const { service } of this.held.values()) {
-      prefixes.push(this.layout.tree?.(service) ?? this.layout.entries(service)[0]?.[0] ?? '');
-      for (const claim of this.layout.claims?.(service) ?? []) prefixes.push(claim.range);
+      const own = service.id.startsWith(`${this.options.host}:`) ? `${this.layout.root}${service.name}/${this.options.host}:` : undefined;
+      const keys = this.layout.entries(service).map(([key]) => key);
+      prefixes.add(own && keys.every((k) => k.startsWith(own)) ? own : this.layout.tree?.(service) ?? keys[0] ?? '');
+      for (const claim of this.layout.claims?.(service) ?? []) prefixes.add(claim.range);
     }
-    this.watch.watch(prefixes.filter(Boolean));
+    prefixes.delete('');
+    this.watch.watch(prefixes);
   }
 
   /**
