@@ -1,5 +1,5 @@
 import type { Etcd3 } from 'etcd3';
-import { commitOps } from '../src/etcd/ops';
+import { commitSplit as commitOps } from '../src/etcd/commit';
 import { readPrefix, readStoredKeys } from '../src/etcd/reads';
 import type { EtcdServer } from '../test/support/etcd';
 import { fillFleet, SimulatedFleet, simulatedKeys } from '../test/support/fleet-fill';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Etcd3, IRangeRequest, IRangeResponse } from 'etcd3';
-import { prefixEnd } from '../src/etcd/ops';
+import { prefixEnd } from '../src/etcd/key-ops';
 import type { Marker } from './shape';
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable with Docker's event timeNano. */

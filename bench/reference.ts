@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type { Etcd3 } from 'etcd3';
 import { isNotFound } from '../src/docker/client';
-import { commitOps } from '../src/etcd/ops';
+import { commitSplit as commitOps } from '../src/etcd/commit';
 import { pool } from './pool';
 import { Shape, shapeKeys } from './shape';
 

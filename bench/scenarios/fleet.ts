@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { Etcd3 } from 'etcd3';
-import { prefixEnd } from '../../src/etcd/ops';
+import { prefixEnd } from '../../src/etcd/key-ops';
 import type { EtcdServer } from '../../test/support/etcd';
 import { fillFleet, SimulatedFleet, simulatedKeys } from '../../test/support/fleet-fill';
 import type { BenchConfiguration } from '../configurations';

@@ -1,5 +1,5 @@
 import type { Etcd3 } from 'etcd3';
-import type { KeyOp } from './ops';
+import type { KeyOp } from './key-ops';
 import { readPrefix, readStoredKeys } from './reads';
 
 /** A key whose value a list of ops would change. */

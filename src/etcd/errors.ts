@@ -103,3 +103,11 @@ export function explainEtcdError(err: unknown, endpoint: string, user: string): 
   }
   return err;
 }
+
+/** Ops cannot be one etcd transaction (too many, or too many bytes); `reason` says which limit they pass. Nothing was written. */
+export class TransactionTooLargeError extends Error {
+  constructor(readonly reason: string) {
+    super(`cannot be written in one etcd transaction: ${reason}`);
+    this.name = 'TransactionTooLargeError';
+  }
+}

@@ -1,5 +1,5 @@
 import { GRPCResourceExhastedError, type Etcd3, type IKeyValue } from 'etcd3';
-import { MAX_TXN_OPS, prefixEnd } from './ops';
+import { MAX_TXN_OPS, prefixEnd } from './key-ops';
 
 /**
  * Every etcd read the product makes. None is unbounded: a range that can grow with the data is read

@@ -1,5 +1,5 @@
 import { ContainerInfo, containerName } from '../docker/container';
-import { atomicLimitExceeded } from '../etcd/atomic-txn';
+import { atomicLimitExceeded } from '../etcd/key-ops';
 import { ownersPrefix } from '../etcd/owners';
 
 /** Key layout of the mirror (SPEC §3), relative to one prefix such as `/registry`. */

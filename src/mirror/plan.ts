@@ -1,4 +1,4 @@
-import type { KeyOp } from '../etcd/ops';
+import type { KeyOp } from '../etcd/key-ops';
 import type { MirrorLayout } from './keys';
 
 /**

@@ -1,8 +1,9 @@
 import type { Etcd3 } from 'etcd3';
 import type { Logger } from '../log';
-import { atomicLimitExceeded, commitAtomic } from '../etcd/atomic-txn';
+import { commitAtomic, commitSplit } from '../etcd/commit';
 import { DeletionWatch } from '../etcd/deletion-watch';
-import { commitOps, KeyOp } from '../etcd/ops';
+import { TransactionTooLargeError } from '../etcd/errors';
+import type { KeyOp } from '../etcd/key-ops';
 import { readPrefix } from '../etcd/reads';
 import { containerName } from '../docker/container';
 import type { ContainerState, Writer } from '../writer';
@@ -132,7 +133,7 @@ export class MirrorWriter implements Writer {
   }
 
   private async commit(ops: KeyOp[]): Promise<void> {
-    this.count(ops, await commitOps(this.etcd, ops));
+    this.count(ops, await commitSplit(this.etcd, ops));
   }
 
   private count(ops: readonly KeyOp[], transactions: number): void {
@@ -174,7 +175,11 @@ export class MirrorWriter implements Writer {
    * did not write may be too large to remove at once; it is removed in as few transactions as fit.
    */
   private async commitEntry(id: string, ops: KeyOp[], previous: ReadonlyMap<string, string>, desired: ReadonlyMap<string, string>): Promise<void> {
-    if (atomicLimitExceeded(ops) === undefined) return this.commitOne(ops);
+    try {
+      return await this.commitOne(ops);
+    } catch (err) {
+      if (!(err instanceof TransactionTooLargeError)) throw err;
+    }
     if (desired.size === 0) return this.commit(ops);
     await this.commitEntry(id, planMirror(id, previous, new Map(), this.layout), previous, new Map());
     await this.commitOne(planMirror(id, new Map(), desired, this.layout));

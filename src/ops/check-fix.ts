@@ -1,5 +1,5 @@
 import type { Etcd3, ICompare, ITxnRequest } from 'etcd3';
-import { MAX_TXN_BYTES, MAX_TXN_OPS, prefixEnd, toRequestOp } from '../etcd/ops';
+import { MAX_TXN_BYTES, MAX_TXN_OPS, prefixEnd, toRequestOp } from '../etcd/key-ops';
 import type { Finding, KeySpan } from './check-finding';
 
 /** What `--fix` did with a finding: deleted its keys, or kept them because something it was judged on changed. */

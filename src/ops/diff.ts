@@ -3,7 +3,7 @@ import type { Etcd3 } from 'etcd3';
 import type { Config } from '../config/load';
 import { inspectState } from '../docker/container-state';
 import { keyChanges, KeyChange, readTouchedKeys } from '../etcd/changes';
-import type { KeyOp } from '../etcd/ops';
+import type { KeyOp } from '../etcd/key-ops';
 import type { Logger } from '../log';
 import { MirrorWriter } from '../mirror/writer';
 import type { ServiceAction } from '../registrator/service-plan';

@@ -1,8 +1,9 @@
 import { EtcdLeaseInvalidError, type Etcd3 } from 'etcd3';
-import { atomicLimitExceeded, commitAtomic } from '../etcd/atomic-txn';
+import { commitAtomic, commitSplit } from '../etcd/commit';
 import { DeletionWatch } from '../etcd/deletion-watch';
+import { TransactionTooLargeError } from '../etcd/errors';
+import { atomicLimitExceeded, KeyOp } from '../etcd/key-ops';
 import { LeaseKeeper } from '../etcd/lease-keeper';
-import { commitOps, KeyOp } from '../etcd/ops';
 import { ownersPrefix } from '../etcd/owners';
 import { prefixPages, readPrefix, readStoredKeys } from '../etcd/reads';
 import type { Logger } from '../log';
@@ -150,13 +151,9 @@ export class EtcdKvBackend implements Backend {
     }
     const registered = actions.filter((a) => a.kind !== 'deregister' && !(a.kind === 'refresh' && this.options.lease)).map((a) => a.service);
     for (const service of registered) this.hold(service, this.heldFor(service)?.revision ?? '0');
-    let revision: string | undefined;
+    let revision: string;
     try {
-      if (atomicLimitExceeded([...puts, ...deletes]) === undefined) revision = await commitAtomic(this.etcd, [...puts, ...deletes]);
-      else {
-        revision = await this.commitSplit(puts);
-        await commitOps(this.etcd, deletes);
-      }
+      revision = await this.commitChange(puts, deletes);
     } catch (err) {
       if (lease && err instanceof EtcdLeaseInvalidError) this.options.lease!.reportInvalid(lease);
       throw err;
@@ -165,8 +162,20 @@ export class EtcdKvBackend implements Backend {
     this.watchHeld();
   }
 
+  /** Puts and deletes in one transaction; past etcd's limits, the puts first (in pairs) and the deletes after. */
+  private async commitChange(puts: readonly KeyOp[], deletes: readonly KeyOp[]): Promise<string> {
+    try {
+      return await commitAtomic(this.etcd, [...puts, ...deletes]);
+    } catch (err) {
+      if (!(err instanceof TransactionTooLargeError)) throw err;
+    }
+    const revision = await this.commitInPairs(puts);
+    await commitSplit(this.etcd, deletes);
+    return revision;
+  }
+
   /** Puts too many for one transaction: each service's guard key and record go together; resolves with the first's revision. */
-  private async commitSplit(puts: readonly KeyOp[]): Promise<string> {
+  private async commitInPairs(puts: readonly KeyOp[]): Promise<string> {
     let first: string | undefined;
     for (const batch of splitKeepingPairs(puts)) first ??= await commitAtomic(this.etcd, batch);
     return first ?? '0';
@@ -190,7 +199,7 @@ export class EtcdKvBackend implements Backend {
     if (prefixes.length === 0) return;
     // Nothing is held while the purge lands, so the watch does not take it for another host's.
     this.held.clear();
-    await commitOps(this.etcd, prefixes.map((p) => ({ deletePrefix: p })));
+    await commitSplit(this.etcd, prefixes.map((p) => ({ deletePrefix: p })));
   }
 
   /**
@@ -241,7 +250,7 @@ export class EtcdKvBackend implements Backend {
   }
 
   async removeRecords(records: readonly UnreadableRecord[]): Promise<void> {
-    await commitOps(this.etcd, records.map((r) => ({ delete: r.key, ifValue: r.value })));
+    await commitSplit(this.etcd, records.map((r) => ({ delete: r.key, ifValue: r.value })));
     const removed = new Set(records.map((r) => r.key));
     this.unreadable = this.unreadable.filter((r) => !removed.has(r.key));
   }
@@ -251,7 +260,7 @@ export class EtcdKvBackend implements Backend {
     // Nothing is watched from here on; the deletion does not wait for etcd to confirm it.
     void this.watch?.close();
     const owned = await this.owned();
-    await commitOps(this.etcd, [...owned.flatMap(({ service }) => deregisterOps(this.layout, this.records, service)), ...this.unreadable.map((r) => ({ delete: r.key, ifValue: r.value }))]);
+    await commitSplit(this.etcd, [...owned.flatMap(({ service }) => deregisterOps(this.layout, this.records, service)), ...this.unreadable.map((r) => ({ delete: r.key, ifValue: r.value }))]);
     this.held.clear();
   }
 
@@ -262,7 +271,7 @@ export class EtcdKvBackend implements Backend {
    */
   async removeDangling(keep: Service[]): Promise<string[]> {
     const { ops, removed } = await this.danglingOps(keep);
-    if (ops.length > 0) await commitOps(this.etcd, ops);
+    if (ops.length > 0) await commitSplit(this.etcd, ops);
     return removed;
   }
 

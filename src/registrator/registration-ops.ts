@@ -1,4 +1,4 @@
-import type { KeyOp, RevisionGuard } from '../etcd/ops';
+import type { KeyOp, RevisionGuard } from '../etcd/key-ops';
 import type { Service } from './service';
 import type { ServiceAction } from './service-plan';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EtcdLeaseInvalidError } from 'etcd3';
-import { commitOps } from '../../src/etcd/ops';
+import { commitSplit as commitOps } from '../../src/etcd/commit';
 import { EtcdServer } from '../support/etcd';
 
 describe('transactions sent at one moment travel as one (real etcd)', () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
 import type { ContainerInfo } from '../../src/docker/container';
-import { KeyOp, toRequestOp } from '../../src/etcd/ops';
+import { KeyOp, toRequestOp } from '../../src/etcd/key-ops';
 import { MirrorLayout, mirrorEntry } from '../../src/mirror/keys';
 import '../../src/registrator/backends';
 import { EtcdKvBackend } from '../../src/registrator/etcd-kv-backend';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KeyChange, keyChanges } from '../../src/etcd/changes';
-import type { KeyOp } from '../../src/etcd/ops';
+import type { KeyOp } from '../../src/etcd/key-ops';
 
 const cases: Array<{ name: string; current: Record<string, string>; ops: KeyOp[]; changes: KeyChange[] }> = [
   { name: 'no ops', current: { '/a': '1' }, ops: [], changes: [] },

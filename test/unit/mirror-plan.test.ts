@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { KeyOp } from '../../src/etcd/ops';
+import type { KeyOp } from '../../src/etcd/key-ops';
 import { MirrorLayout } from '../../src/mirror/keys';
 import { planMirror } from '../../src/mirror/plan';
 

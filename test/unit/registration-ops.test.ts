@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { KeyOp } from '../../src/etcd/ops';
+import type { KeyOp } from '../../src/etcd/key-ops';
 import { hameshKeys, hameshServicePrefix } from '../../src/hamesh/layout';
 import { hameshClaims } from '../../src/hamesh/layout';
 import { changeOps, HeldRecord, judgeClaims, KeyLayout, RecordBook } from '../../src/registrator/registration-ops';

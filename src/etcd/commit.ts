@@ -1,5 +1,37 @@
 import { isRecoverableError, type Etcd3 } from 'etcd3';
-import { isNested, KeyOp, MAX_TXN_BYTES, MAX_TXN_OPS, opSize, toRequestOp } from './ops';
+import { TransactionTooLargeError } from './errors';
+import { atomicRequests, KeyOp, mergeTransactions, packAtomic, splitIntoTransactions, toRequestOp } from './key-ops';
+
+/**
+ * Every etcd write of the product goes through here: `commitAtomic` for what must be one
+ * transaction, `commitSplit` for deletions that may take several. Both share the batcher of their
+ * client, so the small transactions of one moment travel together.
+ */
+
+/**
+ * Applies every op in one transaction, or none: rejects with TransactionTooLargeError, before
+ * sending anything, when they cannot fit (a caller that has a fallback catches it). Resolves with
+ * the transaction's revision.
+ */
+export async function commitAtomic(client: Etcd3, ops: readonly KeyOp[]): Promise<string> {
+  const packing = packAtomic(ops);
+  if (packing.tooLarge !== undefined) throw new TransactionTooLargeError(packing.tooLarge);
+  // A flat transaction may travel with others of the moment (unpacked: the batcher builds the request); a nested one goes alone.
+  if (packing.groups.length === 1) return batcherFor(client).commit(ops);
+  return (await client.kv.txn({ success: atomicRequests(packing.groups) })).header.revision;
+}
+
+/**
+ * NOT atomic: applies ops in as many transactions as etcd's limits need, all sent at once (etcd
+ * commits them together rather than one round trip after another). Meant for deletions (SIGTERM's,
+ * a purge's, the removal of an entry too large for one transaction), where a part that lands alone
+ * leaves nothing half-written for a reader. Resolves with the number of transactions.
+ */
+export async function commitSplit(client: Etcd3, ops: readonly KeyOp[]): Promise<number> {
+  const batches = splitIntoTransactions(ops);
+  await Promise.all(batches.map((batch) => batcherFor(client).commit(batch)));
+  return batches.length;
+}
 
 /** One transaction waiting to be sent, and who waits for its answer. */
 interface Pending {
@@ -7,64 +39,6 @@ interface Pending {
   /** With the revision of the transaction it travelled in. */
   resolve: (revision: string) => void;
   reject: (err: unknown) => void;
-}
-
-/** The keys a transaction touches, and the prefixes it deletes. */
-function touched(ops: readonly KeyOp[]): { keys: string[]; prefixes: string[] } {
-  const keys: string[] = [];
-  const prefixes: string[] = [];
-  for (const op of ops) {
-    if ('deletePrefix' in op) prefixes.push(op.deletePrefix);
-    else keys.push('put' in op ? op.put : op.delete);
-  }
-  return { keys, prefixes };
-}
-
-/**
- * Groups transactions that can be sent as one: together within etcd's 128 operations (127 with a
- * nested one) and request size, touching no key twice and deleting no prefix that holds a key
- * another part touches (etcd refuses a transaction that does). Order is kept; a transaction that
- * cannot be merged forms a group of its own. Pure.
- */
-export function mergeGroups<T extends { ops: readonly KeyOp[] }>(items: readonly T[]): T[][] {
-  const groups: T[][] = [];
-  let current: T[] = [];
-  let count = 0;
-  let bytes = 0;
-  let nested = false;
-  let keys = new Set<string>();
-  let prefixes: string[] = [];
-  const close = () => {
-    if (current.length > 0) groups.push(current);
-    current = [];
-    count = 0;
-    bytes = 0;
-    nested = false;
-    keys = new Set();
-    prefixes = [];
-  };
-  const underAny = (key: string, list: readonly string[]) => list.some((p) => key.startsWith(p));
-  for (const item of items) {
-    const own = touched(item.ops);
-    const itemBytes = item.ops.reduce((sum, op) => sum + opSize(op), 0);
-    const itemNested = item.ops.some(isNested);
-    const limit = nested || itemNested ? MAX_TXN_OPS - 1 : MAX_TXN_OPS;
-    const fits =
-      current.length > 0 &&
-      count + item.ops.length <= limit &&
-      bytes + itemBytes <= MAX_TXN_BYTES &&
-      own.keys.every((k) => !keys.has(k) && !underAny(k, prefixes)) &&
-      own.prefixes.every((p) => ![...keys].some((k) => k.startsWith(p)) && !prefixes.some((q) => q.startsWith(p) || p.startsWith(q)));
-    if (!fits) close();
-    current.push(item);
-    count += item.ops.length;
-    bytes += itemBytes;
-    nested ||= itemNested;
-    for (const k of own.keys) keys.add(k);
-    prefixes.push(...own.prefixes);
-  }
-  close();
-  return groups;
 }
 
 /**
@@ -77,7 +51,7 @@ export function mergeGroups<T extends { ops: readonly KeyOp[] }>(items: readonly
  * permission) is sent again part by part, so every caller gets the answer its own ops deserve.
  * One that fails because etcd cannot be reached fails every part with that error.
  */
-export class TxnBatcher {
+class TxnBatcher {
   private queue: Pending[] = [];
   private scheduled = false;
 
@@ -97,7 +71,7 @@ export class TxnBatcher {
     this.scheduled = false;
     const queue = this.queue;
     this.queue = [];
-    for (const group of mergeGroups(queue)) void this.send(group);
+    for (const group of mergeTransactions(queue)) void this.send(group);
   }
 
   private async send(group: Pending[]): Promise<void> {
@@ -128,7 +102,7 @@ export class TxnBatcher {
 const batchers = new WeakMap<Etcd3, TxnBatcher>();
 
 /** The batcher of one etcd client (every writer on that client shares it). */
-export function batcherFor(client: Etcd3): TxnBatcher {
+function batcherFor(client: Etcd3): TxnBatcher {
   let batcher = batchers.get(client);
   if (!batcher) {
     batcher = new TxnBatcher(client);
