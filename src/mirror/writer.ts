@@ -8,8 +8,7 @@ import { readPrefix } from '../etcd/reads';
 import { containerName } from '../docker/container';
 import type { ContainerState, Writer } from '../writer';
 import { impliedLabelKeys, ownEntry, readHostEntries } from './host-entries';
-import { MirrorLayout, WantedEntry, wantedEntry } from './keys';
-import { planMirror } from './plan';
+import { MirrorLayout, planMirror, WantedEntry, wantedEntry } from './keys';
 
 export interface MirrorWriterOptions {
   /** Mirror prefix without slashes, e.g. `registry`. */

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KeyOp } from '../../src/etcd/key-ops';
-import { MirrorLayout } from '../../src/mirror/keys';
-import { planMirror } from '../../src/mirror/plan';
+import { MirrorLayout, planMirror } from '../../src/mirror/keys';
 
 const layout = new MirrorLayout('registry');
 const ID = 'a'.repeat(64);
