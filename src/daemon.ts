@@ -1,9 +1,8 @@
 import type Docker from 'dockerode';
 import { inspectState } from './docker/container-state';
 import { isRunning } from './docker/container';
-import { ContainerEvent, isNetworkAction } from './docker/events';
 import { SyncQueue } from './docker/sync-queue';
-import { DockerWatcher } from './docker/watcher';
+import { ContainerEvent, DockerWatcher, isNetworkAction } from './docker/watcher';
 import type { Logger } from './log';
 import type { DaemonObserver, DaemonStatus } from './observer';
 import type { ContainerState, Writer } from './writer';
