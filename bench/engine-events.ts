@@ -1,7 +1,6 @@
 import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
-import { EventLineSplitter } from '../src/docker/event-lines';
-import { HANDLED_ACTIONS } from '../src/docker/events';
+import { EventLineSplitter, HANDLED_ACTIONS } from '../src/docker/watcher';
 
 /** One Docker container event as the engine sends it. */
 export interface EngineEvent {

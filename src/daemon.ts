@@ -1,12 +1,16 @@
 import type Docker from 'dockerode';
-import { inspectState } from './docker/container-state';
+import { WriterAdmission } from './daemon/admission';
+import { ReconcileScheduler } from './daemon/scheduler';
+import { SyncQueue } from './daemon/sync-queue';
 import { isRunning } from './docker/container';
-import { ContainerEvent, isNetworkAction } from './docker/events';
-import { SyncQueue } from './docker/sync-queue';
-import { DockerWatcher } from './docker/watcher';
+import { ContainerEngine, dockerEngine, EventWatch } from './docker/engine';
+import { ContainerEvent, isNetworkAction } from './docker/watcher';
 import type { Logger } from './log';
 import type { DaemonObserver, DaemonStatus } from './observer';
-import type { ContainerState, Writer } from './writer';
+import type { Writer } from './writer';
+
+export { WriterUnreachableError } from './daemon/admission';
+export { selfHealDelayMs } from './daemon/scheduler';
 
 export interface DaemonOptions {
   /** Seconds between full reconciliations; 0 = only on start, reconnect and SIGHUP. */
@@ -35,31 +39,16 @@ export interface DaemonOptions {
   observer?: DaemonObserver;
 }
 
+/** What a writer may ask of the daemon that runs it (given to writers made by the daemon's constructor). */
+export interface DaemonRequests {
+  /** Reconcile soon (merged with any other request); failures are the daemon's to retry. */
+  reconcile(reason: string): void;
+  /** This host's data was deleted behind the writer's back: write it back after the self-healing delay. */
+  heal(reason: string): void;
+}
+
 /** A reconciliation of more containers than this logs `synced N/M` every this many containers. */
 const PROGRESS_EVERY = 200;
-
-/** A writer that never answered within its startup retries. */
-export class WriterUnreachableError extends Error {
-  constructor(writer: string, attempts: number, cause: unknown) {
-    super(`${writer} still unreachable after ${attempts + 1} attempts (-retry-attempts ${attempts}): ${(cause as Error)?.message ?? cause}`);
-    this.name = 'WriterUnreachableError';
-  }
-}
-
-/** The window self-healing delays are spread over, and its start (so this host's own deletions have landed). */
-const HEAL_WINDOW_MS = 1_000;
-const HEAL_MIN_MS = 100;
-
-/**
- * This host's self-healing delay: 0.1 to 1.1 s, fixed by a hash of the host name (FNV-1a), so that
- * when another host's SIGUSR2 purges the fleet's data the fleet's hosts spread their refills evenly
- * over that second instead of all writing at once; and a host's delay is the same every time.
- */
-export function selfHealDelayMs(host: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(host)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
-  return HEAL_MIN_MS + (hash % HEAL_WINDOW_MS);
-}
 
 /** Why a reconciliation or a sync did not finish: the daemon is stopping (not a failure to retry). */
 export class StoppingError extends Error {
@@ -85,46 +74,52 @@ function withDeadline<T>(work: Promise<T>, deadline: number, what: string): Prom
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Dockerode's client, told apart from another engine by a method only it has. */
+function isDockerode(docker: Docker | ContainerEngine): docker is Docker {
+  return 'listContainers' in docker;
+}
+
 /**
- * Wires one Docker watcher to every writer. Every action is "sync this container": inspect it
- * (the event is a hint, the inspect is the truth) and let each writer write the difference.
+ * Wires one container engine's events to every writer. Every action is "sync this container":
+ * inspect it (the event is a hint, the inspect is the truth) and let each writer in step write the
+ * difference. Which writers are in step is WriterAdmission's; when to reconcile, ReconcileScheduler's.
  */
 export class Daemon {
+  private readonly engine: ContainerEngine;
+  private readonly writers: Writer[];
   private readonly queue: SyncQueue;
-  private readonly watcher: DockerWatcher;
-  private resyncTimer?: NodeJS.Timeout;
-  private retryTimer?: NodeJS.Timeout;
-  private healTimer?: NodeJS.Timeout;
-  private retryDelayMs: number;
-  private failedSince?: number;
+  private readonly events: EventWatch;
+  private readonly admission: WriterAdmission;
+  private readonly scheduler: ReconcileScheduler;
   private stopped = false;
-  private reconcileRunning?: Promise<void>;
-  private reconcileQueued?: Promise<void>;
-  private firstSync?: { resolve: () => void; promise: Promise<void> };
-  /** Writers not yet admitted: their first ping has not answered. */
-  private readonly pending = new Set<Writer>();
-  /** Writers that loaded their held state and have not failed since; only these get syncs. */
-  private readonly inStep = new Set<Writer>();
-  private readonly sleeps = new Set<NodeJS.Timeout>();
   /** Containers whose last sync found them running: the ones a network event is a hint for (onEvent). */
   private readonly running = new Set<string>();
   private readonly observer: DaemonObserver;
-  /** Settles once every writer answered its first ping or was set pending. */
-  private pinged: Promise<void> = Promise.resolve();
 
+  /**
+   * `docker`: dockerode's client, or any other ContainerEngine. `writers`: the writers, or a function
+   * making them that is given what they may ask of this daemon (so none needs a reference to it).
+   */
   constructor(
-    private readonly docker: Docker,
-    private readonly writers: Writer[],
+    docker: Docker | ContainerEngine,
+    writers: Writer[] | ((requests: DaemonRequests) => Writer[]),
     private readonly log: Logger,
     private readonly options: DaemonOptions,
   ) {
-    this.queue = new SyncQueue((id) => this.syncContainer(id), options.concurrency ?? 16);
-    this.watcher = new DockerWatcher(docker, { onEvent: (e) => this.onEvent(e), onSubscribed: () => this.reconcile('subscribed') }, log.child({ component: 'docker.watcher' }));
-    this.retryDelayMs = options.retryDelayMs ?? 1_000;
+    this.engine = isDockerode(docker) ? dockerEngine(docker, log.child({ component: 'docker.watcher' })) : docker;
     this.observer = options.observer ?? {};
-    let resolve!: () => void;
-    const promise = new Promise<void>((r) => (resolve = r));
-    this.firstSync = { resolve, promise };
+    this.scheduler = new ReconcileScheduler((reason) => this.runReconcile(reason), log, options);
+    this.writers =
+      typeof writers === 'function'
+        ? writers({ reconcile: (reason) => void this.reconcile(reason).catch(() => undefined), heal: (reason) => this.heal(reason) })
+        : writers;
+    this.admission = new WriterAdmission(this.writers, log, {
+      startupRetry: options.startupRetry,
+      onFatal: options.onFatal,
+      onReachable: (writer) => void this.reconcile(`${writer.name} reachable`).catch(() => undefined),
+    });
+    this.queue = new SyncQueue((id) => this.syncContainer(id), options.concurrency ?? 16);
+    this.events = this.engine.watch({ onEvent: (e) => this.onEvent(e), onSubscribed: () => this.reconcile('subscribed') });
   }
 
   /**
@@ -135,29 +130,10 @@ export class Daemon {
   async start(): Promise<void> {
     // The event stream opens while the writers are pinged (two round trips in parallel, not in
     // a row); reconciliations wait for the pings, so they know which writers are admitted.
-    this.pinged = this.pingWriters();
-    this.watcher.start();
-    if (this.options.resyncSeconds > 0) {
-      this.resyncTimer = setInterval(() => void this.reconcile('resync').catch(() => undefined), this.options.resyncSeconds * 1000);
-    }
-    await this.firstSync?.promise;
-  }
-
-  /** Pings every writer once; one that does not answer stays pending and is pinged again in the background. */
-  private async pingWriters(): Promise<void> {
-    const unanswered: Array<{ writer: Writer; err: unknown }> = [];
-    await Promise.all(
-      this.writers.map(async (writer) => {
-        if (!writer.ping) return;
-        try {
-          await writer.ping();
-        } catch (err) {
-          this.pending.add(writer);
-          unanswered.push({ writer, err });
-        }
-      }),
-    );
-    for (const { writer, err } of unanswered) void this.admitWhenReachable(writer, err);
+    this.admission.start();
+    this.events.start();
+    this.scheduler.start();
+    await this.scheduler.firstRunFinished();
   }
 
   /**
@@ -166,29 +142,27 @@ export class Daemon {
    * Reconciliations never overlap: a request during one runs once more after it (requests merge).
    */
   reconcile(reason: string): Promise<void> {
-    if (this.reconcileQueued) return this.reconcileQueued;
-    if (!this.reconcileRunning) {
-      this.reconcileRunning = this.runReconcile(reason).finally(() => (this.reconcileRunning = undefined));
-      return this.reconcileRunning;
-    }
-    this.reconcileQueued = this.reconcileRunning
-      .catch(() => undefined)
-      .then(() => {
-        this.reconcileQueued = undefined;
-        return this.reconcile(reason);
-      });
-    return this.reconcileQueued;
+    return this.scheduler.request(reason);
   }
 
+  /**
+   * Self-healing: a writer saw keys it holds deleted by someone else (another host's SIGUSR2, a
+   * hand). Reconciles after this host's delay; reports that arrive meanwhile join that one run.
+   */
+  heal(reason: string): void {
+    this.scheduler.heal(reason);
+  }
+
+  /** One reconciliation; rejects when it failed (the scheduler retries it) or was abandoned (StoppingError). */
   private async runReconcile(reason: string): Promise<void> {
     const started = Date.now();
     try {
-      await this.pinged;
+      await this.admission.firstPings();
       this.throwIfStopping();
-      const admitted = this.writers.filter((w) => !this.pending.has(w));
+      const admitted = this.admission.admitted();
       const unloaded: string[] = [];
-      // The list does not depend on held state: Docker answers while the stores are read.
-      const listing = this.docker.listContainers();
+      // The list does not depend on held state: the engine answers while the stores are read.
+      const listing = this.engine.list();
       listing.catch(() => undefined); // a failure is thrown where it is awaited, below
       // No sync may run while held state is reloaded, or its write could be missing from it.
       await this.queue.pause();
@@ -196,10 +170,8 @@ export class Daemon {
         // A writer whose store is down sits this one out; the others are reconciled regardless.
         const loads = await Promise.allSettled(admitted.map((w) => w.loadHeld()));
         loads.forEach((result, i) => {
-          if (result.status === 'fulfilled') {
-            this.inStep.add(admitted[i]);
-          } else {
-            this.inStep.delete(admitted[i]);
+          this.admission.setInStep(admitted[i], result.status === 'fulfilled');
+          if (result.status === 'rejected') {
             unloaded.push(admitted[i].name);
             this.log.warn('could not read what this host holds; writer skipped until the next attempt', { writer: admitted[i].name, err: result.reason });
           }
@@ -208,21 +180,20 @@ export class Daemon {
         this.queue.resume();
       }
       this.throwIfStopping();
-      const running = await listing;
+      const ids = new Set(await listing);
       this.throwIfStopping();
-      const ids = new Set(running.map((c) => c.Id));
-      for (const writer of this.inStep) for (const id of writer.heldIds()) ids.add(id);
+      for (const writer of this.admission.inStepWriters()) for (const id of writer.heldIds()) ids.add(id);
       // So that one whose die went unseen (events lost) leaves the running set.
       for (const id of this.running) ids.add(id);
       const results = await Promise.allSettled(this.withProgress(reason, [...ids].map((id) => this.queue.request(id))));
       const failed = results.filter((r) => r.status === 'rejected').length;
       this.throwIfStopping();
-      for (const writer of [...this.inStep]) {
+      for (const writer of this.admission.inStepWriters()) {
         if (!writer.afterReconcile) continue;
         try {
           await writer.afterReconcile();
         } catch (err) {
-          this.inStep.delete(writer);
+          this.admission.setInStep(writer, false);
           unloaded.push(writer.name);
           this.log.warn('clean-up after reconciling failed', { writer: writer.name, err });
         }
@@ -231,7 +202,6 @@ export class Daemon {
       if (unloaded.length > 0) throw new Error(`not reconciled: ${unloaded.join(', ')}`);
       this.log.info('reconciled', { reason, containers: ids.size, ms: Date.now() - started });
       this.observer.reconciled?.(true, (Date.now() - started) / 1000);
-      this.recovered();
     } catch (err) {
       if (this.stopped) {
         // A stop signal abandons the reconciliation where it stands; nothing is retried.
@@ -240,30 +210,12 @@ export class Daemon {
       }
       this.observer.reconciled?.(false, (Date.now() - started) / 1000);
       this.log.error('reconcile failed; will retry', { reason, err });
-      this.scheduleRetry();
       throw err;
-    } finally {
-      this.firstSync?.resolve();
-      this.firstSync = undefined;
     }
   }
 
   private throwIfStopping(): void {
     if (this.stopped) throw new StoppingError();
-  }
-
-  /**
-   * Self-healing: a writer saw keys it holds deleted by someone else (another host's SIGUSR2, a
-   * hand). Reconciles after this host's delay; reports that arrive meanwhile join that one run.
-   */
-  heal(reason: string): void {
-    const delay = this.options.healDelayMs;
-    if (this.stopped || delay === undefined || this.healTimer) return;
-    this.log.info('this host\'s data was deleted from etcd; writing it back', { reason, inMs: delay });
-    this.healTimer = setTimeout(() => {
-      this.healTimer = undefined;
-      void this.reconcile('self-heal').catch(() => undefined);
-    }, delay);
   }
 
   /** Logs `synced N/M` every PROGRESS_EVERY settled syncs, when there are more than that many. */
@@ -281,11 +233,11 @@ export class Daemon {
   /** What /healthz and the state gauges report: Docker subscribed, first reconciliation done, each writer's state. */
   status(): DaemonStatus {
     return {
-      dockerConnected: this.watcher.subscribed,
-      firstReconcileDone: this.firstSync === undefined,
+      dockerConnected: this.events.subscribed,
+      firstReconcileDone: this.scheduler.firstRunDone,
       writers: this.writers.map((w) => ({
         name: w.name,
-        state: this.pending.has(w) ? 'unreachable' : this.inStep.has(w) ? 'in-step' : 'out-of-step',
+        state: this.admission.state(w),
         containersHeld: count(w.heldIds()),
       })),
     };
@@ -315,13 +267,11 @@ export class Daemon {
    */
   async stop(deleteHostData: boolean): Promise<void> {
     this.stopped = true;
-    clearInterval(this.resyncTimer);
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.healTimer);
-    for (const timer of this.sleeps) clearTimeout(timer);
+    this.scheduler.stop();
+    this.admission.stop();
     const deadline = Date.now() + (deleteHostData ? this.options.shutdownDeadlineMs ?? 8_000 : this.options.stopGraceMs ?? 1_000);
     try {
-      await withDeadline(Promise.all([this.watcher.stop(), this.queue.close(new StoppingError())]), deadline, 'in-flight writes');
+      await withDeadline(Promise.all([this.events.stop(), this.queue.close(new StoppingError())]), deadline, 'in-flight writes');
     } catch (err) {
       // Keeping data needs nothing more; a write that cannot finish is simply abandoned.
       if (deleteHostData) throw err;
@@ -347,75 +297,22 @@ export class Daemon {
     if (isNetworkAction(event.action) && !this.running.has(event.id)) return;
     this.log.debug('event', { action: event.action, id: event.id });
     this.observer.eventHandled?.(event.action);
-    this.queue.request(event.id).catch(() => this.scheduleRetry());
+    this.queue.request(event.id).catch(() => this.scheduler.retryLater());
   }
 
   private async syncContainer(id: string): Promise<void> {
-    const state = await inspectState(this.docker, id);
+    const state = await this.engine.inspect(id);
     if (state.info && isRunning(state.info)) this.running.add(id);
     else this.running.delete(id);
-    const writers = [...this.inStep];
+    const writers = this.admission.inStepWriters();
     const results = await Promise.allSettled(writers.map((w) => w.sync(state)));
     results.forEach((r, i) => this.observer.written?.(writers[i].name, r.status === 'fulfilled'));
     const errors = results.flatMap((r, i) => (r.status === 'rejected' ? [{ writer: writers[i], err: r.reason as Error }] : []));
     for (const e of errors) {
       // Out of step until a reconciliation reloads it: a down store is not hammered once per event.
-      this.inStep.delete(e.writer);
+      this.admission.setInStep(e.writer, false);
       this.log.warn('write failed', { id, writer: e.writer.name, err: e.err });
     }
     if (errors.length > 0) throw errors[0].err;
-  }
-
-  /** Pings a writer that did not answer at start every `-retry-interval` until it does or the attempts run out. */
-  private async admitWhenReachable(writer: Writer, firstError: unknown): Promise<void> {
-    const { attempts, intervalMs } = this.options.startupRetry ?? { attempts: -1, intervalMs: 2_000 };
-    let err = firstError;
-    for (let attempt = 1; !this.stopped; attempt++) {
-      if (attempts >= 0 && attempt > attempts) {
-        this.options.onFatal?.(new WriterUnreachableError(writer.name, attempts, err));
-        return;
-      }
-      this.log.warn('writer unreachable; retrying', { writer: writer.name, attempt, of: attempts < 0 ? 'unlimited' : attempts, inMs: intervalMs, err });
-      await this.sleep(intervalMs);
-      if (this.stopped) return;
-      try {
-        await writer.ping!();
-      } catch (e) {
-        err = e;
-        continue;
-      }
-      this.pending.delete(writer);
-      this.log.info('writer reachable', { writer: writer.name, attempt });
-      void this.reconcile(`${writer.name} reachable`).catch(() => undefined);
-      return;
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.sleeps.delete(timer);
-        resolve();
-      }, ms);
-      this.sleeps.add(timer);
-    });
-  }
-
-  /** A failed write leaves a difference behind: reconcile again later, backing off while it keeps failing. */
-  private scheduleRetry(): void {
-    if (this.stopped || this.retryTimer) return;
-    this.failedSince ??= Date.now();
-    const delay = this.retryDelayMs;
-    this.retryDelayMs = Math.min(30_000, this.retryDelayMs * 2);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.reconcile('retry').catch(() => undefined);
-    }, delay);
-  }
-
-  private recovered(): void {
-    if (this.failedSince !== undefined) this.log.info('writers back in step', { afterMs: Date.now() - this.failedSince });
-    this.failedSince = undefined;
-    this.retryDelayMs = this.options.retryDelayMs ?? 1_000;
   }
 }
