@@ -61,7 +61,6 @@ export const DOCKER_HEALTH_CHECK_NAME = 'Docker health';
 
 /** In gliderlabs' order of precedence; the first one set is the service's check. */
 const CHECK_TYPES = ['http', 'https', 'script', 'ttl', 'tcp', 'grpc'] as const;
-type CheckType = (typeof CHECK_TYPES)[number];
 
 const STATUSES: readonly string[] = ['passing', 'warning', 'critical'] satisfies CheckStatus[];
 
