@@ -86,5 +86,6 @@ export interface PortKey {
 export function parsePortKey(key: string): PortKey | undefined {
   const match = /^(\d+)(?:\/([A-Za-z0-9]+))?$/.exec(key);
   if (!match) return undefined;
-  return match[2] === undefined ? { digits: match[1], port: Number(match[1]) } : { digits: match[1], port: Number(match[1]), proto: match[2] };
+  const [, digits, proto] = match;
+  return { digits, port: Number(digits), proto };
 }
