@@ -1,6 +1,7 @@
 import convict from 'convict';
 import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
+import { parseSwitch } from '../switch-words';
 
 /** Docker/etcd key segment: printable, no slash, not empty. */
 const HOST_NAME = /^[^/\s]+$/;
@@ -53,22 +54,14 @@ export function registerFormats(): void {
   });
   convict.addFormat({
     name: 'string-list',
-    coerce: (v: unknown) =>
-      String(v)
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== ''),
+    coerce: splitList,
     validate(value: unknown) {
       if (!Array.isArray(value) || value.some((s) => typeof s !== 'string')) throw new Error('must be a list of strings');
     },
   });
   convict.addFormat({
     name: 'etcd-hosts',
-    coerce: (v: unknown) =>
-      String(v)
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== ''),
+    coerce: splitList,
     validate(value: unknown) {
       if (!Array.isArray(value) || value.length === 0) throw new Error('must list at least one etcd endpoint');
       for (const host of value) {
@@ -127,12 +120,12 @@ export function registerFormats(): void {
   });
 }
 
-/** The one reading of on/off words, for env vars, config files and `-flag=value` alike. */
-export function parseSwitch(word: string): boolean | undefined {
-  const w = word.trim().toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(w)) return true;
-  if (['false', '0', 'no', 'off'].includes(w)) return false;
-  return undefined;
+/** A comma-separated list: items trimmed, empty ones dropped. */
+function splitList(v: unknown): string[] {
+  return String(v)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /** Strict integer parsing: "10abc" stays a string so validation names it, where parseInt would accept 10. */

@@ -1,4 +1,4 @@
-import { ContainerInfo, containerName } from '../docker/container';
+import { ContainerInfo, containerName, networkAddress, parsePortKey } from '../docker/container';
 import { atomicLimitExceeded, type KeyOp } from '../etcd/key-ops';
 import { ownersPrefix } from '../etcd/owners';
 
@@ -51,16 +51,7 @@ export class MirrorLayout {
 
 /** The IP the mirror shows: the default bridge IP, else the IP of the first network, by name, that has one, else "". */
 export function mirrorIp(c: ContainerInfo): string {
-  // IPAddress is the default-bridge IP; newer API typings dropped it, engines still send it.
-  const settings = c.NetworkSettings as (ContainerInfo['NetworkSettings'] & { IPAddress?: string }) | undefined;
-  if (settings?.IPAddress) return settings.IPAddress;
-  const networks = settings?.Networks ?? {};
-  // A network without an IPv4 address (IPv6-only, or still being attached) does not hide the next one.
-  for (const name of Object.keys(networks).sort()) {
-    const ip = networks[name]?.IPAddress;
-    if (ip) return ip;
-  }
-  return '';
+  return networkAddress(c, 'IPAddress', 'by-name');
 }
 
 interface PortEntry {
@@ -69,9 +60,6 @@ interface PortEntry {
   extPort: string;
   extIp: string;
 }
-
-/** `<port>[/<proto>]` as Docker's CLI writes it (port 0-65535); Docker's API stores any string. */
-const PORT_SPEC = /^(\d{1,5})(?:\/([A-Za-z0-9]+))?$/;
 
 /**
  * Published and exposed ports. Ports come from NetworkSettings.Ports, plus Config.ExposedPorts
@@ -85,12 +73,13 @@ export function mirrorPorts(c: ContainerInfo): { ports: PortEntry[]; problems: s
   const byKey = new Map<string, PortEntry>();
   const problems: string[] = [];
   for (const spec of specs) {
-    const match = PORT_SPEC.exec(spec);
-    if (!match || Number(match[1]) > 65535) {
+    // `<port>[/<proto>]` as Docker's CLI writes it: port 0-65535 in at most 5 digits, kept as written.
+    const parsed = parsePortKey(spec);
+    if (!parsed || parsed.digits.length > 5 || parsed.port > 65535) {
       problems.push(`port ${JSON.stringify(spec)} is not <0-65535>/<protocol>; left out of its entry`);
       continue;
     }
-    const [, port, proto = 'tcp'] = match;
+    const { digits: port, proto = 'tcp' } = parsed;
     const first = Array.isArray(bindings[spec]) ? bindings[spec]![0] : undefined;
     const entry = { port, proto, extPort: first?.HostPort ?? '', extIp: first?.HostIp ?? '' };
     // `80` and `80/tcp` are one port: the spelling with a binding wins.

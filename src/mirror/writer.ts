@@ -6,6 +6,7 @@ import { TransactionTooLargeError } from '../etcd/errors';
 import type { KeyOp } from '../etcd/key-ops';
 import { readPrefix } from '../etcd/reads';
 import { containerName } from '../docker/container';
+import { WarnOnce } from '../warn-once';
 import type { ContainerState, Writer } from '../writer';
 import { impliedLabelKeys, ownEntry, readHostEntries } from './host-entries';
 import { MirrorLayout, planMirror, WantedEntry, wantedEntry } from './keys';
@@ -40,7 +41,7 @@ export class MirrorWriter implements Writer {
   /** id -> every key (containers/<id>/*, hosts/<host>/<name>, labels/*\/<id>) and value etcd holds. */
   private held = new Map<string, Map<string, string>>();
   /** id -> what was last said about its entry, so a warning is logged once, not at every resync. */
-  private readonly warned = new Map<string, string>();
+  private readonly warned = new WarnOnce({ emptyForgets: true });
   /** Index keys under this host's prefixes that name no container, as last said (logged once). */
   private unreadable = '';
   private readonly watch?: DeletionWatch;
@@ -196,12 +197,7 @@ export class MirrorWriter implements Writer {
   private warnOnce(state: ContainerState, wanted: WantedEntry | undefined): void {
     const lines: Array<[string, string]> = !wanted ? [] : wanted.entry ? wanted.warnings.map((w) => ['port not mirrored', w]) : [['container not mirrored', wanted.skipped]];
     const text = lines.map(([, reason]) => reason).join('; ');
-    if (text === '') {
-      this.warned.delete(state.id);
-      return;
-    }
-    if (this.warned.get(state.id) === text) return;
-    this.warned.set(state.id, text);
+    if (!this.warned.isNew(state.id, text)) return;
     const container = shortened(state.info ? containerName(state.info) : '');
     for (const [message, reason] of lines) this.log.warn(message, { container, id: state.id, reason });
   }

@@ -3,7 +3,7 @@ import type { MirrorLayout } from '../mirror/keys';
 import type { Service } from '../registrator/service';
 import type { Finding } from './check-finding';
 import { CONTAINER_ID, type Kv, type MirrorVerdict } from './check-mirror';
-import { readServiceRecord } from './check-service-record';
+import { readServiceRecord } from '../registrator/service-record';
 
 /** Where every host's ownership records live; the check reads it whole. */
 export const OWNERS_PREFIX = `${OWNERS_ROOT}/`;

@@ -13,6 +13,7 @@ import { changeOps, deregisterOps, HeldRecord, judgeClaims, KeyLayout, RecordBoo
 export type { KeyLayout } from './registration-ops';
 import type { BackendContext } from './registry';
 import type { Service } from './service';
+import { serviceOfRecord } from './service-record';
 import type { ServiceAction } from './service-plan';
 import type { RegistryUri } from './uri';
 
@@ -214,7 +215,7 @@ export class EtcdKvBackend implements Backend {
       for (const kv of page.kvs) {
         const key = kv.key.toString();
         const value = kv.value.toString();
-        const service = parseRecord(value);
+        const service = serviceOfRecord(value);
         if (service) records.push({ key, service, revision: String(kv.mod_revision) });
         else unreadable.push({ key, value });
       }
@@ -382,23 +383,6 @@ export class EtcdKvBackend implements Backend {
       this.said.set(claim.key, text);
     }
   }
-}
-
-/** A record's service, or undefined when the value is not one (not JSON, or missing what a service has). */
-function parseRecord(value: string): Service | undefined {
-  let data: unknown;
-  try {
-    data = JSON.parse(value);
-  } catch {
-    return undefined;
-  }
-  const s = data as Partial<Service> | null;
-  const valid =
-    typeof s === 'object' && s !== null &&
-    typeof s.id === 'string' && typeof s.name === 'string' && typeof s.ip === 'string' && typeof s.port === 'number' &&
-    Array.isArray(s.tags) && typeof s.attrs === 'object' && s.attrs !== null &&
-    typeof s.origin === 'object' && s.origin !== null && typeof s.origin.containerId === 'string';
-  return valid ? (s as Service) : undefined;
 }
 
 /** Splits puts into atomic transactions, never between a guard key and the record right after it. */

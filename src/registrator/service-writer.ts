@@ -1,6 +1,7 @@
 import type { Config } from '../config/load';
 import { isRunning, type ContainerInfo } from '../docker/container';
 import type { Logger } from '../log';
+import { WarnOnce } from '../warn-once';
 import type { ContainerState, Writer } from '../writer';
 import type { Backend } from './backend';
 import type { HostAddresses } from './host-address';
@@ -81,8 +82,10 @@ export class ServiceWriter implements Writer {
   private held = new Map<string, Map<string, Service>>();
   /** Held services whose keys the registry no longer holds as written: registered again if still wanted. */
   private broken = new Set<Service>();
-  /** Warnings already logged per container (or per topic), so a resync does not repeat them. */
-  private readonly warned = new Map<string, string>();
+  /** Warnings already logged per container, so a resync does not repeat them. */
+  private readonly warned = new WarnOnce({ emptyForgets: false });
+  /** What was last said per topic of the whole registry (services taken over, unreadable records). */
+  private readonly said = new WarnOnce({ emptyForgets: true });
   /** Containers that exited with an error and stay registered under `-deregister on-success`. */
   private readonly kept = new Set<string>();
 
@@ -108,13 +111,13 @@ export class ServiceWriter implements Writer {
     }
     this.held = held;
     this.broken = broken;
-    this.sayOnce('takenOver', takenOver.join(' '), () =>
-      this.log.warn('services whose keys a later registration (another container or host with the same ID) has written: it wins; these stand by until it is removed', { services: takenOver }),
-    );
+    if (this.said.isNew('takenOver', takenOver.join(' '))) {
+      this.log.warn('services whose keys a later registration (another container or host with the same ID) has written: it wins; these stand by until it is removed', { services: takenOver });
+    }
     const unreadable = this.backend.unreadableRecords?.() ?? [];
-    this.sayOnce('unreadable', unreadable.map((r) => r.key).join(' '), () =>
-      this.log.warn('ownership records that are not a service: skipped, removed after this reconciliation', { keys: unreadable.map((r) => r.key) }),
-    );
+    if (this.said.isNew('unreadable', unreadable.map((r) => r.key).join(' '))) {
+      this.log.warn('ownership records that are not a service: skipped, removed after this reconciliation', { keys: unreadable.map((r) => r.key) });
+    }
   }
 
   heldIds(): Iterable<string> {
@@ -129,7 +132,7 @@ export class ServiceWriter implements Writer {
     }
     this.kept.delete(state.id);
     if (plan.warnings) this.warnOnce(state.id, plan.warnings, plan.notes ?? []);
-    else this.warned.delete(state.id);
+    else this.warned.forget(state.id);
     const held = this.held.get(state.id) ?? new Map<string, Service>();
     // One container's steps at once where the registry can (one etcd transaction), else one by one.
     if (this.backend.apply) await this.backend.apply(plan.actions);
@@ -260,16 +263,9 @@ export class ServiceWriter implements Writer {
     return `up to ${count} services in ${this.backend.description}`;
   }
 
-  /** Runs `say` when `text` differs from what was last said on `topic` (and is not empty). */
-  private sayOnce(topic: string, text: string, say: () => void): void {
-    if (text !== '' && this.warned.get(`:${topic}`) !== text) say();
-    this.warned.set(`:${topic}`, text);
-  }
-
   private warnOnce(containerId: string, warnings: string[], notes: string[]): void {
     const text = [...warnings, ...notes].join('; ');
-    if (text === '' || this.warned.get(containerId) === text) return;
-    this.warned.set(containerId, text);
+    if (!this.warned.isNew(containerId, text)) return;
     for (const warning of warnings) this.log.warn('service skipped', { container: containerId, reason: warning });
     for (const note of notes) this.log.warn('service metadata left out', { container: containerId, reason: note });
   }

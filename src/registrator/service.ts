@@ -1,4 +1,4 @@
-import { ContainerInfo, networkContainerRef } from '../docker/container';
+import { ContainerInfo, containerName as nameOfContainer, networkAddress, networkContainerRef, parsePortKey } from '../docker/container';
 import { defaultServiceName } from './image-name';
 import { ContainerMetadata, metadataForPort, readContainerMetadata, splitTags } from './metadata';
 
@@ -159,7 +159,8 @@ const NOT_IGNORED = new Set(['', 'false', '0', 'no']);
 
 /** The services of one inspected container (SPEC §5). Never throws. */
 export function containerServices(container: ContainerInfo, options: ServiceModelOptions): ServiceModelResult {
-  const containerName = nameOf(container);
+  // A container without a name (never seen from Docker) is still told apart: by its short ID.
+  const containerName = nameOfContainer(container) || shortId(container);
   const warnings: string[] = [];
   const warn = (reason: string): void => {
     const line = `container ${containerName} (${shortId(container)}): ${reason}`;
@@ -247,7 +248,7 @@ function portCandidates(container: ContainerInfo, networking: Networking, warn: 
 
   const byKey = new Map<string, PortCandidate>();
   for (const key of keys) {
-    const parsed = parsePortKey(key);
+    const parsed = servicePort(key);
     if (typeof parsed === 'string') {
       warn(parsed);
       continue;
@@ -269,12 +270,12 @@ function preferredBinding(bindings: unknown): PortBinding | undefined {
 }
 
 /** `80/tcp`, `53/udp` or a bare `80` (tcp); anything else is described as a problem. */
-function parsePortKey(key: string): { exposedPort: number; proto: Protocol } | string {
-  const match = /^(\d+)(?:\/([A-Za-z0-9]+))?$/.exec(key);
-  if (!match) return `port ${JSON.stringify(key)} is not of the form <port>/<proto>; skipped`;
-  const exposedPort = Number(match[1]);
+function servicePort(key: string): { exposedPort: number; proto: Protocol } | string {
+  const parsed = parsePortKey(key);
+  if (!parsed) return `port ${JSON.stringify(key)} is not of the form <port>/<proto>; skipped`;
+  const exposedPort = parsed.port;
   if (!isPortNumber(exposedPort)) return `port ${JSON.stringify(key)} is outside 1-65535; skipped`;
-  const proto = (match[2] ?? 'tcp').toLowerCase();
+  const proto = (parsed.proto ?? 'tcp').toLowerCase();
   if (proto !== 'tcp' && proto !== 'udp') return `port ${JSON.stringify(key)} uses protocol ${proto}, which only tcp and udp services support; skipped`;
   return { exposedPort, proto };
 }
@@ -394,7 +395,7 @@ function toService(plan: PlannedService, context: ServiceContext): Service {
       hostname: context.hostname,
     },
   };
-  const ipv6 = networkAddress(context.addressed, 'GlobalIPv6Address');
+  const ipv6 = networkAddress(context.addressed, 'GlobalIPv6Address', 'own-network-then-by-name');
   if (ipv6) service.origin.ipv6 = ipv6;
   const health = (context.container.State as { Health?: { Status?: unknown } } | undefined)?.Health?.Status;
   if (typeof health === 'string' && HEALTH_STATES.includes(health)) service.origin.health = health as ContainerHealth;
@@ -413,28 +414,13 @@ function uniqueId(service: Service, used: Set<string>): string | undefined {
   return undefined;
 }
 
-/** The container's own IP: the default bridge's, else the NetworkMode network's, else the first network's by name. */
-/** `-internal`: the container's IPv4 address, else (an IPv6-only container) its global IPv6 address. */
-function containerAddress(container: ContainerInfo): string {
-  return networkAddress(container, 'IPAddress') || networkAddress(container, 'GlobalIPv6Address');
-}
-
 /**
- * One address field of the container: the default-bridge value, else the one on the network the
- * container was started on, else the first network by name that has one.
+ * `-internal`: the container's IPv4 address, else (an IPv6-only container) its global IPv6 address;
+ * the default bridge's, else the one on the network it was started on, else the first network's by name.
  */
-function networkAddress(container: ContainerInfo, field: 'IPAddress' | 'GlobalIPv6Address'): string {
-  // The top-level fields are the default bridge's; newer API typings dropped them, engines still send them.
-  const settings = container.NetworkSettings as (ContainerInfo['NetworkSettings'] & Partial<Record<typeof field, string>>) | undefined;
-  if (settings?.[field]) return settings[field]!;
-  const networks = (settings?.Networks ?? {}) as Record<string, Partial<Record<typeof field, string>> | undefined>;
-  const own = networks[String(container.HostConfig?.NetworkMode ?? '')]?.[field];
-  if (own) return own;
-  for (const name of Object.keys(networks).sort()) {
-    const address = networks[name]?.[field];
-    if (address) return address;
-  }
-  return '';
+function containerAddress(container: ContainerInfo): string {
+  const fallback = 'own-network-then-by-name';
+  return networkAddress(container, 'IPAddress', fallback) || networkAddress(container, 'GlobalIPv6Address', fallback);
 }
 
 /** `-useIpFromLabel`: the label's value without a `/prefix`, or undefined when off, absent or empty. */
@@ -461,11 +447,6 @@ function portLabel(candidate: PortCandidate): string {
 
 function unique(items: string[]): string[] {
   return [...new Set(items)];
-}
-
-function nameOf(container: ContainerInfo): string {
-  const name = typeof container?.Name === 'string' ? container.Name.replace(/^\//, '') : '';
-  return name !== '' ? name : shortId(container);
 }
 
 function shortId(container: ContainerInfo): string {

@@ -10,7 +10,7 @@ import { fixTxns } from '../../src/ops/check-fix';
 import { formatCheck } from '../../src/ops/check-format';
 import { type Kv, MirrorJudge, PageOrderError } from '../../src/ops/check-mirror';
 import { type CheckedRegistry, type OwnerCounts, OwnersJudge } from '../../src/ops/check-owners';
-import { readServiceRecord } from '../../src/ops/check-service-record';
+import { readServiceRecord } from '../../src/registrator/service-record';
 import '../../src/registrator/backends';
 import { EtcdKvBackend } from '../../src/registrator/etcd-kv-backend';
 import { backendFactory } from '../../src/registrator/registry';

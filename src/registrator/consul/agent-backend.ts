@@ -1,4 +1,5 @@
 import type { Logger } from '../../log';
+import { WarnOnce } from '../../warn-once';
 import type { Backend, OwnedService } from '../backend';
 import type { ContainerHealth, Service } from '../service';
 import { AttrWarning, dockerHealthCheckId, dockerHealthOutput, dockerHealthStatus, hasDockerHealthCheck } from './checks';
@@ -43,7 +44,7 @@ export const DOCKER_HEALTH_KEEPALIVE_MS = 10_000;
 export class ConsulAgentBackend implements Backend {
   readonly description: string;
   /** Warnings already logged per service ID, so a refresh or a re-registration does not repeat them. */
-  private readonly warned = new Map<string, string>();
+  private readonly warned = new WarnOnce({ emptyForgets: false });
   /** This host's services with a docker-health check, as last registered: their status is sent again periodically. */
   private readonly keepalive = new Map<string, Service>();
   private keepaliveTimer?: NodeJS.Timeout;
@@ -98,7 +99,7 @@ export class ConsulAgentBackend implements Backend {
     } else if (current) {
       await this.client.request('PUT', `/v1/agent/service/deregister/${segment(service.id)}`, { accept: [404] });
     }
-    this.warned.delete(service.id);
+    this.warned.forget(service.id);
     this.keepalive.delete(service.id);
   }
 
@@ -189,9 +190,7 @@ export class ConsulAgentBackend implements Backend {
   }
 
   private logWarnings(service: Service, warnings: AttrWarning[]): void {
-    const text = JSON.stringify(warnings);
-    if (warnings.length === 0 || this.warned.get(service.id) === text) return;
-    this.warned.set(service.id, text);
+    if (!this.warned.isNew(service.id, warnings.length === 0 ? '' : JSON.stringify(warnings))) return;
     for (const w of warnings) {
       this.options.log.warn('service attribute not used as given', {
         container: service.origin.containerName,

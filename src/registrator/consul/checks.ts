@@ -1,3 +1,4 @@
+import { parseSwitch } from '../../switch-words';
 import { hostPort } from '../address';
 import type { ContainerHealth, Service } from '../service';
 
@@ -60,7 +61,6 @@ export const DOCKER_HEALTH_CHECK_NAME = 'Docker health';
 
 /** In gliderlabs' order of precedence; the first one set is the service's check. */
 const CHECK_TYPES = ['http', 'https', 'script', 'ttl', 'tcp', 'grpc'] as const;
-type CheckType = (typeof CHECK_TYPES)[number];
 
 const STATUSES: readonly string[] = ['passing', 'warning', 'critical'] satisfies CheckStatus[];
 
@@ -103,7 +103,7 @@ export function hasDockerHealthCheck(service: Service): boolean {
 export function dockerHealthCheck(service: Service): { check?: ConsulCheck; warnings: AttrWarning[] } {
   const raw = service.attrs.check_docker_health;
   if (raw === undefined || raw.trim() === '') return { warnings: [] };
-  const on = parseBool(raw);
+  const on = parseSwitch(raw);
   if (on === undefined) return { warnings: [{ key: 'check_docker_health', reason: `${JSON.stringify(raw)} is not true or false; no docker-health check` }] };
   if (!on) return { warnings: [] };
   if (service.origin.health === undefined) {
@@ -129,7 +129,7 @@ export function attrCheck(service: Service): { check?: ConsulCheck; warnings: At
 
   if (value('check_cmd') !== '') warn('check_cmd', 'is not supported (it runs the check-cmd helper of the gliderlabs image); use SERVICE_CHECK_SCRIPT');
   // TCP and gRPC checks are switched on by any value but a "no" (false, 0, no, off).
-  const asked = CHECK_TYPES.filter((t) => value(`check_${t}`) !== '' && !((t === 'tcp' || t === 'grpc') && parseBool(value(`check_${t}`)) === false));
+  const asked = CHECK_TYPES.filter((t) => value(`check_${t}`) !== '' && !((t === 'tcp' || t === 'grpc') && parseSwitch(value(`check_${t}`)) === false));
   if (asked.length === 0) return { warnings };
   const type = asked[0];
   for (const other of asked.slice(1)) warn(`check_${other}`, `ignored: a service has one such check and check_${type} comes first`);
@@ -222,18 +222,10 @@ function interpolate(text: string, service: Service): string {
   return text.split('$SERVICE_IP').join(service.ip).split('$SERVICE_PORT').join(String(service.port));
 }
 
-/** true/1/yes/on, false/0/no/off (any case); undefined for anything else. */
-export function parseBool(raw: string): boolean | undefined {
-  const v = raw.trim().toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(v)) return true;
-  if (['false', '0', 'no', 'off'].includes(v)) return false;
-  return undefined;
-}
-
 function booleanAttr(attrs: Record<string, string>, key: string, warn: (key: string, reason: string) => void): boolean {
   const raw = attrs[key];
   if (raw === undefined || raw.trim() === '') return false;
-  const parsed = parseBool(raw);
+  const parsed = parseSwitch(raw);
   if (parsed === undefined) warn(key, `${JSON.stringify(raw)} is not true or false; taken as false`);
   return parsed === true;
 }

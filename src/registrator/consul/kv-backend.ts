@@ -1,6 +1,7 @@
 import { hostPort } from '../address';
 import type { Backend, OwnedService } from '../backend';
 import type { Service } from '../service';
+import { serviceOfRecord } from '../service-record';
 import { ConsulClient } from './client';
 import { kvDelete, kvGet, kvList, kvPut } from './kv';
 
@@ -76,12 +77,9 @@ export class ConsulKvBackend implements Backend {
     for (const [key, entry] of records) {
       // Records of a longer prefix (`<prefix>/sub/...`) live below ours; they are not this registry's.
       if (key.slice(this.ownersPrefix.length).includes('/')) continue;
-      try {
-        const service = JSON.parse(entry.value) as Service;
-        if (typeof service?.id === 'string' && typeof service.origin?.containerId === 'string') services.push(service);
-      } catch {
-        // A record that is not ours to read is not ours to delete either.
-      }
+      // A record that is not ours to read is not ours to delete either.
+      const service = serviceOfRecord(entry.value);
+      if (service) services.push(service);
     }
     if (services.length === 0) return [];
     const current = await kvList(this.client, `${this.options.prefix}/`);

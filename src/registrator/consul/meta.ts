@@ -1,4 +1,5 @@
 import type { Service } from '../service';
+import { serviceOfRecord } from '../service-record';
 import type { AttrWarning } from './checks';
 
 /**
@@ -92,13 +93,7 @@ export function serviceFromMeta(meta: Record<string, string> | null | undefined)
   let json = '';
   for (let i = 0; meta[`${OWNER_SERVICE_KEY_PREFIX}${i}`] !== undefined; i++) json += meta[`${OWNER_SERVICE_KEY_PREFIX}${i}`];
   if (json === '') return undefined;
-  try {
-    const service = JSON.parse(json) as Service;
-    const ok = typeof service?.id === 'string' && typeof service.name === 'string' && typeof service.port === 'number' && typeof service.origin?.containerId === 'string';
-    return ok ? service : undefined;
-  } catch {
-    return undefined;
-  }
+  return serviceOfRecord(json);
 }
 
 /** Meta for one registration: the attrs that fit, then the ownership marker. */

@@ -1,4 +1,4 @@
-import type { Service } from '../registrator/service';
+import type { Service } from './service';
 
 /** A registry ownership record read back: the service it holds, or why it holds none. */
 export type ServiceRecord = { service: Service } | { problem: string };
@@ -6,9 +6,10 @@ export type ServiceRecord = { service: Service } | { problem: string };
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Reads a registry ownership record's value (the JSON of a `Service`, as EtcdKvBackend writes it).
- * Only the fields a registry lays a service out from are required to be there and of their type;
- * anything else a newer writer adds is let through. Pure.
+ * Reads a stored service: the JSON of a `Service` as the registry backends write it (an etcd
+ * ownership record, a Consul KV record or agent Meta marker). Only the fields a registry lays a
+ * service out from, and the container it belongs to, must be there and of their type; anything else
+ * a newer writer adds is let through. Pure.
  */
 export function readServiceRecord(value: string): ServiceRecord {
   let parsed: unknown;
@@ -23,5 +24,12 @@ export function readServiceRecord(value: string): ServiceRecord {
   if (!Array.isArray(parsed.tags)) return { problem: '"tags" is not an array' };
   if (!isObject(parsed.attrs)) return { problem: '"attrs" is not an object' };
   if (!isObject(parsed.origin)) return { problem: '"origin" is not an object' };
+  if (typeof parsed.origin.containerId !== 'string') return { problem: '"origin.containerId" is not a string' };
   return { service: parsed as unknown as Service };
+}
+
+/** The service a stored record holds, or undefined when it holds none (see readServiceRecord). */
+export function serviceOfRecord(value: string): Service | undefined {
+  const record = readServiceRecord(value);
+  return 'service' in record ? record.service : undefined;
 }
