@@ -35,6 +35,12 @@ export interface DaemonOptions {
   observer?: DaemonObserver;
 }
 
+/** What writers made by the daemon (a function of these, see the constructor) may ask of it. */
+export interface DaemonRequests {
+  reconcile(reason: string): void;
+  heal(reason: string): void;
+}
+
 /** A reconciliation of more containers than this logs `synced N/M` every this many containers. */
 const PROGRESS_EVERY = 200;
 
@@ -111,13 +117,16 @@ export class Daemon {
   private readonly observer: DaemonObserver;
   /** Settles once every writer answered its first ping or was set pending. */
   private pinged: Promise<void> = Promise.resolve();
+  private readonly writers: Writer[];
 
   constructor(
     private readonly docker: Docker,
-    private readonly writers: Writer[],
+    writers: Writer[] | ((requests: DaemonRequests) => Writer[]),
     private readonly log: Logger,
     private readonly options: DaemonOptions,
   ) {
+    const list = typeof writers === 'function' ? writers({ reconcile: (r) => void this.reconcile(r).catch(() => undefined), heal: (r) => this.heal(r) }) : writers;
+    this.writers = list;
     this.queue = new SyncQueue((id) => this.syncContainer(id), options.concurrency ?? 16);
     this.watcher = new DockerWatcher(docker, { onEvent: (e) => this.onEvent(e), onSubscribed: () => this.reconcile('subscribed') }, log.child({ component: 'docker.watcher' }));
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
