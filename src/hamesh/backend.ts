@@ -1,6 +1,6 @@
 import { etcdKvBackend } from '../registrator/etcd-kv-backend';
 import { registerBackend } from '../registrator/registry';
-import { hameshClaims, hameshEntry, hameshKeys, hameshServicePrefix } from './layout';
+import { hameshClaims, hameshEntry, hameshKeys, hameshServicePrefix } from '../registrator/hamesh/layout';
 
 /**
  * hamesh://[host:port]/<prefix> (docs/registrator.md#hamesh): one key tree per service, written in
