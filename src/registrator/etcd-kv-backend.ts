@@ -6,11 +6,10 @@ import { commitOps, KeyOp } from '../etcd/ops';
 import { ownersPrefix } from '../etcd/owners';
 import { prefixPages, readPrefix, readStoredKeys } from '../etcd/reads';
 import type { Logger } from '../log';
-import type { Backend, OwnedService, UnreadableRecord } from './backend';
+import type { Backend, BackendContext, OwnedService, UnreadableRecord } from './backend';
 import { changeOps, deregisterOps, HeldRecord, judgeClaims, KeyLayout, RecordBook, registerOps } from './registration-ops';
 
 export type { KeyLayout } from './registration-ops';
-import type { BackendContext } from './registry';
 import type { Service } from './service';
 import type { ServiceAction } from './service-plan';
 import type { RegistryUri } from './uri';
