@@ -1,10 +1,9 @@
 #!/usr/bin/env node
-import { runDaemon, checkWritersAvailable } from './app';
 import { ConfigError } from './config/errors';
 import { loadConfig } from './config/load';
 import { createLogger } from './log';
 import { isOpsCommand } from './ops/invocation';
-import { runOpsCommand } from './ops/run';
+import { checkWritersAvailable } from './writers-available';
 
 /** Exit status for bad configuration, as for a bad flag. */
 const EXIT_USAGE = 2;
@@ -13,7 +12,8 @@ function main(): void {
   // `registrator ls|diff ...`: read-only operator commands; anything else runs the daemon.
   const [first, ...rest] = process.argv.slice(2);
   if (isOpsCommand(first)) {
-    runOpsCommand(first, rest).then(
+    // The operator commands load neither the daemon nor the modules only it uses.
+    import('./ops/run').then(({ runOpsCommand }) => runOpsCommand(first, rest)).then(
       (code) => (process.exitCode = code),
       (err: Error) => {
         process.stderr.write(`registrator ${first}: ${err.message}\n`);
@@ -37,7 +37,7 @@ function main(): void {
   }
   const log = createLogger(result.config.log);
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { err: reason }));
-  runDaemon(result.config, log).catch((err) => {
+  import('./app').then(({ runDaemon }) => runDaemon(result.config, log)).catch((err) => {
     if (err instanceof ConfigError) {
       process.stderr.write(`registrator: ${err.message}\n`);
       process.exit(EXIT_USAGE);

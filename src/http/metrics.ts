@@ -15,9 +15,11 @@ export class Metrics implements DaemonObserver {
   private readonly reconcileSeconds: Histogram<'outcome'>;
   private readonly reconciliations: Counter<'outcome'>;
   private readonly leases: Gauge<'registry'>;
+  /** Until the daemon exists (readStatusFrom) there is no status: no writer series yet, Docker shown disconnected. */
+  private statusSource: () => DaemonStatus | undefined = () => undefined;
 
-  /** `status` is undefined until the daemon exists: no writer series yet, Docker shown disconnected. */
-  constructor(status: () => DaemonStatus | undefined) {
+  constructor() {
+    const status = () => this.statusSource();
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     // Every writer shows up from the first scrape, at 0, so rate() and increase() see its first write.
@@ -79,6 +81,11 @@ export class Metrics implements DaemonObserver {
     fromStatus('registrator_containers_held', 'Containers a writer holds data for in its store, as last loaded and written', ['writer'], (g, s) => {
       for (const w of s.writers) g.set({ writer: w.name }, w.containersHeld);
     });
+  }
+
+  /** Where the state gauges read the daemon's status from, once the daemon exists. */
+  readStatusFrom(source: () => DaemonStatus): void {
+    this.statusSource = source;
   }
 
   eventHandled(action: string): void {

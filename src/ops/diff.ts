@@ -4,14 +4,12 @@ import type { Config } from '../config/load';
 import { inspectState } from '../docker/container-state';
 import { keyChanges, KeyChange, readTouchedKeys } from '../etcd/changes';
 import type { KeyOp } from '../etcd/key-ops';
-import type { Logger } from '../log';
-import { MirrorWriter } from '../mirror/writer';
+import { EtcdKvBackend } from '../registrator/etcd-kv-backend';
 import type { ServiceAction } from '../registrator/service-plan';
-import type { HostAddresses } from '../registrator/host-address';
-import { serviceWriterName, serviceWriterOptions, ServiceWriter } from '../registrator/service-writer';
-import type { ContainerState, Writer } from '../writer';
+import type { ContainerState } from '../writer';
+import type { HostWriters } from '../writers';
 import { DockerReadError } from './errors';
-import type { OpsRegistry } from './registries';
+import { NOT_COVERED } from './registries';
 import { byText } from './text';
 
 /** A key a writer would put: new (`previous` null) or changed. */
@@ -87,20 +85,14 @@ async function changesIn(etcd: Etcd3, ops: readonly KeyOp[]): Promise<KeyChange[
 }
 
 /**
- * Works out, without writing, what the daemon's next reconciliation would do: the same writers load
- * what this host holds, the same containers are inspected (every running one and every held one),
- * and each writer plans its sync of each; the plans are then read against etcd key by key.
- * Docker is only listed and inspected; etcd is only read.
+ * Works out, without writing, what the daemon's next reconciliation would do: the same writers
+ * (createWriters, over read-only backends of the covered URIs) load what this host holds, the same
+ * containers are inspected (every running one and every held one), and each writer plans its sync
+ * of each; the plans are then read against etcd key by key. Docker is only listed and inspected;
+ * etcd is only read.
  */
-export async function planHost(config: Config, docker: Docker, etcd: Etcd3, registries: readonly OpsRegistry[], hostAddresses: HostAddresses, log: Logger): Promise<DiffReport> {
-  const mirror = config.mirror ? new MirrorWriter(etcd, { dir: config.etcd.dir, host: config.host }, log.child({ component: 'writer.mirror' })) : undefined;
-  // The same writers the daemon makes, over read-only backends.
-  const services = registries.map((registry, i) => {
-    if (!('backend' in registry)) return registry;
-    const name = serviceWriterName(config.uris, i);
-    return { ...registry, writer: new ServiceWriter(registry.backend, serviceWriterOptions(config, hostAddresses), log.child({ component: name, registry: registry.uri.raw }), name) };
-  });
-  const writers: Writer[] = [...(mirror ? [mirror] : []), ...services.flatMap((s) => ('writer' in s ? [s.writer] : []))];
+export async function planHost(config: Config, docker: Docker, etcd: Etcd3, hostWriters: HostWriters): Promise<DiffReport> {
+  const { mirror, writers } = hostWriters;
   await Promise.all(writers.map((w) => w.loadHeld()));
   const unreadable = (err: unknown): never => {
     throw new DockerReadError(err);
@@ -114,20 +106,24 @@ export async function planHost(config: Config, docker: Docker, etcd: Etcd3, regi
     const ops = (await Promise.all(states.map((state) => mirror.plan(state)))).flat();
     report.push({ writer: 'mirror', covered: true, ...keyLists(await changesIn(etcd, ops)), warnings: [] });
   }
-  for (const registry of services) {
-    if (!('writer' in registry)) {
-      report.push({ writer: registry.uri.raw, covered: false, reason: registry.notCovered });
+  for (const uri of config.uris) {
+    const registry = hostWriters.registries.find((r) => r.uri === uri);
+    const backend = registry?.backend;
+    if (!registry || !(backend instanceof EtcdKvBackend)) {
+      report.push({ writer: uri.raw, covered: false, reason: NOT_COVERED });
       continue;
     }
-    const plans = new Map(states.map((state) => [state.id, registry.writer.plan(state)]));
+    const { writer } = registry;
+    const plans = new Map(states.map((state) => [state.id, writer.plan(state)]));
     // The syncs, then what -cleanup does after them: deregister kept containers, remove this host's dangling services.
-    const cleanup = registry.writer.planCleanup(plans);
+    const cleanup = writer.planCleanup(plans);
     const actions = [...[...plans.values()].flatMap((p) => p.actions), ...cleanup];
     // Each container's steps are one transaction, as the writer commits them.
-    const ops = [...[...plans.values()].flatMap((p) => registry.backend.actionOps(p.actions)), ...registry.backend.actionOps(cleanup)];
-    if (config.cleanup) ops.push(...(await registry.backend.danglingOps([...plans.values()].flatMap((p) => p.wanted))).ops);
+    const ops = [...[...plans.values()].flatMap((p) => backend.actionOps(p.actions)), ...backend.actionOps(cleanup)];
+    if (config.cleanup) ops.push(...(await backend.danglingOps([...plans.values()].flatMap((p) => p.wanted))).ops);
     const warnings = [...plans.values()].flatMap((p) => p.warnings ?? []);
-    report.push({ writer: registry.uri.raw, covered: true, services: serviceChanges(actions), ...keyLists(await changesIn(registry.backend.etcd, ops)), warnings });
+    const keys = keyLists(await changesIn(backend.etcd, ops));
+    report.push({ writer: uri.raw, covered: true, services: serviceChanges(actions), ...keys, warnings });
   }
   const changes = report.reduce((n, w) => n + (w.covered ? w.put.length + w.delete.length : 0), 0);
   return { host: config.host, writers: report, changes };

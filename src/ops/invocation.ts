@@ -1,5 +1,5 @@
-import { checkWritersAvailable } from '../app';
 import { loadConfig, type Config } from '../config/load';
+import { checkWritersAvailable } from '../writers-available';
 
 /** The operator commands: `registrator ls`, `registrator diff` and `registrator check`. */
 export const OPS_COMMANDS = ['ls', 'diff', 'check'] as const;

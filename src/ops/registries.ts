@@ -1,40 +1,36 @@
 import type { Etcd3 } from 'etcd3';
 import type { Config } from '../config/load';
-import { etcdForUri } from '../etcd/client';
 import type { Logger } from '../log';
-import '../registrator/backends';
 import { EtcdKvBackend } from '../registrator/etcd-kv-backend';
-import { backendFactory, BackendContext } from '../registrator/registry';
-import type { RegistryUri, Scheme } from '../registrator/uri';
+import { KNOWN_SCHEMES, loadBackendFactories, schemeSpec } from '../registrator/schemes';
+import type { RegistryUri } from '../registrator/uri';
+import { openBackends } from '../writers';
 
-/** The registries `ls` and `diff` read: those kept in etcd, where every read is a plain range read. */
-const COVERED: readonly Scheme[] = ['hamesh', 'etcd', 'skydns2'];
+/** The schemes `ls`, `diff` and `check` read: those kept in etcd, where every read is a plain range read. */
+const COVERED = KNOWN_SCHEMES.filter((scheme) => schemeSpec(scheme).opsCovered);
 
 /** Why the others are left out; docs/operations.md says the same. */
-const NOT_COVERED = 'not covered: ls and diff read only the etcd-based registries (hamesh, etcd, skydns2)';
+export const NOT_COVERED = `not covered: ls and diff read only the etcd-based registries (${COVERED.join(', ')})`;
 
 /** A registry URI as the operator commands see it: its backend made read-only, or why it is left out. */
 export type OpsRegistry = { uri: RegistryUri; backend: EtcdKvBackend } | { uri: RegistryUri; notCovered: string };
+
+/** The URIs `ls`, `diff` and `check` read. */
+export function coveredUris(uris: readonly RegistryUri[]): RegistryUri[] {
+  return uris.filter((uri) => COVERED.includes(uri.scheme));
+}
 
 /**
  * Makes a read-only backend for every covered URI, exactly as the daemon makes it (same factory,
  * same host, same etcd connection rule) but without a lease.
  */
-export function openRegistries(config: Config, etcd: Etcd3, log: Logger): OpsRegistry[] {
-  const context: BackendContext = {
-    host: config.host,
-    // The daemon's connection rule, so both read the same etcd.
-    etcdFor: (uri) => etcdForUri(config.etcd, etcd, uri.authority),
-    readOnly: true,
-    requestReconcile: () => undefined,
-    log,
-  };
+export async function openRegistries(config: Config, etcd: Etcd3, log: Logger): Promise<OpsRegistry[]> {
+  const factories = await loadBackendFactories(coveredUris(config.uris).map((u) => u.scheme));
+  const made = openBackends(config, { etcd, factories, log });
   return config.uris.map((uri) => {
-    const factory = backendFactory(uri.scheme);
-    if (!COVERED.includes(uri.scheme) || !factory) return { uri, notCovered: NOT_COVERED };
-    const backend = factory(uri, context);
+    const backend = made.find((m) => m.uri === uri)?.backend;
     if (backend instanceof EtcdKvBackend) return { uri, backend };
-    void backend.close();
+    void backend?.close();
     return { uri, notCovered: NOT_COVERED };
   });
 }

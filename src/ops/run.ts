@@ -1,19 +1,17 @@
 import type { Etcd3 } from 'etcd3';
 import { ConfigError } from '../config/errors';
-import { createDockerClient } from '../docker/client';
 import { createEtcdClient } from '../etcd/client';
 import { isEtcdFailure } from '../etcd/errors';
 import { createLogger } from '../log';
 import { MirrorLayout } from '../mirror/keys';
-import { resolveHostAddresses } from '../registrator/host-address';
+import { createWriters, HostWriters, loadRegistryParts } from '../writers';
 import { checkFleet, fixFleet } from './check';
 import { formatCheck } from './check-format';
-import { planHost } from './diff';
 import { formatDiff } from './diff-format';
 import { OpsCommand, parseOpsCommand } from './invocation';
 import { listHost } from './ls';
 import { formatLs } from './ls-format';
-import { closeRegistries, openRegistries, OpsRegistry } from './registries';
+import { closeRegistries, coveredUris, openRegistries, OpsRegistry } from './registries';
 
 /** Bad usage, as for the daemon. */
 const EXIT_USAGE = 2;
@@ -51,14 +49,19 @@ export async function runOpsCommand(command: OpsCommand, argv: readonly string[]
   const log = createLogger({ ...config.log, stderr: true });
   let etcd: Etcd3 | undefined;
   let registries: OpsRegistry[] = [];
+  let hostWriters: HostWriters | undefined;
   try {
     etcd = createEtcdClient(config.etcd);
-    registries = openRegistries(config, etcd, log.child({ component: 'registries' }));
-    if (command === 'ls') {
-      const report = await listHost(config, etcd, registries);
-      io.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatLs(report)}\n`);
-      return 0;
+    if (command === 'diff') {
+      // Only diff reads Docker: ls and check do not load its client.
+      const [{ createDockerClient }, { planHost }] = await Promise.all([import('../docker/client'), import('./diff')]);
+      const docker = createDockerClient(config.docker);
+      hostWriters = createWriters(config, { etcd, ...(await loadRegistryParts(config, coveredUris(config.uris), log)), log });
+      const report = await planHost(config, docker, etcd, hostWriters);
+      io.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatDiff(report)}\n`);
+      return report.changes > 0 ? 1 : 0;
     }
+    registries = await openRegistries(config, etcd, log.child({ component: 'registries' }));
     if (command === 'check') {
       const target = { etcd, endpoints: config.etcd.hosts.join(','), mirror: config.mirror ? new MirrorLayout(config.etcd.dir) : undefined, registries };
       const check = await checkFleet(target);
@@ -66,17 +69,16 @@ export async function runOpsCommand(command: OpsCommand, argv: readonly string[]
       io.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatCheck(report)}\n`);
       return report.findings > 0 ? 1 : 0;
     }
-    const docker = createDockerClient(config.docker);
-    const hostAddresses = registries.some((r) => 'backend' in r) ? await resolveHostAddresses(config.ip, config.host, log) : { wildcard: '', ipv6: '' };
-    const report = await planHost(config, docker, etcd, registries, hostAddresses, log);
-    io.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatDiff(report)}\n`);
-    return report.changes > 0 ? 1 : 0;
+    const report = await listHost(config, etcd, registries);
+    io.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatLs(report)}\n`);
+    return 0;
   } catch (err) {
     const what = isEtcdFailure(err) ? 'cannot read etcd: ' : '';
     io.stderr.write(`registrator ${command}: ${what}${(err as Error).message.split('\n')[0]}\n`);
     return err instanceof ConfigError ? EXIT_USAGE : EXIT_TROUBLE[command];
   } finally {
     await closeRegistries(registries);
+    await hostWriters?.close();
     etcd?.close();
   }
 }

@@ -1,5 +1,9 @@
+import type { Etcd3 } from 'etcd3';
+import type { Logger } from '../log';
+import type { DaemonObserver } from '../observer';
 import type { Service } from './service';
 import type { ServiceAction } from './service-plan';
+import type { RegistryUri } from './uri';
 
 export interface OwnedService {
   service: Service;
@@ -21,7 +25,7 @@ export interface UnreadableRecord {
 
 /**
  * A service registry, as gliderlabs/registrator's bridge sees one: register, deregister, refresh,
- * ping. Adding a registry is one file in backends/ that registers a factory for its scheme.
+ * ping. Adding a registry is one file in backends/ that exports its factory, and its row in schemes.ts.
  */
 export interface Backend {
   /** The URI it was made from, for logs. */
@@ -78,3 +82,28 @@ export interface Backend {
   /** Closes connections the backend opened itself. */
   close(): Promise<void>;
 }
+
+/** What a backend factory gets from the daemon (or from a read-only command). */
+export interface BackendContext {
+  /** The daemon's host name. */
+  host: string;
+  /** etcd client for this URI: the daemon's shared one when the URI has no host, else its own. */
+  etcdFor(uri: RegistryUri): { client: Etcd3; shared: boolean };
+  /** `-ttl` / `-ttl-refresh` in seconds, when registrations are held by a lease. */
+  ttl?: { ttlSeconds: number; refreshSeconds: number };
+  /**
+   * Made for a read-only command (`registrator ls`, `diff`): the backend takes no lease and does not
+   * hold a key's lease against it. Only the etcd-based backends are made that way.
+   */
+  readOnly?: boolean;
+  /** Asks the daemon for a reconciliation, e.g. after a lost lease took the registry's keys. */
+  requestReconcile(reason: string): void;
+  /** Self-healing: told when keys this host holds were deleted behind its back; absent, nothing is watched. */
+  onVanished?(reason: string): void;
+  /** Told about a backend's state, e.g. whether its lease is held (metrics); optional. */
+  observer?: DaemonObserver;
+  log: Logger;
+}
+
+/** Makes the backend of one registry URI; each file in backends/ exports one. */
+export type BackendFactory = (uri: RegistryUri, context: BackendContext) => Backend;

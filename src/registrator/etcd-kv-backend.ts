@@ -7,11 +7,10 @@ import { LeaseKeeper } from '../etcd/lease-keeper';
 import { ownersPrefix } from '../etcd/owners';
 import { prefixPages, readPrefix, readStoredKeys } from '../etcd/reads';
 import type { Logger } from '../log';
-import type { Backend, OwnedService, UnreadableRecord } from './backend';
+import type { Backend, BackendContext, OwnedService, UnreadableRecord } from './backend';
 import { changeOps, deregisterOps, HeldRecord, judgeClaims, KeyLayout, RecordBook, registerOps } from './registration-ops';
 
 export type { KeyLayout } from './registration-ops';
-import type { BackendContext } from './registry';
 import type { Service } from './service';
 import { serviceOfRecord } from './service-record';
 import type { ServiceAction } from './service-plan';

@@ -1,8 +1,5 @@
 import { ConfigError } from '../config/errors';
-
-/** Every scheme the product knows (SPEC §1, §6, §7). */
-export const KNOWN_SCHEMES = ['hamesh', 'etcd', 'skydns2', 'consul', 'consul-tls', 'consul-unix', 'consulkv', 'netfilter'] as const;
-export type Scheme = (typeof KNOWN_SCHEMES)[number];
+import { KNOWN_SCHEMES, type Scheme, schemeSpec } from './schemes';
 
 /** A parsed registry URI such as `hamesh:///services` or `etcd://10.0.0.1:2379/services`. */
 export interface RegistryUri {
@@ -14,14 +11,6 @@ export interface RegistryUri {
   path: string;
 }
 
-const NEEDS_PATH: Partial<Record<Scheme, string>> = {
-  hamesh: 'a key prefix (hamesh:///services)',
-  etcd: 'a key prefix (etcd:///services)',
-  skydns2: 'a domain (skydns2:///skydns.local)',
-  consulkv: 'a key prefix (consulkv:///services)',
-  'consul-unix': 'a socket path (consul-unix:///var/run/consul.sock)',
-};
-
 export function parseRegistryUri(raw: string): RegistryUri {
   const match = /^([a-z0-9-]+):\/\/([^/]*)(\/.*)?$/i.exec(raw);
   if (!match) throw new ConfigError(`malformed registry URI "${raw}" (expected scheme://[host:port]/path)`);
@@ -31,7 +20,7 @@ export function parseRegistryUri(raw: string): RegistryUri {
   }
   const authority = match[2];
   const path = (match[3] ?? '').replace(/^\/+|\/+$/g, '');
-  const needs = NEEDS_PATH[scheme as Scheme];
+  const needs = schemeSpec(scheme as Scheme).needsPath;
   if (needs && path === '') throw new ConfigError(`registry URI "${raw}" needs ${needs}`);
   // Credentials have their own settings (CONSUL_HTTP_TOKEN, EC_REGISTRATOR_ETCD_USER/_PASSWORD); not echoed here.
   if (authority.includes('@')) throw new ConfigError(`registry URI "${raw}" carries user:password@; credentials are set by environment (see docs/security.md)`);

@@ -7,7 +7,7 @@ import { formatCheck } from '../../src/ops/check-format';
 import { parseOpsCommand, type OpsInvocation } from '../../src/ops/invocation';
 import { closeRegistries, openRegistries } from '../../src/ops/registries';
 import { containerServices } from '../../src/registrator/service';
-import { hameshKeys } from '../../src/hamesh/layout';
+import { hameshKeys } from '../../src/registrator/hamesh/layout';
 import { inspect } from '../fixtures/inspect';
 import { runCli } from '../support/cli';
 import { DaemonProcess } from '../support/daemon';
@@ -286,7 +286,7 @@ describe('registrator check against a real etcd', () => {
     });
 
     const { config } = invocation(URIS);
-    const registries = openRegistries(config, etcd.client, silentLogger);
+    const registries = await openRegistries(config, etcd.client, silentLogger);
     try {
       const check = await checkFleet({ etcd: etcd.client, endpoints: etcd.endpoint, mirror: layout, registries });
       const planted = (outcomes: string[]) => [
@@ -336,7 +336,7 @@ describe('registrator check against a real etcd', () => {
 
     // Smaller pages through the library: the same verdict, more pages.
     const { config } = invocation([URIS[0], `etcd://${etcd.endpoint}/services`]);
-    const registries = openRegistries(config, etcd.client, silentLogger);
+    const registries = await openRegistries(config, etcd.client, silentLogger);
     try {
       const check = await checkFleet({ etcd: etcd.client, endpoints: etcd.endpoint, mirror: layout, registries }, { pageSize: 250 });
       const [main, own] = check.report.stores;

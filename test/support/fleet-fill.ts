@@ -3,9 +3,11 @@ import type { Etcd3 } from 'etcd3';
 import type { ContainerInfo } from '../../src/docker/container';
 import { KeyOp, toRequestOp } from '../../src/etcd/key-ops';
 import { MirrorLayout, mirrorEntry } from '../../src/mirror/keys';
-import '../../src/registrator/backends';
+import type { BackendFactory } from '../../src/registrator/backend';
+import { createEtcdBackend } from '../../src/registrator/backends/etcd';
+import { createHameshBackend } from '../../src/registrator/backends/hamesh';
+import { createSkydns2Backend } from '../../src/registrator/backends/skydns2';
 import { EtcdKvBackend } from '../../src/registrator/etcd-kv-backend';
-import { backendFactory } from '../../src/registrator/registry';
 import { containerServices } from '../../src/registrator/service';
 import { parseRegistryUri } from '../../src/registrator/uri';
 import { inspect } from '../fixtures/inspect';
@@ -28,6 +30,9 @@ export interface SimulatedFleet {
   /** `false`: leave the mirror entries out, to add registrations to a fleet whose mirror entries are already in (default true). */
   mirror?: boolean;
 }
+
+/** The etcd-based backends: the only registries a fleet in etcd can hold. */
+const ETCD_BASED: Record<string, BackendFactory> = { hamesh: createHameshBackend, etcd: createEtcdBackend, skydns2: createSkydns2Backend };
 
 /** Puts per transaction and transactions in flight while filling (TESTING.md). */
 const FILL_TXN_PUTS = 120;
@@ -58,7 +63,7 @@ export function* simulatedKeys(fleet: SimulatedFleet): Generator<[string, string
   for (let h = 0; h < fleet.hosts; h++) {
     const host = simulatedHost(fleet, h);
     const backends = uris.map((uri) => {
-      const backend = backendFactory(uri.scheme)!(uri, {
+      const backend = ETCD_BASED[uri.scheme]?.(uri, {
         host,
         etcdFor: () => ({ client: undefined as unknown as Etcd3, shared: true }),
         readOnly: true,

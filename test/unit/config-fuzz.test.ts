@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkWritersAvailable } from '../../src/app';
 import { ConfigError } from '../../src/config/errors';
 import { loadConfig } from '../../src/config/load';
+import { checkWritersAvailable } from '../../src/writers-available';
 import { combination, configFiles, ODD_VALUES, prng } from '../support/config-fuzz';
 
 /** Fixed so a run is repeatable; FUZZ_SEED picks another sequence. */

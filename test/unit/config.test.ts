@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import '../../src/registrator/backends';
-import { backendFactory } from '../../src/registrator/registry';
-import { KNOWN_SCHEMES } from '../../src/registrator/uri';
+import { KNOWN_SCHEMES, loadBackendFactories } from '../../src/registrator/schemes';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
@@ -187,8 +185,9 @@ describe('registrator CLI exit status', () => {
     assert.match(r.stderr, /^registrator: invalid ttl \(-ttl \/ EC_REGISTRATOR_TTL\): must be a whole number >= 0: value was "x"\n$/);
   });
 
-  it('has a backend for every scheme the URI parser knows', () => {
-    for (const scheme of KNOWN_SCHEMES) assert.ok(backendFactory(scheme), scheme);
+  it('has a backend for every scheme the URI parser knows', async () => {
+    const factories = await loadBackendFactories(KNOWN_SCHEMES);
+    for (const scheme of KNOWN_SCHEMES) assert.ok(factories.get(scheme), scheme);
   });
 
   it('exits 2 with one stderr line naming a bad -http-port or -http-address', () => {

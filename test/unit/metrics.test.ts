@@ -17,7 +17,8 @@ describe('Metrics', () => {
         { name: 'writer.consul', state: 'unreachable', containersHeld: 0 },
       ],
     };
-    const metrics = new Metrics(() => status);
+    const metrics = new Metrics();
+    metrics.readStatusFrom(() => status);
     metrics.eventHandled('start');
     metrics.eventHandled('start');
     metrics.eventHandled('die');
@@ -68,7 +69,7 @@ describe('Metrics', () => {
   });
 
   it('shows no writer and Docker disconnected until the daemon exists', async () => {
-    const lines = ours(await new Metrics(() => undefined).registry.metrics());
+    const lines = ours(await new Metrics().registry.metrics());
     assert.ok(lines.includes('registrator_docker_events_total{action="start"} 0'));
     assert.ok(lines.includes('registrator_docker_connected 0'));
     assert.ok(!lines.some((l) => l.includes('writer=')));

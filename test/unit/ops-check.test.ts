@@ -11,9 +11,10 @@ import { formatCheck } from '../../src/ops/check-format';
 import { type Kv, MirrorJudge, PageOrderError } from '../../src/ops/check-mirror';
 import { type CheckedRegistry, type OwnerCounts, OwnersJudge } from '../../src/ops/check-owners';
 import { readServiceRecord } from '../../src/registrator/service-record';
-import '../../src/registrator/backends';
+import type { BackendFactory } from '../../src/registrator/backend';
+import { createEtcdBackend } from '../../src/registrator/backends/etcd';
+import { createHameshBackend } from '../../src/registrator/backends/hamesh';
 import { EtcdKvBackend } from '../../src/registrator/etcd-kv-backend';
-import { backendFactory } from '../../src/registrator/registry';
 import { containerServices, type Service } from '../../src/registrator/service';
 import { parseRegistryUri } from '../../src/registrator/uri';
 import { inspect } from '../fixtures/inspect';
@@ -29,11 +30,12 @@ const C1 = layout.container(ID1);
 const C3 = layout.container(ID3);
 const C4 = layout.container(ID4);
 const URIS = ['hamesh:///mesh', 'etcd:///services'];
+const FACTORIES: Record<string, BackendFactory> = { hamesh: createHameshBackend, etcd: createEtcdBackend };
 
 /** The registries as the daemon makes them (no etcd is reached: only their key layout is used). */
 const backends = URIS.map((raw) => {
   const uri = parseRegistryUri(raw);
-  const backend = backendFactory(uri.scheme)!(uri, { host: 'h1', etcdFor: () => ({ client: undefined as unknown as Etcd3, shared: true }), readOnly: true, requestReconcile: () => undefined, log: silentLogger });
+  const backend = FACTORIES[uri.scheme](uri, { host: 'h1', etcdFor: () => ({ client: undefined as unknown as Etcd3, shared: true }), readOnly: true, requestReconcile: () => undefined, log: silentLogger });
   assert.ok(backend instanceof EtcdKvBackend);
   return { uri, backend };
 });
@@ -55,7 +57,7 @@ function consistentTree(): Map<string, string> {
   for (const [host, info] of containers) {
     for (const [key, value] of mirrorEntry(info, host, layout)) tree.set(key, value);
     for (const { uri } of backends) {
-      const backend = backendFactory(uri.scheme)!(uri, { host, etcdFor: () => ({ client: undefined as unknown as Etcd3, shared: true }), readOnly: true, requestReconcile: () => undefined, log: silentLogger }) as EtcdKvBackend;
+      const backend = FACTORIES[uri.scheme](uri, { host, etcdFor: () => ({ client: undefined as unknown as Etcd3, shared: true }), readOnly: true, requestReconcile: () => undefined, log: silentLogger }) as EtcdKvBackend;
       for (const service of servicesOf(host, info)) for (const op of backend.registerOps(service)) if ('put' in op) tree.set(op.put, op.value);
     }
   }

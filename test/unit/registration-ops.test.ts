@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KeyOp } from '../../src/etcd/key-ops';
-import { hameshKeys, hameshServicePrefix } from '../../src/hamesh/layout';
-import { hameshClaims } from '../../src/hamesh/layout';
+import { hameshKeys, hameshServicePrefix } from '../../src/registrator/hamesh/layout';
+import { hameshClaims } from '../../src/registrator/hamesh/layout';
 import { changeOps, HeldRecord, judgeClaims, KeyLayout, RecordBook } from '../../src/registrator/registration-ops';
 import type { Service } from '../../src/registrator/service';
 import type { ServiceAction } from '../../src/registrator/service-plan';

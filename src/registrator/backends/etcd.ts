@@ -1,11 +1,10 @@
 import { hostPort } from '../address';
+import type { BackendFactory } from '../backend';
 import { etcdKvBackend } from '../etcd-kv-backend';
-import { registerBackend } from '../registry';
 
 /** etcd://[host:port]/<prefix>: `/<prefix>/<name>/<id>` = `<ip>:<port>` (SPEC §7). */
-registerBackend('etcd', (uri, context) =>
+export const createEtcdBackend: BackendFactory = (uri, context) =>
   etcdKvBackend(uri, context, {
     root: `/${uri.path}/`,
     entries: (s) => [[`/${uri.path}/${s.name}/${s.id}`, hostPort(s.ip, s.port)]],
-  }),
-);
+  });

@@ -1,8 +1,7 @@
 import type { Logger } from '../../log';
-import type { Backend, OwnedService } from '../backend';
+import type { Backend, BackendFactory, OwnedService } from '../backend';
 import { canonicalEntry, chainRules, parseSavedEntries, serviceEntries } from '../netfilter/entries';
 import { findTool, ip6tablesRunner, runTool } from '../netfilter/tools';
-import { registerBackend } from '../registry';
 import type { Service } from '../service';
 
 /** How often the set and the rules are checked (and restored after a firewalld reload or a flush). */
@@ -145,8 +144,8 @@ export class NetfilterBackend implements Backend {
   }
 }
 
-registerBackend('netfilter', (uri, context) => {
+export const createNetfilterBackend: BackendFactory = (uri, context) => {
   const chain = uri.authority || 'FORWARD_direct';
   const set = uri.path || 'containerports';
   return new NetfilterBackend(chain, set, context.requestReconcile, context.log.child({ component: 'writer.netfilter' }), uri.raw);
-});
+};

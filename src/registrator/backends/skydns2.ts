@@ -1,5 +1,5 @@
+import type { BackendFactory } from '../backend';
 import { etcdKvBackend } from '../etcd-kv-backend';
-import { registerBackend } from '../registry';
 import type { Service } from '../service';
 
 /** `skydns.local` -> `/skydns/local/skydns`, SkyDNS's reversed-label layout. */
@@ -12,10 +12,10 @@ export function skydnsRecord(service: Service): string {
 }
 
 /** skydns2://[host:port]/<domain>: `/skydns/<reversed domain>/<name>/<id>` = `{"host","port"}` (SPEC §7). */
-registerBackend('skydns2', (uri, context) => {
+export const createSkydns2Backend: BackendFactory = (uri, context) => {
   const base = skydnsPath(uri.path);
   return etcdKvBackend(uri, context, {
     root: `${base}/`,
     entries: (s) => [[`${base}/${s.name}/${s.id}`, skydnsRecord(s)]],
   });
-});
+};

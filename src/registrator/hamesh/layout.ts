@@ -1,4 +1,4 @@
-import type { Service } from '../registrator/service';
+import type { Service } from '../service';
 
 export type HameshMode = 'http' | 'tcp';
 

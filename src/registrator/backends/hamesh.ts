@@ -1,13 +1,13 @@
-import { etcdKvBackend } from '../registrator/etcd-kv-backend';
-import { registerBackend } from '../registrator/registry';
-import { hameshClaims, hameshEntry, hameshKeys, hameshServicePrefix } from './layout';
+import type { BackendFactory } from '../backend';
+import { etcdKvBackend } from '../etcd-kv-backend';
+import { hameshClaims, hameshEntry, hameshKeys, hameshServicePrefix } from '../hamesh/layout';
 
 /**
  * hamesh://[host:port]/<prefix> (docs/registrator.md#hamesh): one key tree per service, written in
  * one transaction, deleted whole; an external or internal port is held by one service of the prefix
  * (claims); SIGUSR2 purges the prefix of every host.
  */
-registerBackend('hamesh', (uri, context) =>
+export const createHameshBackend: BackendFactory = (uri, context) =>
   etcdKvBackend(uri, context, {
     root: `/${uri.path}/`,
     entries: (s) => hameshKeys(uri.path, s),
@@ -22,5 +22,4 @@ registerBackend('hamesh', (uri, context) =>
     },
     claims: (s) => hameshClaims(uri.path, s),
     purgePrefixes: [`/${uri.path}/`],
-  }),
-);
+  });
