@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError } from './config/errors';
+import { ConfigError } from './config-error';
 import { loadConfig } from './config/load';
 import { createLogger } from './log';
 import { isOpsCommand } from './ops/invocation';

@@ -1,13 +1,4 @@
-import type { ContainerInfo } from './docker/container';
-
-/** What the daemon learned about one container from a fresh inspect. */
-export interface ContainerState {
-  id: string;
-  /** The inspect result; null when Docker answered 404 (the container is gone). */
-  info: ContainerInfo | null;
-  /** Whether writers should hold it (running, and healthy when it has a HEALTHCHECK). */
-  active: boolean;
-}
+import type { ContainerState } from './docker/container-state';
 
 /**
  * A store kept in step with the containers on this host. The daemon calls `loadHeld` at the start

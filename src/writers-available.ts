@@ -1,4 +1,4 @@
-import { ConfigError } from './config/errors';
+import { ConfigError } from './config-error';
 import type { Config } from './config/load';
 import { isBackendAvailable } from './registrator/schemes';
 

@@ -7,8 +7,9 @@ import { MirrorWriter } from './mirror/writer';
 import type { DaemonObserver } from './observer';
 import type { Backend, BackendContext, BackendFactory } from './registrator/backend';
 import { type HostAddresses, resolveHostAddresses } from './registrator/host-address';
-import { loadBackendFactories, type Scheme } from './registrator/schemes';
-import { serviceWriterName, serviceWriterOptions, ServiceWriter } from './registrator/service-writer';
+import { loadBackendFactories } from './registrator/schemes';
+import type { Scheme } from './registrator/uri';
+import { serviceWriterName, ServiceWriter, type ServiceWriterOptions } from './registrator/service-writer';
 import type { RegistryUri } from './registrator/uri';
 import type { Writer } from './writer';
 
@@ -115,6 +116,24 @@ export function createWriters(config: Config, deps: WriterDeps): HostWriters {
     writers: [...(mirror ? [mirror] : []), ...registries.map((r) => r.writer)],
     close: async () => {
       await Promise.all(registries.map((r) => r.backend.close().catch(() => undefined)));
+    },
+  };
+}
+
+/** The writer options the configuration gives, with the host's resolved addresses for wildcard (`0.0.0.0`) and `::` bindings. */
+export function serviceWriterOptions(config: Config, addresses: HostAddresses): ServiceWriterOptions {
+  return {
+    deregister: config.deregister,
+    cleanup: config.cleanup,
+    model: {
+      host: config.host,
+      hostIp: addresses.wildcard,
+      hostIpv6: addresses.ipv6,
+      internal: config.internal,
+      explicit: config.explicit,
+      tags: config.tags,
+      useIpFromLabel: config.useIpFromLabel,
+      ttl: config.ttl,
     },
   };
 }

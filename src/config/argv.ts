@@ -1,5 +1,5 @@
 import { parseSwitch } from '../switch-words';
-import { ConfigError } from './errors';
+import { ConfigError } from '../config-error';
 import { schema } from './schema';
 
 /** The command line, split into option values by schema key and the rest. */

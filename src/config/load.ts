@@ -1,12 +1,15 @@
+import type { DockerEndpoint } from '../docker/client';
+import type { EtcdSettings } from '../etcd/client';
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { etcdEndpoint } from '../etcd/endpoint';
-import { parseRegistryUri, RegistryUri } from '../registrator/uri';
+import { parseRegistryUri } from '../registrator/schemes';
+import type { RegistryUri } from '../registrator/uri';
 import { describeKey, parseArgv, usage } from './argv';
-import { ConfigError } from './errors';
+import { ConfigError } from '../config-error';
 import { createConfig, ENV_ALIASES, RawConfig } from './schema';
-import { loadTlsFiles } from './tls-files';
+import { loadTlsFiles } from '../tls-files';
 
 /** Fully resolved configuration: every default filled in, every value validated. */
 export interface Config {
@@ -37,22 +40,6 @@ export interface Config {
   httpAddress: string;
   log: { level: string; format: 'json' | 'pretty' };
 }
-
-export interface EtcdSettings {
-  /** Endpoints with scheme, e.g. `http://localhost:2379`. */
-  hosts: string[];
-  ca: string;
-  cert: string;
-  key: string;
-  user: string;
-  password: string;
-  /** Mirror prefix without slashes, e.g. `registry`. */
-  dir: string;
-}
-
-export type DockerEndpoint =
-  | { kind: 'socket'; socketPath: string }
-  | { kind: 'tcp'; host: string; port: number; tls: boolean; certPath?: string };
 
 export type LoadResult = { kind: 'run'; config: Config } | { kind: 'help'; text: string } | { kind: 'version'; text: string };
 

@@ -1,7 +1,11 @@
 import Docker from 'dockerode';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DockerEndpoint } from '../config/load';
+
+/** Where the Docker (or Podman) API is: a Unix socket, or TCP with or without TLS. */
+export type DockerEndpoint =
+  | { kind: 'socket'; socketPath: string }
+  | { kind: 'tcp'; host: string; port: number; tls: boolean; certPath?: string };
 
 /**
  * A dockerode client for the configured engine. No `timeout` (it would kill the idle event stream)

@@ -1,7 +1,15 @@
 import type Docker from 'dockerode';
-import type { ContainerState } from '../writer';
 import { isNotFound } from './client';
 import { ContainerInfo, isActive, isRunning, networkContainerRef } from './container';
+
+/** What the daemon learned about one container from a fresh inspect. */
+export interface ContainerState {
+  id: string;
+  /** The inspect result; null when Docker answered 404 (the container is gone). */
+  info: ContainerInfo | null;
+  /** Whether writers should hold it (running, and healthy when it has a HEALTHCHECK). */
+  active: boolean;
+}
 
 /**
  * Inspects one container (a GET): what writers should hold for it; a 404 means it is gone. A running

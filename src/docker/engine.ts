@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { Logger } from '../log';
-import type { ContainerState } from '../writer';
+import type { ContainerState } from './container-state';
 import { inspectState } from './container-state';
 import { DockerWatcher, WatcherHandlers } from './watcher';
 

@@ -1,9 +1,21 @@
 import { ConsecutiveBreaker, ExponentialBackoff, IDefaultPolicyContext, IPolicy, circuitBreaker, handleWhen, isBrokenCircuitError, retry } from 'cockatiel';
 import { Etcd3, IOptions, isRecoverableError } from 'etcd3';
 import { readFileSync } from 'node:fs';
-import type { EtcdSettings } from '../config/load';
 import { etcdEndpoint } from './endpoint';
 import { EtcdMemberPausedError, explainEtcdError } from './errors';
+
+/** How to reach etcd: the configured endpoints, TLS files and credentials. */
+export interface EtcdSettings {
+  /** Endpoints with scheme, e.g. `http://localhost:2379`. */
+  hosts: string[];
+  ca: string;
+  cert: string;
+  key: string;
+  user: string;
+  password: string;
+  /** Mirror prefix without slashes, e.g. `registry`. */
+  dir: string;
+}
 
 /** Deadline for one etcd call, so a frozen member cannot hang a write forever. */
 export const ETCD_CALL_TIMEOUT_MS = 5_000;

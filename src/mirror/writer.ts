@@ -7,7 +7,8 @@ import type { KeyOp } from '../etcd/key-ops';
 import { readPrefix } from '../etcd/reads';
 import { containerName } from '../docker/container';
 import { WarnOnce } from '../warn-once';
-import type { ContainerState, Writer } from '../writer';
+import type { ContainerState } from '../docker/container-state';
+import type { Writer } from '../writer';
 import { impliedLabelKeys, ownEntry, readHostEntries } from './host-entries';
 import { MirrorLayout, planMirror, WantedEntry, wantedEntry } from './keys';
 

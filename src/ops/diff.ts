@@ -6,7 +6,7 @@ import { keyChanges, KeyChange, readTouchedKeys } from '../etcd/changes';
 import type { KeyOp } from '../etcd/key-ops';
 import { EtcdKvBackend } from '../registrator/etcd-kv-backend';
 import type { ServiceAction } from '../registrator/service-plan';
-import type { ContainerState } from '../writer';
+import type { ContainerState } from '../docker/container-state';
 import type { HostWriters } from '../writers';
 import { DockerReadError } from './errors';
 import { NOT_COVERED } from './registries';

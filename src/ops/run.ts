@@ -1,5 +1,5 @@
 import type { Etcd3 } from 'etcd3';
-import { ConfigError } from '../config/errors';
+import { ConfigError } from '../config-error';
 import { createEtcdClient } from '../etcd/client';
 import { isEtcdFailure } from '../etcd/errors';
 import { createLogger } from '../log';

@@ -1,7 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import type { Config } from '../config/load';
 import type { Logger } from '../log';
 
 /** The addresses registered for ports published on every address of the host (SPEC §5). */

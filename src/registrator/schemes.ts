@@ -1,4 +1,6 @@
+import { ConfigError } from '../config-error';
 import type { BackendFactory } from './backend';
+import type { RegistryUri, Scheme } from './uri';
 
 /** What the product knows of one registry URI scheme. */
 export interface SchemeSpec {
@@ -55,9 +57,7 @@ export const SCHEMES = {
     opsCovered: false,
     load: () => import('./backends/netfilter').then((m) => m.createNetfilterBackend),
   },
-} satisfies Record<string, SchemeSpec>;
-
-export type Scheme = keyof typeof SCHEMES;
+} satisfies Record<Scheme, SchemeSpec>;
 
 /** Every scheme the product knows, in the table's order. */
 export const KNOWN_SCHEMES = Object.keys(SCHEMES) as readonly Scheme[];
@@ -76,4 +76,24 @@ export async function loadBackendFactories(schemes: Iterable<Scheme>): Promise<R
   const unique = [...new Set(schemes)];
   const loaded = await Promise.all(unique.map(async (scheme) => [scheme, await schemeSpec(scheme).load?.()] as const));
   return new Map(loaded.flatMap(([scheme, factory]) => (factory ? [[scheme, factory] as const] : [])));
+}
+
+/** Parses a registry URI given on the command line; a ConfigError names what is wrong with it. */
+export function parseRegistryUri(raw: string): RegistryUri {
+  const match = /^([a-z0-9-]+):\/\/([^/]*)(\/.*)?$/i.exec(raw);
+  if (!match) throw new ConfigError(`malformed registry URI "${raw}" (expected scheme://[host:port]/path)`);
+  const scheme = match[1].toLowerCase();
+  if (!(KNOWN_SCHEMES as readonly string[]).includes(scheme)) {
+    throw new ConfigError(`unknown registry scheme "${scheme}" in "${raw}" (known: ${KNOWN_SCHEMES.join(', ')})`);
+  }
+  const authority = match[2];
+  const path = (match[3] ?? '').replace(/^\/+|\/+$/g, '');
+  const needs = schemeSpec(scheme as Scheme).needsPath;
+  if (needs && path === '') throw new ConfigError(`registry URI "${raw}" needs ${needs}`);
+  // Credentials have their own settings (CONSUL_HTTP_TOKEN, EC_REGISTRATOR_ETCD_USER/_PASSWORD); not echoed here.
+  if (authority.includes('@')) throw new ConfigError(`registry URI "${raw}" carries user:password@; credentials are set by environment (see docs/security.md)`);
+  if (authority !== '' && scheme !== 'netfilter' && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/i.test(authority)) {
+    throw new ConfigError(`registry URI "${raw}" has a malformed host "${authority}"`);
+  }
+  return { raw, scheme: scheme as Scheme, authority, path };
 }

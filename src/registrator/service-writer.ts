@@ -1,10 +1,9 @@
-import type { Config } from '../config/load';
 import { isRunning, type ContainerInfo } from '../docker/container';
 import type { Logger } from '../log';
 import { WarnOnce } from '../warn-once';
-import type { ContainerState, Writer } from '../writer';
+import type { ContainerState } from '../docker/container-state';
+import type { Writer } from '../writer';
 import type { Backend } from './backend';
-import type { HostAddresses } from './host-address';
 import { containerServices, Service, ServiceModelOptions } from './service';
 import { planServices, ServiceAction } from './service-plan';
 import type { RegistryUri } from './uri';
@@ -18,24 +17,6 @@ export interface ServiceWriterOptions {
    * and remove this host's dangling services from the registry (see Backend.removeDangling).
    */
   cleanup?: boolean;
-}
-
-/** The writer options the configuration gives, with the host's resolved addresses for wildcard (`0.0.0.0`) and `::` bindings. */
-export function serviceWriterOptions(config: Config, addresses: HostAddresses): ServiceWriterOptions {
-  return {
-    deregister: config.deregister,
-    cleanup: config.cleanup,
-    model: {
-      host: config.host,
-      hostIp: addresses.wildcard,
-      hostIpv6: addresses.ipv6,
-      internal: config.internal,
-      explicit: config.explicit,
-      tags: config.tags,
-      useIpFromLabel: config.useIpFromLabel,
-      ttl: config.ttl,
-    },
-  };
 }
 
 /**

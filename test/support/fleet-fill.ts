@@ -9,7 +9,7 @@ import { createHameshBackend } from '../../src/registrator/backends/hamesh';
 import { createSkydns2Backend } from '../../src/registrator/backends/skydns2';
 import { EtcdKvBackend } from '../../src/registrator/etcd-kv-backend';
 import { containerServices } from '../../src/registrator/service';
-import { parseRegistryUri } from '../../src/registrator/uri';
+import { parseRegistryUri } from '../../src/registrator/schemes';
 import { inspect } from '../fixtures/inspect';
 import { silentLogger } from './log';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/errors';
+import { ConfigError } from '../../src/config-error';
 import { loadConfig } from '../../src/config/load';
 import { checkWritersAvailable } from '../../src/writers-available';
 import { combination, configFiles, ODD_VALUES, prng } from '../support/config-fuzz';

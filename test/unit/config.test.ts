@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/errors';
+import { ConfigError } from '../../src/config-error';
 import { Config, loadConfig } from '../../src/config/load';
 import { CLI } from '../support/daemon';
 import { makeTestPki } from '../support/pki';

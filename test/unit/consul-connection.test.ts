@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/errors';
+import { ConfigError } from '../../src/config-error';
 import { consulConnection } from '../../src/registrator/consul/connection';
-import { parseRegistryUri } from '../../src/registrator/uri';
+import { parseRegistryUri } from '../../src/registrator/schemes';
 
 const connect = (uri: string, env: NodeJS.ProcessEnv = {}) => consulConnection(parseRegistryUri(uri), env);
 

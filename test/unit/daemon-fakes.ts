@@ -5,7 +5,8 @@ import type { ContainerEngine, EventWatch } from '../../src/docker/engine';
 import type { ContainerEvent, WatcherHandlers } from '../../src/docker/watcher';
 import type { Logger } from '../../src/log';
 import type { DaemonObserver } from '../../src/observer';
-import type { ContainerState, Writer } from '../../src/writer';
+import type { ContainerState } from '../../src/docker/container-state';
+import type { Writer } from '../../src/writer';
 
 /** A promise settled from outside: holds a fake's call until the test lets it go. */
 export class Gate {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Config, loadConfig } from '../../src/config/load';
 import { uriEndpoint } from '../../src/etcd/client';
 import { withEtcdPort } from '../../src/etcd/endpoint';
-import { parseRegistryUri } from '../../src/registrator/uri';
+import { parseRegistryUri } from '../../src/registrator/schemes';
 import { makeTestPki } from '../support/pki';
 
 /** The etcd endpoints the configuration ends up with for this EC_REGISTRATOR_ETCD_HOSTS. */

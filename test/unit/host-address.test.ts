@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import winston from 'winston';
 import { loadConfig, type Config } from '../../src/config/load';
 import { pickHostAddress, pickHostIpv6Address, resolveHostAddresses } from '../../src/registrator/host-address';
-import { serviceWriterOptions } from '../../src/registrator/service-writer';
+import { serviceWriterOptions } from '../../src/writers';
 
 function nic(address: string, family: 'IPv4' | 'IPv6', internal: boolean): NetworkInterfaceInfo {
   return { address, family, internal, netmask: '', mac: '00:00:00:00:00:00', cidr: null } as NetworkInterfaceInfo;

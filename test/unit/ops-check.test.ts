@@ -16,7 +16,7 @@ import { createEtcdBackend } from '../../src/registrator/backends/etcd';
 import { createHameshBackend } from '../../src/registrator/backends/hamesh';
 import { EtcdKvBackend } from '../../src/registrator/etcd-kv-backend';
 import { containerServices, type Service } from '../../src/registrator/service';
-import { parseRegistryUri } from '../../src/registrator/uri';
+import { parseRegistryUri } from '../../src/registrator/schemes';
 import { inspect } from '../fixtures/inspect';
 import { silentLogger } from '../support/log';
 

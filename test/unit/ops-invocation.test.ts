@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/errors';
+import { ConfigError } from '../../src/config-error';
 import { OpsInvocation, opsUsage, parseOpsCommand } from '../../src/ops/invocation';
 
 const ENV = { DOCKER_HOST: 'unix:///var/run/docker.sock', EC_REGISTRATOR_HOST: 'h1' };

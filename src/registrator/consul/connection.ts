@@ -1,5 +1,5 @@
-import { ConfigError } from '../../config/errors';
-import { loadTlsFiles, readPem } from '../../config/tls-files';
+import { ConfigError } from '../../config-error';
+import { loadTlsFiles, readPem } from '../../tls-files';
 import type { RegistryUri } from '../uri';
 import type { ConsulClientOptions, ConsulEndpoint, ConsulTls } from './client';
 

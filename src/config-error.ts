@@ -1,4 +1,4 @@
-import { redactCredentials } from '../redact';
+import { redactCredentials } from './redact';
 
 /** Raised for any invalid configuration; the CLI prints its message on one line and exits 2. */
 export class ConfigError extends Error {

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import { ConfigError } from './errors';
+import { ConfigError } from './config-error';
 
 /** One PEM file and the setting that named it, e.g. `EC_REGISTRATOR_ETCD_CA`. */
 export interface PemFile {
