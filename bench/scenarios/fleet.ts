@@ -26,7 +26,7 @@ export interface FleetSpec {
   containers: number;
 }
 
-/** Goal for every filled / empty ratio: a host's routine costs do not grow with the fleet (SPEC, fleet rule). */
+/** Goal for every filled / empty ratio: a host's routine costs do not grow with the fleet (docs/performance.md, "Fleet"). */
 export const FLEET_GOAL = 1.2;
 
 /** Simulated host names are `sim0000`..: none may be, or begin like, the bench daemon's host name. */

@@ -19,7 +19,7 @@ export function isRunning(c: ContainerInfo): boolean {
 }
 
 /**
- * Whether writers should hold this container (SPEC §2): running (paused counts), not restarting,
+ * Whether writers should hold this container (docs/mirror.md, "The Docker watcher"): running (paused counts), not restarting,
  * and, when it has a HEALTHCHECK, currently `healthy` (`starting`/`unhealthy` count as not running).
  */
 export function isActive(c: ContainerInfo): boolean {

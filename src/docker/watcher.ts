@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from '../log';
 
-/** Container actions the watcher acts on (SPEC §2). */
+/** Container actions the watcher acts on (docs/mirror.md, "The Docker watcher"). */
 export const CONTAINER_ACTIONS = ['start', 'die', 'destroy', 'pause', 'unpause', 'rename', 'health_status', 'update'] as const;
 /**
  * Network actions the watcher acts on: `docker network connect`/`disconnect` change a container's

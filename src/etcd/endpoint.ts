@@ -1,4 +1,4 @@
-/** etcd's client port: what an endpoint given without a port means (SPEC §1). */
+/** etcd's client port: what an endpoint given without a port means (docs/configuration.md). */
 export const ETCD_DEFAULT_PORT = 2379;
 
 /**

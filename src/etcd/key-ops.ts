@@ -5,7 +5,7 @@ import type { ICompare, IRequestOp } from 'etcd3';
  * path (commit.ts) sends what this module packs.
  */
 
-/** etcd's limits (SPEC, TESTING.md): 128 operations per transaction, 1.5 MiB per request. */
+/** etcd's limits (etcd's --max-txn-ops and --max-request-bytes defaults): 128 operations per transaction, 1.5 MiB per request. */
 export const MAX_TXN_OPS = 128;
 export const MAX_TXN_BYTES = 1024 * 1024;
 

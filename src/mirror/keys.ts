@@ -2,7 +2,7 @@ import { ContainerInfo, containerName, networkAddress, parsePortKey } from '../d
 import { atomicLimitExceeded, type KeyOp } from '../etcd/key-ops';
 import { ownersPrefix } from '../etcd/owners';
 
-/** Key layout of the mirror (SPEC §3), relative to one prefix such as `/registry`. */
+/** Key layout of the mirror (docs/mirror.md, "Key layout"), relative to one prefix such as `/registry`. */
 export class MirrorLayout {
   /** e.g. `/registry` */
   readonly root: string;
@@ -96,7 +96,7 @@ export function mirrorState(c: ContainerInfo): string {
 }
 
 /**
- * Every key/value the mirror holds for one active container on `host` (SPEC §3). Pure: the
+ * Every key/value the mirror holds for one active container on `host` (docs/mirror.md, "Key layout"). Pure: the
  * writer diffs this against what etcd holds.
  */
 export function mirrorEntry(c: ContainerInfo, host: string, layout: MirrorLayout): Map<string, string> {
@@ -119,7 +119,7 @@ export function mirrorEntry(c: ContainerInfo, host: string, layout: MirrorLayout
     keys.set(`${portBase}extIp`, p.extIp);
     keys.set(`${portBase}proto`, p.proto);
   }
-  // Label names are used as is (SPEC §3): one key per label, the name being everything after `labels/`.
+  // Label names are used as is (docs/mirror.md, "Key layout"): one key per label, the name being everything after `labels/`.
   for (const [label, value] of Object.entries(c.Config?.Labels ?? {})) {
     keys.set(`${base}labels/${label}`, String(value ?? ''));
     keys.set(layout.labelEntry(label, id), String(value ?? ''));
@@ -148,7 +148,7 @@ export function wantedEntry(c: ContainerInfo, host: string, layout: MirrorLayout
 }
 
 /**
- * What the mirror writes for one container (SPEC §3): a put for every key that is missing or holds
+ * What the mirror writes for one container (docs/mirror.md, "Key layout"): a put for every key that is missing or holds
  * another value, a delete for every key held but no longer wanted. Pure: the writer commits the
  * result, `registrator diff` shows it.
  *

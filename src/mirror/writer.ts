@@ -32,7 +32,7 @@ export interface MirrorStats {
 }
 
 /**
- * The container-state mirror (SPEC §3). Keeps, per container, the keys etcd holds for it, so a
+ * The container-state mirror (docs/mirror.md, "Key layout"). Keeps, per container, the keys etcd holds for it, so a
  * sync writes only what changed, in one transaction per container.
  */
 export class MirrorWriter implements Writer {

@@ -5,6 +5,7 @@ const VALUE_CHARS = 120;
 
 /** One line whatever a key or value holds: control characters escaped as `\uXXXX`. */
 function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it escapes
   return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

@@ -47,7 +47,7 @@ export class PageOrderError extends Error {
 }
 
 /**
- * Judges the mirror layout under one prefix, fed the pages of one ordered pass over it (SPEC §3,
+ * Judges the mirror layout under one prefix, fed the pages of one ordered pass over it (docs/mirror.md, "Key layout",
  * docs/operations.md). `containers/` sorts before `hosts/` and `labels/`, so the entries are summed
  * up first (host, name, labels), then every `hosts/` and `labels/` key is judged as it streams by.
  * Keeps the summaries and the findings, never the pages. Pure: no I/O.

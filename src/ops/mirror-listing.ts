@@ -29,7 +29,7 @@ function byKey<T>(entries: Iterable<[string, T]>): Record<string, T> {
   return Object.fromEntries([...entries].sort(([a], [b]) => byText(a, b)));
 }
 
-/** A container's mirror keys, as etcd holds them, read back into fields (SPEC §3). Pure. */
+/** A container's mirror keys, as etcd holds them, read back into fields (docs/mirror.md, "Key layout"). Pure. */
 export function listContainer(id: string, keys: ReadonlyMap<string, string>, layout: MirrorLayout): ListedContainer {
   const base = layout.container(id);
   const field = (name: string): string | null => keys.get(`${base}${name}`) ?? null;

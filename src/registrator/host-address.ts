@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import type { Logger } from '../log';
 
-/** The addresses registered for ports published on every address of the host (SPEC §5). */
+/** The addresses registered for ports published on every address of the host (docs/registrator.md, "Services"). */
 export interface HostAddresses {
   /** For `0.0.0.0`, no HostIp and `--net=host`: `-ip`, else the host's address (`pickHostAddress`). */
   wildcard: string;
@@ -38,7 +38,7 @@ export interface HostAddressChoice {
 }
 
 /**
- * The host's address for wildcard bindings when `-ip` is not given (SPEC §5): the first
+ * The host's address for wildcard bindings when `-ip` is not given (docs/registrator.md, "Services"): the first
  * non-loopback address `<host>` resolved to; if resolving failed (`resolved` empty) or gave only
  * loopback, the first non-internal IPv4 of `interfaces` (the shape of `os.networkInterfaces()`);
  * failing both, loopback, so the caller can still start and say why.

@@ -1,5 +1,5 @@
 /**
- * The default service name of a container (SPEC §5): the image's basename without registry,
+ * The default service name of a container (docs/registrator.md, "Services"): the image's basename without registry,
  * path, tag or digest. An image given by ID says nothing about the service, so the container
  * name is used instead.
  *

@@ -1,5 +1,5 @@
 /**
- * Service metadata (SPEC §5): `SERVICE_<KEY>` and `SERVICE_<port>_<KEY>` taken from a container's
+ * Service metadata (docs/registrator.md, "Services"): `SERVICE_<KEY>` and `SERVICE_<port>_<KEY>` taken from a container's
  * env and labels.
  *
  * Rules:

@@ -16,7 +16,7 @@ export interface SchemeSpec {
 }
 
 /**
- * Every registry URI scheme (SPEC §1, §6, §7), in the order error messages list them. Adding a
+ * Every registry URI scheme (docs/configuration.md; docs/registrator.md, "HaMesh"; docs/registrator.md), in the order error messages list them. Adding a
  * registry: one file in backends/ that exports its factory, and its row here.
  */
 export const SCHEMES = {

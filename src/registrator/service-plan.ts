@@ -30,7 +30,7 @@ function sameButHealth(a: Service, b: Service): boolean {
 }
 
 /**
- * The actions that take a container's services from `held` to `wanted` (SPEC §5). Pure: the service
+ * The actions that take a container's services from `held` to `wanted` (docs/registrator.md, "Services"). Pure: the service
  * writer carries them out, `registrator diff` shows them. Held services come first (refreshed,
  * rewritten or deregistered), then the wanted ones that are not held as they are.
  */

@@ -31,7 +31,7 @@ export function serviceWriterName(uris: readonly RegistryUri[], index: number): 
 
 /**
  * Exited with an error under `-deregister on-success`: stays registered until it is removed or
- * restarted. Exit 0, death by a signal (status > 128) or a vanished container deregister (SPEC §5).
+ * restarted. Exit 0, death by a signal (status > 128) or a vanished container deregister (docs/registrator.md, "Services").
  */
 export function keepsRegistration(info: ContainerInfo | null, mode: ServiceWriterOptions['deregister']): boolean {
   if (mode !== 'on-success' || !info || info.State?.Running) return false;

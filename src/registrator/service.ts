@@ -3,7 +3,7 @@ import { defaultServiceName } from './image-name';
 import { ContainerMetadata, metadataForPort, readContainerMetadata, splitTags } from './metadata';
 
 /**
- * The service model (SPEC §5): an inspected container plus the daemon's options give the services
+ * The service model (docs/registrator.md, "Services"): an inspected container plus the daemon's options give the services
  * the hamesh writer and the registrator backends register. Pure: no I/O, no clock, no logging;
  * anything odd is reported in `warnings` and never thrown.
  *
@@ -75,7 +75,7 @@ export interface Service {
   origin: ServiceOrigin;
 }
 
-/** The daemon settings the service model depends on (SPEC §1 flags). */
+/** The daemon settings the service model depends on (docs/configuration.md flags). */
 export interface ServiceModelOptions {
   /** The daemon's host name (`EC_REGISTRATOR_HOST`); the first part of every default service ID. */
   host: string;
@@ -157,7 +157,7 @@ const WILDCARD_ADDRESSES = new Set(['', '0.0.0.0', '::']);
 /** Ignore values that say "do not ignore" (an empty value also does not ignore). */
 const NOT_IGNORED = new Set(['', 'false', '0', 'no']);
 
-/** The services of one inspected container (SPEC §5). Never throws. */
+/** The services of one inspected container (docs/registrator.md, "Services"). Never throws. */
 export function containerServices(container: ContainerInfo, options: ServiceModelOptions): ServiceModelResult {
   // A container without a name (never seen from Docker) is still told apart: by its short ID.
   const containerName = nameOfContainer(container) || shortId(container);

@@ -22,7 +22,7 @@ describe('memory: 1,000 container start/stop cycles', { timeout: 900_000 }, () =
   const host = new FleetHost(`fm${process.pid}`, () => etcd.endpoint);
   const probe = new DaemonProbe();
   let docker: Docker;
-  let ids: string[] = [];
+  const ids: string[] = [];
 
   before(async () => {
     etcd = await EtcdServer.start();

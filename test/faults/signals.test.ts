@@ -38,7 +38,7 @@ describe('signal faults', { timeout: 600_000 }, () => {
       await sleep(20);
     }
     await daemon.waitForLog('reconciled', refills + 1, 60_000, (l) => l.reason === 'SIGUSR2');
-    // A's purges took B's mirror and hamesh keys too (SPEC §4); B's SIGHUP writes them back.
+    // A's purges took B's mirror and hamesh keys too (README.md, "Signals"); B's SIGHUP writes them back.
     await sleep(2_000);
     b.daemon!.signal('SIGHUP');
     await assertConverged(etcd, [a, b], { stableMs: 2_000 });

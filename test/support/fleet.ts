@@ -7,7 +7,7 @@ import { PrivateDockerd } from './dockerd';
 import { expectedMirror, sorted } from './mirror';
 import { sleep, waitFor } from './wait';
 
-/** The registries every fleet daemon writes besides the mirror (SPEC §6, §7), on the daemon's own etcd. */
+/** The registries every fleet daemon writes besides the mirror (docs/registrator.md, "HaMesh"; docs/registrator.md), on the daemon's own etcd. */
 export const FLEET_URIS = ['hamesh:///mesh', 'etcd:///services'];
 
 /** Anything that can read the whole etcd tree (EtcdServer, EtcdCluster). */

@@ -2,14 +2,14 @@ import type Docker from 'dockerode';
 import type { EtcdServer } from './etcd';
 
 /**
- * The exact keys SPEC §3 gives for a running container, written out from the inspect result
+ * The exact keys docs/mirror.md, "Key layout" gives for a running container, written out from the inspect result
  * field by field (independently of the product's own key builder).
  */
 export function expectedMirror(c: Docker.ContainerInspectInfo, host: string, dir = 'registry'): Record<string, string> {
   const base = `/${dir}/containers/${c.Id}/`;
   const name = c.Name.slice(1);
   const settings = c.NetworkSettings as Docker.ContainerInspectInfo['NetworkSettings'] & { IPAddress?: string };
-  // SPEC §3: the IP of the first network, by name, that has one.
+  // docs/mirror.md, "Key layout": the IP of the first network, by name, that has one.
   const networkIp = Object.entries(settings.Networks ?? {})
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([, network]) => network.IPAddress)

@@ -53,17 +53,17 @@ export class MemoryEngine implements ContainerEngine {
 
   watch(handlers: WatcherHandlers): EventWatch {
     this.handlers = handlers;
-    const engine = this;
+    const isWatching = () => this.watching;
     return {
-      start() {
-        engine.watching = true;
+      start: () => {
+        this.watching = true;
         handlers.onSubscribed().catch(() => undefined);
       },
-      async stop() {
-        engine.watching = false;
+      stop: async () => {
+        this.watching = false;
       },
       get subscribed() {
-        return engine.watching;
+        return isWatching();
       },
     };
   }

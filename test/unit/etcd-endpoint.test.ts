@@ -13,7 +13,7 @@ function hostsFor(etcdHosts: string, env: NodeJS.ProcessEnv = {}): string[] {
   return (result as { config: Config }).config.etcd.hosts;
 }
 
-describe('etcd endpoints without a port mean port 2379 (SPEC §1)', () => {
+describe('etcd endpoints without a port mean port 2379 (docs/configuration.md)', () => {
   const cases: Array<[string, string[]]> = [
     ['etcd1', ['http://etcd1:2379']],
     ['etcd1:2380', ['http://etcd1:2380']],

@@ -17,7 +17,7 @@ function service(attrs: Record<string, string>): Service {
 
 const B = '/services/app/h1:app:80/';
 
-describe('hamesh layout (SPEC §6)', () => {
+describe('hamesh layout (docs/registrator.md, "HaMesh")', () => {
   const accepted: Array<[string, Record<string, string>, Record<string, string>]> = [
     ['default mode is tcp', {}, { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'tcp' }],
     [

@@ -44,7 +44,7 @@ describe('netfilter entries', () => {
     assert.deepEqual(parseSavedEntries(saved, 'cp'), ['fd00:dead::2,tcp:80', 'fd00:dead::2,ipv6-icmp:echo-request']);
   });
 
-  it('builds the ACCEPT and DROP rules of SPEC §7', () => {
+  it('builds the ACCEPT and DROP rules of docs/registrator.md', () => {
     assert.deepEqual(chainRules('FORWARD_direct', 'containerports'), {
       accept: ['FORWARD_direct', '-o', 'docker0', '-m', 'set', '--match-set', 'containerports', 'dst,dst', '-j', 'ACCEPT'],
       drop: ['FORWARD_direct', '-o', 'docker0', '-j', 'DROP'],

@@ -861,7 +861,7 @@ const cases: Case[] = [
   },
 ];
 
-describe('service model (SPEC §5)', () => {
+describe('service model (docs/registrator.md, "Services")', () => {
   it('has enough cases to cover every rule', () => {
     assert.ok(cases.length >= 45, `only ${cases.length} cases`);
   });

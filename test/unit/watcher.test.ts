@@ -116,7 +116,7 @@ describe('Docker event lines', () => {
     const NETWORK = 'b'.repeat(64);
     /** A network event as Docker 20.10 sends it. */
     const network = (action: unknown, attributes: Record<string, unknown> = { container: ID, name: 'front', type: 'bridge' }) =>
-      JSON.stringify({ Type: 'network', Action: action, Actor: { ID: NETWORK, Attributes: attributes }, scope: 'local', time: 1796085429, timeNano: 1796085429736751402 });
+      JSON.stringify({ Type: 'network', Action: action, Actor: { ID: NETWORK, Attributes: attributes }, scope: 'local', time: 1796085429, timeNano: 1796085429736751000 });
     const cases: Array<[string, string, ReturnType<typeof parseEventLine>]> = [
       ['connect: the container in Actor.Attributes.container', network('connect'), { kind: 'event', event: { id: ID, action: 'connect' } }],
       ['disconnect: the container in Actor.Attributes.container', network('disconnect'), { kind: 'event', event: { id: ID, action: 'disconnect' } }],

@@ -7,7 +7,7 @@ import type { RegistryUri } from '../uri';
 
 /**
  * consul://[host:port], consul-tls://[host:port], consul-unix:///path.sock: the Consul agent API
- * (SPEC §7); consulkv://[host:port]/<prefix>: Consul KV, `<prefix>/<name>/<id>` = `<ip>:<port>`,
+ * (docs/registrator.md); consulkv://[host:port]/<prefix>: Consul KV, `<prefix>/<name>/<id>` = `<ip>:<port>`,
  * as consul:// and consul-tls:// with a path. Settings come from the URI and the `CONSUL_*`
  * environment; a bad one throws a ConfigError (exit 2) before anything is written.
  */

@@ -8,7 +8,7 @@ import type { Service } from '../service';
 const RULE_CHECK_INTERVAL_MS = 5_000;
 
 /**
- * netfilter://[chain]/[set] (SPEC §7), default `FORWARD_direct/containerports`: an IPv6 firewall
+ * netfilter://[chain]/[set] (docs/registrator.md), default `FORWARD_direct/containerports`: an IPv6 firewall
  * that lets forwarded traffic reach a container's published ports and nothing else. The ipset is
  * this host's alone, so it is its own record: after every reconciliation whatever the daemon does
  * not hold is removed from it.

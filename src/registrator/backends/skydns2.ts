@@ -11,7 +11,7 @@ export function skydnsRecord(service: Service): string {
   return JSON.stringify(service.ttl ? { host: service.ip, port: service.port, ttl: service.ttl } : { host: service.ip, port: service.port });
 }
 
-/** skydns2://[host:port]/<domain>: `/skydns/<reversed domain>/<name>/<id>` = `{"host","port"}` (SPEC §7). */
+/** skydns2://[host:port]/<domain>: `/skydns/<reversed domain>/<name>/<id>` = `{"host","port"}` (docs/registrator.md). */
 export const createSkydns2Backend: BackendFactory = (uri, context) => {
   const base = skydnsPath(uri.path);
   return etcdKvBackend(uri, context, {

@@ -38,7 +38,7 @@ export const DOCKER_HEALTH_KEEPALIVE_MS = 10_000;
 
 /**
  * consul://, consul-tls://, consul-unix://: one agent service per service, through the agent API
- * (SPEC §7). The service's Meta carries the ownership marker (meta.ts), so `owned()` finds this
+ * (docs/registrator.md). The service's Meta carries the ownership marker (meta.ts), so `owned()` finds this
  * host's registrations (and only those) in the agent, with the service exactly as registered.
  */
 export class ConsulAgentBackend implements Backend {

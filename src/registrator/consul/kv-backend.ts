@@ -23,7 +23,7 @@ function kvValue(service: Service): string {
 
 /**
  * consulkv://[host:port]/<prefix> (and consul:// with a path): Consul KV `<prefix>/<name>/<id>` =
- * `<ip>:<port>` (SPEC §7). Next to each key an ownership record
+ * `<ip>:<port>` (docs/registrator.md). Next to each key an ownership record
  * `_registrator/owners/<host>/consulkv/<prefix>/<service id, URI-encoded>` holds the service as JSON,
  * written before the key and deleted after it, so a crash between the two never leaves a key nobody
  * owns. A key is deleted only while it still holds this host's value (check-and-set on its ModifyIndex).

@@ -56,7 +56,7 @@ export function hameshEntry(service: Service): HameshEntry | { rejected: string 
   return { mode, domains: [], externalPort, internalPort, notes };
 }
 
-/** The keys of one service under `/<prefix>/<name>/<id>/` (SPEC §6). */
+/** The keys of one service under `/<prefix>/<name>/<id>/` (docs/registrator.md, "HaMesh"). */
 export function hameshKeys(prefix: string, service: Service): Array<[string, string]> {
   const entry = hameshEntry(service);
   if ('rejected' in entry) return [];

@@ -1,7 +1,7 @@
 import type { Service } from '../service';
 
 /**
- * What the netfilter writer puts in its ipset (SPEC §7), as pure functions. The entries are the
+ * What the netfilter writer puts in its ipset (docs/registrator.md), as pure functions. The entries are the
  * container's own IPv6 address and port: the destination of IPv6 traffic forwarded to docker0,
  * whichever address the service registers elsewhere.
  */
