@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
-import { EventLineSplitter, HANDLED_ACTIONS } from '../src/docker/watcher';
+import { EventLineSplitter, HANDLED_ACTIONS } from '../src/docker/engine';
 
 /** One Docker container event as the engine sends it. */
 export interface EngineEvent {

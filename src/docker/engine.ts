@@ -1,8 +1,14 @@
+/**
+ * The container engine, as the daemon sees it: the containers running, a fresh inspect of one, and
+ * the event stream that says which to look at again. All of the daemon's Docker I/O is in this file
+ * (GETs and one long-lived event stream; nothing is ever written to the engine).
+ */
 import type Docker from 'dockerode';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from '../log';
-import type { ContainerState } from './container-state';
-import { inspectState } from './container-state';
-import { DockerWatcher, WatcherHandlers } from './watcher';
+import { isNotFound } from './client';
+import { ContainerInfo, isActive, isRunning, networkContainerRef } from './container';
 
 /** A subscription to container events: handed on from `start()` until `stop()`. */
 export interface EventWatch {
@@ -33,4 +39,272 @@ export function dockerEngine(docker: Docker, log: Logger): ContainerEngine {
     inspect: (id) => inspectState(docker, id),
     watch: (handlers) => new DockerWatcher(docker, handlers, log),
   };
+}
+
+/** What the daemon learned about one container from a fresh inspect. */
+export interface ContainerState {
+  id: string;
+  /** The inspect result; null when Docker answered 404 (the container is gone). */
+  info: ContainerInfo | null;
+  /** Whether writers should hold it (running, and healthy when it has a HEALTHCHECK). */
+  active: boolean;
+}
+
+/**
+ * Inspects one container (a GET): what writers should hold for it; a 404 means it is gone. A running
+ * container that shares another's network (`--net=container:<ref>`) has <ref> inspected too (a GET),
+ * since its services are registered at that container's address.
+ */
+export async function inspectState(docker: Docker, id: string): Promise<ContainerState> {
+  let info: ContainerInfo;
+  try {
+    info = await docker.getContainer(id).inspect();
+  } catch (err) {
+    if (isNotFound(err)) return { id, info: null, active: false };
+    throw err;
+  }
+  const ref = networkContainerRef(info);
+  if (ref !== undefined && isRunning(info)) info = { ...info, networkContainer: await inspectNetworkContainer(docker, ref) };
+  return { id, info, active: isActive(info) };
+}
+
+/** The network container's inspect; null when Docker answers that it has none by that reference. */
+async function inspectNetworkContainer(docker: Docker, ref: string): Promise<ContainerInfo | null> {
+  if (ref === '') return null;
+  try {
+    return await docker.getContainer(ref).inspect();
+  } catch (err) {
+    // Any answer from Docker (404, or 400/500 for a reference it cannot use) concerns this container
+    // only: it gets no services and a warning. No answer at all is Docker being away: retried.
+    if (typeof (err as { statusCode?: unknown })?.statusCode === 'number') return null;
+    throw err;
+  }
+}
+
+/** Container actions the watcher acts on (docs/mirror.md, "The Docker watcher"). */
+export const CONTAINER_ACTIONS = ['start', 'die', 'destroy', 'pause', 'unpause', 'rename', 'health_status', 'update'] as const;
+/**
+ * Network actions the watcher acts on: `docker network connect`/`disconnect` change a container's
+ * addresses, so the container they name (`Actor.Attributes.container`) is synced again.
+ */
+export const NETWORK_ACTIONS = ['connect', 'disconnect'] as const;
+/** Every action handled; anything else is ignored. */
+export const HANDLED_ACTIONS = [...CONTAINER_ACTIONS, ...NETWORK_ACTIONS] as const;
+export type HandledAction = (typeof HANDLED_ACTIONS)[number];
+
+/** A network event's action: a hint only for a container that runs (see Daemon.onEvent). */
+export function isNetworkAction(action: HandledAction): action is (typeof NETWORK_ACTIONS)[number] {
+  return (NETWORK_ACTIONS as readonly string[]).includes(action);
+}
+
+export interface ContainerEvent {
+  /** The container to sync (for a network event, the one it names). */
+  id: string;
+  action: HandledAction;
+}
+
+export type ParsedEventLine =
+  | { kind: 'event'; event: ContainerEvent }
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'malformed'; reason: string };
+
+const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
+
+interface RawEvent {
+  Type?: unknown;
+  Action?: unknown;
+  status?: unknown;
+  id?: unknown;
+  Actor?: { ID?: unknown; Attributes?: { container?: unknown } };
+}
+
+/**
+ * Reads one event line. `health_status: healthy` counts as `health_status`; `exec_*` and other
+ * actions are ignored; a network `connect`/`disconnect` is an event of the container it names;
+ * a line that is not an event JSON object, or names no container, is malformed.
+ */
+export function parseEventLine(line: string): ParsedEventLine {
+  let data: unknown;
+  try {
+    data = JSON.parse(line);
+  } catch {
+    return { kind: 'malformed', reason: 'not JSON' };
+  }
+  if (typeof data !== 'object' || data === null) return { kind: 'malformed', reason: 'not an object' };
+  const e = data as RawEvent;
+  const type = e.Type ?? 'container';
+  if (type === 'network') return networkEvent(e);
+  if (type !== 'container') return { kind: 'ignored', reason: `type ${String(type)}` };
+  const rawAction = typeof e.Action === 'string' ? e.Action : typeof e.status === 'string' ? e.status : undefined;
+  const id = typeof e.Actor?.ID === 'string' ? e.Actor.ID : typeof e.id === 'string' ? e.id : undefined;
+  if (rawAction === undefined || id === undefined || !CONTAINER_ID.test(id)) {
+    return { kind: 'malformed', reason: 'no container id or action' };
+  }
+  const action = rawAction.split(':')[0].trim();
+  if (!(CONTAINER_ACTIONS as readonly string[]).includes(action)) return { kind: 'ignored', reason: `action ${action}` };
+  return { kind: 'event', event: { id, action: action as HandledAction } };
+}
+
+/** A network event: `connect`/`disconnect` of the container in `Actor.Attributes.container`. */
+function networkEvent(e: RawEvent): ParsedEventLine {
+  const action = typeof e.Action === 'string' ? e.Action : undefined;
+  if (action === undefined) return { kind: 'malformed', reason: 'network event without an action' };
+  if (!(NETWORK_ACTIONS as readonly string[]).includes(action)) return { kind: 'ignored', reason: `network action ${action}` };
+  const id = e.Actor?.Attributes?.container;
+  if (typeof id !== 'string' || !CONTAINER_ID.test(id)) return { kind: 'malformed', reason: `network ${action} without a container id` };
+  return { kind: 'event', event: { id, action: action as HandledAction } };
+}
+
+/**
+ * Splits Docker's event stream into JSON lines. Chunks arrive at arbitrary boundaries: a line
+ * (or a multi-byte UTF-8 character) may be split across chunks, and one chunk may hold several lines.
+ */
+export class EventLineSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private pending = '';
+
+  /** Feeds one chunk; returns the complete, non-empty lines it finished. */
+  push(chunk: Buffer | string): string[] {
+    this.pending += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    const parts = this.pending.split('\n');
+    this.pending = parts.pop() ?? '';
+    return parts.map((l) => l.trim()).filter((l) => l !== '');
+  }
+
+  /** The stream ended: whatever is left is the last line (Docker ends lines with \n, so usually nothing). */
+  end(): string[] {
+    const rest = (this.pending + this.decoder.end()).trim();
+    this.pending = '';
+    return rest === '' ? [] : [rest];
+  }
+}
+
+export interface WatcherHandlers {
+  /** A container event arrived (a hint: the handler re-inspects). */
+  onEvent(event: ContainerEvent): void;
+  /**
+   * The event subscription is (re)established: bring everything in step from a full list.
+   * Called after every (re)connect, so nothing that happened while disconnected is missed.
+   */
+  onSubscribed(): Promise<void>;
+}
+
+export interface WatcherOptions {
+  /** First reconnect delay, doubled per failure up to `maxBackoffMs`. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/**
+ * Follows Docker's container events and network connect/disconnect: subscribe first, then let the
+ * daemon list and reconcile (no event can fall between the two); on a broken stream, reconnect with
+ * capped exponential backoff and reconcile again. Never gives up while started.
+ */
+export class DockerWatcher {
+  private stopped = true;
+  private connected = false;
+  private stream?: Readable;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly handlers: WatcherHandlers,
+    private readonly log: Logger,
+    options: WatcherOptions = {},
+  ) {
+    this.initialBackoffMs = options.initialBackoffMs ?? 250;
+    this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+  }
+
+  /** Whether the event stream is subscribed right now (false while connecting, reconnecting or stopped). */
+  get subscribed(): boolean {
+    return this.connected;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.loop = this.run();
+  }
+
+  /** Stops watching; resolves once the stream is closed and no reconnect is pending. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stream?.destroy();
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      let connectedAt = 0;
+      try {
+        // Filters are ANDed across keys: network events other than connect/disconnect (a network's
+        // destroy) get through as well and are ignored by parseEventLine.
+        const stream = (await this.docker.getEvents({
+          filters: { type: ['container', 'network'], event: [...HANDLED_ACTIONS] },
+        })) as unknown as Readable;
+        if (this.stopped) {
+          stream.destroy();
+          break;
+        }
+        this.stream = stream;
+        this.connected = true;
+        connectedAt = Date.now();
+        this.log.info('subscribed to Docker events');
+        const ended = this.consume(stream);
+        // Not awaited: a long reconcile (etcd down) must not delay noticing a broken stream or a stop.
+        this.handlers.onSubscribed().catch((err) => this.log.error('reconcile after subscribing failed', { err }));
+        const reason = await ended;
+        this.connected = false;
+        if (this.stopped) break;
+        this.log.warn('Docker event stream ended; reconnecting', { reason });
+      } catch (err) {
+        if (this.stopped) break;
+        this.log.warn('cannot reach Docker; retrying', { err, attempt: failures + 1 });
+      }
+      // A stream that stayed up a while resets the backoff; one that keeps dying right away does not.
+      failures = connectedAt && Date.now() - connectedAt > 5_000 ? 0 : failures + 1;
+      await this.sleep(Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.max(0, failures - 1)));
+    }
+  }
+
+  /** Reads the stream until it ends; resolves with why it ended. */
+  private consume(stream: Readable): Promise<string> {
+    const splitter = new EventLineSplitter();
+    const handleLines = (lines: string[]) => {
+      for (const line of lines) {
+        const parsed = parseEventLine(line);
+        if (parsed.kind === 'event') this.handlers.onEvent(parsed.event);
+        else if (parsed.kind === 'malformed') this.log.warn('skipped malformed Docker event line', { reason: parsed.reason, line: line.slice(0, 200) });
+      }
+    };
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (reason: string) => {
+        if (done) return;
+        done = true;
+        handleLines(splitter.end());
+        resolve(reason);
+      };
+      stream.on('data', (chunk: Buffer) => handleLines(splitter.push(chunk)));
+      stream.on('end', () => finish('end'));
+      stream.on('close', () => finish('closed'));
+      stream.on('error', (err) => finish(`error: ${err.message}`));
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
 }

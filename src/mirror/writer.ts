@@ -7,7 +7,7 @@ import type { KeyOp } from '../etcd/key-ops';
 import { readPrefix } from '../etcd/reads';
 import { containerName } from '../docker/container';
 import { WarnOnce } from '../warn-once';
-import type { ContainerState } from '../docker/container-state';
+import type { ContainerState } from '../docker/engine';
 import type { Writer } from '../writer';
 import { impliedLabelKeys, ownEntry, readHostEntries } from './host-entries';
 import { MirrorLayout, planMirror, WantedEntry, wantedEntry } from './keys';

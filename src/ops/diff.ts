@@ -1,12 +1,11 @@
 import type Docker from 'dockerode';
 import type { Etcd3 } from 'etcd3';
 import type { Config } from '../config/load';
-import { inspectState } from '../docker/container-state';
+import { inspectState, type ContainerState } from '../docker/engine';
 import { keyChanges, KeyChange, readTouchedKeys } from '../etcd/changes';
 import type { KeyOp } from '../etcd/key-ops';
 import { EtcdKvBackend } from '../registrator/etcd-kv-backend';
 import type { ServiceAction } from '../registrator/service-plan';
-import type { ContainerState } from '../docker/container-state';
 import type { HostWriters } from '../writers';
 import { DockerReadError } from './errors';
 import { NOT_COVERED } from './registries';

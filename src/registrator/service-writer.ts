@@ -1,7 +1,7 @@
 import { isRunning, type ContainerInfo } from '../docker/container';
 import type { Logger } from '../log';
 import { WarnOnce } from '../warn-once';
-import type { ContainerState } from '../docker/container-state';
+import type { ContainerState } from '../docker/engine';
 import type { Writer } from '../writer';
 import type { Backend } from './backend';
 import { containerServices, Service, ServiceModelOptions } from './service';

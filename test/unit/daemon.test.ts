@@ -3,7 +3,7 @@ import { afterEach, describe, it } from 'node:test';
 import { Daemon, DaemonOptions, DaemonRequests, StoppingError, WriterUnreachableError } from '../../src/daemon';
 import type { Writer } from '../../src/writer';
 import { sleep, waitFor } from '../support/wait';
-import { Gate, MemoryEngine, MemoryWriter, recordingLogger, RecordingObserver } from './daemon-fakes';
+import { Gate, MemoryEngine, MemoryWriter, recordingLogger, RecordingObserver } from '../support/daemon-fakes';
 
 const running: Daemon[] = [];
 

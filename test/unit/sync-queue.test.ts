@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SyncQueue } from '../../src/daemon/sync-queue';
+import { SyncQueue } from '../../src/daemon';
 import { sleep } from '../support/wait';
 
 describe('SyncQueue', () => {

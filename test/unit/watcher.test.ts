@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import winston from 'winston';
-import { ContainerEvent, DockerWatcher, EventLineSplitter, parseEventLine } from '../../src/docker/watcher';
+import { ContainerEvent, DockerWatcher, EventLineSplitter, parseEventLine } from '../../src/docker/engine';
 import { waitFor } from '../support/wait';
 
 const ID = 'c'.repeat(64);

@@ -1,11 +1,9 @@
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import type { ContainerInfo } from '../../src/docker/container';
-import type { ContainerEngine, EventWatch } from '../../src/docker/engine';
-import type { ContainerEvent, WatcherHandlers } from '../../src/docker/watcher';
+import type { ContainerEngine, ContainerEvent, ContainerState, EventWatch, WatcherHandlers } from '../../src/docker/engine';
 import type { Logger } from '../../src/log';
 import type { DaemonObserver } from '../../src/observer';
-import type { ContainerState } from '../../src/docker/container-state';
 import type { Writer } from '../../src/writer';
 
 /** A promise settled from outside: holds a fake's call until the test lets it go. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
-import { inspectState } from '../../src/docker/container-state';
+import { inspectState } from '../../src/docker/engine';
 import type { ContainerInfo } from '../../src/docker/container';
 import { ID, inspect } from '../fixtures/inspect';
 
