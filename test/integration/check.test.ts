@@ -100,7 +100,7 @@ describe('registrator check against a real etcd', () => {
     await containers.run(['--name', `check-web-${PID}`, '--label', 'role=web', '--label', 'a/b=x', '-e', 'SERVICE_NAME=web', '-p', '127.0.0.1::80', TEST_IMAGE, 'httpd', '-f', '-p', '80']);
     const daemon = new DaemonProcess(URIS, { EC_REGISTRATOR_ETCD_HOSTS: etcd.endpoint, EC_REGISTRATOR_HOST: `daemon-${PID}` });
     try {
-      await daemon.waitForLog('reconciled');
+      await daemon.waitForReconciliations(1);
       daemon.signal('SIGINT');
       assert.equal(await daemon.exited, 0);
     } finally {

@@ -5,8 +5,6 @@ import { DockerProxy } from '../support/docker-proxy';
 import { EtcdServer } from '../support/etcd';
 import { FleetHost, FLEET_URIS } from '../support/fleet';
 import { fillFleet, SimulatedFleet, simulatedKeys } from '../support/fleet-fill';
-import { reconciliations } from '../support/metrics';
-import { freePorts } from '../support/ports';
 import { waitFor } from '../support/wait';
 
 /** Keys that differ between two trees (missing, extra, other value), at most `limit` of them, for a readable failure. */
@@ -33,7 +31,6 @@ function treeDifferences(actual: ReadonlyMap<string, string>, expected: Readonly
 describe('a host on an etcd shared by a fleet of 200 hosts x 100 containers', { timeout: 900_000 }, () => {
   let etcd: EtcdServer;
   let proxy: DockerProxy;
-  let httpPort: number;
   const fleet: SimulatedFleet = { hosts: 200, containers: 100, uris: FLEET_URIS };
   const more: SimulatedFleet = { ...fleet, prefix: 'simb' };
   const host = new FleetHost(`fs${process.pid}`, () => etcd.endpoint, []);
@@ -47,15 +44,13 @@ describe('a host on an etcd shared by a fleet of 200 hosts x 100 containers', { 
     return keys;
   };
   const startDaemon = async () => {
-    const daemon = await host.startDaemon(false, { EC_REGISTRATOR_DOCKER_SOCKET: proxy.socketPath, EC_REGISTRATOR_HTTP_PORT: String(httpPort) });
-    await waitFor('the first reconciliation', () => reconciliations(httpPort).then((n) => n >= 1), 120_000, 100);
+    const daemon = await host.startDaemon(false, { EC_REGISTRATOR_DOCKER_SOCKET: proxy.socketPath });
+    await daemon.waitForReconciliations(1, 'success', 120_000);
     return daemon;
   };
   /** Sends SIGHUP and resolves once its reconciliation has succeeded. */
   const sighup = async () => {
-    const done = await reconciliations(httpPort);
-    host.daemon!.signal('SIGHUP');
-    await waitFor('the SIGHUP reconciliation', () => reconciliations(httpPort).then((n) => n > done), 60_000, 50);
+    await host.daemon!.reconcileOn('SIGHUP', 60_000);
   };
   const revision = async () => Number((await etcd.client.kv.range({ key: Buffer.from('/') })).header.revision);
   /** Every change etcd made after `since`, from its history (a watch from that revision). */
@@ -96,7 +91,6 @@ describe('a host on an etcd shared by a fleet of 200 hosts x 100 containers', { 
     assert.equal(written, 200 * 100 * 23, 'per container: 17 mirror keys, and 3 hamesh + 1 etcd keys with their 2 records');
     for (let i = 0; i < 5; i++) await host.run();
     proxy = await DockerProxy.start(host.dockerd.socket);
-    httpPort = await freePorts(1);
     await startDaemon();
   });
   after(async () => {

@@ -42,8 +42,7 @@ describe('hamesh writer against real dockerd and etcd', () => {
     const a = `/mesh/app/${HOST}:app-${process.pid}:80/`;
     const ours = { [`${a}address`]: IP, [`${a}mode`]: 'tcp', [`${a}port`]: await port(id, '80/tcp') };
     await waitFor('registered', async () => (await suite.etcd.tree('/mesh/'))[`${a}port`] !== undefined);
-    suite.daemon!.signal('SIGUSR2');
-    await suite.daemon!.waitForLog('signal handled');
+    await suite.daemon!.reconcileOn('SIGUSR2');
     await waitFor('refilled', async () => JSON.stringify(await suite.etcd.tree('/mesh/')) === JSON.stringify(ours));
     await suite.etcd.client.put('/mesh/other/other-host:x:80/address').value('10.0.0.9');
     suite.daemon!.signal('SIGTERM');

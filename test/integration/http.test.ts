@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { DaemonProcess } from '../support/daemon';
+import { DaemonOptions, DaemonProcess } from '../support/daemon';
 import { ensureTestImage, TEST_IMAGE, TestContainers } from '../support/docker';
 import { PrivateDockerd } from '../support/dockerd';
 import { EtcdServer } from '../support/etcd';
@@ -55,8 +55,9 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
   let daemon: DaemonProcess | undefined;
   let port: number;
 
-  const start = (args: string[], env: NodeJS.ProcessEnv = { EC_REGISTRATOR_HTTP_PORT: String(port) }) => {
-    daemon = new DaemonProcess(args, { EC_REGISTRATOR_ETCD_HOSTS: etcd.endpoint, EC_REGISTRATOR_HOST: HOST, EC_REGISTRATOR_DOCKER_SOCKET: engine.socket, ...env });
+  const start = (args: string[], env: NodeJS.ProcessEnv = { EC_REGISTRATOR_HTTP_PORT: String(port) }, options: DaemonOptions = {}) => {
+    const base = { EC_REGISTRATOR_ETCD_HOSTS: etcd.endpoint, EC_REGISTRATOR_HOST: HOST, EC_REGISTRATOR_DOCKER_SOCKET: engine.socket };
+    daemon = new DaemonProcess(args, { ...base, ...env }, options);
     return daemon;
   };
   const web = () => containers.run(['-e', 'SERVICE_NAME=web', '-p', '80', TEST_IMAGE, 'httpd', '-f', '-p', '80']);
@@ -81,7 +82,8 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
   });
 
   it('is off by default: no port listening', async () => {
-    const d = start([], {});
+    const d = start([], {}, { http: false });
+    // No listener, so no state to read: the log is all this daemon says.
     await d.waitForLog('reconciled');
     assert.equal(d.count('http listening'), 0);
     assert.equal(d.lines.find((l) => l.message === 'starting')?.http, 'off');
@@ -91,7 +93,7 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
   it('binds 127.0.0.1 by default; counts events, writes, reconciliations, held containers and the lease exactly', async () => {
     const registry = `hamesh://127.0.0.1:${etcd.port}/mesh`;
     const d = start(['-ttl', '3', '-ttl-refresh', '1', registry]);
-    await d.waitForLog('reconciled');
+    await d.waitForReconciliations(1);
     assert.deepEqual(await listening(d.pid), [`127.0.0.1:${port}`]);
     assert.ok(d.lines.some((l) => l.message === 'http listening' && l.address === '127.0.0.1' && l.port === port));
     await healthIs(port, 200, { status: 'ok', docker: 'connected', writers: { 'writer.mirror': 'in-step', 'writer.hamesh': 'in-step' } });
@@ -137,7 +139,7 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
     for (const [series, value] of Object.entries(expectRunning)) assert.equal(sample(text, series), value, series);
 
     d.signal('SIGHUP');
-    await d.waitForLog('reconciled', 2);
+    await d.waitForReconciliations(2);
     text = await scrape(port);
     assert.equal(sample(text, 'registrator_reconcile_duration_seconds_count{outcome="success"}'), 2);
     assert.equal(sample(text, 'registrator_reconciliations_total{outcome="success"}'), 2);
@@ -166,14 +168,14 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
 
   it('/healthz: 503 while etcd is down and a write failed, 200 again once it is back', async () => {
     const d = start(['hamesh:///mesh']);
-    await d.waitForLog('reconciled');
+    await d.waitForReconciliations(1);
     await healthIs(port, 200, { status: 'ok', docker: 'connected', writers: { 'writer.mirror': 'in-step', 'writer.hamesh': 'in-step' } });
 
     await etcd.signal('SIGKILL');
     await web();
-    await d.waitForLog('write failed', 1, 30_000);
+    await d.waitForMetric('registrator_write_errors_total', {}, 1, 30_000);
     await healthIs(port, 503, { status: 'degraded', docker: 'connected', writers: { 'writer.mirror': 'out-of-step', 'writer.hamesh': 'out-of-step' } });
-    await d.waitForLog('reconcile failed; will retry', 1, 30_000);
+    await d.waitForReconciliations(1, 'failure', 30_000);
     const text = await scrape(port);
     assert.equal(sample(text, 'registrator_write_errors_total{writer="writer.mirror"}'), 1);
     assert.equal(sample(text, 'registrator_writes_total{writer="writer.mirror"}'), 1);
@@ -190,8 +192,8 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
   it('/healthz: 503 while a registry has not answered its first ping (-retry-attempts)', async () => {
     const dead = await freePorts(1);
     const d = start(['-retry-interval', '200', `hamesh://127.0.0.1:${dead}/mesh`]);
-    await d.waitForLog('reconciled');
-    await d.waitForLog('writer unreachable; retrying');
+    await d.waitForReconciliations(1);
+    await d.waitForWriterState('writer.hamesh', 'unreachable');
     await healthIs(port, 503, { status: 'degraded', docker: 'connected', writers: { 'writer.mirror': 'in-step', 'writer.hamesh': 'unreachable' } });
     const text = await scrape(port);
     assert.equal(sample(text, 'registrator_writer_reachable{writer="writer.hamesh"}'), 0);
@@ -202,12 +204,13 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
   it('/healthz: 503 "starting" before the first reconciliation, 503 while Docker is unreachable, 200 when it is back', async () => {
     await engine.stop();
     const d = start([]);
+    // The state is the same before the first attempt: only the log tells that Docker was tried and refused.
     await d.waitForLog('cannot reach Docker; retrying');
     await healthIs(port, 503, { status: 'starting', docker: 'disconnected', writers: { 'writer.mirror': 'out-of-step' } });
     assert.equal(sample(await scrape(port), 'registrator_docker_connected'), 0);
 
     await engine.start(true);
-    await d.waitForLog('reconciled', 1, 30_000);
+    await d.waitForReconciliations(1, 'success', 30_000);
     await healthIs(port, 200, { status: 'ok', docker: 'connected', writers: { 'writer.mirror': 'in-step' } });
 
     await engine.stop();
@@ -224,6 +227,7 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
     await Promise.all(ids.map((id) => etcd.client.put(`/registry/containers/${id}/host`).value(HOST)));
     await Promise.all(ids.map((id) => etcd.client.put(`/_registrator/owners/${HOST}/mirror/registry/${id}`).value(`gone-${id.slice(-4)}`)));
     const d = start([]);
+    // The log lines are what this test is about: wait until the one that ends them is read.
     await d.waitForLog('reconciled');
     const progress = d.lines.filter((l) => /^synced /.test(l.message));
     assert.deepEqual(progress.map((l) => [l.message, l.done, l.total, l.reason]), [

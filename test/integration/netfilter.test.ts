@@ -36,6 +36,8 @@ const EXPECTED_RULES = [
   '-A FORWARD_direct -o docker0 -j DROP',
 ];
 
+// The daemon runs in a network namespace whose 127.0.0.1 the test cannot reach, so it has no
+// /healthz or /metrics to read: these tests wait on its log, and check the set and rules themselves.
 describe('netfilter backend with real ipset and ip6tables in a network namespace, IPv6 containers from a real dockerd', () => {
   const engine = new PrivateDockerd(`srnf${process.pid}`);
   const containers = new TestContainers(`nf-${process.pid}`, engine.env);
@@ -46,7 +48,7 @@ describe('netfilter backend with real ipset and ip6tables in a network namespace
       EC_REGISTRATOR_HOST: HOST,
       EC_REGISTRATOR_DOCKER_SOCKET: engine.socket,
       ...env,
-    }, ['ip', 'netns', 'exec', NS]);
+    }, { prefix: ['ip', 'netns', 'exec', NS] });
     return daemon;
   };
   const ipv6Of = async (id: string) => ((await containers.inspect(id)).NetworkSettings as unknown as { GlobalIPv6Address: string }).GlobalIPv6Address;
@@ -142,9 +144,9 @@ describe('netfilter backend with real ipset and ip6tables in a network namespace
     // A private mount namespace in which /usr/sbin (and so /sbin) is empty.
     const hide = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs none /usr/sbin && exec "$@"', 'sh'];
     const run = (args: string[]) => {
-      daemon = new DaemonProcess(['--no-mirror', ...args, 'netfilter://'], { EC_REGISTRATOR_HOST: HOST, EC_REGISTRATOR_DOCKER_SOCKET: engine.socket, PATH: '/usr/bin:/bin' }, [
-        'ip', 'netns', 'exec', NS, ...hide,
-      ]);
+      daemon = new DaemonProcess(['--no-mirror', ...args, 'netfilter://'], { EC_REGISTRATOR_HOST: HOST, EC_REGISTRATOR_DOCKER_SOCKET: engine.socket, PATH: '/usr/bin:/bin' }, {
+        prefix: ['ip', 'netns', 'exec', NS, ...hide],
+      });
       return daemon;
     };
     const strict = run(['-retry-attempts', '0']);

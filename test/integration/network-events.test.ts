@@ -68,7 +68,7 @@ describe('network connect and disconnect against real dockerd and etcd', () => {
     await expectState('disconnected from A', b2, b2);
 
     // All of it came from events: the one reconciliation is the one at start.
-    assert.equal(suite.daemon!.count('reconciled'), 1);
+    assert.equal(await suite.daemon!.reconciliations(), 1);
     assert.equal(suite.daemon!.count('signal handled'), 0);
   });
 });

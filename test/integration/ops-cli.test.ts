@@ -82,7 +82,7 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
   async function reconcileOnce(extra: string[] = []): Promise<void> {
     const daemon = new DaemonProcess([...extra, ...URIS], env());
     try {
-      await daemon.waitForLog('reconciled');
+      await daemon.waitForReconciliations(1);
       daemon.signal('SIGINT');
       assert.equal(await daemon.exited, 0);
     } finally {

@@ -5,8 +5,6 @@ import { TEST_IMAGE } from '../support/docker';
 import { EtcdServer } from '../support/etcd';
 import { FleetHost } from '../support/fleet';
 import { sorted } from '../support/mirror';
-import { reconciliations } from '../support/metrics';
-import { freePorts } from '../support/ports';
 import { sleep, waitFor } from '../support/wait';
 
 const PID = process.pid;
@@ -20,17 +18,9 @@ describe('registrations: one atomic change per container, never another host\'s 
   let etcd: EtcdServer;
   const a = new FleetHost(`ra${PID}`, () => etcd.endpoint);
   const b = new FleetHost(`rb${PID}`, () => etcd.endpoint);
-  const ports: Record<string, number> = {};
 
-  const start = async (h: FleetHost) => {
-    await h.startDaemon(false, { EC_REGISTRATOR_HTTP_PORT: String(ports[h.host]) });
-    await waitFor(`${h.host}'s first reconciliation`, () => reconciliations(ports[h.host]).then((n) => n >= 1), 60_000, 50);
-  };
-  const sighup = async (h: FleetHost) => {
-    const done = await reconciliations(ports[h.host]);
-    h.daemon!.signal('SIGHUP');
-    await waitFor(`${h.host}'s SIGHUP`, () => reconciliations(ports[h.host]).then((n) => n > done), 30_000, 20);
-  };
+  const start = (h: FleetHost) => h.startDaemon(true);
+  const sighup = (h: FleetHost) => h.daemon!.reconcileOn('SIGHUP', 30_000);
   /** A container publishing nothing, with one service on exposed port 80 and these SERVICE_ settings. */
   const run = (h: FleetHost, name: string, env: string[] = []) =>
     h.containers.run(['--name', name, '--expose', '80', ...env.flatMap((e) => ['-e', e]), TEST_IMAGE, 'sleep', '3600']);
@@ -39,9 +29,6 @@ describe('registrations: one atomic change per container, never another host\'s 
 
   before(async () => {
     etcd = await EtcdServer.start();
-    const base = await freePorts(2);
-    ports[a.host] = base;
-    ports[b.host] = base + 1;
     await Promise.all([a.boot(), b.boot()]);
     await Promise.all([start(a), start(b)]);
   });
@@ -179,7 +166,7 @@ describe('registrations: one atomic change per container, never another host\'s 
     assert.deepEqual(warnings.map((l) => l.keys).flat().sort(), [...bad].sort());
     await sighup(a);
     assert.equal(a.daemon!.lines.filter((l) => l.message === 'ownership records that are not a service: skipped, removed after this reconciliation').length, 2, 'one per registry, once');
-    assert.equal(await (await fetch(`http://127.0.0.1:${ports[a.host]}/healthz`)).status, 200, 'both writers in step');
+    assert.equal((await a.daemon!.health()).code, 200, 'both writers in step');
   });
 
   it('a service with 200 domains is one transaction; a changed service is one more, and consumers never see it missing', async () => {

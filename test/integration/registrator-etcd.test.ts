@@ -60,8 +60,7 @@ describe('etcd and skydns2 backends against real dockerd and etcd', () => {
     await waitFor('both exited', async () => (await containers.inspect(failing)).State.Status === 'exited' && (await containers.inspect(clean)).State.Status === 'exited');
     await waitFor('clean one deregistered', async () => Object.keys(await registry(suite.etcd)).every((k) => k.includes('/failing/')) && Object.keys(await registry(suite.etcd)).length === 2);
     // A SIGHUP reconcile keeps it too: exit status 3 is not a success.
-    suite.daemon!.signal('SIGHUP');
-    await suite.daemon!.waitForLog('signal handled');
+    await suite.daemon!.reconcileOn('SIGHUP');
     assert.equal(Object.keys(await registry(suite.etcd)).length, 2);
     await dockerCli(['rm', failing]);
     await waitFor('removed container deregistered', async () => Object.keys(await registry(suite.etcd)).length === 0);

@@ -43,6 +43,7 @@ describe('-cleanup against real dockerd and etcd', () => {
     await plain.kill();
 
     const daemon = await suite.start(['--no-mirror', '-ip', IP, '-cleanup', ...uris]);
+    // The first reconciliation (awaited by start) ran the clean-up; what it reports to the operator, once per registry, is the log's.
     await daemon.waitForLog('removed dangling services (-cleanup)', 2);
     const services = await suite.etcd.tree('/services/');
     const hamesh = await suite.etcd.tree('/hamesh/');
@@ -88,10 +89,12 @@ describe('-retry-attempts / -retry-interval: a registry that is down at start', 
     const web = await containers.run(['-e', 'SERVICE_NAME=web', '-p', '80', TEST_IMAGE, 'sleep', '1000']);
     const daemon = await suite.start(['-ip', IP, '-retry-interval', '300', `etcd://${registry.endpoint}/services`]);
     await waitFor('mirrored while the registry is down', async () => Object.keys(await heldFor(suite.etcd, web)).length > 0);
+    await daemon.waitForWriterState('writer.etcd', 'unreachable');
+    // Retried every interval: the attempts are counted in the log only.
     await daemon.waitForLog('writer unreachable; retrying', 3);
 
     await registry.launch();
-    await daemon.waitForLog('writer reachable');
+    await daemon.waitForMetric('registrator_writer_reachable', { writer: 'writer.etcd' }, 1);
     const webKey = async (id: string) => `/services/web/${HOST}:${(await containers.inspect(id)).Name.slice(1)}:80`;
     await waitFor('registered once it answers', async () => (await registry.tree('/services/'))[await webKey(web)] === `${IP}:${await suite.hostPort(web, '80/tcp')}`);
 

@@ -87,6 +87,7 @@ describe('-ttl / -ttl-refresh: registrations held by an etcd lease', () => {
     await sleep(5_000);
     await suite.etcd.signal('SIGCONT');
 
+    // The lease gauge is 0 only for a moment: the warning the operator reads is the lasting trace of the loss.
     await daemon.waitForLog('lease lost; taking a new one and writing its keys again', 1, 20_000);
     await waitFor('written again under a new lease', async () => {
       const [service, owner, hamesh] = await Promise.all([suite.etcd.leaseOf(web.etcdKey), suite.etcd.leaseOf(web.ownerKey), suite.etcd.leaseOf(hameshAddress)]);

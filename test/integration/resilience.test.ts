@@ -40,7 +40,7 @@ describe('resilience: Docker and etcd outages', () => {
       const dying = await containers.run(['--network', 'none', '--name', 'dying', TEST_IMAGE, 'sleep', '1000']);
       const staying = await containers.run(['--network', 'none', '--name', 'staying', TEST_IMAGE, 'sleep', '1000']);
       daemon = new DaemonProcess([], { EC_REGISTRATOR_ETCD_HOSTS: etcd.endpoint, EC_REGISTRATOR_HOST: HOST, EC_REGISTRATOR_DOCKER_SOCKET: engine.socket });
-      await daemon.waitForLog('reconciled');
+      await daemon.waitForReconciliations(1);
       for (const id of [dying, staying]) {
         const expected = sorted(expectedMirror(await containers.inspect(id), HOST));
         await waitFor('mirrored', async () => JSON.stringify(sorted(await heldFor(etcd, id))) === JSON.stringify(expected));
@@ -48,7 +48,7 @@ describe('resilience: Docker and etcd outages', () => {
       const dyingPid = (await containers.inspect(dying)).State.Pid;
 
       await engine.stop();
-      await daemon.waitForLog('Docker event stream ended; reconnecting');
+      await daemon.waitForDocker('disconnected');
       // The container dies while no engine is there to report it.
       process.kill(dyingPid, 'SIGKILL');
       await sleep(1_000);
@@ -107,15 +107,15 @@ describe('resilience: Docker and etcd outages', () => {
       const leaving = await containers.run([TEST_IMAGE, 'sleep', '1000']);
       const staying = await containers.run(['--label', 'keep=yes', TEST_IMAGE, 'sleep', '1000']);
       daemon = new DaemonProcess([], { EC_REGISTRATOR_ETCD_HOSTS: etcd.endpoint, EC_REGISTRATOR_HOST: HOST });
-      await daemon.waitForLog('reconciled');
+      await daemon.waitForReconciliations(1);
       await waitFor('both mirrored', async () => Object.keys(await heldFor(etcd, leaving)).length > 0 && Object.keys(await heldFor(etcd, staying)).length > 0);
 
       await etcd.signal('SIGKILL');
       await dockerCli(['rm', '-f', leaving]);
       const arriving = await containers.run(['--label', 'new=yes', TEST_IMAGE, 'sleep', '1000']);
       // The first failed write takes the mirror out of step; retries come as reconciliations, which fail until etcd is back.
-      await daemon.waitForLog('write failed', 1, 30_000);
-      await daemon.waitForLog('reconcile failed; will retry', 1, 30_000);
+      await daemon.waitForMetric('registrator_write_errors_total', {}, 1, 30_000);
+      await daemon.waitForReconciliations(1, 'failure', 30_000);
       await sleep(2_000);
       assert.ok(await stillRunning(daemon));
       await etcd.launch();

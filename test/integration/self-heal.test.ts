@@ -3,8 +3,6 @@ import { after, before, describe, it } from 'node:test';
 import { selfHealDelayMs } from '../../src/daemon';
 import { EtcdServer } from '../support/etcd';
 import { assertConverged, expectedFleetTree, FleetHost } from '../support/fleet';
-import { reconciliations } from '../support/metrics';
-import { freePorts } from '../support/ports';
 import { sleep, waitFor } from '../support/wait';
 
 /** Two host names whose self-healing delays lie at least 400 ms apart (each host's delay is fixed by its name). */
@@ -31,22 +29,17 @@ async function msUntil(since: number, check: () => Promise<boolean>, timeoutMs =
 describe('self-healing: data deleted behind a daemon\'s back comes back without a signal', { timeout: 300_000 }, () => {
   let etcd: EtcdServer;
   const [nameA, nameB] = spreadNames();
-  const ports: Record<string, number> = {};
   const a = new FleetHost(nameA, () => etcd.endpoint);
   const b = new FleetHost(nameB, () => etcd.endpoint);
   const hosts = [a, b];
 
   const start = async (h: FleetHost, args: string[] = []) => {
-    await h.startDaemon(false, { EC_REGISTRATOR_HTTP_PORT: String(ports[h.host]), ...(args.includes('--no-self-heal') ? { EC_REGISTRATOR_SELF_HEAL: 'false' } : {}) });
-    await waitFor(`${h.host}'s first reconciliation`, () => reconciliations(ports[h.host]).then((n) => n >= 1), 60_000, 50);
+    await h.startDaemon(true, args.includes('--no-self-heal') ? { EC_REGISTRATOR_SELF_HEAL: 'false' } : {});
   };
   const hasHostKeys = (h: FleetHost) => async () => Object.keys(await etcd.tree(`/registry/hosts/${h.host}/`)).length === 2;
 
   before(async () => {
     etcd = await EtcdServer.start();
-    const base = await freePorts(2);
-    ports[a.host] = base;
-    ports[b.host] = base + 1;
     await Promise.all(hosts.map((h) => h.boot()));
     for (const h of hosts) for (let i = 0; i < 2; i++) await h.run();
     await Promise.all(hosts.map((h) => start(h)));
@@ -58,14 +51,14 @@ describe('self-healing: data deleted behind a daemon\'s back comes back without 
   });
 
   it('another host\'s SIGUSR2 purges everything; the other host writes its data back within 2 s, unasked', async (t) => {
-    const bDone = await reconciliations(ports[b.host]);
+    const bDone = await b.daemon!.reconciliations();
     const sent = Date.now();
     a.daemon!.signal('SIGUSR2');
     const expected = JSON.stringify(await expectedFleetTree(hosts));
     const took = await msUntil(sent, async () => JSON.stringify(await etcd.tree('/')) === expected);
     t.diagnostic(`the whole tree was back ${took} ms after the SIGUSR2`);
     assert.ok(took < 2_000, `the whole tree was back ${took} ms after the purge`);
-    assert.ok((await reconciliations(ports[b.host])) > bDone, 'B reconciled, by itself');
+    assert.ok((await b.daemon!.reconciliations()) > bDone, 'B reconciled, by itself');
     await assertConverged(etcd, hosts, { stableMs: 1_500 });
   });
 

@@ -57,9 +57,6 @@ describe('signals (SPEC §4) against real dockerd and etcd', () => {
   function startDaemon(): DaemonProcess {
     return new DaemonProcess([], { EC_REGISTRATOR_ETCD_HOSTS: etcd.endpoint, EC_REGISTRATOR_HOST: HOST, EC_REGISTRATOR_LOG_LEVEL: 'debug' });
   }
-  async function handled(d: DaemonProcess, signal: string, n = 1): Promise<void> {
-    await d.waitForLog('signal handled', n, 30_000, (l) => l.signal === signal);
-  }
 
   before(async () => {
     await ensureTestImage();
@@ -71,7 +68,7 @@ describe('signals (SPEC §4) against real dockerd and etcd', () => {
     await put(otherHostData);
     await put(staleData);
     daemon = startDaemon();
-    await daemon.waitForLog('reconciled');
+    await daemon.waitForReconciliations(1);
   });
   afterEach(async () => {
     await daemon.kill();
@@ -90,14 +87,15 @@ describe('signals (SPEC §4) against real dockerd and etcd', () => {
   it('SIGHUP restores what is missing and removes what is stale, twice in a row', async () => {
     await etcd.client.delete().key(`/registry/containers/${runningId}/image`);
     await put(staleData);
+    // Self-healing reconciles too after a deletion, and may finish first: the signal's own line says the SIGHUP's work is done.
     daemon.signal('SIGHUP');
-    await handled(daemon, 'SIGHUP');
+    await daemon.waitForLog('signal handled', 1, 30_000, (l) => l.signal === 'SIGHUP');
     await assertRunningMirrored();
     assert.deepEqual(await subtree(staleData), {});
     await etcd.client.delete().key(`/registry/labels/role/${runningId}`);
     await etcd.client.delete().key(`/registry/containers/${runningId}/labels/role`);
     daemon.signal('SIGHUP');
-    await handled(daemon, 'SIGHUP', 2);
+    await daemon.waitForLog('signal handled', 2, 30_000, (l) => l.signal === 'SIGHUP');
     await assertRunningMirrored();
     assert.deepEqual(await subtree(otherHostData), otherHostData);
     assert.equal(daemon.pid > 0 && (await Promise.race([daemon.exited, new Promise((r) => setTimeout(() => r('running'), 200))])), 'running');
@@ -105,8 +103,7 @@ describe('signals (SPEC §4) against real dockerd and etcd', () => {
 
   it('SIGUSR2 purges every host\'s data and writes this host\'s running containers again', async () => {
     await etcd.client.put('/registry/somewhere/else').value('x');
-    daemon.signal('SIGUSR2');
-    await handled(daemon, 'SIGUSR2');
+    await daemon.reconcileOn('SIGUSR2', 30_000);
     await assertRunningMirrored();
     // Left: only this host's entries for containers running now (other test files may run containers too).
     const tree = await etcd.tree('/registry/');
@@ -133,8 +130,7 @@ describe('signals (SPEC §4) against real dockerd and etcd', () => {
   });
 
   it('SIGHUP then SIGTERM still cleans up (node-cleanup stays installed after SIGHUP)', async () => {
-    daemon.signal('SIGHUP');
-    await handled(daemon, 'SIGHUP');
+    await daemon.reconcileOn('SIGHUP', 30_000);
     daemon.signal('SIGTERM');
     assert.equal(await daemon.exited, 0);
     assert.deepEqual(await thisHostsKeys(), []);
@@ -153,6 +149,7 @@ describe('signals (SPEC §4) against real dockerd and etcd', () => {
     await etcd.signal('SIGSTOP');
     try {
       const id = await containers.run([TEST_IMAGE, 'sleep', '1000']);
+      // The event counter is shared by every container on the engine: the debug line names this one.
       await daemon.waitForLog('event', 1, 10_000, (l) => l.id === id);
       const t0 = Date.now();
       daemon.signal('SIGINT');
@@ -168,12 +165,14 @@ describe('signals (SPEC §4) against real dockerd and etcd', () => {
     let t0 = 0;
     try {
       daemon.signal('SIGUSR2');
+      // Which signal's work has begun, and in which order, only the log tells.
       await daemon.waitForLog('handling signal', 1, 10_000, (l) => l.signal === 'SIGUSR2');
       daemon.signal('SIGHUP');
       await sleep(200);
       assert.equal(daemon.count('handling signal', (l) => l.signal === 'SIGHUP'), 0, 'SIGHUP must wait for SIGUSR2');
       t0 = Date.now();
       daemon.signal('SIGTERM');
+      // The state cannot tell a stop under way from a lost Docker stream: the log line can.
       await daemon.waitForLog("stopping; deleting this host's data");
       await sleep(500);
     } finally {
@@ -190,6 +189,7 @@ describe('signals (SPEC §4) against real dockerd and etcd', () => {
     await etcd.signal('SIGSTOP');
     try {
       daemon.signal('SIGTERM');
+      // The second SIGTERM must come during the shutdown: the log line marks its start.
       await daemon.waitForLog('stopping; deleting this host\'s data');
       const t0 = Date.now();
       daemon.signal('SIGTERM');

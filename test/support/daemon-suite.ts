@@ -15,7 +15,7 @@ export function daemonSuite(tag: string, host: string) {
     /** Starts the daemon with these arguments and waits for its first reconciliation. */
     async start(args: string[]): Promise<DaemonProcess> {
       suite.daemon = new DaemonProcess(args, { EC_REGISTRATOR_ETCD_HOSTS: suite.etcd.endpoint, EC_REGISTRATOR_HOST: host });
-      await suite.daemon.waitForLog('reconciled');
+      await suite.daemon.waitForReconciliations(1);
       return suite.daemon;
     },
     /** The host port Docker published for `spec` (e.g. `80/tcp`). */

@@ -47,7 +47,7 @@ export class FleetHost {
       EC_REGISTRATOR_ETCD_HOSTS: this.etcdEndpoints(),
       ...env,
     });
-    if (waitReconciled) await this.daemon.waitForLog('reconciled', 1, 60_000);
+    if (waitReconciled) await this.daemon.waitForReconciliations(1, 'success', 60_000);
     return this.daemon;
   }
 

@@ -1,11 +1,26 @@
-/** One series of the daemon's Prometheus text on /metrics, e.g. `registrator_reconciliations_total{outcome="success"}`; 0 when absent. */
-export async function metric(port: number, series: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
+/** One series of Prometheus text: its name, its labels and its value. */
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
 }
 
-/** Successful reconciliations so far. */
-export function reconciliations(port: number): Promise<number> {
-  return metric(port, 'registrator_reconciliations_total{outcome="success"}');
+/** The samples of a Prometheus text exposition (comment lines skipped). */
+export function parseMetrics(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const [, key, value] of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[key] = value.replace(/\\(.)/g, '$1');
+    samples.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return samples;
+}
+
+/** The sum of the series called `name` that carry every label of `labels` (0 when there is none). */
+export function sumOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
+  return samples
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
 }

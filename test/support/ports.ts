@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 
 /** Whether nothing listens on 127.0.0.1:`port`. */
@@ -18,4 +19,13 @@ export async function freePorts(count: number): Promise<number> {
     if (ok) return base;
   }
   throw new Error('no free ports');
+}
+
+/**
+ * A port nothing listens on at 127.0.0.1, as the kernel picks one for a listener on port 0.
+ * Synchronous (a short child process) so that a constructor can hand it to the process it spawns.
+ */
+export function freePortSync(): number {
+  const script = "const s = require('net').createServer().listen(0, '127.0.0.1', () => { process.stdout.write(String(s.address().port)); s.close(); });";
+  return Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
 }
