@@ -71,7 +71,10 @@ export class BenchDaemon {
     const sentAt = nowMs();
     this.process.signal('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([this.process.exited, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)))]);
+    const code = await Promise.race([
+      this.process.exited,
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs))),
+    ]);
     clearTimeout(timer);
     if (code === 'timeout') throw new Error(`the daemon had not exited ${timeoutMs} ms after SIGTERM`);
     return { ms: nowMs() - sentAt, code };

@@ -23,8 +23,14 @@ function parse(line: string): EngineEvent | undefined {
 }
 
 /** Follows the engine's container events (those the daemon acts on) until the returned stop is called. */
-export async function followEvents(docker: Docker, onEvent: (e: EngineEvent) => void, filters: Record<string, string[]> = {}): Promise<() => void> {
-  const stream = (await docker.getEvents({ filters: { type: ['container'], event: [...HANDLED_ACTIONS], ...filters } })) as unknown as Readable;
+export async function followEvents(
+  docker: Docker,
+  onEvent: (e: EngineEvent) => void,
+  filters: Record<string, string[]> = {},
+): Promise<() => void> {
+  const stream = (await docker.getEvents({
+    filters: { type: ['container'], event: [...HANDLED_ACTIONS], ...filters },
+  })) as unknown as Readable;
   const splitter = new EventLineSplitter();
   stream.on('data', (chunk: Buffer) => {
     for (const line of splitter.push(chunk)) {

@@ -56,7 +56,10 @@ export async function etcdLatency(empty: EtcdServer, filled: EtcdServer, samples
   }
   for (const client of clients) {
     await client.delete().prefix('/probe-latency/');
-    await commitOps(client, [...simulatedKeys(PROBE)].map(([key]) => ({ delete: key })));
+    await commitOps(
+      client,
+      [...simulatedKeys(PROBE)].map(([key]) => ({ delete: key })),
+    );
   }
   return out;
 }

@@ -73,7 +73,10 @@ export class Fleet {
     const list = await this.docker.listContainers({ all: true, filters: { label: [this.containers.label] } });
     const doomed = list.filter((c) => c.Names.some((n) => n.replace(/^\//, '').startsWith(namePrefix)));
     await pool(doomed, DOCKER_CONCURRENCY, async (c) => {
-      await this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      await this.docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     });
     if (namePrefix === this.prefix) {
       // Whatever a failure left behind goes too.

@@ -52,7 +52,11 @@ export interface Changes {
 export async function changesBetween(etcd: Etcd3, from: number, to: number, timeoutMs = 10_000): Promise<Change[]> {
   const changes: Change[] = [];
   if (to <= from) return changes;
-  const watcher = await etcd.watch().prefix('/').startRevision(String(from + 1)).create();
+  const watcher = await etcd
+    .watch()
+    .prefix('/')
+    .startRevision(String(from + 1))
+    .create();
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`etcd history ${from}..${to} not replayed within ${timeoutMs} ms`)), timeoutMs);
@@ -109,7 +113,10 @@ export async function waitForCounts(etcd: Etcd3, markers: readonly Marker[], cou
   for (;;) {
     last = await Promise.all(markers.map((m) => countKeys(etcd, m.prefix)));
     if (last.every((n, i) => n >= count * markers[i].perContainer)) return nowMs();
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${count} containers under ${markers.map((m) => m.prefix).join(', ')}; have ${last.join(', ')} keys`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${count} containers under ${markers.map((m) => m.prefix).join(', ')}; have ${last.join(', ')} keys`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -129,12 +136,18 @@ export async function ranges(etcd: Etcd3, requests: readonly IRangeRequest[]): P
 
 /** The values of these keys (absent keys are left out). */
 export async function getMany(etcd: Etcd3, keys: readonly string[]): Promise<Map<string, string>> {
-  const answers = await ranges(etcd, keys.map((key) => ({ key: Buffer.from(key) })));
+  const answers = await ranges(
+    etcd,
+    keys.map((key) => ({ key: Buffer.from(key) })),
+  );
   return new Map(answers.flatMap((a) => a.kvs.map((kv): [string, string] => [kv.key.toString(), kv.value.toString()])));
 }
 
 /** Which of these keys existed at `rev` (default: now). */
 export async function existing(etcd: Etcd3, keys: readonly string[], rev?: number): Promise<string[]> {
-  const answers = await ranges(etcd, keys.map((key) => ({ key: Buffer.from(key), count_only: true, ...(rev ? { revision: rev } : {}) })));
+  const answers = await ranges(
+    etcd,
+    keys.map((key) => ({ key: Buffer.from(key), count_only: true, ...(rev ? { revision: rev } : {}) })),
+  );
   return keys.filter((_, i) => Number(answers[i].count) > 0);
 }

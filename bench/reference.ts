@@ -38,6 +38,9 @@ export class Reference {
       if (isNotFound(err)) return;
       throw err;
     }
-    await commitOps(this.etcd, [...shapeKeys(info, this.shape)].map(([key, value]) => ({ put: key, value })));
+    await commitOps(
+      this.etcd,
+      [...shapeKeys(info, this.shape)].map(([key, value]) => ({ put: key, value })),
+    );
   }
 }

@@ -66,7 +66,11 @@ export function summariseFleet(fleet: FleetResult) {
       return {
         etcd,
         rounds: lives.length,
-        ownKeys: { missing: sum(lives.map((l) => l.checks.missing)), wrong: sum(lives.map((l) => l.checks.wrong)), extra: sum(lives.map((l) => l.checks.extra)) },
+        ownKeys: {
+          missing: sum(lives.map((l) => l.checks.missing)),
+          wrong: sum(lives.map((l) => l.checks.wrong)),
+          extra: sum(lives.map((l) => l.checks.extra)),
+        },
         othersChanged: sum(lives.map((l) => l.checks.othersChanged)),
         leftAfterSigterm: sum(lives.map((l) => l.checks.leftAfterSigterm)),
         exitCodes: lives.map((l) => l.exitCode),
@@ -81,49 +85,87 @@ export function summariseFleet(fleet: FleetResult) {
 
 /** Medians over rounds and percentiles over samples, as printed and as stored in the JSON summary. */
 export function summarise(results: BenchResults) {
-  return results.configurations.filter((c) => c.sizes.length > 0).map((c) => ({
-    name: c.name,
-    startup: c.sizes.map((s) => {
-      const referenceMs = median(s.rounds.map((r) => r.referenceMs));
-      const daemonMs = median(s.rounds.map((r) => r.daemonMs));
-      return {
-        containers: s.containers,
-        referenceMs,
-        daemonMs,
-        ratio: daemonMs / referenceMs,
-        /** The same without Node's start and module loading, which the reference (in a running process) does not pay. */
-        ratioAfterNodeStart: (daemonMs - median(s.rounds.map((r) => r.nodeStartMs))) / referenceMs,
-        referenceCpuMs: median(s.rounds.map((r) => r.referenceCpuMs)),
-        daemonCpuMs: median(s.rounds.map((r) => r.daemonCpuMs)),
-        nodeStartMs: median(s.rounds.map((r) => r.nodeStartMs)),
-        connectMs: median(s.rounds.map((r) => r.connectMs)),
-        reconcileMs: median(s.rounds.map((r) => r.reconcileMs)),
-        memory: s.memory,
-      };
-    }),
-    latency: c.latency && {
-      samples: c.latency.daemonMs.length,
-      reference: { p50: percentile(c.latency.referenceMs, 50), p99: percentile(c.latency.referenceMs, 99) },
-      daemon: { p50: percentile(c.latency.daemonMs, 50), p99: percentile(c.latency.daemonMs, 99) },
-      ratioP50: percentile(c.latency.daemonMs, 50) / percentile(c.latency.referenceMs, 50),
-      missed: c.latency.missed.length,
-    },
-    writes: c.writes,
-  }));
+  return results.configurations
+    .filter((c) => c.sizes.length > 0)
+    .map((c) => ({
+      name: c.name,
+      startup: c.sizes.map((s) => {
+        const referenceMs = median(s.rounds.map((r) => r.referenceMs));
+        const daemonMs = median(s.rounds.map((r) => r.daemonMs));
+        return {
+          containers: s.containers,
+          referenceMs,
+          daemonMs,
+          ratio: daemonMs / referenceMs,
+          /** The same without Node's start and module loading, which the reference (in a running process) does not pay. */
+          ratioAfterNodeStart: (daemonMs - median(s.rounds.map((r) => r.nodeStartMs))) / referenceMs,
+          referenceCpuMs: median(s.rounds.map((r) => r.referenceCpuMs)),
+          daemonCpuMs: median(s.rounds.map((r) => r.daemonCpuMs)),
+          nodeStartMs: median(s.rounds.map((r) => r.nodeStartMs)),
+          connectMs: median(s.rounds.map((r) => r.connectMs)),
+          reconcileMs: median(s.rounds.map((r) => r.reconcileMs)),
+          memory: s.memory,
+        };
+      }),
+      latency: c.latency && {
+        samples: c.latency.daemonMs.length,
+        reference: { p50: percentile(c.latency.referenceMs, 50), p99: percentile(c.latency.referenceMs, 99) },
+        daemon: { p50: percentile(c.latency.daemonMs, 50), p99: percentile(c.latency.daemonMs, 99) },
+        ratioP50: percentile(c.latency.daemonMs, 50) / percentile(c.latency.referenceMs, 50),
+        missed: c.latency.missed.length,
+      },
+      writes: c.writes,
+    }));
 }
 
 /** The tables of the parts that ran, in Markdown so they can go into docs/performance.md as they are. */
 export function renderTables(results: BenchResults): string {
   const summary = summarise(results);
   const startup = table(
-    ['configuration', 'containers', 'reference', 'daemon', 'ratio (goal <= 2)', 'ratio after node start', 'of which: node start', 'connect', 'reconcile', 'CPU reference / daemon'],
+    [
+      'configuration',
+      'containers',
+      'reference',
+      'daemon',
+      'ratio (goal <= 2)',
+      'ratio after node start',
+      'of which: node start',
+      'connect',
+      'reconcile',
+      'CPU reference / daemon',
+    ],
     summary.flatMap((c) =>
-      c.startup.map((s) => [c.name, String(s.containers), ms(s.referenceMs), ms(s.daemonMs), ratio(s.daemonMs, s.referenceMs), `${s.ratioAfterNodeStart.toFixed(2)}x`, ms(s.nodeStartMs), ms(s.connectMs), ms(s.reconcileMs), `${ms(s.referenceCpuMs)} / ${ms(s.daemonCpuMs)}`]),
+      c.startup.map((s) => [
+        c.name,
+        String(s.containers),
+        ms(s.referenceMs),
+        ms(s.daemonMs),
+        ratio(s.daemonMs, s.referenceMs),
+        `${s.ratioAfterNodeStart.toFixed(2)}x`,
+        ms(s.nodeStartMs),
+        ms(s.connectMs),
+        ms(s.reconcileMs),
+        `${ms(s.referenceCpuMs)} / ${ms(s.daemonCpuMs)}`,
+      ]),
     ),
   );
   const latency = table(
     ['configuration', 'starts (missed)', 'reference p50', 'reference p99', 'daemon p50', 'daemon p99', 'p50 ratio (goal <= 1.5)'],
-    summary.flatMap((c) => (c.latency ? [[c.name, `${c.latency.samples} (${c.latency.missed})`, ms(c.latency.reference.p50), ms(c.latency.reference.p99), ms(c.latency.daemon.p50), ms(c.latency.daemon.p99), `${c.latency.ratioP50.toFixed(2)}x`]] : [])),
+    summary.flatMap((c) =>
+      c.latency
+        ? [
+            [
+              c.name,
+              `${c.latency.samples} (${c.latency.missed})`,
+              ms(c.latency.reference.p50),
+              ms(c.latency.reference.p99),
+              ms(c.latency.daemon.p50),
+              ms(c.latency.daemon.p99),
+              `${c.latency.ratioP50.toFixed(2)}x`,
+            ],
+          ]
+        : [],
+    ),
   );
   const etcdWrites = table(
     ['configuration', 'SIGHUP, nothing changed (goal 0)', 'that SIGHUP took', 'one container start'],
@@ -131,7 +173,17 @@ export function renderTables(results: BenchResults): string {
   );
   const memory = table(
     ['configuration', 'containers', 'RSS (goal < 150 MB at 1,000)', 'peak RSS', 'heap used after GC', 'heap total', 'external'],
-    summary.flatMap((c) => c.startup.map((s) => [c.name, String(s.containers), mib(s.memory.rssMiB), mib(s.memory.peakRssMiB), mib(s.memory.heapUsedMiB), mib(s.memory.heapTotalMiB), mib(s.memory.externalMiB)])),
+    summary.flatMap((c) =>
+      c.startup.map((s) => [
+        c.name,
+        String(s.containers),
+        mib(s.memory.rssMiB),
+        mib(s.memory.peakRssMiB),
+        mib(s.memory.heapUsedMiB),
+        mib(s.memory.heapTotalMiB),
+        mib(s.memory.externalMiB),
+      ]),
+    ),
   );
   const { machine, settings } = results;
   const head =
@@ -160,12 +212,28 @@ function renderFleet(fleet: FleetResult): string[] {
     summary.flatMap((c) =>
       c.figures.map((f, i) => {
         const show = FLEET_FIGURES[i].show;
-        return [c.name, FLEET_FIGURES[i].label, show(f.empty), show(f.filled), Number.isFinite(f.ratio) ? `${f.ratio.toFixed(2)}x` : 'n/a', f.met ? 'yes' : 'NO'];
+        return [
+          c.name,
+          FLEET_FIGURES[i].label,
+          show(f.empty),
+          show(f.filled),
+          Number.isFinite(f.ratio) ? `${f.ratio.toFixed(2)}x` : 'n/a',
+          f.met ? 'yes' : 'NO',
+        ];
       }),
     ),
   );
   const checks = table(
-    ['configuration', 'etcd', 'keys in etcd before / after the daemon', 'containers reconciled', 'own keys after first reconciliation (missing / wrong / extra)', "other hosts' keys changed (goal 0)", 'left after SIGTERM (goal 0)', 'exit status after SIGTERM'],
+    [
+      'configuration',
+      'etcd',
+      'keys in etcd before / after the daemon',
+      'containers reconciled',
+      'own keys after first reconciliation (missing / wrong / extra)',
+      "other hosts' keys changed (goal 0)",
+      'left after SIGTERM (goal 0)',
+      'exit status after SIGTERM',
+    ],
     summary.flatMap((c) =>
       c.checks.map((k) => [
         c.name,
@@ -181,7 +249,12 @@ function renderFleet(fleet: FleetResult): string[] {
   );
   const latency = table(
     ['request', 'empty etcd', 'filled etcd', 'ratio'],
-    (fleet.etcdLatency ?? []).map((l) => [l.request, `${l.emptyMs.toFixed(2)} ms`, `${l.filledMs.toFixed(2)} ms`, `${(l.filledMs / l.emptyMs).toFixed(2)}x`]),
+    (fleet.etcdLatency ?? []).map((l) => [
+      l.request,
+      `${l.emptyMs.toFixed(2)} ms`,
+      `${l.filledMs.toFixed(2)} ms`,
+      `${(l.filledMs / l.emptyMs).toFixed(2)}x`,
+    ]),
   );
   return [
     `Fleet: one daemon on a host with ${fleet.containers} containers, etcd empty or also holding ${fleet.hosts} other hosts x ${fleet.containers} containers (median of rounds)\n${figures}`,

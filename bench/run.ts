@@ -24,7 +24,8 @@ import { writesScenario } from './scenarios/writes';
 
 function numbers(name: string, fallback: string): number[] {
   const values = (process.env[name] ?? fallback).split(',').map((v) => Number(v.trim()));
-  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1)) throw new Error(`${name} must be positive whole numbers, comma separated`);
+  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1))
+    throw new Error(`${name} must be positive whole numbers, comma separated`);
   return values;
 }
 
@@ -39,7 +40,8 @@ const FLEET = process.env.BENCH_FLEET ?? '1000x100';
 const FLEET_SPEC: FleetSpec | undefined = (() => {
   if (FLEET.trim() === '0') return undefined;
   const match = /^\s*(\d+)\s*x\s*(\d+)\s*$/.exec(FLEET);
-  if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) throw new Error('BENCH_FLEET must be <hosts>x<containers> (e.g. 1000x100), or 0');
+  if (!match || Number(match[1]) < 1 || Number(match[2]) < 1)
+    throw new Error('BENCH_FLEET must be <hosts>x<containers> (e.g. 1000x100), or 0');
   return { hosts: Number(match[1]), containers: Number(match[2]) };
 })();
 /** The parts to run, in this order: the fleet part (on a host with few containers) before the startup part grows the fleet. */
@@ -93,9 +95,18 @@ async function main(): Promise<void> {
       cpus: cpus().length,
       node: process.versions.node,
       docker: (await docker.version()).Version,
-      etcd: execFileSync('etcd', ['--version']).toString().split('\n')[0].replace(/^etcd Version:\s*/, ''),
+      etcd: execFileSync('etcd', ['--version'])
+        .toString()
+        .split('\n')[0]
+        .replace(/^etcd Version:\s*/, ''),
     },
-    settings: { parts: PART_NAMES.filter((p) => (p === 'fleet' ? FLEET_PART : STARTUP_PART)), sizes: SIZES, rounds: ROUNDS, latencySamples: SAMPLES, ...(FLEET_PART ? { fleet: FLEET } : {}) },
+    settings: {
+      parts: PART_NAMES.filter((p) => (p === 'fleet' ? FLEET_PART : STARTUP_PART)),
+      sizes: SIZES,
+      rounds: ROUNDS,
+      latencySamples: SAMPLES,
+      ...(FLEET_PART ? { fleet: FLEET } : {}),
+    },
     configurations: SELECTED.map((c): ConfigurationResult => ({ name: c.name, args: c.args, sizes: [] })),
   };
   try {
@@ -138,7 +149,9 @@ async function startupPart(ctx: BenchContext, results: BenchResults): Promise<vo
         const { round: figures, memory, daemon } = await startupRound(ctx, config, last);
         entry.rounds.push(figures);
         entry.memory = memory;
-        say(`  ${config.name} x${size} round ${round + 1}: reference ${figures.referenceMs.toFixed(0)} ms, daemon ${figures.daemonMs.toFixed(0)} ms, RSS ${memory.rssMiB.toFixed(1)} MiB`);
+        say(
+          `  ${config.name} x${size} round ${round + 1}: reference ${figures.referenceMs.toFixed(0)} ms, daemon ${figures.daemonMs.toFixed(0)} ms, RSS ${memory.rssMiB.toFixed(1)} MiB`,
+        );
         if (!daemon) continue;
         try {
           result.writes = await writesScenario(ctx, config, daemon);

@@ -24,7 +24,15 @@ export interface Shape {
 }
 
 /** The service model settings matching the daemon's `-internal -ip 127.0.0.1 -useIpFromLabel bench.ip`. */
-export const MODEL: ServiceModelOptions = { host: HOST, hostIp: '127.0.0.1', internal: true, explicit: false, tags: '', useIpFromLabel: IP_LABEL, ttl: 0 };
+export const MODEL: ServiceModelOptions = {
+  host: HOST,
+  hostIp: '127.0.0.1',
+  internal: true,
+  explicit: false,
+  tags: '',
+  useIpFromLabel: IP_LABEL,
+  ttl: 0,
+};
 
 /** An ownership record's key, as the etcd-based backends file it next to each service (per container and service). */
 function ownerKey(scheme: string, path: string, service: Service): string {

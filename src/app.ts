@@ -35,7 +35,9 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
   });
   metrics?.readStatusFrom(() => daemon.status());
   const http = metrics
-    ? await (await import('./http/server')).startHttpListener({
+    ? await (
+        await import('./http/server')
+      ).startHttpListener({
         address: config.httpAddress,
         port: config.httpPort,
         metrics,

@@ -13,13 +13,15 @@ function main(): void {
   const [first, ...rest] = process.argv.slice(2);
   if (isOpsCommand(first)) {
     // The operator commands load neither the daemon nor the modules only it uses.
-    import('./ops/run').then(({ runOpsCommand }) => runOpsCommand(first, rest)).then(
-      (code) => (process.exitCode = code),
-      (err: Error) => {
-        process.stderr.write(`registrator ${first}: ${err.message}\n`);
-        process.exitCode = 1;
-      },
-    );
+    import('./ops/run')
+      .then(({ runOpsCommand }) => runOpsCommand(first, rest))
+      .then(
+        (code) => (process.exitCode = code),
+        (err: Error) => {
+          process.stderr.write(`registrator ${first}: ${err.message}\n`);
+          process.exitCode = 1;
+        },
+      );
     return;
   }
   let result;
@@ -37,14 +39,16 @@ function main(): void {
   }
   const log = createLogger(result.config.log);
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { err: reason }));
-  import('./app').then(({ runDaemon }) => runDaemon(result.config, log)).catch((err) => {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`registrator: ${err.message}\n`);
-      process.exit(EXIT_USAGE);
-    }
-    log.error('start failed', { err });
-    process.exit(1);
-  });
+  import('./app')
+    .then(({ runDaemon }) => runDaemon(result.config, log))
+    .catch((err) => {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`registrator: ${err.message}\n`);
+        process.exit(EXIT_USAGE);
+      }
+      log.error('start failed', { err });
+      process.exit(1);
+    });
 }
 
 main();

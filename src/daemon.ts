@@ -171,7 +171,10 @@ export class Daemon {
           this.admission.setInStep(admitted[i], result.status === 'fulfilled');
           if (result.status === 'rejected') {
             unloaded.push(admitted[i].name);
-            this.log.warn('could not read what this host holds; writer skipped until the next attempt', { writer: admitted[i].name, err: result.reason });
+            this.log.warn('could not read what this host holds; writer skipped until the next attempt', {
+              writer: admitted[i].name,
+              err: result.reason,
+            });
           }
         });
       } finally {
@@ -183,7 +186,12 @@ export class Daemon {
       for (const writer of this.admission.inStepWriters()) for (const id of writer.heldIds()) ids.add(id);
       // So that one whose die went unseen (events lost) leaves the running set.
       for (const id of this.running) ids.add(id);
-      const results = await Promise.allSettled(this.withProgress(reason, [...ids].map((id) => this.queue.request(id))));
+      const results = await Promise.allSettled(
+        this.withProgress(
+          reason,
+          [...ids].map((id) => this.queue.request(id)),
+        ),
+      );
       const failed = results.filter((r) => r.status === 'rejected').length;
       this.throwIfStopping();
       for (const writer of this.admission.inStepWriters()) {
@@ -267,7 +275,7 @@ export class Daemon {
     this.stopped = true;
     this.scheduler.stop();
     this.admission.stop();
-    const deadline = Date.now() + (deleteHostData ? this.options.shutdownDeadlineMs ?? 8_000 : this.options.stopGraceMs ?? 1_000);
+    const deadline = Date.now() + (deleteHostData ? (this.options.shutdownDeadlineMs ?? 8_000) : (this.options.stopGraceMs ?? 1_000));
     try {
       await withDeadline(Promise.all([this.events.stop(), this.queue.close(new StoppingError())]), deadline, 'in-flight writes');
     } catch (err) {
@@ -280,7 +288,9 @@ export class Daemon {
       // Every writer is asked, admitted or not: a store that is back by now still gets cleaned.
       const results = await Promise.allSettled(this.writers.map((w) => withDeadline(w.removeHostData(), deadline, w.name)));
       const failures = results.flatMap((r, i) =>
-        r.status === 'rejected' ? [`${this.writers[i].name}: ${(r.reason as Error).message}; left in place: ${this.writers[i].describeHostData()}`] : [],
+        r.status === 'rejected'
+          ? [`${this.writers[i].name}: ${(r.reason as Error).message}; left in place: ${this.writers[i].describeHostData()}`]
+          : [],
       );
       if (failures.length > 0) throw new Error(`could not delete all of this host's data (${failures.join('; ')})`);
     } finally {

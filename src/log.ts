@@ -26,7 +26,8 @@ const redact = winston.format((info) => {
 const errorsAsText = winston.format((info) => {
   for (const key of Object.keys(info)) {
     const v = info[key];
-    if (v instanceof Error) info[key] = (v as NodeJS.ErrnoException).code ? `${v.message} (${(v as NodeJS.ErrnoException).code})` : v.message;
+    if (v instanceof Error)
+      info[key] = (v as NodeJS.ErrnoException).code ? `${v.message} (${(v as NodeJS.ErrnoException).code})` : v.message;
   }
   return info;
 });

@@ -34,6 +34,8 @@ export function redactCredentials(text: string): string {
       password === undefined ? `${scheme}${REDACTED}@` : `${scheme}${user}:${REDACTED}@`,
     )
     .replace(QUOTED_USERINFO, (_all, quote: string, user: string) => `${quote}${user}:${REDACTED}@`)
-    .replace(QUERY_PARAM, (all, sep: string, name: string, value: string) => (isSecretName(name) && value !== '' ? `${sep}${name}=${REDACTED}` : all))
+    .replace(QUERY_PARAM, (all, sep: string, name: string, value: string) =>
+      isSecretName(name) && value !== '' ? `${sep}${name}=${REDACTED}` : all,
+    )
     .replace(PEM_PRIVATE_KEY, REDACTED);
 }

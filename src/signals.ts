@@ -57,51 +57,54 @@ export function installSignalHandlers(target: SignalTarget, log: Logger, options
 
   // node-cleanup owns SIGINT/SIGTERM/SIGQUIT/SIGHUP; returning false keeps the process alive (and,
   // for SIGHUP, keeps node-cleanup installed) so the async work decides when to exit.
-  nodeCleanup((_exitCode, signal) => {
-    // Called at exit too (signal null, or undefined from the process's own exit event): nothing to do then.
-    if (!signal) return true;
-    if (signal === 'SIGHUP') {
-      if (!shuttingDown) enqueue('SIGHUP', () => target.reconcile('SIGHUP'));
-      return false;
-    }
-    if (shuttingDown) {
-      log.warn('second stop signal during shutdown: exiting now', { signal });
-      nodeCleanup.uninstall();
-      exit(1);
-      return false;
-    }
-    shuttingDown = true;
-    const deleteHostData = signal === 'SIGTERM';
-    log.info(deleteHostData ? 'stopping; deleting this host\'s data' : 'stopping; keeping data', { signal });
-    // Not queued behind a SIGHUP or SIGUSR2 still at work: stopping abandons that work. The process
-    // is held open meanwhile: once the daemon has closed its streams nothing else would, and it must
-    // exit with the status the stop decides, not end on its own.
-    const holdOpen = setInterval(() => undefined, 60_000);
-    const limits = options.stopLimitMs ?? { keep: 1_800, delete: 9_500 };
-    const limitMs = deleteHostData ? limits.delete : limits.keep;
-    void (async () => {
-      let code = 0;
-      let timer: NodeJS.Timeout | undefined;
-      const overdue = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new StopOverdueError(limitMs)), limitMs);
-      });
-      try {
-        await Promise.race([target.stop(deleteHostData), overdue]);
-      } catch (err) {
-        // Keeping the data, there was nothing to lose: an overdue stop still exits 0.
-        if (deleteHostData || !(err instanceof StopOverdueError)) {
-          log.error('shutdown incomplete', { signal, err });
-          code = 1;
-        } else log.warn('stopping took too long; exiting anyway', { signal, err });
-      } finally {
-        clearTimeout(timer);
+  nodeCleanup(
+    (_exitCode, signal) => {
+      // Called at exit too (signal null, or undefined from the process's own exit event): nothing to do then.
+      if (!signal) return true;
+      if (signal === 'SIGHUP') {
+        if (!shuttingDown) enqueue('SIGHUP', () => target.reconcile('SIGHUP'));
+        return false;
       }
-      nodeCleanup.uninstall();
-      clearInterval(holdOpen);
-      exit(code);
-    })();
-    return false;
-  }, { ctrl_C: '', uncaughtException: '' });
+      if (shuttingDown) {
+        log.warn('second stop signal during shutdown: exiting now', { signal });
+        nodeCleanup.uninstall();
+        exit(1);
+        return false;
+      }
+      shuttingDown = true;
+      const deleteHostData = signal === 'SIGTERM';
+      log.info(deleteHostData ? "stopping; deleting this host's data" : 'stopping; keeping data', { signal });
+      // Not queued behind a SIGHUP or SIGUSR2 still at work: stopping abandons that work. The process
+      // is held open meanwhile: once the daemon has closed its streams nothing else would, and it must
+      // exit with the status the stop decides, not end on its own.
+      const holdOpen = setInterval(() => undefined, 60_000);
+      const limits = options.stopLimitMs ?? { keep: 1_800, delete: 9_500 };
+      const limitMs = deleteHostData ? limits.delete : limits.keep;
+      void (async () => {
+        let code = 0;
+        let timer: NodeJS.Timeout | undefined;
+        const overdue = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new StopOverdueError(limitMs)), limitMs);
+        });
+        try {
+          await Promise.race([target.stop(deleteHostData), overdue]);
+        } catch (err) {
+          // Keeping the data, there was nothing to lose: an overdue stop still exits 0.
+          if (deleteHostData || !(err instanceof StopOverdueError)) {
+            log.error('shutdown incomplete', { signal, err });
+            code = 1;
+          } else log.warn('stopping took too long; exiting anyway', { signal, err });
+        } finally {
+          clearTimeout(timer);
+        }
+        nodeCleanup.uninstall();
+        clearInterval(holdOpen);
+        exit(code);
+      })();
+      return false;
+    },
+    { ctrl_C: '', uncaughtException: '' },
+  );
 
   process.on('SIGUSR2', () => {
     if (!shuttingDown) enqueue('SIGUSR2', () => target.purgeAndRefill());

@@ -14,7 +14,9 @@ export function readPem(file: PemFile): Buffer {
   try {
     return readFileSync(file.path);
   } catch (err) {
-    throw new ConfigError(`${file.setting} file "${file.path}" cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new ConfigError(
+      `${file.setting} file "${file.path}" cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }
 
@@ -36,7 +38,10 @@ export function checkCertificates(pem: Buffer, file: PemFile): void {
  * PEM, and a key that does not belong to its certificate, are configuration errors (exit 2) before
  * anything runs, not a failure at the first connection.
  */
-export function loadTlsFiles(files: { ca?: PemFile; cert?: PemFile; key?: PemFile }, what: string): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+export function loadTlsFiles(
+  files: { ca?: PemFile; cert?: PemFile; key?: PemFile },
+  what: string,
+): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
   const ca = files.ca ? readPem(files.ca) : undefined;
   const cert = files.cert ? readPem(files.cert) : undefined;
   const key = files.key ? readPem(files.key) : undefined;

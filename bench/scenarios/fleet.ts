@@ -137,7 +137,13 @@ async function fill(ctx: FleetContext, spec: FleetSpec, uris: string[], mirror: 
   let done = false;
   const progress = setInterval(() => {
     countKeys(ctx.filled.client, '/')
-      .then((n) => done || ctx.say(`  ${(n - keysSoFar).toLocaleString('en')} of ${total.toLocaleString('en')} keys after ${Math.round((Date.now() - began) / 1000)} s`))
+      .then(
+        (n) =>
+          done ||
+          ctx.say(
+            `  ${(n - keysSoFar).toLocaleString('en')} of ${total.toLocaleString('en')} keys after ${Math.round((Date.now() - began) / 1000)} s`,
+          ),
+      )
       .catch(() => undefined);
   }, 15_000);
   try {
@@ -151,7 +157,10 @@ async function fill(ctx: FleetContext, spec: FleetSpec, uris: string[], mirror: 
 }
 
 /** Every key this host's writers should hold for its own bench containers, and the entry trees that must hold nothing else. */
-async function ownExpected(ctx: FleetContext, config: BenchConfiguration): Promise<{ containers: number; keys: Map<string, string>; trees: string[] }> {
+async function ownExpected(
+  ctx: FleetContext,
+  config: BenchConfiguration,
+): Promise<{ containers: number; keys: Map<string, string>; trees: string[] }> {
   const list = await ctx.docker.listContainers({ filters: { label: [ctx.fleet.label] } });
   const ids = list.filter((c) => c.Names.some((n) => n.replace(/^\//, '').startsWith(ctx.fleet.fleetPrefix))).map((c) => c.Id);
   const keys = new Map<string, string>();
@@ -169,7 +178,10 @@ async function ownExpected(ctx: FleetContext, config: BenchConfiguration): Promi
 }
 
 /** Compares what etcd holds for this host's own containers with what it should hold, exactly. */
-async function compareOwn(etcd: EtcdServer, expected: Awaited<ReturnType<typeof ownExpected>>): Promise<Pick<FleetChecks, 'containers' | 'missing' | 'wrong' | 'extra'>> {
+async function compareOwn(
+  etcd: EtcdServer,
+  expected: Awaited<ReturnType<typeof ownExpected>>,
+): Promise<Pick<FleetChecks, 'containers' | 'missing' | 'wrong' | 'extra'>> {
   const held = await getMany(etcd.client, [...expected.keys.keys()]);
   let missing = 0;
   let wrong = 0;
@@ -177,7 +189,10 @@ async function compareOwn(etcd: EtcdServer, expected: Awaited<ReturnType<typeof 
     if (!held.has(key)) missing++;
     else if (held.get(key) !== value) wrong++;
   }
-  const trees = await ranges(etcd.client, expected.trees.map((t) => ({ key: Buffer.from(t), range_end: prefixEnd(t), keys_only: true })));
+  const trees = await ranges(
+    etcd.client,
+    expected.trees.map((t) => ({ key: Buffer.from(t), range_end: prefixEnd(t), keys_only: true })),
+  );
   const extra = trees.flatMap((t) => t.kvs).filter((kv) => !expected.keys.has(kv.key.toString())).length;
   return { containers: expected.containers, missing, wrong, extra };
 }
@@ -241,7 +256,10 @@ async function life(ctx: FleetContext, etcd: EtcdServer, config: BenchConfigurat
  * before (other hosts') it put or deleted, and keys it put that are still there, which are then
  * deleted so the next daemon starts from the same etcd. `keysAfter` leaves those out.
  */
-export async function restore(client: Etcd3, revBefore: number): Promise<Pick<FleetChecks, 'othersChanged' | 'leftAfterSigterm' | 'keysAfter'>> {
+export async function restore(
+  client: Etcd3,
+  revBefore: number,
+): Promise<Pick<FleetChecks, 'othersChanged' | 'leftAfterSigterm' | 'keysAfter'>> {
   const changes = await changesBetween(client, revBefore, await revision(client), 60_000);
   const changed = [...new Set(changes.map((c) => c.key))];
   const before = new Set(await existing(client, changed, revBefore));
@@ -256,7 +274,9 @@ export async function restore(client: Etcd3, revBefore: number): Promise<Pick<Fl
 function describe(life: FleetLife): string {
   const c = life.checks;
   const problems = [
-    ...(c.missing + c.wrong + c.extra > 0 ? [`own keys NOT exact: ${c.missing} missing, ${c.wrong} wrong, ${c.extra} extra of ${c.containers} containers`] : []),
+    ...(c.missing + c.wrong + c.extra > 0
+      ? [`own keys NOT exact: ${c.missing} missing, ${c.wrong} wrong, ${c.extra} extra of ${c.containers} containers`]
+      : []),
     ...(c.othersChanged > 0 ? [`${c.othersChanged} keys of others changed`] : []),
     ...(c.leftAfterSigterm > 0 ? [`${c.leftAfterSigterm} keys left after SIGTERM`] : []),
     ...(life.exitCode !== 0 ? [`exit status ${life.exitCode}`] : []),
@@ -275,9 +295,16 @@ function describe(life: FleetLife): string {
  * entries before the first configuration and each configuration's registrations before it runs,
  * so each configuration sees a fleet of hosts configured like it (later ones a superset).
  */
-export async function fleetScenario(ctx: FleetContext, configs: BenchConfiguration[], spec: FleetSpec, rounds: number): Promise<FleetResult> {
-  if (HOST.startsWith(SIMULATED_HOST_PREFIX)) throw new Error(`the bench host ${HOST} would share its name's start with the simulated hosts (${SIMULATED_HOST_PREFIX}0000...)`);
-  if (ctx.fleet.size > spec.containers) throw new Error(`the fleet part needs exactly ${spec.containers} bench containers and ${ctx.fleet.size} run: run it first`);
+export async function fleetScenario(
+  ctx: FleetContext,
+  configs: BenchConfiguration[],
+  spec: FleetSpec,
+  rounds: number,
+): Promise<FleetResult> {
+  if (HOST.startsWith(SIMULATED_HOST_PREFIX))
+    throw new Error(`the bench host ${HOST} would share its name's start with the simulated hosts (${SIMULATED_HOST_PREFIX}0000...)`);
+  if (ctx.fleet.size > spec.containers)
+    throw new Error(`the fleet part needs exactly ${spec.containers} bench containers and ${ctx.fleet.size} run: run it first`);
   ctx.say(`fleet: starting ${spec.containers} containers of this host...`);
   await ctx.fleet.growTo(spec.containers);
   // One life not measured: the first start of a run pays for cold caches (files, the engine) that the others do not.
@@ -303,7 +330,8 @@ export async function fleetScenario(ctx: FleetContext, configs: BenchConfigurati
         entry[which].push(figures);
         ctx.say(`  ${config.name} ${which} etcd round ${round + 1}: ${describe(figures)}`);
         const held = which === 'filled' ? fleetKeys : 0;
-        if (figures.checks.keysBefore !== held) ctx.say(`    that etcd held ${figures.checks.keysBefore} keys before the daemon started, not ${held}`);
+        if (figures.checks.keysBefore !== held)
+          ctx.say(`    that etcd held ${figures.checks.keysBefore} keys before the daemon started, not ${held}`);
       }
     }
     result.configurations.push(entry);

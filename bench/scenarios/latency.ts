@@ -58,7 +58,8 @@ export async function latencyScenario(ctx: BenchContext, config: BenchConfigurat
         () => false,
       );
       if (!complete) {
-        const inEtcd = async (keys: string[]) => (await Promise.all(keys.map((k) => ctx.etcd.client.get(k).string()))).filter((v) => v !== null).length;
+        const inEtcd = async (keys: string[]) =>
+          (await Promise.all(keys.map((k) => ctx.etcd.client.get(k).string()))).filter((v) => v !== null).length;
         const seen = (keys: string[]) => keys.filter((k) => firstPut.has(k)).length;
         result.missed.push(
           `${name}: start event ${eventAt.has(id) ? 'seen' : 'not seen'}; daemon keys ${await inEtcd(daemonKeys)}/${daemonKeys.length} in etcd, ` +
@@ -66,7 +67,8 @@ export async function latencyScenario(ctx: BenchContext, config: BenchConfigurat
             `${referenceErrors.length ? `; reference failed: ${String(referenceErrors.pop())}` : ''}`,
         );
         // A few misses on a loaded machine are reported; many mean something is broken.
-        if (result.missed.length > Math.max(2, samples / 5)) throw new Error(`latency: too many starts not seen through:\n${result.missed.join('\n')}`);
+        if (result.missed.length > Math.max(2, samples / 5))
+          throw new Error(`latency: too many starts not seen through:\n${result.missed.join('\n')}`);
         continue;
       }
       if (i >= WARM_UP) {

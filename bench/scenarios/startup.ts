@@ -54,7 +54,9 @@ export async function startupRound(
   await clearEtcd(ctx);
   const daemon = new BenchDaemon(ctx.etcd.endpoint, config.args, ctx.cpuProfileDir);
   try {
-    const done = await daemon.whileRunning(waitForCounts(ctx.etcd.client, markerPrefixes(config.daemon, ctx.fleet.fleetPrefix), size, timeout));
+    const done = await daemon.whileRunning(
+      waitForCounts(ctx.etcd.client, markerPrefixes(config.daemon, ctx.fleet.fleetPrefix), size, timeout),
+    );
     const daemonCpuMs = processCpuMs(daemon.process.pid);
     const round: StartupRound = {
       referenceMs,

@@ -27,7 +27,7 @@ function ofContainers(containers: EngineEvent[]): (key: string) => boolean {
 /** The revision once it has not moved for `quietMs`: whatever the daemon was doing is done. */
 export async function settledRevision(etcd: Etcd3, quietMs = 1_000): Promise<number> {
   let last = await revision(etcd);
-  for (let stillSince = Date.now(); Date.now() - stillSince < quietMs; ) {
+  for (let stillSince = Date.now(); Date.now() - stillSince < quietMs;) {
     await sleep(100);
     const now = await revision(etcd);
     if (now !== last) {
@@ -72,7 +72,12 @@ export async function writesScenario(ctx: BenchContext, config: BenchConfigurati
   const oneStart = await writesDuring(ctx, async () => {
     await ctx.fleet.start(name, 4095);
     const markers = markerKeys(config.daemon, name);
-    await waitFor('the started container in etcd', async () => (await Promise.all(markers.map((k) => countKeys(ctx.etcd.client, k)))).every((n) => n > 0), 15_000, 20);
+    await waitFor(
+      'the started container in etcd',
+      async () => (await Promise.all(markers.map((k) => countKeys(ctx.etcd.client, k)))).every((n) => n > 0),
+      15_000,
+      20,
+    );
   });
   return { sighupIdle, sighupMs, oneStart };
 }

@@ -119,7 +119,11 @@ export function describeKey(key: string): string {
 }
 
 export function usage(): string {
-  const lines = ['usage: registrator [options] [registry-uri ...]', '', 'options (single or double dash; every option also reads EC_REGISTRATOR_<NAME>):'];
+  const lines = [
+    'usage: registrator [options] [registry-uri ...]',
+    '',
+    'options (single or double dash; every option also reads EC_REGISTRATOR_<NAME>):',
+  ];
   const walk = (node: SchemaNode) => {
     for (const value of Object.values(node)) {
       if (typeof value !== 'object' || value === null) continue;

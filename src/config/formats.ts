@@ -13,7 +13,10 @@ function requireString(value: unknown): asserts value is string {
 /** convict formats used by the schema; registered once, before the schema is built. */
 export function registerFormats(): void {
   // `optional-ip` also takes '' (unset); `ip-address` must be an address.
-  for (const [name, optional] of [['optional-ip', true], ['ip-address', false]] as const) {
+  for (const [name, optional] of [
+    ['optional-ip', true],
+    ['ip-address', false],
+  ] as const) {
     convict.addFormat({
       name,
       coerce: (v: unknown) => String(v).trim(),
@@ -75,7 +78,8 @@ export function registerFormats(): void {
         }
         if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`"${host}" must use http:// or https://`);
         // URL reads "/registry/" as http:///registry/, i.e. host "registry": the raw text must start with a host.
-        if (!/^([a-z][a-z0-9+.-]*:\/\/)?[^/\s]+\/?$/i.test(host) || parsed.hostname === '') throw new Error(`"${host}" must be host:port or http(s)://host:port, without a path`);
+        if (!/^([a-z][a-z0-9+.-]*:\/\/)?[^/\s]+\/?$/i.test(host) || parsed.hostname === '')
+          throw new Error(`"${host}" must be host:port or http(s)://host:port, without a path`);
       }
     },
   });
@@ -108,14 +112,16 @@ export function registerFormats(): void {
     name: 'port-number',
     coerce: coerceInteger,
     validate(value: unknown) {
-      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > 65535) throw new Error('must be a TCP port 0..65535 (0: off)');
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > 65535)
+        throw new Error('must be a TCP port 0..65535 (0: off)');
     },
   });
   convict.addFormat({
     name: 'retry-count',
     coerce: coerceInteger,
     validate(value: unknown) {
-      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < -1) throw new Error('must be a whole number >= -1 (-1 retries forever)');
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < -1)
+        throw new Error('must be a whole number >= -1 (-1 retries forever)');
     },
   });
 }

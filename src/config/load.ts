@@ -106,7 +106,8 @@ function resolveDocker(value: string, env: NodeJS.ProcessEnv): DockerEndpoint {
   if (chosen.startsWith('/')) return { kind: 'socket', socketPath: chosen };
   if (chosen.startsWith('unix://')) {
     const socketPath = chosen.slice('unix://'.length);
-    if (!socketPath.startsWith('/')) throw new ConfigError(`Docker endpoint "${chosen}" (${source}) needs an absolute socket path: unix:///path`);
+    if (!socketPath.startsWith('/'))
+      throw new ConfigError(`Docker endpoint "${chosen}" (${source}) needs an absolute socket path: unix:///path`);
     return { kind: 'socket', socketPath };
   }
   // DOCKER_HOST is not checked by the schema's format; anything but tcp://host[:port] is refused here.
@@ -144,8 +145,15 @@ function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config
   }
   if (raw.ttl > 0 && raw.ttlRefresh === 0) throw new ConfigError(`-ttl ${raw.ttl} needs -ttl-refresh`);
   // A longer Node.js timer fires after 1 ms, i.e. at once and over and over again.
-  for (const [flag, value, unit] of [['-resync', raw.resync, 1000], ['-ttl-refresh', raw.ttlRefresh, 1000], ['-retry-interval', raw.retryInterval, 1]] as const) {
-    if (value * unit > MAX_TIMER_MS) throw new ConfigError(`${flag} ${value} is longer than ${Math.floor(MAX_TIMER_MS / unit)} ${unit === 1 ? 'ms' : 'seconds'} (24.8 days), the longest timer Node.js can set`);
+  for (const [flag, value, unit] of [
+    ['-resync', raw.resync, 1000],
+    ['-ttl-refresh', raw.ttlRefresh, 1000],
+    ['-retry-interval', raw.retryInterval, 1],
+  ] as const) {
+    if (value * unit > MAX_TIMER_MS)
+      throw new ConfigError(
+        `${flag} ${value} is longer than ${Math.floor(MAX_TIMER_MS / unit)} ${unit === 1 ? 'ms' : 'seconds'} (24.8 days), the longest timer Node.js can set`,
+      );
   }
   if ((raw.etcd.cert === '') !== (raw.etcd.key === '')) {
     throw new ConfigError('etcd TLS client auth needs both EC_REGISTRATOR_ETCD_CERT and EC_REGISTRATOR_ETCD_KEY');
@@ -156,13 +164,19 @@ function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config
   if (raw.etcd.ca !== '' || raw.etcd.cert !== '') {
     const file = (path: string, setting: string) => (path === '' ? undefined : { path, setting });
     loadTlsFiles(
-      { ca: file(raw.etcd.ca, 'EC_REGISTRATOR_ETCD_CA (-etcd-ca)'), cert: file(raw.etcd.cert, 'EC_REGISTRATOR_ETCD_CERT (-etcd-cert)'), key: file(raw.etcd.key, 'EC_REGISTRATOR_ETCD_KEY (-etcd-key)') },
+      {
+        ca: file(raw.etcd.ca, 'EC_REGISTRATOR_ETCD_CA (-etcd-ca)'),
+        cert: file(raw.etcd.cert, 'EC_REGISTRATOR_ETCD_CERT (-etcd-cert)'),
+        key: file(raw.etcd.key, 'EC_REGISTRATOR_ETCD_KEY (-etcd-key)'),
+      },
       'etcd TLS files (-etcd-ca, -etcd-cert, -etcd-key)',
     );
   }
   // Credentials in an endpoint would end up in gRPC's error texts; they have their own settings.
   if (raw.etcd.hosts.some((h) => /^([a-z]+:\/\/)?[^/]*@/i.test(h))) {
-    throw new ConfigError(`${describeKey('etcd.hosts')}: an endpoint carries user:password@; use EC_REGISTRATOR_ETCD_USER and EC_REGISTRATOR_ETCD_PASSWORD`);
+    throw new ConfigError(
+      `${describeKey('etcd.hosts')}: an endpoint carries user:password@; use EC_REGISTRATOR_ETCD_USER and EC_REGISTRATOR_ETCD_PASSWORD`,
+    );
   }
   const docker = resolveDocker(raw.dockerSocket, env);
   if (docker.kind === 'socket' && existsSync(docker.socketPath) && !statSync(docker.socketPath).isSocket()) {

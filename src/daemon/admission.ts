@@ -5,7 +5,9 @@ import type { Writer } from '../writer';
 /** A writer that never answered within its startup retries. */
 export class WriterUnreachableError extends Error {
   constructor(writer: string, attempts: number, cause: unknown) {
-    super(`${writer} still unreachable after ${attempts + 1} attempts (-retry-attempts ${attempts}): ${(cause as Error)?.message ?? cause}`);
+    super(
+      `${writer} still unreachable after ${attempts + 1} attempts (-retry-attempts ${attempts}): ${(cause as Error)?.message ?? cause}`,
+    );
     this.name = 'WriterUnreachableError';
   }
 }
@@ -104,7 +106,13 @@ export class WriterAdmission {
         this.options.onFatal?.(new WriterUnreachableError(writer.name, attempts, err));
         return;
       }
-      this.log.warn('writer unreachable; retrying', { writer: writer.name, attempt, of: attempts < 0 ? 'unlimited' : attempts, inMs: intervalMs, err });
+      this.log.warn('writer unreachable; retrying', {
+        writer: writer.name,
+        attempt,
+        of: attempts < 0 ? 'unlimited' : attempts,
+        inMs: intervalMs,
+        err,
+      });
       await this.sleep(intervalMs);
       if (this.stopped) return;
       try {

@@ -93,7 +93,7 @@ export class ReconcileScheduler {
   heal(reason: string): void {
     const delay = this.options.healDelayMs;
     if (this.stopped || delay === undefined || this.healTimer) return;
-    this.log.info('this host\'s data was deleted from etcd; writing it back', { reason, inMs: delay });
+    this.log.info("this host's data was deleted from etcd; writing it back", { reason, inMs: delay });
     this.healTimer = setTimeout(() => {
       this.healTimer = undefined;
       void this.request('self-heal').catch(() => undefined);

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 
 /** Where the Docker (or Podman) API is: a Unix socket, or TCP with or without TLS. */
 export type DockerEndpoint =
-  | { kind: 'socket'; socketPath: string }
-  | { kind: 'tcp'; host: string; port: number; tls: boolean; certPath?: string };
+  { kind: 'socket'; socketPath: string } | { kind: 'tcp'; host: string; port: number; tls: boolean; certPath?: string };
 
 /**
  * A dockerode client for the configured engine. No `timeout` (it would kill the idle event stream)
@@ -13,13 +12,14 @@ export type DockerEndpoint =
  */
 export function createDockerClient(endpoint: DockerEndpoint): Docker {
   if (endpoint.kind === 'socket') return new Docker({ socketPath: endpoint.socketPath });
-  const tlsFiles = endpoint.tls && endpoint.certPath
-    ? {
-        ca: readFileSync(join(endpoint.certPath, 'ca.pem')),
-        cert: readFileSync(join(endpoint.certPath, 'cert.pem')),
-        key: readFileSync(join(endpoint.certPath, 'key.pem')),
-      }
-    : {};
+  const tlsFiles =
+    endpoint.tls && endpoint.certPath
+      ? {
+          ca: readFileSync(join(endpoint.certPath, 'ca.pem')),
+          cert: readFileSync(join(endpoint.certPath, 'cert.pem')),
+          key: readFileSync(join(endpoint.certPath, 'key.pem')),
+        }
+      : {};
   return new Docker({ host: endpoint.host, port: endpoint.port, protocol: endpoint.tls ? 'https' : 'http', ...tlsFiles });
 }
 

@@ -104,9 +104,7 @@ export interface ContainerEvent {
 }
 
 export type ParsedEventLine =
-  | { kind: 'event'; event: ContainerEvent }
-  | { kind: 'ignored'; reason: string }
-  | { kind: 'malformed'; reason: string };
+  { kind: 'event'; event: ContainerEvent } | { kind: 'ignored'; reason: string } | { kind: 'malformed'; reason: string };
 
 const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
 
@@ -280,7 +278,8 @@ export class DockerWatcher {
       for (const line of lines) {
         const parsed = parseEventLine(line);
         if (parsed.kind === 'event') this.handlers.onEvent(parsed.event);
-        else if (parsed.kind === 'malformed') this.log.warn('skipped malformed Docker event line', { reason: parsed.reason, line: line.slice(0, 200) });
+        else if (parsed.kind === 'malformed')
+          this.log.warn('skipped malformed Docker event line', { reason: parsed.reason, line: line.slice(0, 200) });
       }
     };
     return new Promise((resolve) => {

@@ -17,7 +17,11 @@ export interface KeyChange {
  * revision of every key a guard names (see readTouchedKeys); a put of the value a key already holds
  * and a conditional delete whose value or guard does not match change nothing.
  */
-export function keyChanges(ops: readonly KeyOp[], current: ReadonlyMap<string, string>, revisions: ReadonlyMap<string, string> = new Map()): KeyChange[] {
+export function keyChanges(
+  ops: readonly KeyOp[],
+  current: ReadonlyMap<string, string>,
+  revisions: ReadonlyMap<string, string> = new Map(),
+): KeyChange[] {
   const after = new Map(current);
   for (const op of ops) {
     if ('put' in op) {
@@ -40,7 +44,10 @@ export function keyChanges(ops: readonly KeyOp[], current: ReadonlyMap<string, s
 }
 
 /** Reads, without writing, the current value of every key `ops` touch and the revision of every key they guard on (see keyChanges). */
-export async function readTouchedKeys(client: Etcd3, ops: readonly KeyOp[]): Promise<{ current: Map<string, string>; revisions: Map<string, string> }> {
+export async function readTouchedKeys(
+  client: Etcd3,
+  ops: readonly KeyOp[],
+): Promise<{ current: Map<string, string>; revisions: Map<string, string> }> {
   const keys = new Set<string>();
   const guards = new Set<string>();
   const prefixes = new Set<string>();

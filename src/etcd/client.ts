@@ -1,4 +1,13 @@
-import { ConsecutiveBreaker, ExponentialBackoff, IDefaultPolicyContext, IPolicy, circuitBreaker, handleWhen, isBrokenCircuitError, retry } from 'cockatiel';
+import {
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  IDefaultPolicyContext,
+  IPolicy,
+  circuitBreaker,
+  handleWhen,
+  isBrokenCircuitError,
+  retry,
+} from 'cockatiel';
 import { Etcd3, IOptions, isRecoverableError } from 'etcd3';
 import { readFileSync } from 'node:fs';
 import { etcdEndpoint } from './endpoint';

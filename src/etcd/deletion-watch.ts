@@ -62,11 +62,13 @@ export class DeletionWatch {
       const watcher = await this.etcd.watch().prefix(prefix).create();
       watcher.on('delete', (kv) => this.onDelete(kv.key.toString()));
       if (this.onPut) watcher.on('put', (kv) => this.onPut!(kv.key.toString()));
-      watcher.on('error', (err) => this.log.warn('watch of this host\'s keys failed; a resync or SIGHUP still repairs them', { prefix, err }));
+      watcher.on('error', (err) =>
+        this.log.warn("watch of this host's keys failed; a resync or SIGHUP still repairs them", { prefix, err }),
+      );
       if (this.closed) await watcher.cancel();
       return watcher;
     } catch (err) {
-      if (!this.closed) this.log.warn('could not watch this host\'s keys; a resync or SIGHUP still repairs them', { prefix, err });
+      if (!this.closed) this.log.warn("could not watch this host's keys; a resync or SIGHUP still repairs them", { prefix, err });
       return undefined;
     }
   }

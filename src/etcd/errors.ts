@@ -1,4 +1,11 @@
-import { EtcdAuthenticationFailedError, EtcdError, EtcdPermissionDeniedError, GRPCGenericError, GRPCUnavailableError, RecoverableError } from 'etcd3';
+import {
+  EtcdAuthenticationFailedError,
+  EtcdError,
+  EtcdPermissionDeniedError,
+  GRPCGenericError,
+  GRPCUnavailableError,
+  RecoverableError,
+} from 'etcd3';
 
 /**
  * etcd could be reached but refused this client as configured (certificates, user, role). Retrying
@@ -48,7 +55,13 @@ export class EtcdMemberPausedError extends Error {
 
 /** Whether `err` came from etcd or the way to it (etcd3's own errors and the explained ones above). */
 export function isEtcdFailure(err: unknown): boolean {
-  return err instanceof EtcdError || err instanceof GRPCGenericError || err instanceof EtcdAccessError || err instanceof EtcdUnreachableError || err instanceof EtcdMemberPausedError;
+  return (
+    err instanceof EtcdError ||
+    err instanceof GRPCGenericError ||
+    err instanceof EtcdAccessError ||
+    err instanceof EtcdUnreachableError ||
+    err instanceof EtcdMemberPausedError
+  );
 }
 
 /** gRPC's "No connection established. Last error: ... (timestamp). Resolution note: " down to its cause. */
@@ -85,21 +98,32 @@ export function explainEtcdError(err: unknown, endpoint: string, user: string): 
   if (!(err instanceof Error) || err instanceof EtcdAccessError || err instanceof EtcdUnreachableError) return err;
   const who = user ? `user "${user}"` : 'this client';
   if (err instanceof EtcdAuthenticationFailedError) {
-    return new EtcdAuthError(endpoint, `etcd ${endpoint}: authentication failed for ${who}: wrong user name or password (EC_REGISTRATOR_ETCD_USER / EC_REGISTRATOR_ETCD_PASSWORD)`);
+    return new EtcdAuthError(
+      endpoint,
+      `etcd ${endpoint}: authentication failed for ${who}: wrong user name or password (EC_REGISTRATOR_ETCD_USER / EC_REGISTRATOR_ETCD_PASSWORD)`,
+    );
   }
   if (/etcdserver: user name is empty/.test(err.message)) {
-    return new EtcdAuthError(endpoint, `etcd ${endpoint}: authentication required: set EC_REGISTRATOR_ETCD_USER and EC_REGISTRATOR_ETCD_PASSWORD`);
+    return new EtcdAuthError(
+      endpoint,
+      `etcd ${endpoint}: authentication required: set EC_REGISTRATOR_ETCD_USER and EC_REGISTRATOR_ETCD_PASSWORD`,
+    );
   }
   if (/etcdserver: authentication is not enabled/.test(err.message)) {
     return new EtcdAuthError(endpoint, `etcd ${endpoint}: authentication is not enabled there, yet EC_REGISTRATOR_ETCD_USER is set`);
   }
   if (err instanceof EtcdPermissionDeniedError) {
-    return new EtcdPermissionError(endpoint, `etcd ${endpoint}: permission denied for ${who}: its roles lack readwrite on a key prefix this daemon uses`);
+    return new EtcdPermissionError(
+      endpoint,
+      `etcd ${endpoint}: permission denied for ${who}: its roles lack readwrite on a key prefix this daemon uses`,
+    );
   }
   if (err instanceof GRPCUnavailableError) {
     const reason = unavailableReason(err.message);
     const tls = tlsProblem(reason);
-    return tls ? new EtcdTlsError(endpoint, `etcd ${endpoint}: ${tls} (${reason})`) : new EtcdUnreachableError(endpoint, `etcd ${endpoint} unreachable: ${reason}`);
+    return tls
+      ? new EtcdTlsError(endpoint, `etcd ${endpoint}: ${tls} (${reason})`)
+      : new EtcdUnreachableError(endpoint, `etcd ${endpoint} unreachable: ${reason}`);
   }
   return err;
 }

@@ -48,8 +48,10 @@ export function toRequestOp(op: KeyOp): IRequestOp {
       ? { request_delete_range: { key: Buffer.from(op.deletePrefix), range_end: prefixEnd(op.deletePrefix) } }
       : { request_delete_range: { key: Buffer.from(op.delete) } };
   const compare: ICompare[] = [];
-  if ('delete' in op && op.ifValue !== undefined) compare.push({ key: Buffer.from(op.delete), target: 'Value', result: 'Equal', value: Buffer.from(op.ifValue) });
-  if (op.ifRevision) compare.push({ key: Buffer.from(op.ifRevision.key), target: 'Mod', result: 'Equal', mod_revision: op.ifRevision.modRevision });
+  if ('delete' in op && op.ifValue !== undefined)
+    compare.push({ key: Buffer.from(op.delete), target: 'Value', result: 'Equal', value: Buffer.from(op.ifValue) });
+  if (op.ifRevision)
+    compare.push({ key: Buffer.from(op.ifRevision.key), target: 'Mod', result: 'Equal', mod_revision: op.ifRevision.modRevision });
   // A nested transaction keeps a conditional delete inside the one outer transaction.
   return compare.length === 0 ? del : { request_txn: { compare, success: [del] } };
 }
@@ -96,9 +98,7 @@ function groupCount(ops: readonly KeyOp[]): number | undefined {
  * Ops as one etcd transaction: the groups to send them in (a single group is a flat transaction,
  * several are nested ones), or, in `tooLarge`, which limit they pass.
  */
-export type AtomicPacking =
-  | { groups: ReadonlyArray<readonly KeyOp[]>; tooLarge?: undefined }
-  | { groups?: undefined; tooLarge: string };
+export type AtomicPacking = { groups: ReadonlyArray<readonly KeyOp[]>; tooLarge?: undefined } | { groups?: undefined; tooLarge: string };
 
 /** Packs `ops` into one transaction, or says why they cannot be one. The one size check of the commit path. */
 export function packAtomic(ops: readonly KeyOp[]): AtomicPacking {

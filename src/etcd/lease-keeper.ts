@@ -66,9 +66,11 @@ export class LeaseKeeper {
    * (once, even if several writes report the same lease).
    */
   reportInvalid(leaseId: string): void {
-    void this.id?.then((current) => {
-      if (current === leaseId) this.lost(`etcd refused a write under lease ${leaseId}`);
-    }).catch(() => undefined);
+    void this.id
+      ?.then((current) => {
+        if (current === leaseId) this.lost(`etcd refused a write under lease ${leaseId}`);
+      })
+      .catch(() => undefined);
   }
 
   /** Stops the keepalives. The keys stay until the TTL runs out (SIGINT keeps data; SIGTERM deleted it already). */
@@ -98,7 +100,10 @@ export class LeaseKeeper {
       await Promise.race([
         answer,
         new Promise((_, reject) => {
-          timeout = setTimeout(() => reject(new Error('keepalive unanswered')), Math.min(KEEPALIVE_TIMEOUT_MS, this.options.refreshSeconds * 1000));
+          timeout = setTimeout(
+            () => reject(new Error('keepalive unanswered')),
+            Math.min(KEEPALIVE_TIMEOUT_MS, this.options.refreshSeconds * 1000),
+          );
         }),
       ]);
     } catch (err) {

@@ -30,7 +30,11 @@ function tooLarge(err: unknown): boolean {
  * The keys under `prefix`, a page at a time, all at one revision (`revision`, else the first page's).
  * A page too large for one answer is asked for again with half the limit, down to one key.
  */
-export async function* prefixPages(client: Etcd3, prefix: string, options: { pageSize?: number; revision?: string } = {}): AsyncGenerator<Page> {
+export async function* prefixPages(
+  client: Etcd3,
+  prefix: string,
+  options: { pageSize?: number; revision?: string } = {},
+): AsyncGenerator<Page> {
   const end = prefixEnd(prefix);
   let start = Buffer.from(prefix);
   let revision = options.revision;
@@ -54,7 +58,8 @@ export async function* prefixPages(client: Etcd3, prefix: string, options: { pag
 /** Every key/value under `prefix` (read in pages at one revision). For prefixes that hold one host's or one container's keys. */
 export async function readPrefix(client: Etcd3, prefix: string, pageSize = PAGE_KEYS): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for await (const page of prefixPages(client, prefix, { pageSize })) for (const kv of page.kvs) out.set(kv.key.toString(), kv.value.toString());
+  for await (const page of prefixPages(client, prefix, { pageSize }))
+    for (const kv of page.kvs) out.set(kv.key.toString(), kv.value.toString());
   return out;
 }
 
@@ -68,7 +73,9 @@ export async function readPrefixes(client: Etcd3, prefixes: readonly string[]): 
   const readBatch = async (batch: readonly string[]): Promise<void> => {
     let res;
     try {
-      res = await client.kv.txn({ success: batch.map((p) => ({ request_range: { key: Buffer.from(p), range_end: prefixEnd(p), limit: RANGE_KEYS } })) });
+      res = await client.kv.txn({
+        success: batch.map((p) => ({ request_range: { key: Buffer.from(p), range_end: prefixEnd(p), limit: RANGE_KEYS } })),
+      });
     } catch (err) {
       if (!tooLarge(err)) throw err;
       if (batch.length === 1) return void out.set(batch[0], await readPrefix(client, batch[0], RANGE_KEYS));
@@ -105,14 +112,18 @@ export async function readStoredKeys(client: Etcd3, keys: readonly string[], rev
   const readBatch = async (batch: readonly string[]): Promise<void> => {
     let res;
     try {
-      res = await client.kv.txn({ success: batch.map((key) => ({ request_range: { key: Buffer.from(key), ...(revision ? { revision } : {}) } })) });
+      res = await client.kv.txn({
+        success: batch.map((key) => ({ request_range: { key: Buffer.from(key), ...(revision ? { revision } : {}) } })),
+      });
     } catch (err) {
       if (!tooLarge(err) || batch.length === 1) throw err;
       const half = Math.ceil(batch.length / 2);
       await readBatch(batch.slice(0, half));
       return readBatch(batch.slice(half));
     }
-    for (const r of res.responses) for (const kv of r.response_range?.kvs ?? []) out.set(kv.key.toString(), { value: kv.value.toString(), lease: String(kv.lease ?? '0'), modRevision: String(kv.mod_revision) });
+    for (const r of res.responses)
+      for (const kv of r.response_range?.kvs ?? [])
+        out.set(kv.key.toString(), { value: kv.value.toString(), lease: String(kv.lease ?? '0'), modRevision: String(kv.mod_revision) });
   };
   const batches: string[][] = [];
   for (let i = 0; i < keys.length; i += MAX_TXN_OPS) batches.push(keys.slice(i, i + MAX_TXN_OPS));

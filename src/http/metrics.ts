@@ -26,7 +26,12 @@ export class Metrics implements DaemonObserver {
     const eachWriter = (counter: Counter<'writer'>) => {
       for (const w of status()?.writers ?? []) counter.inc({ writer: w.name }, 0);
     };
-    this.events = new Counter({ name: 'registrator_docker_events_total', help: 'Docker events handled (container actions, network connect/disconnect), by action', labelNames: ['action'], registers });
+    this.events = new Counter({
+      name: 'registrator_docker_events_total',
+      help: 'Docker events handled (container actions, network connect/disconnect), by action',
+      labelNames: ['action'],
+      registers,
+    });
     for (const action of HANDLED_ACTIONS) this.events.inc({ action }, 0);
     this.writes = new Counter({
       name: 'registrator_writes_total',
@@ -53,12 +58,22 @@ export class Metrics implements DaemonObserver {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers,
     });
-    this.reconciliations = new Counter({ name: 'registrator_reconciliations_total', help: 'Full reconciliations, by outcome', labelNames: ['outcome'], registers });
+    this.reconciliations = new Counter({
+      name: 'registrator_reconciliations_total',
+      help: 'Full reconciliations, by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
     for (const outcome of ['success', 'failure']) {
       this.reconciliations.inc({ outcome }, 0);
       this.reconcileSeconds.zero({ outcome });
     }
-    this.leases = new Gauge({ name: 'registrator_lease_held', help: 'Whether the etcd lease of a leased registry (-ttl) is held (1) or lost or not granted yet (0)', labelNames: ['registry'], registers });
+    this.leases = new Gauge({
+      name: 'registrator_lease_held',
+      help: 'Whether the etcd lease of a leased registry (-ttl) is held (1) or lost or not granted yet (0)',
+      labelNames: ['registry'],
+      registers,
+    });
 
     const fromStatus = <L extends string>(name: string, help: string, labelNames: L[], set: (gauge: Gauge<L>, s: DaemonStatus) => void) =>
       new Gauge<L>({
@@ -71,16 +86,33 @@ export class Metrics implements DaemonObserver {
           if (s) set(this, s);
         },
       });
-    fromStatus('registrator_docker_connected', 'Whether the Docker event stream is subscribed (1) or not (0)', [], (g, s) => g.set(Number(s.dockerConnected)));
-    fromStatus('registrator_writer_reachable', 'Whether a writer has answered its first ping (0 while the daemon keeps pinging it, -retry-attempts)', ['writer'], (g, s) => {
-      for (const w of s.writers) g.set({ writer: w.name }, Number(w.state !== 'unreachable'));
-    });
-    fromStatus('registrator_writer_in_step', 'Whether a writer is in step (1), or out of step until its next successful reconciliation (0)', ['writer'], (g, s) => {
-      for (const w of s.writers) g.set({ writer: w.name }, Number(w.state === 'in-step'));
-    });
-    fromStatus('registrator_containers_held', 'Containers a writer holds data for in its store, as last loaded and written', ['writer'], (g, s) => {
-      for (const w of s.writers) g.set({ writer: w.name }, w.containersHeld);
-    });
+    fromStatus('registrator_docker_connected', 'Whether the Docker event stream is subscribed (1) or not (0)', [], (g, s) =>
+      g.set(Number(s.dockerConnected)),
+    );
+    fromStatus(
+      'registrator_writer_reachable',
+      'Whether a writer has answered its first ping (0 while the daemon keeps pinging it, -retry-attempts)',
+      ['writer'],
+      (g, s) => {
+        for (const w of s.writers) g.set({ writer: w.name }, Number(w.state !== 'unreachable'));
+      },
+    );
+    fromStatus(
+      'registrator_writer_in_step',
+      'Whether a writer is in step (1), or out of step until its next successful reconciliation (0)',
+      ['writer'],
+      (g, s) => {
+        for (const w of s.writers) g.set({ writer: w.name }, Number(w.state === 'in-step'));
+      },
+    );
+    fromStatus(
+      'registrator_containers_held',
+      'Containers a writer holds data for in its store, as last loaded and written',
+      ['writer'],
+      (g, s) => {
+        for (const w of s.writers) g.set({ writer: w.name }, w.containersHeld);
+      },
+    );
   }
 
   /** Where the state gauges read the daemon's status from, once the daemon exists. */

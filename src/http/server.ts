@@ -39,7 +39,12 @@ export async function startHttpListener(options: HttpListenerOptions): Promise<H
   const where = hostPort(options.address, options.port);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EADDRNOTAVAIL' ? 'address not available on this host' : err.message;
+      const why =
+        err.code === 'EADDRINUSE'
+          ? 'address already in use'
+          : err.code === 'EADDRNOTAVAIL'
+            ? 'address not available on this host'
+            : err.message;
       reject(new Error(`cannot listen on ${where} (-http-address / -http-port): ${why}`));
     });
     server.listen(options.port, options.address, () => resolve());

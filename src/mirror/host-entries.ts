@@ -40,7 +40,10 @@ export async function readHostEntries(etcd: Etcd3, layout: MirrorLayout, host: s
     if (CONTAINER_ID.test(id)) own(id).set(key, id);
     else unreadable.push(key);
   }
-  const stored = await readPrefixes(etcd, [...entries.keys()].map((id) => layout.container(id)));
+  const stored = await readPrefixes(
+    etcd,
+    [...entries.keys()].map((id) => layout.container(id)),
+  );
   const labelKeys: string[] = [];
   for (const [id, keys] of entries) {
     const entry = ownEntry(layout, host, id, stored.get(layout.container(id)));
@@ -53,7 +56,12 @@ export async function readHostEntries(etcd: Etcd3, layout: MirrorLayout, host: s
 }
 
 /** The entry if it is `host`'s (or names no host at all, i.e. a fragment); empty if another host's. */
-export function ownEntry(layout: MirrorLayout, host: string, id: string, entry: ReadonlyMap<string, string> | undefined): ReadonlyMap<string, string> {
+export function ownEntry(
+  layout: MirrorLayout,
+  host: string,
+  id: string,
+  entry: ReadonlyMap<string, string> | undefined,
+): ReadonlyMap<string, string> {
   const owner = entry?.get(`${layout.container(id)}host`);
   return entry && (owner === undefined || owner === host) ? entry : new Map();
 }

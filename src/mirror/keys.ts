@@ -130,9 +130,7 @@ export function mirrorEntry(c: ContainerInfo, host: string, layout: MirrorLayout
 }
 
 /** What the mirror writes for one active container: its entry, or nothing and why. */
-export type WantedEntry =
-  | { entry: Map<string, string>; warnings: string[] }
-  | { entry?: undefined; skipped: string; warnings: string[] };
+export type WantedEntry = { entry: Map<string, string>; warnings: string[] } | { entry?: undefined; skipped: string; warnings: string[] };
 
 /**
  * The entry of one active container, with what is odd about it (ports left out). A reader must
@@ -155,7 +153,12 @@ export function wantedEntry(c: ContainerInfo, host: string, layout: MirrorLayout
  * `held` is what this host holds for the container, `wanted` what it should hold (empty when the
  * container is no longer active).
  */
-export function planMirror(id: string, held: ReadonlyMap<string, string>, wanted: ReadonlyMap<string, string>, layout: MirrorLayout): KeyOp[] {
+export function planMirror(
+  id: string,
+  held: ReadonlyMap<string, string>,
+  wanted: ReadonlyMap<string, string>,
+  layout: MirrorLayout,
+): KeyOp[] {
   const ops: KeyOp[] = [];
   for (const [key, value] of wanted) if (held.get(key) !== value) ops.push({ put: key, value });
   for (const key of held.keys()) {

@@ -61,7 +61,11 @@ export class MirrorWriter implements Writer {
     const { entries, unreadable } = await readHostEntries(this.etcd, this.layout, this.options.host);
     this.held = entries;
     const text = unreadable.join(' ');
-    if (text !== '' && text !== this.unreadable) this.log.warn('keys under this host\'s prefixes name no container; left alone (registrator check --fix removes them)', { keys: unreadable.slice(0, 20), count: unreadable.length });
+    if (text !== '' && text !== this.unreadable)
+      this.log.warn("keys under this host's prefixes name no container; left alone (registrator check --fix removes them)", {
+        keys: unreadable.slice(0, 20),
+        count: unreadable.length,
+      });
     this.unreadable = text;
     this.watch?.watch([this.layout.hostPrefix(this.options.host), this.layout.ownerIndexPrefix(this.options.host)]);
   }
@@ -89,7 +93,11 @@ export class MirrorWriter implements Writer {
     else this.held.delete(state.id);
     if (ops.length === 0) return;
     await this.commitEntry(state.id, ops, previous, wanted);
-    this.log.debug(wanted.size ? 'container mirrored' : 'container removed', { id: state.id, puts: ops.filter((o) => 'put' in o).length, deletes: ops.filter((o) => !('put' in o)).length });
+    this.log.debug(wanted.size ? 'container mirrored' : 'container removed', {
+      id: state.id,
+      puts: ops.filter((o) => 'put' in o).length,
+      deletes: ops.filter((o) => !('put' in o)).length,
+    });
   }
 
   /** What `sync` would commit for this container, without writing (`registrator diff`). */
@@ -100,7 +108,7 @@ export class MirrorWriter implements Writer {
   private async planFor(state: ContainerState): Promise<{ ops: KeyOp[]; wanted: Map<string, string> }> {
     const wanted = this.wanted(state);
     // Removal works from what etcd holds: the container may be gone, and this process may not have written it.
-    const held = wanted.size === 0 ? await this.readContainer(state.id) : this.held.get(state.id) ?? new Map<string, string>();
+    const held = wanted.size === 0 ? await this.readContainer(state.id) : (this.held.get(state.id) ?? new Map<string, string>());
     return { ops: planMirror(state.id, held, wanted, this.layout), wanted };
   }
 
@@ -116,10 +124,13 @@ export class MirrorWriter implements Writer {
       if ([...keys.keys()].some((k) => k.startsWith(entryPrefix))) ops.push({ deletePrefix: entryPrefix });
       for (const key of keys.keys()) if (key.startsWith(this.layout.labelsPrefix)) ops.push({ delete: key });
     }
-    ops.push({ deletePrefix: this.layout.hostPrefix(this.options.host) }, { deletePrefix: this.layout.ownerIndexPrefix(this.options.host) });
+    ops.push(
+      { deletePrefix: this.layout.hostPrefix(this.options.host) },
+      { deletePrefix: this.layout.ownerIndexPrefix(this.options.host) },
+    );
     this.held.clear();
     await this.commit(ops);
-    this.log.info('deleted this host\'s mirror data', { host: this.options.host, containers: entries.size });
+    this.log.info("deleted this host's mirror data", { host: this.options.host, containers: entries.size });
   }
 
   async purgeAll(): Promise<void> {
@@ -175,7 +186,12 @@ export class MirrorWriter implements Writer {
    * a different large one) is two: removal, then the new entry, each whole. An entry this writer
    * did not write may be too large to remove at once; it is removed in as few transactions as fit.
    */
-  private async commitEntry(id: string, ops: KeyOp[], previous: ReadonlyMap<string, string>, desired: ReadonlyMap<string, string>): Promise<void> {
+  private async commitEntry(
+    id: string,
+    ops: KeyOp[],
+    previous: ReadonlyMap<string, string>,
+    desired: ReadonlyMap<string, string>,
+  ): Promise<void> {
     try {
       return await this.commitOne(ops);
     } catch (err) {
@@ -196,7 +212,11 @@ export class MirrorWriter implements Writer {
    * `port not mirrored` (the rest of it is); nothing again at every resync.
    */
   private warnOnce(state: ContainerState, wanted: WantedEntry | undefined): void {
-    const lines: Array<[string, string]> = !wanted ? [] : wanted.entry ? wanted.warnings.map((w) => ['port not mirrored', w]) : [['container not mirrored', wanted.skipped]];
+    const lines: Array<[string, string]> = !wanted
+      ? []
+      : wanted.entry
+        ? wanted.warnings.map((w) => ['port not mirrored', w])
+        : [['container not mirrored', wanted.skipped]];
     const text = lines.map(([, reason]) => reason).join('; ');
     if (!this.warned.isNew(state.id, text)) return;
     const container = shortened(state.info ? containerName(state.info) : '');

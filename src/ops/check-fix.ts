@@ -11,7 +11,9 @@ const FIXES_IN_FLIGHT = 8;
 /** `mod_revision < revision + 1`: unchanged since `revision`, and for an absent key (mod_revision 0) still absent. */
 function unchangedSince(span: KeySpan, revision: string): ICompare {
   const compare: ICompare = { target: 'Mod', result: 'Less', mod_revision: (BigInt(revision) + 1n).toString() };
-  return 'key' in span ? { ...compare, key: Buffer.from(span.key) } : { ...compare, key: Buffer.from(span.prefix), range_end: prefixEnd(span.prefix) };
+  return 'key' in span
+    ? { ...compare, key: Buffer.from(span.key) }
+    : { ...compare, key: Buffer.from(span.prefix), range_end: prefixEnd(span.prefix) };
 }
 
 function deletion(span: KeySpan) {

@@ -29,13 +29,22 @@ function storeLine(store: StoreReport, fix: boolean): string {
   const read: string[] = [];
   if (store.mirror) {
     const m = store.mirror;
-    read.push(`${m.prefix} ${plural(m.keys, 'key')} (${plural(m.entries, 'entry', 'entries')}, ${plural(m.hostKeys, 'hosts/ key')}, ${plural(m.labelKeys, 'labels/ key')}, ${m.notChecked} not checked)`);
+    read.push(
+      `${m.prefix} ${plural(m.keys, 'key')} (${plural(m.entries, 'entry', 'entries')}, ${plural(m.hostKeys, 'hosts/ key')}, ${plural(m.labelKeys, 'labels/ key')}, ${m.notChecked} not checked)`,
+    );
   }
   const o = store.owners;
-  const scopes = [...(store.mirror ? [`${o.mirrorRecords} mirror`] : []), ...o.registries.map((r) => `${r.records} ${r.registry}`), `${o.notChecked} not checked`];
+  const scopes = [
+    ...(store.mirror ? [`${o.mirrorRecords} mirror`] : []),
+    ...o.registries.map((r) => `${r.records} ${r.registry}`),
+    `${o.notChecked} not checked`,
+  ];
   read.push(`${o.prefix} ${plural(o.records, 'record')} (${scopes.join(', ')})`);
   const found = store.findings.length === 0 ? 'no findings' : plural(store.findings.length, 'finding');
-  const fixed = fix && store.findings.length > 0 ? `, ${store.findings.filter((f) => f.fix === 'deleted').length} deleted, ${store.findings.filter((f) => f.fix === 'kept').length} kept` : '';
+  const fixed =
+    fix && store.findings.length > 0
+      ? `, ${store.findings.filter((f) => f.fix === 'deleted').length} deleted, ${store.findings.filter((f) => f.fix === 'kept').length} kept`
+      : '';
   return `etcd ${store.etcd} at revision ${store.revision}: read ${read.join(' and ')} in ${plural(store.pages, 'page')}: ${found}${fixed}`;
 }
 

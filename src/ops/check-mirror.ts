@@ -133,12 +133,22 @@ export class MirrorJudge {
     if (!entry) return this.pointsAtNoEntry('host-key', key, id, id);
     if (this.expectedHostKey(entry) === key) return;
     const base = this.layout.container(id);
-    if (entry.host === undefined) return this.found('host-key', key, id, `its entry has no host (no ${base}host)`, [{ key: `${base}host` }]);
+    if (entry.host === undefined)
+      return this.found('host-key', key, id, `its entry has no host (no ${base}host)`, [{ key: `${base}host` }]);
     if (!key.startsWith(this.layout.hostPrefix(entry.host))) {
-      return this.found('host-key', key, id, `its entry's host is ${JSON.stringify(entry.host)}, not ${JSON.stringify(rest.slice(0, slash))}`, [{ key: `${base}host` }]);
+      return this.found(
+        'host-key',
+        key,
+        id,
+        `its entry's host is ${JSON.stringify(entry.host)}, not ${JSON.stringify(rest.slice(0, slash))}`,
+        [{ key: `${base}host` }],
+      );
     }
-    if (entry.name === undefined) return this.found('host-key', key, id, `its entry has no name (no ${base}name)`, [{ key: `${base}name` }]);
-    this.found('host-key', key, id, `its entry's name is ${JSON.stringify(entry.name)}, not ${JSON.stringify(rest.slice(slash + 1))}`, [{ key: `${base}name` }]);
+    if (entry.name === undefined)
+      return this.found('host-key', key, id, `its entry has no name (no ${base}name)`, [{ key: `${base}name` }]);
+    this.found('host-key', key, id, `its entry's name is ${JSON.stringify(entry.name)}, not ${JSON.stringify(rest.slice(slash + 1))}`, [
+      { key: `${base}name` },
+    ]);
   }
 
   /** Every `hosts/` key is read: entries without a host, a name, or their own `hosts/` key are findings. */
@@ -147,7 +157,14 @@ export class MirrorJudge {
     for (const [id, entry] of this.entries) {
       const base = this.layout.container(id);
       const finding = (reason: string, hostKey?: string): void => {
-        const found: Finding = { kind: 'entry', key: base, value: null, reason, judgedOn: hostKey ? [{ key: hostKey }] : [], deletes: [{ prefix: base }] };
+        const found: Finding = {
+          kind: 'entry',
+          key: base,
+          value: null,
+          reason,
+          judgedOn: hostKey ? [{ key: hostKey }] : [],
+          deletes: [{ prefix: base }],
+        };
         this.findings.push(found);
         this.entryFindings.set(id, found);
       };
@@ -168,14 +185,21 @@ export class MirrorJudge {
     const rest = key.slice(this.layout.labelsPrefix.length);
     const slash = rest.lastIndexOf('/');
     const id = rest.slice(slash + 1);
-    if (slash < 0 || !CONTAINER_ID.test(id)) return this.found('label-key', key, value, 'is not labels/<label>/<id> with <id> a container id (64 hex)');
+    if (slash < 0 || !CONTAINER_ID.test(id))
+      return this.found('label-key', key, value, 'is not labels/<label>/<id> with <id> a container id (64 hex)');
     const entry = this.entries.get(id);
     if (!entry) return this.pointsAtNoEntry('label-key', key, value, id);
     const label = rest.slice(0, slash);
     const labelKey = `${this.layout.container(id)}labels/${label}`;
     const listed = entry.labels?.get(label);
-    if (listed === undefined) return this.found('label-key', key, value, `its entry does not list label ${JSON.stringify(label)} (no ${labelKey})`, [{ key: labelKey }]);
-    if (listed !== value) return this.found('label-key', key, value, `its entry gives label ${JSON.stringify(label)} the value ${JSON.stringify(listed)}`, [{ key: labelKey }]);
+    if (listed === undefined)
+      return this.found('label-key', key, value, `its entry does not list label ${JSON.stringify(label)} (no ${labelKey})`, [
+        { key: labelKey },
+      ]);
+    if (listed !== value)
+      return this.found('label-key', key, value, `its entry gives label ${JSON.stringify(label)} the value ${JSON.stringify(listed)}`, [
+        { key: labelKey },
+      ]);
     // An index key of an entry that is itself a finding goes with it.
     this.entryFindings.get(id)?.deletes.push({ key });
   }

@@ -114,7 +114,12 @@ export class OwnersJudge {
       try {
         serviceKeys = registry.keysOf(record.service);
       } catch (err) {
-        this.found('registry-record', key, value, `is not the JSON of a service ${registry.registry} can lay out (${(err as Error).message})`);
+        this.found(
+          'registry-record',
+          key,
+          value,
+          `is not the JSON of a service ${registry.registry} can lay out (${(err as Error).message})`,
+        );
         continue;
       }
       counts.serviceKeys += serviceKeys.length;
@@ -127,9 +132,16 @@ export class OwnersJudge {
   judge(page: RecordPage, present: ReadonlySet<string>): void {
     for (const { key, value, registry, service, serviceKeys } of page.pending) {
       const id = JSON.stringify(service.id);
-      if (serviceKeys.length === 0) this.found('registry-record', key, value, `service ${id} has no keys in ${registry.registry} (it cannot be registered there)`);
+      if (serviceKeys.length === 0)
+        this.found('registry-record', key, value, `service ${id} has no keys in ${registry.registry} (it cannot be registered there)`);
       else if (!serviceKeys.some((k) => present.has(k))) {
-        this.found('registry-record', key, value, `none of the keys of service ${id} is in ${registry.registry} (${serviceKeys.join(', ')})`, serviceKeys.map((k) => ({ key: k })));
+        this.found(
+          'registry-record',
+          key,
+          value,
+          `none of the keys of service ${id} is in ${registry.registry} (${serviceKeys.join(', ')})`,
+          serviceKeys.map((k) => ({ key: k })),
+        );
       }
     }
   }
@@ -140,12 +152,20 @@ export class OwnersJudge {
 
   private mirrorRecord(key: string, value: string, host: string, mirror: NonNullable<OwnersJudgeOptions['mirror']>): void {
     const id = key.slice(mirror.layout.ownerIndexPrefix(host).length);
-    if (!CONTAINER_ID.test(id)) return this.found('mirror-record', key, value, `is not ${mirror.layout.ownerIndexPrefix(host)}<id> with <id> a container id (64 hex)`);
+    if (!CONTAINER_ID.test(id))
+      return this.found(
+        'mirror-record',
+        key,
+        value,
+        `is not ${mirror.layout.ownerIndexPrefix(host)}<id> with <id> a container id (64 hex)`,
+      );
     const base = mirror.layout.container(id);
     const entry = mirror.verdict.entries.get(id);
     if (!entry) return this.found('mirror-record', key, value, `its entry is missing (${base} holds nothing)`, [{ prefix: base }]);
-    if (entry.host === undefined) return this.found('mirror-record', key, value, `its entry names no host (no ${base}host)`, [{ key: `${base}host` }]);
-    if (entry.host !== host) return this.found('mirror-record', key, value, `its entry names host ${JSON.stringify(entry.host)}`, [{ key: `${base}host` }]);
+    if (entry.host === undefined)
+      return this.found('mirror-record', key, value, `its entry names no host (no ${base}host)`, [{ key: `${base}host` }]);
+    if (entry.host !== host)
+      return this.found('mirror-record', key, value, `its entry names host ${JSON.stringify(entry.host)}`, [{ key: `${base}host` }]);
     // The record of an entry that is itself a finding goes with it.
     mirror.verdict.entryFindings.get(id)?.deletes.push({ key });
   }

@@ -121,7 +121,10 @@ async function checkStore(store: Store, options: CheckOptions): Promise<StoreRep
     }
     verdict = judge.finish();
   }
-  const owners = new OwnersJudge({ mirror: store.mirror && verdict ? { layout: store.mirror, verdict } : undefined, registries: store.registries });
+  const owners = new OwnersJudge({
+    mirror: store.mirror && verdict ? { layout: store.mirror, verdict } : undefined,
+    registries: store.registries,
+  });
   for await (const page of prefixPages(store.client, OWNERS_PREFIX, read)) {
     pages++;
     const records = owners.read(strings(page.kvs));

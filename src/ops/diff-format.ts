@@ -17,7 +17,8 @@ export function formatDiff(report: DiffReport): string {
     }
     lines.push(`${writer.writer}:`);
     for (const s of writer.services ?? []) lines.push(`  ${s.change} ${s.id} (${s.name}, container ${s.containerId.slice(0, 12)})`);
-    for (const p of writer.put) lines.push(p.previous === null ? `  + ${p.key} = ${p.value}` : `  ~ ${p.key} = ${p.value} (was ${p.previous})`);
+    for (const p of writer.put)
+      lines.push(p.previous === null ? `  + ${p.key} = ${p.value}` : `  ~ ${p.key} = ${p.value} (was ${p.previous})`);
     for (const d of writer.delete) lines.push(`  - ${d.key} = ${d.previous}`);
   }
   for (const writer of report.writers) {

@@ -20,7 +20,14 @@ export function formatLs(report: LsReport): string {
       lines.push(
         ...table(
           ['ID', 'NAME', 'IMAGE', 'STATE', 'IP', 'PORTS'],
-          containers.map((c) => [c.id.slice(0, 12), c.name ?? '-', c.image ?? '-', c.state ?? '-', c.ip || '-', c.ports.map(port).join(', ') || '-']),
+          containers.map((c) => [
+            c.id.slice(0, 12),
+            c.name ?? '-',
+            c.image ?? '-',
+            c.state ?? '-',
+            c.ip || '-',
+            c.ports.map(port).join(', ') || '-',
+          ]),
         ),
       );
     }
@@ -35,7 +42,14 @@ export function formatLs(report: LsReport): string {
     lines.push(
       ...table(
         ['SERVICE', 'NAME', 'ADDRESS', 'CONTAINER', 'STATUS'],
-        registry.services.map((s) => [s.id, s.name, `${s.ip}:${s.port}`, `${s.containerName} (${s.containerId.slice(0, 12)})`, s.takenOver ? 'taken over by a later registration' : s.intact ? 'intact' : 'not as written'])),
+        registry.services.map((s) => [
+          s.id,
+          s.name,
+          `${s.ip}:${s.port}`,
+          `${s.containerName} (${s.containerId.slice(0, 12)})`,
+          s.takenOver ? 'taken over by a later registration' : s.intact ? 'intact' : 'not as written',
+        ]),
+      ),
     );
   }
   return lines.join('\n');

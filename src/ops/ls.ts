@@ -22,8 +22,7 @@ export interface ListedService {
 }
 
 export type RegistryListing =
-  | { registry: string; covered: true; services: ListedService[] }
-  | { registry: string; covered: false; reason: string };
+  { registry: string; covered: true; services: ListedService[] } | { registry: string; covered: false; reason: string };
 
 /** `registrator ls --json`: what one host holds in etcd. Documented in docs/operations.md. */
 export interface LsReport {
@@ -36,7 +35,10 @@ export interface LsReport {
 
 /** Reads (never writes) what `config.host` holds: its mirror entries and its services in each registry. */
 export async function listHost(config: Config, etcd: Etcd3, registries: readonly OpsRegistry[]): Promise<LsReport> {
-  const [mirror, listings] = await Promise.all([config.mirror ? listMirror(etcd, new MirrorLayout(config.etcd.dir), config.host) : null, Promise.all(registries.map(listRegistry))]);
+  const [mirror, listings] = await Promise.all([
+    config.mirror ? listMirror(etcd, new MirrorLayout(config.etcd.dir), config.host) : null,
+    Promise.all(registries.map(listRegistry)),
+  ]);
   return { host: config.host, mirror, registries: listings };
 }
 

@@ -49,7 +49,15 @@ export function listContainer(id: string, keys: ReadonlyMap<string, string>, lay
   return {
     id,
     // Without an entry, the name its hosts/<host>/<name> key gives.
-    name: field('name') ?? [...keys].find(([k, v]) => k.startsWith(layout.hostsPrefix) && v === id)?.[0].slice(layout.hostsPrefix.length).split('/').slice(1).join('/') ?? null,
+    name:
+      field('name') ??
+      [...keys]
+        .find(([k, v]) => k.startsWith(layout.hostsPrefix) && v === id)?.[0]
+        .slice(layout.hostsPrefix.length)
+        .split('/')
+        .slice(1)
+        .join('/') ??
+      null,
     image: field('image'),
     state: field('state'),
     created: field('created'),

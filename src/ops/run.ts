@@ -63,7 +63,12 @@ export async function runOpsCommand(command: OpsCommand, argv: readonly string[]
     }
     registries = await openRegistries(config, etcd, log.child({ component: 'registries' }));
     if (command === 'check') {
-      const target = { etcd, endpoints: config.etcd.hosts.join(','), mirror: config.mirror ? new MirrorLayout(config.etcd.dir) : undefined, registries };
+      const target = {
+        etcd,
+        endpoints: config.etcd.hosts.join(','),
+        mirror: config.mirror ? new MirrorLayout(config.etcd.dir) : undefined,
+        registries,
+      };
       const check = await checkFleet(target);
       const report = fix ? await fixFleet(check) : check.report;
       io.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatCheck(report)}\n`);

@@ -6,5 +6,7 @@ export function byText(a: string, b: string): number {
 /** Rows as columns padded to their widest cell, two spaces apart, each line indented by `indent`. */
 export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>, indent = '  '): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [header, ...rows].map((cells) => `${indent}${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ')}`.trimEnd());
+  return [header, ...rows].map((cells) =>
+    `${indent}${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ')}`.trimEnd(),
+  );
 }

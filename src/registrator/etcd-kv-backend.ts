@@ -125,7 +125,11 @@ export class EtcdKvBackend implements Backend {
 
   /** What one container's steps commit here, in one transaction unless etcd's limits split it. */
   changeOps(actions: readonly ServiceAction[], lease?: string): { puts: KeyOp[]; deletes: KeyOp[] } {
-    return changeOps(this.layout, this.records, actions, { lease, leased: this.options.lease !== undefined, verdict: { lost: this.lost, value: this.options.host } });
+    return changeOps(this.layout, this.records, actions, {
+      lease,
+      leased: this.options.lease !== undefined,
+      verdict: { lost: this.lost, value: this.options.host },
+    });
   }
 
   /** What carrying out a service writer's actions commits here, leases aside (`registrator diff`). */
@@ -149,7 +153,9 @@ export class EtcdKvBackend implements Backend {
     for (const a of actions) {
       if (a.kind === 'deregister') this.held.delete(this.heldFor(a.service)?.recordKey ?? this.recordKey(a.service));
     }
-    const registered = actions.filter((a) => a.kind !== 'deregister' && !(a.kind === 'refresh' && this.options.lease)).map((a) => a.service);
+    const registered = actions
+      .filter((a) => a.kind !== 'deregister' && !(a.kind === 'refresh' && this.options.lease))
+      .map((a) => a.service);
     for (const service of registered) this.hold(service, this.heldFor(service)?.revision ?? '0');
     let revision: string;
     try {
@@ -199,7 +205,10 @@ export class EtcdKvBackend implements Backend {
     if (prefixes.length === 0) return;
     // Nothing is held while the purge lands, so the watch does not take it for another host's.
     this.held.clear();
-    await commitSplit(this.etcd, prefixes.map((p) => ({ deletePrefix: p })));
+    await commitSplit(
+      this.etcd,
+      prefixes.map((p) => ({ deletePrefix: p })),
+    );
   }
 
   /**
@@ -220,7 +229,10 @@ export class EtcdKvBackend implements Backend {
       }
     }
     const claimKeys = (s: Service) => (this.layout.claims?.(s) ?? []).flatMap((c) => [c.key, c.entry[0]]);
-    const current = await readStoredKeys(this.etcd, records.flatMap((r) => [...this.keysOf(r.service), ...claimKeys(r.service)]));
+    const current = await readStoredKeys(
+      this.etcd,
+      records.flatMap((r) => [...this.keysOf(r.service), ...claimKeys(r.service)]),
+    );
     await this.judgeClaims(records.map((r) => r.service));
     // Under -ttl a key must also be held by the current lease: one left by an earlier lease expires with it.
     const lease = this.options.lease ? await this.options.lease.leaseId() : '0';
@@ -235,8 +247,10 @@ export class EtcdKvBackend implements Backend {
       const holds = ([k, v]: [string, string]) => current.get(k)?.value === v && (this.options.anyLease || current.get(k)?.lease === lease);
       // A claimed key is written by the claim's winner only; a lost one still written by this host must go.
       const claims = this.layout.claims?.(service) ?? [];
-      const claimsAsJudged = claims.every((c) =>
-        holds([c.key, this.options.host]) && (this.lost.has(c.key) ? current.get(c.entry[0])?.modRevision !== guard?.modRevision : holds(c.entry)),
+      const claimsAsJudged = claims.every(
+        (c) =>
+          holds([c.key, this.options.host]) &&
+          (this.lost.has(c.key) ? current.get(c.entry[0])?.modRevision !== guard?.modRevision : holds(c.entry)),
       );
       const intact = entries.every(holds) && claimsAsJudged;
       return { service, intact: intact || takenOver, takenOver };
@@ -250,7 +264,10 @@ export class EtcdKvBackend implements Backend {
   }
 
   async removeRecords(records: readonly UnreadableRecord[]): Promise<void> {
-    await commitSplit(this.etcd, records.map((r) => ({ delete: r.key, ifValue: r.value })));
+    await commitSplit(
+      this.etcd,
+      records.map((r) => ({ delete: r.key, ifValue: r.value })),
+    );
     const removed = new Set(records.map((r) => r.key));
     this.unreadable = this.unreadable.filter((r) => !removed.has(r.key));
   }
@@ -260,7 +277,10 @@ export class EtcdKvBackend implements Backend {
     // Nothing is watched from here on; the deletion does not wait for etcd to confirm it.
     void this.watch?.close();
     const owned = await this.owned();
-    await commitSplit(this.etcd, [...owned.flatMap(({ service }) => deregisterOps(this.layout, this.records, service)), ...this.unreadable.map((r) => ({ delete: r.key, ifValue: r.value }))]);
+    await commitSplit(this.etcd, [
+      ...owned.flatMap(({ service }) => deregisterOps(this.layout, this.records, service)),
+      ...this.unreadable.map((r) => ({ delete: r.key, ifValue: r.value })),
+    ]);
     this.held.clear();
   }
 
@@ -312,7 +332,10 @@ export class EtcdKvBackend implements Backend {
   }
 
   private heldFor(service: Service): Held | undefined {
-    return this.held.get(this.recordKey(service)) ?? [...this.held.values()].find((h) => h.service.origin.containerId === service.origin.containerId && h.service.id === service.id);
+    return (
+      this.held.get(this.recordKey(service)) ??
+      [...this.held.values()].find((h) => h.service.origin.containerId === service.origin.containerId && h.service.id === service.id)
+    );
   }
 
   private hold(service: Service, revision: string): void {
@@ -352,7 +375,7 @@ export class EtcdKvBackend implements Backend {
     for (const { service } of this.held.values()) {
       const own = service.id.startsWith(`${this.options.host}:`) ? `${this.layout.root}${service.name}/${this.options.host}:` : undefined;
       const keys = this.layout.entries(service).map(([key]) => key);
-      prefixes.add(own && keys.every((k) => k.startsWith(own)) ? own : this.layout.tree?.(service) ?? keys[0] ?? '');
+      prefixes.add(own && keys.every((k) => k.startsWith(own)) ? own : (this.layout.tree?.(service) ?? keys[0] ?? ''));
       for (const claim of this.layout.claims?.(service) ?? []) prefixes.add(claim.range);
     }
     prefixes.delete('');
@@ -369,14 +392,19 @@ export class EtcdKvBackend implements Backend {
     if (claims.length === 0) return;
     const filed = new Map<string, string[]>();
     for (const range of new Set(claims.map((c) => c.claim.range))) filed.set(range, [...(await readPrefix(this.etcd, range)).keys()]);
-    const verdicts = judgeClaims(claims.map((c) => c.claim), filed);
+    const verdicts = judgeClaims(
+      claims.map((c) => c.claim),
+      filed,
+    );
     for (const { claim, service } of claims) {
       const { wins, others } = verdicts.get(claim.key)!;
       if (wins) this.lost.delete(claim.key);
       else this.lost.add(claim.key);
       const text = others.length === 0 ? '' : `${wins}:${others.join(' ')}`;
       if (text !== '' && this.said.get(claim.key) !== text) {
-        const message = wins ? 'port claimed by other services too: this one keeps it (its name/id sorts first)' : 'port held by another service (its name/id sorts first): registered without it';
+        const message = wins
+          ? 'port claimed by other services too: this one keeps it (its name/id sorts first)'
+          : 'port held by another service (its name/id sorts first): registered without it';
         this.options.log?.warn(message, { service: service.id, container: service.origin.containerName, port: claim.what, others });
       }
       this.said.set(claim.key, text);
@@ -416,13 +444,14 @@ export function etcdKvBackend(uri: RegistryUri, context: BackendContext, layout:
     anyLease: context.readOnly,
     onVanished: context.readOnly ? undefined : context.onVanished,
     log: context.log.child({ component: `registry.${uri.scheme}`, registry: uri.raw }),
-    lease: context.ttl && !context.readOnly
-      ? new LeaseKeeper(client, {
-          ...context.ttl,
-          onLost: (reason) => context.requestReconcile(`lease of ${uri.raw} lost: ${reason}`),
-          onHeld: (held) => context.observer?.leaseHeld?.(uri.raw, held),
-          log: context.log.child({ component: `lease.${uri.scheme}`, registry: uri.raw }),
-        })
-      : undefined,
+    lease:
+      context.ttl && !context.readOnly
+        ? new LeaseKeeper(client, {
+            ...context.ttl,
+            onLost: (reason) => context.requestReconcile(`lease of ${uri.raw} lost: ${reason}`),
+            onHeld: (held) => context.observer?.leaseHeld?.(uri.raw, held),
+            log: context.log.child({ component: `lease.${uri.scheme}`, registry: uri.raw }),
+          })
+        : undefined,
   });
 }

@@ -18,16 +18,30 @@ export interface HostAddresses {
  */
 export async function resolveHostAddresses(ip: string, host: string, log: Logger): Promise<HostAddresses> {
   if (isIP(ip) === 6) return { wildcard: ip, ipv6: ip };
-  const resolved = await lookup(host, { all: true }).then((r) => r.map((a) => a.address), () => []);
+  const resolved = await lookup(host, { all: true }).then(
+    (r) => r.map((a) => a.address),
+    () => [],
+  );
   const interfaces = networkInterfaces();
   let wildcard = ip;
   if (!wildcard) {
     const choice = pickHostAddress(resolved, interfaces);
-    if (choice.source !== 'resolved') log.warn('host name does not resolve to a usable address; using another', { host, resolved, address: choice.address, source: choice.source });
+    if (choice.source !== 'resolved')
+      log.warn('host name does not resolve to a usable address; using another', {
+        host,
+        resolved,
+        address: choice.address,
+        source: choice.source,
+      });
     wildcard = choice.address;
   }
   const ipv6 = pickHostIpv6Address(resolved, interfaces);
-  if (ipv6?.source !== 'resolved') log.info('IPv6 address for ports published on :: only', { host, address: ipv6?.address ?? 'none: they get the IPv4 address', source: ipv6?.source ?? 'none' });
+  if (ipv6?.source !== 'resolved')
+    log.info('IPv6 address for ports published on :: only', {
+      host,
+      address: ipv6?.address ?? 'none: they get the IPv4 address',
+      source: ipv6?.source ?? 'none',
+    });
   return { wildcard, ipv6: ipv6?.address ?? '' };
 }
 
@@ -43,10 +57,7 @@ export interface HostAddressChoice {
  * loopback, the first non-internal IPv4 of `interfaces` (the shape of `os.networkInterfaces()`);
  * failing both, loopback, so the caller can still start and say why.
  */
-export function pickHostAddress(
-  resolved: readonly string[],
-  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>,
-): HostAddressChoice {
+export function pickHostAddress(resolved: readonly string[], interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>): HostAddressChoice {
   const usable = resolved.find((address) => address !== '' && !isLoopbackOrUnspecified(address));
   if (usable) return { address: usable, source: 'resolved' };
   for (const addresses of Object.values(interfaces)) {
@@ -69,7 +80,9 @@ export function pickHostIpv6Address(
   const usable = resolved.find(isGlobalIpv6);
   if (usable) return { address: usable, source: 'resolved' };
   for (const addresses of Object.values(interfaces)) {
-    const ipv6 = (addresses ?? []).find((a) => !a.internal && (a.family === 'IPv6' || (a.family as unknown) === 6) && isGlobalIpv6(a.address));
+    const ipv6 = (addresses ?? []).find(
+      (a) => !a.internal && (a.family === 'IPv6' || (a.family as unknown) === 6) && isGlobalIpv6(a.address),
+    );
     if (ipv6) return { address: ipv6.address, source: 'interface' };
   }
   return undefined;

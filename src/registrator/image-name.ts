@@ -33,5 +33,8 @@ function isImageId(reference: string): boolean {
  */
 function isShortIdOf(reference: string, imageId: unknown): boolean {
   if (typeof imageId !== 'string' || !/^[0-9a-f]{12,64}$/i.test(reference)) return false;
-  return imageId.toLowerCase().replace(/^sha256:/, '').startsWith(reference.toLowerCase());
+  return imageId
+    .toLowerCase()
+    .replace(/^sha256:/, '')
+    .startsWith(reference.toLowerCase());
 }

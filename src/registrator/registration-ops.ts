@@ -122,7 +122,8 @@ export function changeOps(
   const deletes = actions.flatMap((a) => (a.kind === 'deregister' ? deregisterOps(layout, records, a.service, written) : []));
   for (const a of writes) {
     const earlier = records.held(a.service);
-    if (earlier && earlier.recordKey !== records.keyOf(a.service) && !written.has(earlier.recordKey)) deletes.push({ delete: earlier.recordKey });
+    if (earlier && earlier.recordKey !== records.keyOf(a.service) && !written.has(earlier.recordKey))
+      deletes.push({ delete: earlier.recordKey });
     // A claimed key this service held and has since lost goes, while its tree is still this host's write.
     const entries = layout.entries(a.service);
     for (const claim of layout.claims?.(a.service) ?? []) {
@@ -139,13 +140,19 @@ export function changeOps(
  * the claims filed there and the ones judged with it. Returns, per claim key, whether it wins and the other
  * claimants' `<name>/<id>`. Pure.
  */
-export function judgeClaims(claims: readonly Claim[], filed: ReadonlyMap<string, readonly string[]>): Map<string, { wins: boolean; others: string[] }> {
+export function judgeClaims(
+  claims: readonly Claim[],
+  filed: ReadonlyMap<string, readonly string[]>,
+): Map<string, { wins: boolean; others: string[] }> {
   const out = new Map<string, { wins: boolean; others: string[] }>();
   for (const claim of claims) {
     // The claims being judged together count as filed: two of them on one port see each other.
     const together = claims.filter((c) => c.range === claim.range).map((c) => c.key);
     const all = [...new Set([...(filed.get(claim.range) ?? []), ...together])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    out.set(claim.key, { wins: all[0] === claim.key, others: all.filter((k) => k !== claim.key).map((k) => decodeURIComponent(k.slice(claim.range.length))) });
+    out.set(claim.key, {
+      wins: all[0] === claim.key,
+      others: all.filter((k) => k !== claim.key).map((k) => decodeURIComponent(k.slice(claim.range.length))),
+    });
   }
   return out;
 }

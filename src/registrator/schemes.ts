@@ -91,7 +91,8 @@ export function parseRegistryUri(raw: string): RegistryUri {
   const needs = schemeSpec(scheme as Scheme).needsPath;
   if (needs && path === '') throw new ConfigError(`registry URI "${raw}" needs ${needs}`);
   // Credentials have their own settings (CONSUL_HTTP_TOKEN, EC_REGISTRATOR_ETCD_USER/_PASSWORD); not echoed here.
-  if (authority.includes('@')) throw new ConfigError(`registry URI "${raw}" carries user:password@; credentials are set by environment (see docs/security.md)`);
+  if (authority.includes('@'))
+    throw new ConfigError(`registry URI "${raw}" carries user:password@; credentials are set by environment (see docs/security.md)`);
   if (authority !== '' && scheme !== 'netfilter' && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/i.test(authority)) {
     throw new ConfigError(`registry URI "${raw}" has a malformed host "${authority}"`);
   }

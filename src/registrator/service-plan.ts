@@ -26,7 +26,10 @@ export interface ServicePlanInput {
 
 /** Equal apart from the container's Docker health. */
 function sameButHealth(a: Service, b: Service): boolean {
-  return JSON.stringify({ ...a, origin: { ...a.origin, health: undefined } }) === JSON.stringify({ ...b, origin: { ...b.origin, health: undefined } });
+  return (
+    JSON.stringify({ ...a, origin: { ...a.origin, health: undefined } }) ===
+    JSON.stringify({ ...b, origin: { ...b.origin, health: undefined } })
+  );
 }
 
 /**

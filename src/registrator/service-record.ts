@@ -19,7 +19,8 @@ export function readServiceRecord(value: string): ServiceRecord {
     return { problem: `not JSON: ${(err as Error).message}` };
   }
   if (!isObject(parsed)) return { problem: 'not a JSON object' };
-  for (const field of ['id', 'name', 'ip'] as const) if (typeof parsed[field] !== 'string') return { problem: `"${field}" is not a string` };
+  for (const field of ['id', 'name', 'ip'] as const)
+    if (typeof parsed[field] !== 'string') return { problem: `"${field}" is not a string` };
   if (typeof parsed.port !== 'number' || !Number.isFinite(parsed.port)) return { problem: '"port" is not a number' };
   if (!Array.isArray(parsed.tags)) return { problem: '"tags" is not an array' };
   if (!isObject(parsed.attrs)) return { problem: '"attrs" is not an object' };

@@ -93,11 +93,16 @@ export class ServiceWriter implements Writer {
     this.held = held;
     this.broken = broken;
     if (this.said.isNew('takenOver', takenOver.join(' '))) {
-      this.log.warn('services whose keys a later registration (another container or host with the same ID) has written: it wins; these stand by until it is removed', { services: takenOver });
+      this.log.warn(
+        'services whose keys a later registration (another container or host with the same ID) has written: it wins; these stand by until it is removed',
+        { services: takenOver },
+      );
     }
     const unreadable = this.backend.unreadableRecords?.() ?? [];
     if (this.said.isNew('unreadable', unreadable.map((r) => r.key).join(' '))) {
-      this.log.warn('ownership records that are not a service: skipped, removed after this reconciliation', { keys: unreadable.map((r) => r.key) });
+      this.log.warn('ownership records that are not a service: skipped, removed after this reconciliation', {
+        keys: unreadable.map((r) => r.key),
+      });
     }
   }
 
@@ -140,7 +145,12 @@ export class ServiceWriter implements Writer {
         case 'register':
           if (!this.backend.apply) await this.backend.register(service);
           held.set(service.id, service);
-          this.log.info('registered', { service: service.id, name: service.name, address: `${service.ip}:${service.port}`, container: state.id });
+          this.log.info('registered', {
+            service: service.id,
+            name: service.name,
+            address: `${service.ip}:${service.port}`,
+            container: state.id,
+          });
           break;
       }
     }
@@ -189,7 +199,9 @@ export class ServiceWriter implements Writer {
    */
   planCleanup(plans: ReadonlyMap<string, ServicePlan>): ServiceAction[] {
     if (!this.options.cleanup) return [];
-    return [...plans].flatMap(([id, plan]) => (plan.kept ? [...(this.held.get(id)?.values() ?? [])].map((service) => ({ kind: 'deregister' as const, service })) : []));
+    return [...plans].flatMap(([id, plan]) =>
+      plan.kept ? [...(this.held.get(id)?.values() ?? [])].map((service) => ({ kind: 'deregister' as const, service })) : [],
+    );
   }
 
   async afterReconcile(): Promise<void> {

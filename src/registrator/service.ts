@@ -205,12 +205,16 @@ function buildServices(
     const service = toService(plan, { container, addressed, containerName, defaultName, hostname, isGroup, options });
     const bytes = Buffer.byteLength(JSON.stringify(service));
     if (bytes > MAX_SERVICE_BYTES) {
-      warn(`the service of port ${portLabel(plan.candidate)} is ${bytes} bytes as JSON (a name, ID or attribute that long), more than the ${MAX_SERVICE_BYTES} a registry is given for one service; skipped`);
+      warn(
+        `the service of port ${portLabel(plan.candidate)} is ${bytes} bytes as JSON (a name, ID or attribute that long), more than the ${MAX_SERVICE_BYTES} a registry is given for one service; skipped`,
+      );
       continue;
     }
     const id = uniqueId(service, usedIds);
     if (id === undefined) {
-      warn(`service ID ${JSON.stringify(service.id)} is already used by another port of this container; port ${portLabel(plan.candidate)} skipped`);
+      warn(
+        `service ID ${JSON.stringify(service.id)} is already used by another port of this container; port ${portLabel(plan.candidate)} skipped`,
+      );
       continue;
     }
     service.id = id;
@@ -276,7 +280,8 @@ function servicePort(key: string): { exposedPort: number; proto: Protocol } | st
   const exposedPort = parsed.port;
   if (!isPortNumber(exposedPort)) return `port ${JSON.stringify(key)} is outside 1-65535; skipped`;
   const proto = (parsed.proto ?? 'tcp').toLowerCase();
-  if (proto !== 'tcp' && proto !== 'udp') return `port ${JSON.stringify(key)} uses protocol ${proto}, which only tcp and udp services support; skipped`;
+  if (proto !== 'tcp' && proto !== 'udp')
+    return `port ${JSON.stringify(key)} uses protocol ${proto}, which only tcp and udp services support; skipped`;
   return { exposedPort, proto };
 }
 
@@ -321,7 +326,9 @@ function planPort(
       break;
     case 'published':
       if (hostPort === null) {
-        warn(`port ${portLabel(candidate)} is published on host port ${JSON.stringify(candidate.binding?.HostPort)}, which is not a port number; skipped`);
+        warn(
+          `port ${portLabel(candidate)} is published on host port ${JSON.stringify(candidate.binding?.HostPort)}, which is not a port number; skipped`,
+        );
         return undefined;
       }
       // FIX: the host's address even on user-defined networks; the container IP is unreachable with a host port.
@@ -330,7 +337,9 @@ function planPort(
       if (bindingIp === '::') {
         if (options.hostIpv6) ip = options.hostIpv6;
         else if (ip !== '' && addressFromLabel(container, options.useIpFromLabel) === undefined) {
-          warn(`port ${portLabel(candidate)} is published on :: only and the host has no IPv6 address; registered at ${ip}, which may not serve it`);
+          warn(
+            `port ${portLabel(candidate)} is published on :: only and the host has no IPv6 address; registered at ${ip}, which may not serve it`,
+          );
         }
       }
       port = hostPort;
@@ -339,7 +348,9 @@ function planPort(
 
   ip = addressFromLabel(container, options.useIpFromLabel) ?? ip;
   if (ip === '') {
-    warn(`port ${portLabel(candidate)} has no address to register (${networking.kind === 'internal' ? 'the container has no IP' : 'no host address configured'}); skipped`);
+    warn(
+      `port ${portLabel(candidate)} has no address to register (${networking.kind === 'internal' ? 'the container has no IP' : 'no host address configured'}); skipped`,
+    );
     return undefined;
   }
   return { candidate, values, fromPort, ip, port, hostPort };

@@ -45,7 +45,7 @@ describe('etcd faults: outage, freeze, lost lease', { timeout: 600_000 }, () => 
     assert.ok(host.daemon!.count('writers back in step') >= 1, 'the daemon saw the outage and recovered from it');
   });
 
-  it('etcd frozen (SIGSTOP) past the daemon\'s 5 s call deadline while containers change: converges after SIGCONT', async () => {
+  it("etcd frozen (SIGSTOP) past the daemon's 5 s call deadline while containers change: converges after SIGCONT", async () => {
     const failuresBefore = host.daemon!.count('write failed') + host.daemon!.count('reconcile failed; will retry');
     await etcd.signal('SIGSTOP');
     try {
@@ -55,7 +55,10 @@ describe('etcd faults: outage, freeze, lost lease', { timeout: 600_000 }, () => 
       await etcd.signal('SIGCONT');
     }
     await assertConverged(etcd, [host], { stableMs: 1_000 });
-    assert.ok(host.daemon!.count('write failed') + host.daemon!.count('reconcile failed; will retry') > failuresBefore, 'writes timed out during the freeze');
+    assert.ok(
+      host.daemon!.count('write failed') + host.daemon!.count('reconcile failed; will retry') > failuresBefore,
+      'writes timed out during the freeze',
+    );
   });
 
   it('100 containers started and stopped concurrently while etcd restarts: converges', async () => {
@@ -91,11 +94,13 @@ describe('etcd faults: a lost lease (-ttl)', { timeout: 300_000 }, () => {
     await etcd?.stop();
   });
 
-  it('the lease revoked behind the daemon\'s back: the leased keys vanish and come back under a new lease', async () => {
+  it("the lease revoked behind the daemon's back: the leased keys vanish and come back under a new lease", async () => {
     const service = Object.keys(await etcd.tree('/services/'))[0];
     const { lease } = (await etcd.leaseOf(service))!;
     assert.notEqual(lease, '0');
-    await exec('etcdctl', ['--endpoints', etcd.endpoint, 'lease', 'revoke', BigInt(lease).toString(16)], { env: { ...process.env, ETCDCTL_API: '3' } });
+    await exec('etcdctl', ['--endpoints', etcd.endpoint, 'lease', 'revoke', BigInt(lease).toString(16)], {
+      env: { ...process.env, ETCDCTL_API: '3' },
+    });
     assert.deepEqual(await etcd.tree('/services/'), {}, 'revoking the lease took the service keys with it');
     await host.daemon!.waitForLog('lease lost; taking a new one and writing its keys again', 1, 15_000);
     await assertConverged(etcd, [host], { ttl: 6 });
@@ -109,7 +114,9 @@ describe('etcd faults: a lost lease (-ttl)', { timeout: 300_000 }, () => {
   it('churn during a lost lease converges too', async () => {
     const service = Object.keys(await etcd.tree('/services/'))[0];
     const { lease } = (await etcd.leaseOf(service))!;
-    await exec('etcdctl', ['--endpoints', etcd.endpoint, 'lease', 'revoke', BigInt(lease).toString(16)], { env: { ...process.env, ETCDCTL_API: '3' } });
+    await exec('etcdctl', ['--endpoints', etcd.endpoint, 'lease', 'revoke', BigInt(lease).toString(16)], {
+      env: { ...process.env, ETCDCTL_API: '3' },
+    });
     await churn(host, 9);
     await waitFor('a new lease', async () => (await etcd.leaseOf(service))?.lease !== lease || !(await etcd.leaseOf(service)), 15_000);
     await assertConverged(etcd, [host], { ttl: 6, stableMs: 1_000 });

@@ -24,7 +24,11 @@ async function memberInUse(cluster: EtcdCluster, pid: number): Promise<number | 
 
 /** Only the keys of one host (mirror entries carry its name; services and records their ID prefix). */
 function ofHost(tree: Record<string, string>, host: string): Record<string, string> {
-  const containers = new Set(Object.entries(tree).filter(([k, v]) => k.endsWith('/host') && k.startsWith('/registry/containers/') && v === host).map(([k]) => k.split('/')[3]));
+  const containers = new Set(
+    Object.entries(tree)
+      .filter(([k, v]) => k.endsWith('/host') && k.startsWith('/registry/containers/') && v === host)
+      .map(([k]) => k.split('/')[3]),
+  );
   return sorted(
     Object.fromEntries(
       Object.entries(tree).filter(([k]) => {
@@ -45,103 +49,111 @@ const SIMULATED: SimulatedFleet = { hosts: 200, containers: 10, uris: FLEET_URIS
 /** What the simulated fleet holds: everything, or after a SIGUSR2 what lies outside the purged prefixes (mirror, hamesh). */
 function simulated(purged = false): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of simulatedKeys(SIMULATED)) if (!purged || !(key.startsWith('/registry/') || key.startsWith('/mesh/'))) out[key] = value;
+  for (const [key, value] of simulatedKeys(SIMULATED))
+    if (!purged || !(key.startsWith('/registry/') || key.startsWith('/mesh/'))) out[key] = value;
   return out;
 }
 
-describe('a fleet: two Docker hosts and two registrators on one 3-member etcd cluster, with 200 simulated hosts', { timeout: 600_000 }, () => {
-  let cluster: EtcdCluster;
-  const a = new FleetHost(`fa${process.pid}`, () => cluster.endpoints);
-  const b = new FleetHost(`fb${process.pid}`, () => cluster.endpoints);
-  let others = simulated();
-  const extra = () => others;
+describe(
+  'a fleet: two Docker hosts and two registrators on one 3-member etcd cluster, with 200 simulated hosts',
+  { timeout: 600_000 },
+  () => {
+    let cluster: EtcdCluster;
+    const a = new FleetHost(`fa${process.pid}`, () => cluster.endpoints);
+    const b = new FleetHost(`fb${process.pid}`, () => cluster.endpoints);
+    let others = simulated();
+    const extra = () => others;
 
-  before(async () => {
-    cluster = await EtcdCluster.start(3);
-    await fillFleet(cluster.client, SIMULATED);
-    await Promise.all([a.boot(), b.boot()]);
-    for (let i = 0; i < 3; i++) {
+    before(async () => {
+      cluster = await EtcdCluster.start(3);
+      await fillFleet(cluster.client, SIMULATED);
+      await Promise.all([a.boot(), b.boot()]);
+      for (let i = 0; i < 3; i++) {
+        await a.run();
+        await b.run();
+      }
+      await Promise.all([a.startDaemon(), b.startDaemon()]);
+    });
+    after(async () => {
+      await Promise.all([a.shutdown(), b.shutdown()]);
+      await cluster?.stop();
+    });
+
+    it("converges to both hosts' exact state; the simulated hosts' keys byte for byte", async () => {
+      const tree = await assertConverged(cluster, [a, b], { extra });
+      // Per container: mirror 7 fields + host key + index record + 4 port keys + 2 labels x 2 keys = 17; services 3 hamesh + 1 etcd + 2 records = 6.
+      assert.equal(Object.keys(ofHost(tree, a.host)).length, 3 * 23);
+      assert.equal(Object.keys(ofHost(tree, b.host)).length, 3 * 23);
+    });
+
+    it("SIGTERM on one host deletes its data and leaves the other's byte for byte", async () => {
+      const before = await cluster.tree('/');
+      const bBefore = ofHost(before, b.host);
+      a.daemon!.signal('SIGTERM');
+      assert.equal(await a.daemon!.exited, 0);
+      const tree = await cluster.tree('/');
+      assert.deepEqual(tree, sorted({ ...bBefore, ...others }), "only host B's and the simulated hosts' keys are left, unchanged");
+      await a.startDaemon();
+      await assertConverged(cluster, [a, b], { extra });
+    });
+
+    it("SIGUSR2 on one host purges every host's mirror and hamesh data; the other real host writes its own back by itself", async () => {
+      const sent = Date.now();
+      a.daemon!.signal('SIGUSR2');
+      // The mirror and hamesh prefixes are purged for every host; etcd:// registrations and ownership
+      // records are not. A refills; B sees its keys go through its watches and refills within 2 s,
+      // unasked; the simulated hosts (no daemon runs for them) keep what lies outside the purge.
+      others = simulated(true);
+      await assertConverged(cluster, [a, b], { extra, timeoutMs: 10_000, stableMs: 1_500 });
+      assert.ok(Date.now() - sent < 10_000);
+      assert.ok(b.daemon!.count("this host's data was deleted from etcd; writing it back") >= 1, 'B healed itself');
+      assert.equal(b.daemon!.count('handling signal'), 0, 'B was sent no signal');
+    });
+
+    it("SIGKILL one host, churn its containers, restart it: its stale data is gone, the other's untouched", async () => {
+      const bBefore = ofHost(await cluster.tree('/'), b.host);
+      a.daemon!.signal('SIGKILL');
+      await a.daemon!.exited;
+      const aRunning = await a.running();
+      await a.docker(['rm', '-f', aRunning[0].Id]);
+      await a.docker(['stop', '-t', '0', aRunning[1].Id]);
       await a.run();
+      await a.run();
+      await a.startDaemon();
+      const tree = await assertConverged(cluster, [a, b], { extra });
+      assert.deepEqual(ofHost(tree, b.host), bBefore, "B's keys are byte for byte what they were");
+      assert.ok(
+        !JSON.stringify(tree).includes(aRunning[0].Id) && !JSON.stringify(tree).includes(aRunning[1].Id),
+        'the removed and stopped containers left nothing',
+      );
+      await a.docker(['rm', aRunning[1].Id]);
+    });
+
+    it('kill the etcd member a daemon talks to: it fails over to the others and converges; the member rejoins', async () => {
+      const member = await memberInUse(cluster, a.daemon!.pid);
+      assert.notEqual(member, undefined, 'the daemon holds a connection to one member');
+      await cluster.kill(member!);
+      // Changes while the member is down reach etcd through the other two.
+      const started = await a.run();
+      const stopped = (await a.running()).find((c) => c.Id !== started)!;
+      await a.docker(['stop', '-t', '0', stopped.Id]);
       await b.run();
-    }
-    await Promise.all([a.startDaemon(), b.startDaemon()]);
-  });
-  after(async () => {
-    await Promise.all([a.shutdown(), b.shutdown()]);
-    await cluster?.stop();
-  });
+      await assertConverged(cluster, [a, b], { timeoutMs: 60_000, extra });
+      assert.notEqual(await memberInUse(cluster, a.daemon!.pid), member);
+      await cluster.launch(member!);
+      await b.run();
+      await assertConverged(cluster, [a, b], { stableMs: 1_000, extra });
+      await a.docker(['rm', stopped.Id]);
+    });
 
-  it('converges to both hosts\' exact state; the simulated hosts\' keys byte for byte', async () => {
-    const tree = await assertConverged(cluster, [a, b], { extra });
-    // Per container: mirror 7 fields + host key + index record + 4 port keys + 2 labels x 2 keys = 17; services 3 hamesh + 1 etcd + 2 records = 6.
-    assert.equal(Object.keys(ofHost(tree, a.host)).length, 3 * 23);
-    assert.equal(Object.keys(ofHost(tree, b.host)).length, 3 * 23);
-  });
-
-  it('SIGTERM on one host deletes its data and leaves the other\'s byte for byte', async () => {
-    const before = await cluster.tree('/');
-    const bBefore = ofHost(before, b.host);
-    a.daemon!.signal('SIGTERM');
-    assert.equal(await a.daemon!.exited, 0);
-    const tree = await cluster.tree('/');
-    assert.deepEqual(tree, sorted({ ...bBefore, ...others }), 'only host B\'s and the simulated hosts\' keys are left, unchanged');
-    await a.startDaemon();
-    await assertConverged(cluster, [a, b], { extra });
-  });
-
-  it('SIGUSR2 on one host purges every host\'s mirror and hamesh data; the other real host writes its own back by itself', async () => {
-    const sent = Date.now();
-    a.daemon!.signal('SIGUSR2');
-    // The mirror and hamesh prefixes are purged for every host; etcd:// registrations and ownership
-    // records are not. A refills; B sees its keys go through its watches and refills within 2 s,
-    // unasked; the simulated hosts (no daemon runs for them) keep what lies outside the purge.
-    others = simulated(true);
-    await assertConverged(cluster, [a, b], { extra, timeoutMs: 10_000, stableMs: 1_500 });
-    assert.ok(Date.now() - sent < 10_000);
-    assert.ok(b.daemon!.count('this host\'s data was deleted from etcd; writing it back') >= 1, 'B healed itself');
-    assert.equal(b.daemon!.count('handling signal'), 0, 'B was sent no signal');
-  });
-
-  it('SIGKILL one host, churn its containers, restart it: its stale data is gone, the other\'s untouched', async () => {
-    const bBefore = ofHost(await cluster.tree('/'), b.host);
-    a.daemon!.signal('SIGKILL');
-    await a.daemon!.exited;
-    const aRunning = await a.running();
-    await a.docker(['rm', '-f', aRunning[0].Id]);
-    await a.docker(['stop', '-t', '0', aRunning[1].Id]);
-    await a.run();
-    await a.run();
-    await a.startDaemon();
-    const tree = await assertConverged(cluster, [a, b], { extra });
-    assert.deepEqual(ofHost(tree, b.host), bBefore, 'B\'s keys are byte for byte what they were');
-    assert.ok(!JSON.stringify(tree).includes(aRunning[0].Id) && !JSON.stringify(tree).includes(aRunning[1].Id), 'the removed and stopped containers left nothing');
-    await a.docker(['rm', aRunning[1].Id]);
-  });
-
-  it('kill the etcd member a daemon talks to: it fails over to the others and converges; the member rejoins', async () => {
-    const member = await memberInUse(cluster, a.daemon!.pid);
-    assert.notEqual(member, undefined, 'the daemon holds a connection to one member');
-    await cluster.kill(member!);
-    // Changes while the member is down reach etcd through the other two.
-    const started = await a.run();
-    const stopped = (await a.running()).find((c) => c.Id !== started)!;
-    await a.docker(['stop', '-t', '0', stopped.Id]);
-    await b.run();
-    await assertConverged(cluster, [a, b], { timeoutMs: 60_000, extra });
-    assert.notEqual(await memberInUse(cluster, a.daemon!.pid), member);
-    await cluster.launch(member!);
-    await b.run();
-    await assertConverged(cluster, [a, b], { stableMs: 1_000, extra });
-    await a.docker(['rm', stopped.Id]);
-  });
-
-  it('neither daemon logged an error it did not recover from, and both still run', async () => {
-    await sleep(200);
-    for (const h of [a, b]) {
-      assert.equal(h.daemon!.count('start failed'), 0);
-      assert.equal(h.daemon!.count('giving up'), 0);
-      assert.equal(h.daemon!.count('unhandled rejection'), 0);
-      assert.equal(await Promise.race([h.daemon!.exited, sleep(10).then(() => 'running')]), 'running');
-    }
-  });
-});
+    it('neither daemon logged an error it did not recover from, and both still run', async () => {
+      await sleep(200);
+      for (const h of [a, b]) {
+        assert.equal(h.daemon!.count('start failed'), 0);
+        assert.equal(h.daemon!.count('giving up'), 0);
+        assert.equal(h.daemon!.count('unhandled rejection'), 0);
+        assert.equal(await Promise.race([h.daemon!.exited, sleep(10).then(() => 'running')]), 'running');
+      }
+    });
+  },
+);

@@ -52,7 +52,7 @@ describe('memory: 1,000 container start/stop cycles', { timeout: 900_000 }, () =
     );
   }
 
-  it('leaves the daemon\'s heap flat and the mirror exact', async (t) => {
+  it("leaves the daemon's heap flat and the mirror exact", async (t) => {
     await cycles(WARM_UP);
     await assertConverged(etcd, [host], { timeoutMs: 120_000 });
     const samples: Array<{ cycles: number; heapUsed: number; rss: number }> = [];

@@ -117,7 +117,10 @@ describe(`registrator CLI fuzz, as a process (seed ${SEED}, ${RUNS} combinations
       const outcomes = await Promise.all(batch.map(runCli));
       outcomes.forEach((o, j) => {
         const why = violation(o);
-        if (why) failures.push(`combination ${i + j}: ${why}; argv ${JSON.stringify(batch[j].argv).slice(0, 300)} env ${JSON.stringify(batch[j].env).slice(0, 300)}`);
+        if (why)
+          failures.push(
+            `combination ${i + j}: ${why}; argv ${JSON.stringify(batch[j].argv).slice(0, 300)} env ${JSON.stringify(batch[j].env).slice(0, 300)}`,
+          );
         if (o.interrupted) kinds.started++;
         else if (o.code === 2) kinds.refused++;
         else if (o.code === 0) kinds.usage++;

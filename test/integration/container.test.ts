@@ -28,17 +28,29 @@ describe('registrator image', () => {
     etcd = await EtcdServer.start();
     webPort = await freePorts(1);
     await dockerCli([
-      'run', '-d', '--name', registratorName, '--label', containers.label,
-      '--network', 'host',
-      '-v', '/var/run/docker.sock:/tmp/docker.sock',
-      '-e', `EC_REGISTRATOR_ETCD_HOSTS=${etcd.endpoint}`,
-      '-e', `EC_REGISTRATOR_HOST=${host}`,
+      'run',
+      '-d',
+      '--name',
+      registratorName,
+      '--label',
+      containers.label,
+      '--network',
+      'host',
+      '-v',
+      '/var/run/docker.sock:/tmp/docker.sock',
+      '-e',
+      `EC_REGISTRATOR_ETCD_HOSTS=${etcd.endpoint}`,
+      '-e',
+      `EC_REGISTRATOR_HOST=${host}`,
       image,
     ]);
     // Its own container is on this engine too: once that is mirrored, the first reconciliation is done.
-    await waitFor('the registrator to mirror itself', async () => (await etcd.tree(`/registry/hosts/${host}/`))[`/registry/hosts/${host}/${registratorName}`], 30_000, 200).catch(
-      async (err) => assert.fail(`${(err as Error).message}\nregistrator logs:\n${await logs()}`),
-    );
+    await waitFor(
+      'the registrator to mirror itself',
+      async () => (await etcd.tree(`/registry/hosts/${host}/`))[`/registry/hosts/${host}/${registratorName}`],
+      30_000,
+      200,
+    ).catch(async (err) => assert.fail(`${(err as Error).message}\nregistrator logs:\n${await logs()}`));
   });
 
   after(async () => {
@@ -50,7 +62,7 @@ describe('registrator image', () => {
   const logs = () => dockerCli(['logs', registratorName]).catch((err: Error) => `(no logs: ${err.message})`);
   const inspect = async (nameOrId: string): Promise<Docker.ContainerInspectInfo> => JSON.parse(await dockerCli(['inspect', nameOrId]))[0];
 
-  /** SPEC §3, computed from `docker inspect` alone: every key the mirror should hold for one container. */
+  /** docs/mirror.md, "Key layout", computed from `docker inspect` alone: every key the mirror should hold for one container. */
   function expectedMirror(info: Docker.ContainerInspectInfo): Record<string, string> {
     const id = info.Id;
     const name = info.Name.replace(/^\//, '');
@@ -91,7 +103,10 @@ describe('registrator image', () => {
   async function mirroredFor(id: string, name: string): Promise<Record<string, string>> {
     const tree = await etcd.tree('/registry/');
     const mine = Object.entries(tree).filter(
-      ([key]) => key.startsWith(`/registry/containers/${id}/`) || key === `/registry/hosts/${host}/${name}` || (key.startsWith('/registry/labels/') && key.endsWith(`/${id}`)),
+      ([key]) =>
+        key.startsWith(`/registry/containers/${id}/`) ||
+        key === `/registry/hosts/${host}/${name}` ||
+        (key.startsWith('/registry/labels/') && key.endsWith(`/${id}`)),
     );
     return sorted(Object.fromEntries(mine));
   }
@@ -101,12 +116,27 @@ describe('registrator image', () => {
     const expected = expectedMirror(info);
     const base = `/registry/containers/${info.Id}/`;
     assert.equal(expected[`${base}network/ip`], '');
-    assert.deepEqual(Object.keys(expected).filter((k) => k.includes('/network/ports/')), []);
+    assert.deepEqual(
+      Object.keys(expected).filter((k) => k.includes('/network/ports/')),
+      [],
+    );
     assert.deepEqual(await mirroredFor(info.Id, registratorName), expected);
   });
 
   it('mirrors a container started after it, exactly as docker inspect describes it', async () => {
-    webId = await containers.run(['--name', webName, '--label', 'sr.role=web', '-p', `127.0.0.1:${webPort}:80`, TEST_IMAGE, 'httpd', '-f', '-p', '80']);
+    webId = await containers.run([
+      '--name',
+      webName,
+      '--label',
+      'sr.role=web',
+      '-p',
+      `127.0.0.1:${webPort}:80`,
+      TEST_IMAGE,
+      'httpd',
+      '-f',
+      '-p',
+      '80',
+    ]);
     const info = await inspect(webId);
     const expected = expectedMirror(info);
     // The layout is pinned down independently of inspect where the test itself chose the value.
@@ -119,7 +149,12 @@ describe('registrator image', () => {
     assert.equal(expected[`/registry/labels/sr.role/${webId}`], 'web');
     assert.match(expected[`${base}network/ip`], /^\d+\.\d+\.\d+\.\d+$/);
 
-    await waitFor('the web container to be mirrored', async () => JSON.stringify(await mirroredFor(webId, webName)) === JSON.stringify(expected), 15_000, 100).catch(() => undefined);
+    await waitFor(
+      'the web container to be mirrored',
+      async () => JSON.stringify(await mirroredFor(webId, webName)) === JSON.stringify(expected),
+      15_000,
+      100,
+    ).catch(() => undefined);
     assert.deepEqual(await mirroredFor(webId, webName), expected, `registrator logs:\n${await logs()}`);
   });
 
@@ -134,7 +169,12 @@ describe('registrator image', () => {
     const startedAt = (await inspect(registratorName)).State.StartedAt;
 
     await dockerCli(['kill', '-s', 'SIGHUP', registratorName]);
-    await waitFor('the deleted key to be written again', async () => (await etcd.tree(extPortKey))[extPortKey] !== undefined, 15_000, 100).catch(() => undefined);
+    await waitFor(
+      'the deleted key to be written again',
+      async () => (await etcd.tree(extPortKey))[extPortKey] !== undefined,
+      15_000,
+      100,
+    ).catch(() => undefined);
     assert.deepEqual(await mirroredFor(webId, webName), expected, `registrator logs:\n${await logs()}`);
     assert.equal(expected[extPortKey], String(webPort));
 
@@ -144,7 +184,10 @@ describe('registrator image', () => {
   });
 
   it('deletes everything this host wrote on docker stop and exits 0', async () => {
-    assert.ok(Object.keys(await etcd.tree(`/registry/hosts/${host}/`)).length >= 2, 'the registrator and web containers are mirrored before the stop');
+    assert.ok(
+      Object.keys(await etcd.tree(`/registry/hosts/${host}/`)).length >= 2,
+      'the registrator and web containers are mirrored before the stop',
+    );
 
     // docker stop sends SIGTERM to PID 1, the daemon; the timeout only bounds a hung shutdown.
     await dockerCli(['stop', '-t', '30', registratorName]);
@@ -156,8 +199,14 @@ describe('registrator image', () => {
 
     // Only this registrator writes to this etcd, so nothing at all may be left of the mirror.
     const tree = await etcd.tree('/registry/');
-    assert.deepEqual(Object.keys(tree).filter((k) => k.startsWith(`/registry/hosts/${host}/`)), []);
-    assert.deepEqual(Object.keys(tree).filter((k) => k.endsWith('/host') && tree[k] === host), []);
+    assert.deepEqual(
+      Object.keys(tree).filter((k) => k.startsWith(`/registry/hosts/${host}/`)),
+      [],
+    );
+    assert.deepEqual(
+      Object.keys(tree).filter((k) => k.endsWith('/host') && tree[k] === host),
+      [],
+    );
     assert.deepEqual(tree, {}, `registrator logs:\n${shutdownLogs}`);
 
     // SIGTERM removes data, not containers.

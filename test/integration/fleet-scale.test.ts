@@ -58,10 +58,14 @@ describe('a host on an etcd shared by a fleet of 200 hosts x 100 containers', { 
     const head = await revision();
     if (head === since) return [];
     const changes: Array<{ type: string; key: string; revision: number }> = [];
-    const watcher = await etcd.client.watch().prefix('/').startRevision(String(since + 1)).create();
+    const watcher = await etcd.client
+      .watch()
+      .prefix('/')
+      .startRevision(String(since + 1))
+      .create();
     watcher.on('put', (kv) => changes.push({ type: 'put', key: kv.key.toString(), revision: Number(kv.mod_revision) }));
     watcher.on('delete', (kv) => changes.push({ type: 'delete', key: kv.key.toString(), revision: Number(kv.mod_revision) }));
-    await waitFor('etcd\'s history up to now', () => changes.some((c) => c.revision >= head), 30_000, 20);
+    await waitFor("etcd's history up to now", () => changes.some((c) => c.revision >= head), 30_000, 20);
     await watcher.cancel();
     return changes;
   };
@@ -70,7 +74,12 @@ describe('a host on an etcd shared by a fleet of 200 hosts x 100 containers', { 
     const listed = proxy.requests.length;
     proxy.hold((r) => r.target.includes('/containers/json'));
     host.daemon!.signal('SIGHUP');
-    await waitFor('the SIGHUP to ask Docker for its list', () => proxy.requests.slice(listed).some((r) => r.target.includes('/containers/json')), 10_000, 20);
+    await waitFor(
+      'the SIGHUP to ask Docker for its list',
+      () => proxy.requests.slice(listed).some((r) => r.target.includes('/containers/json')),
+      10_000,
+      20,
+    );
     const sent = Date.now();
     host.daemon!.signal(stop);
     const code = await host.daemon!.exited;
@@ -100,7 +109,7 @@ describe('a host on an etcd shared by a fleet of 200 hosts x 100 containers', { 
     await etcd?.stop();
   });
 
-  it('converges exactly: its own keys written, every other host\'s key byte for byte', async () => {
+  it("converges exactly: its own keys written, every other host's key byte for byte", async () => {
     const want = await expected([fleet], true);
     assert.deepEqual(treeDifferences(await tree(), want), []);
     assert.equal(want.size, 460_000 + 5 * 23);
@@ -113,11 +122,13 @@ describe('a host on an etcd shared by a fleet of 200 hosts x 100 containers', { 
     // Twice the fleet: 400 other hosts, 920,000 keys.
     await fillFleet(etcd.client, more);
     const large = await reconcileBytes();
-    t.diagnostic(`bytes etcd sent for an idle reconciliation: ${small} with 200 other hosts (460,000 keys), ${large} with 400 (920,000 keys)`);
+    t.diagnostic(
+      `bytes etcd sent for an idle reconciliation: ${small} with 200 other hosts (460,000 keys), ${large} with 400 (920,000 keys)`,
+    );
     assert.ok(large <= small * 1.1 + 1024, `idle reconciliation: ${small} bytes with 200 other hosts, ${large} with 400`);
     // Idle: it wrote nothing at all (only the fill moved the revision).
     const after = (await etcd.client.kv.range({ key: Buffer.from('/') })).header.revision;
-    assert.equal(Number(after) - Number(revision), Math.ceil((200 * 100 * 23) / 120), 'only the fill\'s transactions');
+    assert.equal(Number(after) - Number(revision), Math.ceil((200 * 100 * 23) / 120), "only the fill's transactions");
   });
 
   it('SIGINT while a SIGHUP waits on Docker exits 0 within 2 s and leaves every key as it was', async (t) => {
@@ -126,10 +137,10 @@ describe('a host on an etcd shared by a fleet of 200 hosts x 100 containers', { 
     t.diagnostic(`SIGINT to exit: ${took} ms`);
     assert.equal(code, 0);
     assert.ok(took < 2_000, `exited ${took} ms after SIGINT`);
-    assert.deepEqual(await changesSince(before), [], 'etcd\'s revision did not move: no key was written or deleted');
+    assert.deepEqual(await changesSince(before), [], "etcd's revision did not move: no key was written or deleted");
   });
 
-  it('SIGTERM while a SIGHUP waits on Docker deletes this host\'s data within 8 s; every other host\'s key stays byte for byte', async (t) => {
+  it("SIGTERM while a SIGHUP waits on Docker deletes this host's data within 8 s; every other host's key stays byte for byte", async (t) => {
     await startDaemon();
     const own = new Set(Object.keys(await host.expectedTree()));
     const before = await revision();
@@ -139,7 +150,15 @@ describe('a host on an etcd shared by a fleet of 200 hosts x 100 containers', { 
     assert.ok(took < 8_000, `exited ${took} ms after SIGTERM`);
     // From etcd's history: what changed is exactly the deletion of every key of this host.
     const changes = await changesSince(before);
-    assert.deepEqual(changes.filter((c) => c.type !== 'delete' || !own.has(c.key)), [], 'no other key was touched');
-    assert.deepEqual([...own].filter((k) => !changes.some((c) => c.key === k)), [], 'every key of this host was deleted');
+    assert.deepEqual(
+      changes.filter((c) => c.type !== 'delete' || !own.has(c.key)),
+      [],
+      'no other key was touched',
+    );
+    assert.deepEqual(
+      [...own].filter((k) => !changes.some((c) => c.key === k)),
+      [],
+      'every key of this host was deleted',
+    );
   });
 });

@@ -33,10 +33,15 @@ async function healthz(port: number): Promise<{ code: number; body: unknown }> {
 
 /** Waits until /healthz answers `code` with exactly `body`. */
 async function healthIs(port: number, code: number, body: unknown, timeoutMs = 30_000): Promise<void> {
-  await waitFor(`/healthz ${code} ${JSON.stringify(body)}`, async () => {
-    const h = await healthz(port);
-    return h.code === code && JSON.stringify(h.body) === JSON.stringify(body);
-  }, timeoutMs, 100).catch(async (err) => {
+  await waitFor(
+    `/healthz ${code} ${JSON.stringify(body)}`,
+    async () => {
+      const h = await healthz(port);
+      return h.code === code && JSON.stringify(h.body) === JSON.stringify(body);
+    },
+    timeoutMs,
+    100,
+  ).catch(async (err) => {
     assert.deepEqual(await healthz(port), { code, body }, String(err));
   });
 }
@@ -44,7 +49,10 @@ async function healthIs(port: number, code: number, body: unknown, timeoutMs = 3
 /** `local address:port` of every TCP socket process `pid` listens on. */
 async function listening(pid: number): Promise<string[]> {
   const { stdout } = await exec('ss', ['-Hltnp']);
-  return stdout.split('\n').filter((l) => l.includes(`pid=${pid},`)).map((l) => l.trim().split(/\s+/)[3]);
+  return stdout
+    .split('\n')
+    .filter((l) => l.includes(`pid=${pid},`))
+    .map((l) => l.trim().split(/\s+/)[3]);
 }
 
 describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd and etcd', () => {
@@ -110,7 +118,7 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
       'registrator_reconciliations_total{outcome="success"}': 1,
       'registrator_reconciliations_total{outcome="failure"}': 0,
       'registrator_reconcile_duration_seconds_count{outcome="success"}': 1,
-      'registrator_docker_connected': 1,
+      registrator_docker_connected: 1,
       'registrator_writer_reachable{writer="writer.hamesh"}': 1,
       'registrator_writer_in_step{writer="writer.mirror"}': 1,
       'registrator_writer_in_step{writer="writer.hamesh"}': 1,
@@ -120,7 +128,10 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
     assert.ok((sample(text, 'process_cpu_user_seconds_total') ?? -1) >= 0, "Node's default metrics are there too");
 
     for (let i = 0; i < 3; i++) await web();
-    const held = (t: string) => [sample(t, 'registrator_containers_held{writer="writer.mirror"}'), sample(t, 'registrator_containers_held{writer="writer.hamesh"}')];
+    const held = (t: string) => [
+      sample(t, 'registrator_containers_held{writer="writer.mirror"}'),
+      sample(t, 'registrator_containers_held{writer="writer.hamesh"}'),
+    ];
     text = (await waitFor('3 containers held by both writers', async () => {
       const t = await scrape(port);
       return JSON.stringify(held(t)) === '[3,3]' && t;
@@ -174,7 +185,11 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
     await etcd.signal('SIGKILL');
     await web();
     await d.waitForMetric('registrator_write_errors_total', {}, 1, 30_000);
-    await healthIs(port, 503, { status: 'degraded', docker: 'connected', writers: { 'writer.mirror': 'out-of-step', 'writer.hamesh': 'out-of-step' } });
+    await healthIs(port, 503, {
+      status: 'degraded',
+      docker: 'connected',
+      writers: { 'writer.mirror': 'out-of-step', 'writer.hamesh': 'out-of-step' },
+    });
     await d.waitForReconciliations(1, 'failure', 30_000);
     const text = await scrape(port);
     assert.equal(sample(text, 'registrator_write_errors_total{writer="writer.mirror"}'), 1);
@@ -185,7 +200,12 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
     assert.ok((sample(text, 'registrator_reconcile_duration_seconds_count{outcome="failure"}') ?? 0) >= 1);
 
     await etcd.launch();
-    await healthIs(port, 200, { status: 'ok', docker: 'connected', writers: { 'writer.mirror': 'in-step', 'writer.hamesh': 'in-step' } }, 60_000);
+    await healthIs(
+      port,
+      200,
+      { status: 'ok', docker: 'connected', writers: { 'writer.mirror': 'in-step', 'writer.hamesh': 'in-step' } },
+      60_000,
+    );
     assert.equal(sample(await scrape(port), 'registrator_containers_held{writer="writer.mirror"}'), 1);
   });
 
@@ -194,7 +214,11 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
     const d = start(['-retry-interval', '200', `hamesh://127.0.0.1:${dead}/mesh`]);
     await d.waitForReconciliations(1);
     await d.waitForWriterState('writer.hamesh', 'unreachable');
-    await healthIs(port, 503, { status: 'degraded', docker: 'connected', writers: { 'writer.mirror': 'in-step', 'writer.hamesh': 'unreachable' } });
+    await healthIs(port, 503, {
+      status: 'degraded',
+      docker: 'connected',
+      writers: { 'writer.mirror': 'in-step', 'writer.hamesh': 'unreachable' },
+    });
     const text = await scrape(port);
     assert.equal(sample(text, 'registrator_writer_reachable{writer="writer.hamesh"}'), 0);
     assert.equal(sample(text, 'registrator_writer_in_step{writer="writer.hamesh"}'), 0);
@@ -230,10 +254,13 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
     // The log lines are what this test is about: wait until the one that ends them is read.
     await d.waitForLog('reconciled');
     const progress = d.lines.filter((l) => /^synced /.test(l.message));
-    assert.deepEqual(progress.map((l) => [l.message, l.done, l.total, l.reason]), [
-      ['synced 200/450', 200, 450, 'subscribed'],
-      ['synced 400/450', 400, 450, 'subscribed'],
-    ]);
+    assert.deepEqual(
+      progress.map((l) => [l.message, l.done, l.total, l.reason]),
+      [
+        ['synced 200/450', 200, 450, 'subscribed'],
+        ['synced 400/450', 400, 450, 'subscribed'],
+      ],
+    );
     assert.equal(d.lines.find((l) => l.message === 'reconciled')?.containers, 450);
     assert.deepEqual(await etcd.tree('/registry/'), {});
     assert.deepEqual(await etcd.tree('/_registrator/'), {});

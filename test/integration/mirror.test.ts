@@ -15,7 +15,7 @@ describe('mirror writer against real dockerd and etcd', () => {
   const containers = new TestContainers(`mirror-${process.pid}`);
   let preId: string;
 
-  /** Waits until etcd holds exactly what SPEC §3 gives for the container as Docker shows it now. */
+  /** Waits until etcd holds exactly what docs/mirror.md, "Key layout" gives for the container as Docker shows it now. */
   async function assertMirrored(id: string): Promise<void> {
     let expected: Record<string, string> = {};
     await waitFor(`mirror of ${id.slice(0, 12)}`, async () => {
@@ -37,14 +37,25 @@ describe('mirror writer against real dockerd and etcd', () => {
     etcd = await EtcdServer.start();
     const port = await freePorts(1);
     preId = await containers.run([
-      '--name', `sr-pre-${process.pid}`,
-      '--label', 'com.example.role=web',
-      '--label', 'path/with/slashes=a/b',
-      '--label', 'unicode.ключ=значение ✓',
-      '-p', `127.0.0.1:${port}:80`,
-      '-p', `127.0.0.1:${port}:53/udp`,
-      '--expose', '9000',
-      TEST_IMAGE, 'httpd', '-f', '-p', '80',
+      '--name',
+      `sr-pre-${process.pid}`,
+      '--label',
+      'com.example.role=web',
+      '--label',
+      'path/with/slashes=a/b',
+      '--label',
+      'unicode.ключ=значение ✓',
+      '-p',
+      `127.0.0.1:${port}:80`,
+      '-p',
+      `127.0.0.1:${port}:53/udp`,
+      '--expose',
+      '9000',
+      TEST_IMAGE,
+      'httpd',
+      '-f',
+      '-p',
+      '80',
     ]);
     daemon = new DaemonProcess([], { EC_REGISTRATOR_ETCD_HOSTS: etcd.endpoint, EC_REGISTRATOR_HOST: HOST });
     await daemon.waitForReconciliations(1);
@@ -65,7 +76,17 @@ describe('mirror writer against real dockerd and etcd', () => {
   });
 
   it('mirrors a container started afterwards, with no network', async () => {
-    const id = await containers.run(['--name', `sr-post-${process.pid}`, '--network', 'none', '--label', 'tier=batch', TEST_IMAGE, 'sleep', '1000']);
+    const id = await containers.run([
+      '--name',
+      `sr-post-${process.pid}`,
+      '--network',
+      'none',
+      '--label',
+      'tier=batch',
+      TEST_IMAGE,
+      'sleep',
+      '1000',
+    ]);
     await assertMirrored(id);
     assert.equal((await etcd.tree('/registry/'))[`/registry/containers/${id}/network/ip`], '');
   });
@@ -74,10 +95,16 @@ describe('mirror writer against real dockerd and etcd', () => {
     const id = await containers.run([TEST_IMAGE, 'sleep', '1000']);
     await assertMirrored(id);
     await dockerCli(['pause', id]);
-    await waitFor('state paused', async () => (await etcd.tree(`/registry/containers/${id}/state`))[`/registry/containers/${id}/state`] === 'paused');
+    await waitFor(
+      'state paused',
+      async () => (await etcd.tree(`/registry/containers/${id}/state`))[`/registry/containers/${id}/state`] === 'paused',
+    );
     await assertMirrored(id);
     await dockerCli(['unpause', id]);
-    await waitFor('state running', async () => (await etcd.tree(`/registry/containers/${id}/state`))[`/registry/containers/${id}/state`] === 'running');
+    await waitFor(
+      'state running',
+      async () => (await etcd.tree(`/registry/containers/${id}/state`))[`/registry/containers/${id}/state`] === 'running',
+    );
     await assertMirrored(id);
   });
 
@@ -110,8 +137,16 @@ describe('mirror writer against real dockerd and etcd', () => {
 
   it('holds a HEALTHCHECK container only while healthy', async () => {
     const id = await containers.run([
-      '--health-cmd', '/bin/busybox test -f /ok', '--health-interval', '2s', '--health-retries', '1',
-      TEST_IMAGE, 'sh', '-c', '/bin/busybox touch /ok; exec /bin/busybox sleep 1000',
+      '--health-cmd',
+      '/bin/busybox test -f /ok',
+      '--health-interval',
+      '2s',
+      '--health-retries',
+      '1',
+      TEST_IMAGE,
+      'sh',
+      '-c',
+      '/bin/busybox touch /ok; exec /bin/busybox sleep 1000',
     ]);
     // Until the first check passes (2 s), the container is "starting": nothing is written.
     assert.equal((await containers.inspect(id)).State.Health?.Status, 'starting');

@@ -23,7 +23,11 @@ async function inNs(cmd: string, args: string[]): Promise<string> {
 /** The entries of a set in the namespace, sorted. */
 async function setEntries(set = 'containerports'): Promise<string[]> {
   const out = await inNs('ipset', ['save', set]);
-  return out.split('\n').filter((l) => l.startsWith(`add ${set} `)).map((l) => l.slice(`add ${set} `.length)).sort();
+  return out
+    .split('\n')
+    .filter((l) => l.startsWith(`add ${set} `))
+    .map((l) => l.slice(`add ${set} `.length))
+    .sort();
 }
 
 async function chainRules(chain = 'FORWARD_direct'): Promise<string[]> {
@@ -44,14 +48,19 @@ describe('netfilter backend with real ipset and ip6tables in a network namespace
   let daemon: DaemonProcess | undefined;
 
   const start = (args: string[] = [], env: NodeJS.ProcessEnv = {}) => {
-    daemon = new DaemonProcess(['--no-mirror', ...args, ...(args.some((a) => a.startsWith('netfilter:')) ? [] : ['netfilter://'])], {
-      EC_REGISTRATOR_HOST: HOST,
-      EC_REGISTRATOR_DOCKER_SOCKET: engine.socket,
-      ...env,
-    }, { prefix: ['ip', 'netns', 'exec', NS] });
+    daemon = new DaemonProcess(
+      ['--no-mirror', ...args, ...(args.some((a) => a.startsWith('netfilter:')) ? [] : ['netfilter://'])],
+      {
+        EC_REGISTRATOR_HOST: HOST,
+        EC_REGISTRATOR_DOCKER_SOCKET: engine.socket,
+        ...env,
+      },
+      { prefix: ['ip', 'netns', 'exec', NS] },
+    );
     return daemon;
   };
-  const ipv6Of = async (id: string) => ((await containers.inspect(id)).NetworkSettings as unknown as { GlobalIPv6Address: string }).GlobalIPv6Address;
+  const ipv6Of = async (id: string) =>
+    ((await containers.inspect(id)).NetworkSettings as unknown as { GlobalIPv6Address: string }).GlobalIPv6Address;
 
   before(async () => {
     await exec('ip', ['netns', 'add', NS]);
@@ -91,8 +100,10 @@ describe('netfilter backend with real ipset and ip6tables in a network namespace
       await containers.run(['--network', `v4only-${process.pid}`, '-p', '8080', TEST_IMAGE, 'sleep', '1000']);
       const ip = await ipv6Of(web);
       assert.ok(ip.startsWith(SUBNET.split('::')[0]), `container has an IPv6 address from ${SUBNET}: ${ip}`);
-      await waitFor('entries added', async () =>
-        JSON.stringify(await setEntries()) === JSON.stringify([`${ip},ipv6-icmp:echo-request`, `${ip},tcp:80`, `${ip},udp:53`].sort()),
+      await waitFor(
+        'entries added',
+        async () =>
+          JSON.stringify(await setEntries()) === JSON.stringify([`${ip},ipv6-icmp:echo-request`, `${ip},tcp:80`, `${ip},udp:53`].sort()),
       );
       await dockerCli(['stop', '-t', '1', web], engine.env);
       await waitFor('entries removed', async () => (await setEntries()).length === 0);
@@ -113,8 +124,9 @@ describe('netfilter backend with real ipset and ip6tables in a network namespace
     await inNs('ipset', ['add', 'containerports', 'fd00:dead::99,tcp:1234']);
 
     await start().waitForLog('reconciled');
-    await waitFor('only the running container is left', async () =>
-      JSON.stringify(await setEntries()) === JSON.stringify([`${kept},ipv6-icmp:echo-request`, `${kept},tcp:443`].sort()),
+    await waitFor(
+      'only the running container is left',
+      async () => JSON.stringify(await setEntries()) === JSON.stringify([`${kept},ipv6-icmp:echo-request`, `${kept},tcp:443`].sort()),
     );
     assert.ok(!(await setEntries()).some((e) => e.startsWith(`${gone},`)));
     assert.equal(daemon!.count('removed stale entries'), 1);
@@ -144,9 +156,13 @@ describe('netfilter backend with real ipset and ip6tables in a network namespace
     // A private mount namespace in which /usr/sbin (and so /sbin) is empty.
     const hide = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs none /usr/sbin && exec "$@"', 'sh'];
     const run = (args: string[]) => {
-      daemon = new DaemonProcess(['--no-mirror', ...args, 'netfilter://'], { EC_REGISTRATOR_HOST: HOST, EC_REGISTRATOR_DOCKER_SOCKET: engine.socket, PATH: '/usr/bin:/bin' }, {
-        prefix: ['ip', 'netns', 'exec', NS, ...hide],
-      });
+      daemon = new DaemonProcess(
+        ['--no-mirror', ...args, 'netfilter://'],
+        { EC_REGISTRATOR_HOST: HOST, EC_REGISTRATOR_DOCKER_SOCKET: engine.socket, PATH: '/usr/bin:/bin' },
+        {
+          prefix: ['ip', 'netns', 'exec', NS, ...hide],
+        },
+      );
       return daemon;
     };
     const strict = run(['-retry-attempts', '0']);
@@ -160,7 +176,7 @@ describe('netfilter backend with real ipset and ip6tables in a network namespace
     assert.equal(patient.count('giving up'), 0);
   });
 
-  it('goes through firewalld\'s direct passthrough while firewalld runs, and re-applies the rules after a reload', async () => {
+  it("goes through firewalld's direct passthrough while firewalld runs, and re-applies the rules after a reload", async () => {
     // firewalld cannot run in this sandbox; a firewall-cmd on PATH stands in at the narrowest seam:
     // it reports "running" and forwards passthrough calls to the namespace's real ip6tables, logging each.
     const dir = mkdtempSync(join(tmpdir(), 'sr-firewall-cmd-'));
@@ -174,7 +190,9 @@ describe('netfilter backend with real ipset and ip6tables in a network namespace
       await start([], { PATH: `${dir}:${process.env.PATH}` }).waitForLog('reconciled');
       assert.deepEqual(await chainRules(), EXPECTED_RULES);
       const calls = readFileSync(log, 'utf8').split('\n');
-      assert.ok(calls.includes('--direct --passthrough ipv6 -w -I FORWARD_direct 1 -o docker0 -m set --match-set containerports dst,dst -j ACCEPT'));
+      assert.ok(
+        calls.includes('--direct --passthrough ipv6 -w -I FORWARD_direct 1 -o docker0 -m set --match-set containerports dst,dst -j ACCEPT'),
+      );
       assert.ok(calls.includes('--direct --passthrough ipv6 -w -A FORWARD_direct -o docker0 -j DROP'));
 
       // A firewalld reload drops rules it did not make itself.

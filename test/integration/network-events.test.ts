@@ -11,7 +11,7 @@ const NET_A = `sr-neta-${process.pid}`;
 const NET_B = `sr-netb-${process.pid}`;
 
 /**
- * SPEC §2, §3: `docker network connect`/`disconnect` are followed as they happen (no -resync, no SIGHUP):
+ * docs/mirror.md, "The Docker watcher"; docs/mirror.md, "Key layout": `docker network connect`/`disconnect` are followed as they happen (no -resync, no SIGHUP):
  * the mirror's network/ip and an -internal etcd:// registration change with the container's networks.
  */
 describe('network connect and disconnect against real dockerd and etcd', () => {
@@ -29,7 +29,19 @@ describe('network connect and disconnect against real dockerd and etcd', () => {
   it('the mirror network/ip and an -internal registration follow connect and disconnect', async () => {
     await suite.start(['-internal', 'etcd:///services']);
     const name = `web-${process.pid}`;
-    const id = await containers.run(['--name', name, '--network', NET_B, '--expose', '80', '-e', 'SERVICE_NAME=web', TEST_IMAGE, 'sleep', '1000']);
+    const id = await containers.run([
+      '--name',
+      name,
+      '--network',
+      NET_B,
+      '--expose',
+      '80',
+      '-e',
+      'SERVICE_NAME=web',
+      TEST_IMAGE,
+      'sleep',
+      '1000',
+    ]);
     const key = `/services/web/${HOST}:${name}:80`;
     const ipOn = async (net: string) => (await containers.inspect(id)).NetworkSettings.Networks[net].IPAddress;
 
@@ -37,10 +49,11 @@ describe('network connect and disconnect against real dockerd and etcd', () => {
     const expectState = async (step: string, mirrorIp: string, registered: string) => {
       const info = await containers.inspect(id);
       const mirror = sorted(expectedMirror(info, HOST));
-      assert.equal(mirror[`/registry/containers/${id}/network/ip`], mirrorIp, `${step}: SPEC's rule for network/ip`);
+      assert.equal(mirror[`/registry/containers/${id}/network/ip`], mirrorIp, `${step}: the mirror's rule for network/ip`);
       const expected = JSON.stringify({ mirror, services: { [key]: `${registered}:80` } });
       // The engine may run other tests' containers (registered too under -internal): only this one is compared.
-      const services = async () => Object.fromEntries(Object.entries(await suite.etcd.tree('/services/')).filter(([k]) => k.includes(`/${HOST}:${name}:`)));
+      const services = async () =>
+        Object.fromEntries(Object.entries(await suite.etcd.tree('/services/')).filter(([k]) => k.includes(`/${HOST}:${name}:`)));
       const actual = async () => JSON.stringify({ mirror: sorted(await heldFor(suite.etcd, id)), services: await services() });
       await waitFor(step, async () => (await actual()) === expected, 15_000).catch(async (err) => {
         assert.deepEqual(JSON.parse(await actual()), JSON.parse(expected), `${step}: ${String(err)}`);

@@ -18,7 +18,23 @@ const B_ID = 'b'.repeat(64);
 
 /** Host B's data, as its own registrator would have written it into the same etcd. */
 function hostBData(): Record<string, string> {
-  const service = { id: `${B}:elsewhere:5432`, name: 'db', port: 5432, ip: '10.0.0.2', tags: [], attrs: {}, origin: { containerId: B_ID, containerName: 'elsewhere', hostPort: 5432, exposedPort: 5432, proto: 'tcp', hostIp: '0.0.0.0', hostname: 'elsewhere' } };
+  const service = {
+    id: `${B}:elsewhere:5432`,
+    name: 'db',
+    port: 5432,
+    ip: '10.0.0.2',
+    tags: [],
+    attrs: {},
+    origin: {
+      containerId: B_ID,
+      containerName: 'elsewhere',
+      hostPort: 5432,
+      exposedPort: 5432,
+      proto: 'tcp',
+      hostIp: '0.0.0.0',
+      hostname: 'elsewhere',
+    },
+  };
   const c = `/registry/containers/${B_ID}/`;
   const owner = `${B_ID}/${encodeURIComponent(service.id)}`;
   return {
@@ -59,7 +75,17 @@ function listed(c: Docker.ContainerInspectInfo, port: string) {
 /** What `ls` should say of a service of such a container. */
 function listedService(c: Docker.ContainerInspectInfo, name: string, port: string) {
   const containerName = c.Name.slice(1);
-  return { id: `${A}:${containerName}:${port}`, name, ip: '127.0.0.1', port: Number(c.NetworkSettings.Ports[`${port}/tcp`][0].HostPort), tags: [], containerId: c.Id, containerName, intact: true, takenOver: false };
+  return {
+    id: `${A}:${containerName}:${port}`,
+    name,
+    ip: '127.0.0.1',
+    port: Number(c.NetworkSettings.Ports[`${port}/tcp`][0].HostPort),
+    tags: [],
+    containerId: c.Id,
+    containerName,
+    intact: true,
+    takenOver: false,
+  };
 }
 
 describe('registrator ls and diff against real dockerd and etcd', () => {
@@ -94,8 +120,32 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
     await engine.start();
     await ensureTestImage(engine.env);
     etcd = await EtcdServer.start();
-    const webId = await containers.run(['--name', `web-${PID}`, '--label', 'role=web', '-e', 'SERVICE_NAME=web', '-p', '127.0.0.1::80', TEST_IMAGE, 'httpd', '-f', '-p', '80']);
-    const dbId = await containers.run(['--name', `db-${PID}`, '-e', 'SERVICE_NAME=db', '-p', '127.0.0.1::5432', TEST_IMAGE, 'sleep', '1000']);
+    const webId = await containers.run([
+      '--name',
+      `web-${PID}`,
+      '--label',
+      'role=web',
+      '-e',
+      'SERVICE_NAME=web',
+      '-p',
+      '127.0.0.1::80',
+      TEST_IMAGE,
+      'httpd',
+      '-f',
+      '-p',
+      '80',
+    ]);
+    const dbId = await containers.run([
+      '--name',
+      `db-${PID}`,
+      '-e',
+      'SERVICE_NAME=db',
+      '-p',
+      '127.0.0.1::5432',
+      TEST_IMAGE,
+      'sleep',
+      '1000',
+    ]);
     [web, db] = [await containers.inspect(webId), await containers.inspect(dbId)];
     for (const [key, value] of Object.entries(hostBData())) await etcd.client.put(key).value(value);
     await reconcileOnce();
@@ -105,10 +155,13 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
     await etcd?.stop();
   });
 
-  it('ls --host lists exactly that host\'s mirror entries and services, writes nothing and needs no Docker', async () => {
+  it("ls --host lists exactly that host's mirror entries and services, writes nothing and needs no Docker", async () => {
     const before = await revision();
     // No Docker at that socket: ls never asks it.
-    const a = await runCli(['ls', '--host', A, '--json', ...URIS], env({ EC_REGISTRATOR_HOST: 'someone-else', EC_REGISTRATOR_DOCKER_SOCKET: '/nonexistent/docker.sock' }));
+    const a = await runCli(
+      ['ls', '--host', A, '--json', ...URIS],
+      env({ EC_REGISTRATOR_HOST: 'someone-else', EC_REGISTRATOR_DOCKER_SOCKET: '/nonexistent/docker.sock' }),
+    );
     assert.equal(a.code, 0, a.stderr);
     const services = [listedService(db, 'db', '5432'), listedService(web, 'web', '80')];
     assert.deepEqual(JSON.parse(a.stdout) as LsReport, {
@@ -127,14 +180,43 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
       host: B,
       mirror: {
         prefix: '/registry/',
-        containers: [{
-          id: B_ID, name: 'elsewhere', image: 'postgres:16', state: 'running', created: '2026-11-21T10:00:00Z', ip: '172.17.0.9', labels: { role: 'db' }, ports: [],
-          keys: sorted(Object.fromEntries(Object.entries(data).filter(([k]) => k.startsWith('/registry/')))),
-        }],
+        containers: [
+          {
+            id: B_ID,
+            name: 'elsewhere',
+            image: 'postgres:16',
+            state: 'running',
+            created: '2026-11-21T10:00:00Z',
+            ip: '172.17.0.9',
+            labels: { role: 'db' },
+            ports: [],
+            keys: sorted(Object.fromEntries(Object.entries(data).filter(([k]) => k.startsWith('/registry/')))),
+          },
+        ],
       },
       registries: [
-        ...URIS.map((registry) => ({ registry, covered: true, services: [{ id: `${B}:elsewhere:5432`, name: 'db', ip: '10.0.0.2', port: 5432, tags: [], containerId: B_ID, containerName: 'elsewhere', intact: true, takenOver: false }] })),
-        { registry: 'consul://127.0.0.1:1', covered: false, reason: 'not covered: ls and diff read only the etcd-based registries (hamesh, etcd, skydns2)' },
+        ...URIS.map((registry) => ({
+          registry,
+          covered: true,
+          services: [
+            {
+              id: `${B}:elsewhere:5432`,
+              name: 'db',
+              ip: '10.0.0.2',
+              port: 5432,
+              tags: [],
+              containerId: B_ID,
+              containerName: 'elsewhere',
+              intact: true,
+              takenOver: false,
+            },
+          ],
+        })),
+        {
+          registry: 'consul://127.0.0.1:1',
+          covered: false,
+          reason: 'not covered: ls and diff read only the etcd-based registries (hamesh, etcd, skydns2)',
+        },
       ],
     });
 
@@ -157,7 +239,21 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
     };
     const held = await etcd.tree('/');
     // Meanwhile: a new container, one stopped, and two keys deleted by hand.
-    const fresh = await containers.inspect(await containers.run(['--name', `new-${PID}`, '-e', 'SERVICE_NAME=new', '-p', '127.0.0.1::80', TEST_IMAGE, 'httpd', '-f', '-p', '80']));
+    const fresh = await containers.inspect(
+      await containers.run([
+        '--name',
+        `new-${PID}`,
+        '-e',
+        'SERVICE_NAME=new',
+        '-p',
+        '127.0.0.1::80',
+        TEST_IMAGE,
+        'httpd',
+        '-f',
+        '-p',
+        '80',
+      ]),
+    );
     await dockerCli(['stop', '-t', '1', db.Id], engine.env);
     await etcd.client.delete().key(`/registry/containers/${web.Id}/image`);
     await etcd.client.delete().key(`/mesh/web/${webService}/mode`);
@@ -176,7 +272,14 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
     const deletes = (keys: string[]) => keys.sort().map((key) => ({ key, previous: held[key] }));
     // Ownership records hold the service as registered; their values are checked against what the daemon writes below.
     const withRecords = (list: Array<{ key: string; value: string; previous: null }>, record: string) =>
-      [...list, { key: record, value: report.writers.flatMap((w) => (w.covered ? w.put : [])).find((p) => p.key === record)?.value ?? 'missing', previous: null }].sort((x, y) => (x.key < y.key ? -1 : 1));
+      [
+        ...list,
+        {
+          key: record,
+          value: report.writers.flatMap((w) => (w.covered ? w.put : [])).find((p) => p.key === record)?.value ?? 'missing',
+          previous: null,
+        },
+      ].sort((x, y) => (x.key < y.key ? -1 : 1));
     const dbGone = { id: dbService, name: 'db', containerId: db.Id, change: 'deregister' };
     const freshNew = { id: freshService, name: 'new', containerId: fresh.Id, change: 'register' };
     assert.deepEqual(report, {
@@ -193,7 +296,15 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
           writer: 'hamesh:///mesh',
           covered: true,
           services: [dbGone, freshNew, { id: webService, name: 'web', containerId: web.Id, change: 'rewrite' }],
-          put: withRecords(puts({ [`/mesh/new/${freshService}/address`]: '127.0.0.1', [`/mesh/new/${freshService}/mode`]: 'tcp', [`/mesh/new/${freshService}/port`]: freshPort, [`/mesh/web/${webService}/mode`]: 'tcp' }), freshRecords.hamesh),
+          put: withRecords(
+            puts({
+              [`/mesh/new/${freshService}/address`]: '127.0.0.1',
+              [`/mesh/new/${freshService}/mode`]: 'tcp',
+              [`/mesh/new/${freshService}/port`]: freshPort,
+              [`/mesh/web/${webService}/mode`]: 'tcp',
+            }),
+            freshRecords.hamesh,
+          ),
           delete: deletes([dbRecords.hamesh, ...['address', 'mode', 'port'].map((k) => `/mesh/db/${dbService}/${k}`)]),
           warnings: [],
         },
@@ -210,10 +321,13 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
     });
     for (const record of Object.values(freshRecords)) {
       const value = report.writers.flatMap((w) => (w.covered ? w.put : [])).find((p) => p.key === record)!.value;
-      assert.deepEqual(
-        (({ id, name, ip, port, origin }) => ({ id, name, ip, port, containerId: origin.containerId }))(JSON.parse(value)),
-        { id: freshService, name: 'new', ip: '127.0.0.1', port: Number(freshPort), containerId: fresh.Id },
-      );
+      assert.deepEqual((({ id, name, ip, port, origin }) => ({ id, name, ip, port, containerId: origin.containerId }))(JSON.parse(value)), {
+        id: freshService,
+        name: 'new',
+        ip: '127.0.0.1',
+        port: Number(freshPort),
+        containerId: fresh.Id,
+      });
     }
     assert.equal(await revision(), before, 'diff wrote to etcd');
 
@@ -228,30 +342,48 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
     const after = await revision();
     const again = await runCli(['diff', '--json', ...URIS], env());
     assert.equal(again.code, 0, again.stdout);
-    assert.deepEqual((JSON.parse(again.stdout) as DiffReport).writers.map((w) => (w.covered ? [w.writer, w.put, w.delete, w.services ?? []] : w.writer)), [
-      ['mirror', [], [], []],
-      ['hamesh:///mesh', [], [], []],
-      ['etcd:///services', [], [], []],
-    ]);
+    assert.deepEqual(
+      (JSON.parse(again.stdout) as DiffReport).writers.map((w) => (w.covered ? [w.writer, w.put, w.delete, w.services ?? []] : w.writer)),
+      [
+        ['mirror', [], [], []],
+        ['hamesh:///mesh', [], [], []],
+        ['etcd:///services', [], [], []],
+      ],
+    );
     const text = await runCli(['diff', ...URIS], env());
     assert.equal(text.code, 0);
-    assert.equal(text.stdout, `mirror: nothing to change\nhamesh:///mesh: nothing to change\netcd:///services: nothing to change\nhost ${A}: nothing to change\n`);
+    assert.equal(
+      text.stdout,
+      `mirror: nothing to change\nhamesh:///mesh: nothing to change\netcd:///services: nothing to change\nhost ${A}: nothing to change\n`,
+    );
     assert.equal(await revision(), after, 'diff wrote to etcd');
   });
 
-  it('diff -cleanup also shows the dangling services -cleanup would remove (this host\'s only)', async () => {
-    const dangling = { [`/services/web/${A}:gone:80`]: '10.0.0.1:8080', [`/mesh/web/${A}:gone:80/address`]: '10.0.0.1', [`/mesh/web/${A}:gone:80/port`]: '8080' };
-    for (const [key, value] of Object.entries({ ...dangling, [`/services/web/${B}:gone:80`]: '10.0.0.2:8080' })) await etcd.client.put(key).value(value);
+  it("diff -cleanup also shows the dangling services -cleanup would remove (this host's only)", async () => {
+    const dangling = {
+      [`/services/web/${A}:gone:80`]: '10.0.0.1:8080',
+      [`/mesh/web/${A}:gone:80/address`]: '10.0.0.1',
+      [`/mesh/web/${A}:gone:80/port`]: '8080',
+    };
+    for (const [key, value] of Object.entries({ ...dangling, [`/services/web/${B}:gone:80`]: '10.0.0.2:8080' }))
+      await etcd.client.put(key).value(value);
     const before = await revision();
     assert.equal((await runCli(['diff', '--json', ...URIS], env())).code, 0, 'without -cleanup they are left alone');
     const result = await runCli(['diff', '--json', '-cleanup', ...URIS], env());
     assert.equal(result.code, 1, result.stderr);
     const report = JSON.parse(result.stdout) as DiffReport;
-    assert.deepEqual(report.writers.map((w) => (w.covered ? [w.writer, w.put, w.delete] : w.writer)), [
-      ['mirror', [], []],
-      ['hamesh:///mesh', [], ['address', 'port'].map((k) => ({ key: `/mesh/web/${A}:gone:80/${k}`, previous: dangling[`/mesh/web/${A}:gone:80/${k}`] }))],
-      ['etcd:///services', [], [{ key: `/services/web/${A}:gone:80`, previous: '10.0.0.1:8080' }]],
-    ]);
+    assert.deepEqual(
+      report.writers.map((w) => (w.covered ? [w.writer, w.put, w.delete] : w.writer)),
+      [
+        ['mirror', [], []],
+        [
+          'hamesh:///mesh',
+          [],
+          ['address', 'port'].map((k) => ({ key: `/mesh/web/${A}:gone:80/${k}`, previous: dangling[`/mesh/web/${A}:gone:80/${k}`] })),
+        ],
+        ['etcd:///services', [], [{ key: `/services/web/${A}:gone:80`, previous: '10.0.0.1:8080' }]],
+      ],
+    );
     assert.equal(await revision(), before, 'diff wrote to etcd');
 
     await reconcileOnce(['-cleanup']);
@@ -271,8 +403,15 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
     assert.equal(noEtcd.code, 1);
     assert.match(noEtcd.stderr, /^registrator ls: cannot read etcd: [^\n]*\n$/);
     // (-log-level error: no warning that the test's host name does not resolve.)
-    const noDocker = await runCli(['diff', '-log-level', 'error', ...URIS], env({ EC_REGISTRATOR_DOCKER_SOCKET: '/nonexistent/docker.sock' }));
-    assert.deepEqual(noDocker, { code: 2, stdout: '', stderr: 'registrator diff: cannot read Docker: connect ENOENT /nonexistent/docker.sock\n' });
+    const noDocker = await runCli(
+      ['diff', '-log-level', 'error', ...URIS],
+      env({ EC_REGISTRATOR_DOCKER_SOCKET: '/nonexistent/docker.sock' }),
+    );
+    assert.deepEqual(noDocker, {
+      code: 2,
+      stdout: '',
+      stderr: 'registrator diff: cannot read Docker: connect ENOENT /nonexistent/docker.sock\n',
+    });
     const help = await runCli(['diff', '--help'], env());
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^usage: registrator diff \[--json\] \[options\] \[registry-uri \.\.\.\]\n/);

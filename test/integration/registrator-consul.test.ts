@@ -11,7 +11,7 @@ import { AgentService, ConsulAgentOptions, ConsulAgentStandIn } from '../support
 import { DaemonProcess } from '../support/daemon';
 import { dockerCli, ensureTestImage, TEST_IMAGE, TestContainers } from '../support/docker';
 import { EtcdServer } from '../support/etcd';
-import { makeTestPki, TestPki } from '../support/pki';
+import { makeTestPki } from '../support/pki';
 import { waitFor } from '../support/wait';
 
 /**
@@ -29,7 +29,10 @@ const agents: ConsulAgentStandIn[] = [];
 const tmpDirs: string[] = [];
 
 /** Starts the daemon (mirror off unless asked) and, unless told not to, waits for its first reconciliation. */
-async function startDaemon(uris: string[], options: { env?: NodeJS.ProcessEnv; host?: string; args?: string[]; mirror?: boolean; wait?: boolean } = {}): Promise<DaemonProcess> {
+async function startDaemon(
+  uris: string[],
+  options: { env?: NodeJS.ProcessEnv; host?: string; args?: string[]; mirror?: boolean; wait?: boolean } = {},
+): Promise<DaemonProcess> {
   const args = [...(options.mirror ? [] : ['--no-mirror']), '-ip', IP, ...(options.args ?? []), ...uris];
   const daemon = new DaemonProcess(args, { EC_REGISTRATOR_HOST: options.host ?? HOST, ...options.env });
   daemons.push(daemon);
@@ -96,11 +99,68 @@ describe('consul:// against real dockerd and the agent stand-in', () => {
   it('registers every check type with the exact agent API JSON, and deregisters a removed container', async () => {
     const a = await agent();
     const daemon = await startDaemon([`consul://${a.address}`]);
-    const web = await run('web', ['-p', '80', '-e', 'SERVICE_NAME=web', '-e', 'SERVICE_TAGS=a,b', '-e', 'SERVICE_VERSION=1.2', '--label', 'SERVICE_BAD.KEY=x', '-e', 'SERVICE_CHECK_HTTP=/health', '-e', 'SERVICE_CHECK_TIMEOUT=2s', '-e', 'SERVICE_CHECK_HTTP_METHOD=head']);
-    const secure = await run('secure', ['-p', '80', '-e', 'SERVICE_NAME=secure', '-e', 'SERVICE_CHECK_HTTPS=/ready', '-e', 'SERVICE_CHECK_TLS_SKIP_VERIFY=true', '-e', 'SERVICE_CHECK_INTERVAL=15s', '-e', 'SERVICE_CHECK_INITIAL_STATUS=passing']);
-    const tcp = await run('tcp', ['-p', '80', '-e', 'SERVICE_NAME=tcp', '-e', 'SERVICE_CHECK_TCP=true', '-e', 'SERVICE_CHECK_DEREGISTER_AFTER=10m']);
-    const grpc = await run('grpc', ['-p', '80', '-e', 'SERVICE_NAME=grpc', '-e', 'SERVICE_CHECK_GRPC=/grpc.health.v1.Health', '-e', 'SERVICE_CHECK_GRPC_USE_TLS=true', '-e', 'SERVICE_CHECK_TLS_SKIP_VERIFY=1']);
-    const script = await run('script', ['-p', '80', '-e', 'SERVICE_NAME=script', '-e', `SERVICE_CHECK_SCRIPT=sh -c 'nc -z $SERVICE_IP $SERVICE_PORT' "--label=a b" it\\'s`]);
+    const web = await run('web', [
+      '-p',
+      '80',
+      '-e',
+      'SERVICE_NAME=web',
+      '-e',
+      'SERVICE_TAGS=a,b',
+      '-e',
+      'SERVICE_VERSION=1.2',
+      '--label',
+      'SERVICE_BAD.KEY=x',
+      '-e',
+      'SERVICE_CHECK_HTTP=/health',
+      '-e',
+      'SERVICE_CHECK_TIMEOUT=2s',
+      '-e',
+      'SERVICE_CHECK_HTTP_METHOD=head',
+    ]);
+    const secure = await run('secure', [
+      '-p',
+      '80',
+      '-e',
+      'SERVICE_NAME=secure',
+      '-e',
+      'SERVICE_CHECK_HTTPS=/ready',
+      '-e',
+      'SERVICE_CHECK_TLS_SKIP_VERIFY=true',
+      '-e',
+      'SERVICE_CHECK_INTERVAL=15s',
+      '-e',
+      'SERVICE_CHECK_INITIAL_STATUS=passing',
+    ]);
+    const tcp = await run('tcp', [
+      '-p',
+      '80',
+      '-e',
+      'SERVICE_NAME=tcp',
+      '-e',
+      'SERVICE_CHECK_TCP=true',
+      '-e',
+      'SERVICE_CHECK_DEREGISTER_AFTER=10m',
+    ]);
+    const grpc = await run('grpc', [
+      '-p',
+      '80',
+      '-e',
+      'SERVICE_NAME=grpc',
+      '-e',
+      'SERVICE_CHECK_GRPC=/grpc.health.v1.Health',
+      '-e',
+      'SERVICE_CHECK_GRPC_USE_TLS=true',
+      '-e',
+      'SERVICE_CHECK_TLS_SKIP_VERIFY=1',
+    ]);
+    const script = await run('script', [
+      '-p',
+      '80',
+      '-e',
+      'SERVICE_NAME=script',
+      '-e',
+      `SERVICE_CHECK_SCRIPT=sh -c 'nc -z $SERVICE_IP $SERVICE_PORT' "--label=a b" it\\'s`,
+    ]);
     const ttl = await run('ttl', ['-p', '80', '-e', 'SERVICE_NAME=ttl', '-e', 'SERVICE_CHECK_TTL=45s']);
     // Port-specific: only 443 gets the check.
     const dual = await run('dual', ['-p', '80', '-p', '443', '-e', 'SERVICE_NAME=dual', '-e', 'SERVICE_443_CHECK_HTTPS=/']);
@@ -108,47 +168,103 @@ describe('consul:// against real dockerd and the agent stand-in', () => {
     await waitFor('all registered', () => ids.every((id) => a.services.has(id)));
 
     const p = {
-      web: await hostPort(web), secure: await hostPort(secure), tcp: await hostPort(tcp), grpc: await hostPort(grpc),
-      script: await hostPort(script), ttl: await hostPort(ttl), dual80: await hostPort(dual), dual443: await hostPort(dual, '443/tcp'),
+      web: await hostPort(web),
+      secure: await hostPort(secure),
+      tcp: await hostPort(tcp),
+      grpc: await hostPort(grpc),
+      script: await hostPort(script),
+      ttl: await hostPort(ttl),
+      dual80: await hostPort(dual),
+      dual443: await hostPort(dual, '443/tcp'),
     };
     const expected: Record<string, { Name: string; Tags: string[]; Port: number; Meta: Record<string, string>; Check?: unknown }> = {
       [sid('web')]: {
-        Name: 'web', Tags: ['a', 'b'], Port: p.web, Meta: { version: '1.2' },
+        Name: 'web',
+        Tags: ['a', 'b'],
+        Port: p.web,
+        Meta: { version: '1.2' },
         Check: { CheckID: `service:${sid('web')}`, HTTP: `http://${IP}:${p.web}/health`, Method: 'HEAD', Interval: '10s', Timeout: '2s' },
       },
       [sid('secure')]: {
-        Name: 'secure', Tags: [], Port: p.secure, Meta: {},
-        Check: { CheckID: `service:${sid('secure')}`, HTTP: `https://${IP}:${p.secure}/ready`, Interval: '15s', TLSSkipVerify: true, Status: 'passing' },
+        Name: 'secure',
+        Tags: [],
+        Port: p.secure,
+        Meta: {},
+        Check: {
+          CheckID: `service:${sid('secure')}`,
+          HTTP: `https://${IP}:${p.secure}/ready`,
+          Interval: '15s',
+          TLSSkipVerify: true,
+          Status: 'passing',
+        },
       },
       [sid('tcp')]: {
-        Name: 'tcp', Tags: [], Port: p.tcp, Meta: {},
+        Name: 'tcp',
+        Tags: [],
+        Port: p.tcp,
+        Meta: {},
         Check: { CheckID: `service:${sid('tcp')}`, TCP: `${IP}:${p.tcp}`, Interval: '10s', DeregisterCriticalServiceAfter: '10m' },
       },
       [sid('grpc')]: {
-        Name: 'grpc', Tags: [], Port: p.grpc, Meta: {},
-        Check: { CheckID: `service:${sid('grpc')}`, GRPC: `${IP}:${p.grpc}/grpc.health.v1.Health`, GRPCUseTLS: true, Interval: '10s', TLSSkipVerify: true },
+        Name: 'grpc',
+        Tags: [],
+        Port: p.grpc,
+        Meta: {},
+        Check: {
+          CheckID: `service:${sid('grpc')}`,
+          GRPC: `${IP}:${p.grpc}/grpc.health.v1.Health`,
+          GRPCUseTLS: true,
+          Interval: '10s',
+          TLSSkipVerify: true,
+        },
       },
       [sid('script')]: {
-        Name: 'script', Tags: [], Port: p.script, Meta: {},
-        Check: { CheckID: `service:${sid('script')}`, Args: ['sh', '-c', `nc -z ${IP} ${p.script}`, '--label=a b', "it's"], Interval: '10s' },
+        Name: 'script',
+        Tags: [],
+        Port: p.script,
+        Meta: {},
+        Check: {
+          CheckID: `service:${sid('script')}`,
+          Args: ['sh', '-c', `nc -z ${IP} ${p.script}`, '--label=a b', "it's"],
+          Interval: '10s',
+        },
       },
       [sid('ttl')]: { Name: 'ttl', Tags: [], Port: p.ttl, Meta: {}, Check: { CheckID: `service:${sid('ttl')}`, TTL: '45s' } },
       [sid('dual')]: { Name: 'dual-80', Tags: [], Port: p.dual80, Meta: {} },
-      [sid('dual', 443)]: { Name: 'dual-443', Tags: [], Port: p.dual443, Meta: {}, Check: { CheckID: `service:${sid('dual', 443)}`, HTTP: `https://${IP}:${p.dual443}/`, Interval: '10s' } },
+      [sid('dual', 443)]: {
+        Name: 'dual-443',
+        Tags: [],
+        Port: p.dual443,
+        Meta: {},
+        Check: { CheckID: `service:${sid('dual', 443)}`, HTTP: `https://${IP}:${p.dual443}/`, Interval: '10s' },
+      },
     };
     for (const [id, e] of Object.entries(expected)) {
       const body = lastRegistration(a, id);
       const { plain, record } = splitMeta(body.Meta as Record<string, string>);
-      assert.deepStrictEqual({ ...body, Meta: plain }, {
-        ID: id, Name: e.Name, Tags: e.Tags, Address: IP, Port: e.Port,
-        Meta: { ...e.Meta, registrator_host: HOST },
-        ...(e.Check ? { Check: e.Check } : {}),
-      }, id);
-      assert.deepStrictEqual([record.id, record.name, record.ip, record.port], [id, e.Name, IP, e.Port], `${id}: the service record in Meta`);
+      assert.deepStrictEqual(
+        { ...body, Meta: plain },
+        {
+          ID: id,
+          Name: e.Name,
+          Tags: e.Tags,
+          Address: IP,
+          Port: e.Port,
+          Meta: { ...e.Meta, registrator_host: HOST },
+          ...(e.Check ? { Check: e.Check } : {}),
+        },
+        id,
+      );
+      assert.deepStrictEqual(
+        [record.id, record.name, record.ip, record.port],
+        [id, e.Name, IP, e.Port],
+        `${id}: the service record in Meta`,
+      );
       // What the agent holds is what was sent.
       assert.deepStrictEqual(a.services.get(id)?.Meta, body.Meta);
     }
-    for (const r of a.requestsTo('PUT', '/v1/agent/service/register')) assert.equal(r.query['replace-existing-checks'], '', 'replace-existing-checks is set');
+    for (const r of a.requestsTo('PUT', '/v1/agent/service/register'))
+      assert.equal(r.query['replace-existing-checks'], '', 'replace-existing-checks is set');
     // The check IDs are what Consul shows.
     assert.equal(a.check(`service:${sid('ttl')}`)?.Type, 'ttl');
     assert.equal(a.check(`service:${sid('secure')}`)?.Status, 'passing');
@@ -164,47 +280,76 @@ describe('consul:// against real dockerd and the agent stand-in', () => {
     assert.equal(a.requestsTo('PUT', `/v1/agent/service/deregister/${sid('web')}`).length, 1);
     assert.equal(a.check(`service:${sid('web')}`), undefined, 'its check went with it');
     assert.ok(a.services.has(sid('tcp')), 'the others stay');
-    assert.ok(a.requests.every((r) => r.status < 400), `no request was refused: ${JSON.stringify(a.requests.filter((r) => r.status >= 400).map((r) => [r.path, r.status]))}`);
+    assert.ok(
+      a.requests.every((r) => r.status < 400),
+      `no request was refused: ${JSON.stringify(a.requests.filter((r) => r.status >= 400).map((r) => [r.path, r.status]))}`,
+    );
   });
 
   it('a HEALTHCHECK container with SERVICE_CHECK_DOCKER_HEALTH gets a TTL check that is passing while healthy', async () => {
     const a = await agent();
     await startDaemon([`consul://${a.address}`]);
-    const id = await run('healthy', [
-      '-p', '80', '-e', 'SERVICE_NAME=healthy', '-e', 'SERVICE_CHECK_DOCKER_HEALTH=true',
-      '--health-cmd', '/bin/busybox test -f /ok', '--health-interval', '1s', '--health-retries', '1',
-    ], ['sh', '-c', '/bin/busybox touch /ok; exec /bin/busybox sleep 1000']);
+    const id = await run(
+      'healthy',
+      [
+        '-p',
+        '80',
+        '-e',
+        'SERVICE_NAME=healthy',
+        '-e',
+        'SERVICE_CHECK_DOCKER_HEALTH=true',
+        '--health-cmd',
+        '/bin/busybox test -f /ok',
+        '--health-interval',
+        '1s',
+        '--health-retries',
+        '1',
+      ],
+      ['sh', '-c', '/bin/busybox touch /ok; exec /bin/busybox sleep 1000'],
+    );
     const service = sid('healthy');
     const checkId = `service:${service}:docker-health`;
     // Registered while still starting (critical); the health_status event turns it passing in place.
     await waitFor('registered and passing', () => a.services.has(service) && a.check(checkId)?.Status === 'passing', 20_000);
     assert.deepStrictEqual(lastRegistration(a, service).Check, { CheckID: checkId, Name: 'Docker health', TTL: '30s', Status: 'passing' });
     assert.equal(a.check(checkId)?.Status, 'passing');
-    assert.deepStrictEqual(a.requestsTo('PUT', `/v1/agent/check/update/${checkId}`).at(-1)?.json, { Status: 'passing', Output: 'Docker health status: healthy' });
+    assert.deepStrictEqual(a.requestsTo('PUT', `/v1/agent/check/update/${checkId}`).at(-1)?.json, {
+      Status: 'passing',
+      Output: 'Docker health status: healthy',
+    });
     assert.equal((await containers.inspect(id)).State.Health?.Status, 'healthy');
   });
 
-  it(
-    'Docker health drives the TTL check: critical while starting, passing when healthy, critical when unhealthy, registered throughout',
-    async () => {
-      const a = await agent();
-      await startDaemon([`consul://${a.address}`]);
-      const id = await run('flip', [
-        '-p', '80', '-e', 'SERVICE_NAME=flip', '-e', 'SERVICE_CHECK_DOCKER_HEALTH=true',
-        '--health-cmd', '/bin/busybox test -f /ok', '--health-interval', '1s', '--health-retries', '1', '--health-start-period', '60s',
-      ]);
-      const service = sid('flip');
-      const checkId = `service:${service}:docker-health`;
-      assert.equal((await containers.inspect(id)).State.Health?.Status, 'starting');
-      await waitFor('registered while starting, critical', () => a.services.has(service) && a.check(checkId)?.Status === 'critical', 10_000);
-      await dockerCli(['exec', id, '/bin/busybox', 'touch', '/ok']);
-      await waitFor('passing once healthy', () => a.check(checkId)?.Status === 'passing', 10_000);
-      await dockerCli(['exec', id, '/bin/busybox', 'rm', '/ok']);
-      await waitFor('critical once unhealthy', () => a.check(checkId)?.Status === 'critical', 10_000);
-      assert.equal((await containers.inspect(id)).State.Health?.Status, 'unhealthy');
-      assert.ok(a.services.has(service), 'still registered while unhealthy');
-    },
-  );
+  it('Docker health drives the TTL check: critical while starting, passing when healthy, critical when unhealthy, registered throughout', async () => {
+    const a = await agent();
+    await startDaemon([`consul://${a.address}`]);
+    const id = await run('flip', [
+      '-p',
+      '80',
+      '-e',
+      'SERVICE_NAME=flip',
+      '-e',
+      'SERVICE_CHECK_DOCKER_HEALTH=true',
+      '--health-cmd',
+      '/bin/busybox test -f /ok',
+      '--health-interval',
+      '1s',
+      '--health-retries',
+      '1',
+      '--health-start-period',
+      '60s',
+    ]);
+    const service = sid('flip');
+    const checkId = `service:${service}:docker-health`;
+    assert.equal((await containers.inspect(id)).State.Health?.Status, 'starting');
+    await waitFor('registered while starting, critical', () => a.services.has(service) && a.check(checkId)?.Status === 'critical', 10_000);
+    await dockerCli(['exec', id, '/bin/busybox', 'touch', '/ok']);
+    await waitFor('passing once healthy', () => a.check(checkId)?.Status === 'passing', 10_000);
+    await dockerCli(['exec', id, '/bin/busybox', 'rm', '/ok']);
+    await waitFor('critical once unhealthy', () => a.check(checkId)?.Status === 'critical', 10_000);
+    assert.equal((await containers.inspect(id)).State.Health?.Status, 'unhealthy');
+    assert.ok(a.services.has(service), 'still registered while unhealthy');
+  });
 
   it('sends CONSUL_HTTP_TOKEN as X-Consul-Token on every call; without it the agent refuses and the daemon keeps running', async () => {
     const token = 's3cret-consul-token';
@@ -231,10 +376,15 @@ describe('consul:// against real dockerd and the agent stand-in', () => {
     const pki = await makeTestPki('consul');
     tmpDirs.push(pki.dir);
     const a = await agent({ tls: { cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey), ca: readFileSync(pki.ca) } });
-    await startDaemon([`consul-tls://${a.address}`], { env: { CONSUL_CACERT: pki.ca, CONSUL_CLIENT_CERT: pki.clientCert, CONSUL_CLIENT_KEY: pki.clientKey } });
+    await startDaemon([`consul-tls://${a.address}`], {
+      env: { CONSUL_CACERT: pki.ca, CONSUL_CLIENT_CERT: pki.clientCert, CONSUL_CLIENT_KEY: pki.clientKey },
+    });
     await run('tls', ['-p', '80', '-e', 'SERVICE_NAME=tls']);
     await waitFor('registered over TLS', () => a.services.has(sid('tls')));
-    assert.ok(a.requests.length > 0 && a.requests.every((r) => r.clientCertCN === 'consul-client'), 'every request presented the client certificate');
+    assert.ok(
+      a.requests.length > 0 && a.requests.every((r) => r.clientCertCN === 'consul-client'),
+      'every request presented the client certificate',
+    );
   });
 
   it('consul-tls:// refuses an agent whose certificate another CA signed, and the daemon keeps running', async () => {
@@ -251,17 +401,27 @@ describe('consul:// against real dockerd and the agent stand-in', () => {
 
   it('bad Consul TLS settings are a startup error: exit 2, one line naming the file, nothing sent', async () => {
     const a = await agent();
-    const missing = new DaemonProcess(['--no-mirror', `consul-tls://${a.address}`], { EC_REGISTRATOR_HOST: HOST, CONSUL_CACERT: '/nonexistent/ca.pem' });
+    const missing = new DaemonProcess(['--no-mirror', `consul-tls://${a.address}`], {
+      EC_REGISTRATOR_HOST: HOST,
+      CONSUL_CACERT: '/nonexistent/ca.pem',
+    });
     daemons.push(missing);
     assert.equal(await missing.exited, 2);
     assert.equal(missing.stderr.join(''), 'registrator: CONSUL_CACERT file "/nonexistent/ca.pem" cannot be read: ENOENT\n');
-    const half = new DaemonProcess(['--no-mirror', `consul-tls://${a.address}`], { EC_REGISTRATOR_HOST: HOST, CONSUL_CLIENT_CERT: '/etc/hostname' });
+    const half = new DaemonProcess(['--no-mirror', `consul-tls://${a.address}`], {
+      EC_REGISTRATOR_HOST: HOST,
+      CONSUL_CLIENT_CERT: '/etc/hostname',
+    });
     daemons.push(half);
     assert.equal(await half.exited, 2);
     assert.match(half.stderr.join(''), /^registrator: CONSUL_CLIENT_CERT is set without CONSUL_CLIENT_KEY\n$/);
     const [one, two] = await Promise.all([makeTestPki('one'), makeTestPki('two')]);
     tmpDirs.push(one.dir, two.dir);
-    const mismatched = new DaemonProcess(['--no-mirror', `consul-tls://${a.address}`], { EC_REGISTRATOR_HOST: HOST, CONSUL_CLIENT_CERT: one.clientCert, CONSUL_CLIENT_KEY: two.clientKey });
+    const mismatched = new DaemonProcess(['--no-mirror', `consul-tls://${a.address}`], {
+      EC_REGISTRATOR_HOST: HOST,
+      CONSUL_CLIENT_CERT: one.clientCert,
+      CONSUL_CLIENT_KEY: two.clientKey,
+    });
     daemons.push(mismatched);
     assert.equal(await mismatched.exited, 2);
     assert.match(mismatched.stderr.join(''), /^registrator: Consul TLS files .* are not usable: .*key values mismatch\n$/);
@@ -290,7 +450,11 @@ describe('consul:// against real dockerd and the agent stand-in', () => {
     const uri = `consul://${a.address}`;
     /** IDs deregistered since request number `from`, of this run's containers only (other test files' containers run on this engine too). */
     const deregisteredSince = (from: number) =>
-      a.requestsTo('PUT', '/v1/agent/service/deregister/').slice(from).map((r) => r.path.slice('/v1/agent/service/deregister/'.length)).filter((id) => id.includes(`-${RUN}:`) || id === 'custom-two');
+      a
+        .requestsTo('PUT', '/v1/agent/service/deregister/')
+        .slice(from)
+        .map((r) => r.path.slice('/v1/agent/service/deregister/'.length))
+        .filter((id) => id.includes(`-${RUN}:`) || id === 'custom-two');
     const daemonA = await startDaemon([uri], { host: hostA });
     let daemonB = await startDaemon([uri], { host: hostB });
     await run('one', ['-p', '80', '-e', 'SERVICE_NAME=one']);
@@ -337,7 +501,13 @@ describe('consul:// against real dockerd and the agent stand-in', () => {
     (a.services.get(sid('edited')) as AgentService).Port = 1;
     a.checks.delete(`service:${sid('edited')}`);
     daemon.signal('SIGHUP');
-    await waitFor('both back as registered', () => a.services.has(sid('gone')) && a.services.get(sid('edited'))?.Port === original.Port && a.check(`service:${sid('edited')}`) !== undefined);
+    await waitFor(
+      'both back as registered',
+      () =>
+        a.services.has(sid('gone')) &&
+        a.services.get(sid('edited'))?.Port === original.Port &&
+        a.check(`service:${sid('edited')}`) !== undefined,
+    );
     assert.deepStrictEqual(a.services.get(sid('edited')), original);
   });
 
@@ -347,12 +517,22 @@ describe('consul:// against real dockerd and the agent stand-in', () => {
       const a = await ConsulAgentStandIn.down();
       agents.push(a);
       const before = await run('early', ['-p', '80', '-e', 'SERVICE_NAME=early']);
-      const daemon = await startDaemon([`consul://${a.address}`], { mirror: true, env: { EC_REGISTRATOR_ETCD_HOSTS: etcd.endpoint }, wait: false });
+      const daemon = await startDaemon([`consul://${a.address}`], {
+        mirror: true,
+        env: { EC_REGISTRATOR_ETCD_HOSTS: etcd.endpoint },
+        wait: false,
+      });
       await daemon.waitForWriterState('writer.consul', 'unreachable');
       // The mirror does not wait for Consul: the container running before the start is there at once.
-      await waitFor('the mirror has the container started before', async () => (await etcd.client.get(`/registry/containers/${before}/id`).string()) === before);
+      await waitFor(
+        'the mirror has the container started before',
+        async () => (await etcd.client.get(`/registry/containers/${before}/id`).string()) === before,
+      );
       const later = await run('later', ['-p', '80', '-e', 'SERVICE_NAME=later']);
-      await waitFor('the mirror has the container started meanwhile', async () => (await etcd.client.get(`/registry/containers/${later}/id`).string()) === later);
+      await waitFor(
+        'the mirror has the container started meanwhile',
+        async () => (await etcd.client.get(`/registry/containers/${later}/id`).string()) === later,
+      );
       assert.equal(await Promise.race([daemon.exited, Promise.resolve('running')]), 'running');
 
       await a.listen();
@@ -368,9 +548,30 @@ describe('consulkv:// and consul://host/<path> against real dockerd and the agen
   it('writes <prefix>/<name>/<id> = ip:port with ownership records, removes them on stop, SIGTERM leaves other hosts alone', async () => {
     const a = await agent();
     // Another host's key and ownership record under the same prefix.
-    const other = { id: 'other:db:5432', name: 'db', port: 5432, ip: '10.0.0.2', tags: [], attrs: {}, origin: { containerId: 'f'.repeat(64), containerName: 'db', hostPort: 5432, exposedPort: 5432, proto: 'tcp', hostIp: '', hostname: '' } };
+    const other = {
+      id: 'other:db:5432',
+      name: 'db',
+      port: 5432,
+      ip: '10.0.0.2',
+      tags: [],
+      attrs: {},
+      origin: {
+        containerId: 'f'.repeat(64),
+        containerName: 'db',
+        hostPort: 5432,
+        exposedPort: 5432,
+        proto: 'tcp',
+        hostIp: '',
+        hostname: '',
+      },
+    };
     a.kv.set('services/db/other:db:5432', { value: Buffer.from('10.0.0.2:5432'), flags: 0, createIndex: 1, modifyIndex: 1 });
-    a.kv.set('_registrator/owners/other/consulkv/services/other%3Adb%3A5432', { value: Buffer.from(JSON.stringify(other)), flags: 0, createIndex: 1, modifyIndex: 1 });
+    a.kv.set('_registrator/owners/other/consulkv/services/other%3Adb%3A5432', {
+      value: Buffer.from(JSON.stringify(other)),
+      flags: 0,
+      createIndex: 1,
+      modifyIndex: 1,
+    });
     const daemon = await startDaemon([`consulkv://${a.address}/services`, `consul://${a.address}/kvpath/sub`]);
     const web = await run('kvweb', ['-p', '80', '-e', 'SERVICE_NAME=kvweb']);
     const dns = await run('kvdns', ['-p', '53/udp', '-e', 'SERVICE_NAME=kvdns', '-e', 'SERVICE_ID=custom/dns']);
@@ -382,18 +583,30 @@ describe('consulkv:// and consul://host/<path> against real dockerd and the agen
       [`kvpath/sub/kvweb/${sid('kvweb')}`]: `${IP}:${pWeb}`,
       'kvpath/sub/kvdns/custom/dns': `${IP}:${pDns}`,
     };
-    const ours = () => Object.fromEntries(Object.entries({ ...a.kvTree('services/'), ...a.kvTree('kvpath/') }).filter(([k]) => k.includes(`-${RUN}:`) || k.includes('custom/dns')));
+    const ours = () =>
+      Object.fromEntries(
+        Object.entries({ ...a.kvTree('services/'), ...a.kvTree('kvpath/') }).filter(
+          ([k]) => k.includes(`-${RUN}:`) || k.includes('custom/dns'),
+        ),
+      );
     await waitFor('keys written', () => Object.keys(ours()).length === 4);
     assert.deepStrictEqual(ours(), expected);
-    const record = JSON.parse(a.kvTree(`_registrator/owners/${HOST}/consulkv/services/`)[`_registrator/owners/${HOST}/consulkv/services/custom%2Fdns`]) as Service;
+    const record = JSON.parse(
+      a.kvTree(`_registrator/owners/${HOST}/consulkv/services/`)[`_registrator/owners/${HOST}/consulkv/services/custom%2Fdns`],
+    ) as Service;
     assert.equal(record.id, 'custom/dns');
     assert.ok(a.kvTree(`_registrator/owners/${HOST}/consulkv/kvpath/sub/`)[`_registrator/owners/${HOST}/consulkv/kvpath/sub/custom%2Fdns`]);
     // Values go as they are, not JSON-encoded.
     assert.equal(a.requestsTo('PUT', '/v1/kv/services/kvdns/custom/dns').at(-1)?.body, `${IP}:${pDns}`);
 
     await dockerCli(['rm', '-f', web]);
-    await waitFor('web keys and their ownership records removed', () =>
-      !(`services/kvweb/${sid('kvweb')}` in ours()) && !(`kvpath/sub/kvweb/${sid('kvweb')}` in ours()) && !Object.keys(a.kvTree(`_registrator/owners/${HOST}/`)).some((k) => k.includes('kvweb')));
+    await waitFor(
+      'web keys and their ownership records removed',
+      () =>
+        !(`services/kvweb/${sid('kvweb')}` in ours()) &&
+        !(`kvpath/sub/kvweb/${sid('kvweb')}` in ours()) &&
+        !Object.keys(a.kvTree(`_registrator/owners/${HOST}/`)).some((k) => k.includes('kvweb')),
+    );
     assert.ok(`services/kvdns/custom/dns` in ours());
 
     daemon.signal('SIGTERM');
@@ -420,13 +633,31 @@ describe('consulkv:// and consul://host/<path> against real dockerd and the agen
 describe('the Consul agent backend as the daemon calls it', () => {
   const log = winston.createLogger({ silent: true });
   const service = (health: Service['origin']['health'], attrs: Record<string, string> = { check_docker_health: 'true' }): Service => ({
-    id: 'h1:app:80', name: 'app', port: 8080, ip: '10.0.0.5', tags: [], attrs,
-    origin: { containerId: 'a'.repeat(64), containerName: 'app', hostPort: 8080, exposedPort: 80, proto: 'tcp', hostIp: '0.0.0.0', hostname: '', ...(health ? { health } : {}) },
+    id: 'h1:app:80',
+    name: 'app',
+    port: 8080,
+    ip: '10.0.0.5',
+    tags: [],
+    attrs,
+    origin: {
+      containerId: 'a'.repeat(64),
+      containerName: 'app',
+      hostPort: 8080,
+      exposedPort: 80,
+      proto: 'tcp',
+      hostIp: '0.0.0.0',
+      hostname: '',
+      ...(health ? { health } : {}),
+    },
   });
 
   it('refresh() re-sends the docker-health status; setDockerHealth() sets it', async () => {
     const a = await agent();
-    const backend = new ConsulAgentBackend(new ConsulClient({ endpoint: { kind: 'tcp', host: '127.0.0.1', port: a.port } }), { host: 'h1', description: 'test', log });
+    const backend = new ConsulAgentBackend(new ConsulClient({ endpoint: { kind: 'tcp', host: '127.0.0.1', port: a.port } }), {
+      host: 'h1',
+      description: 'test',
+      log,
+    });
     try {
       await backend.register(service('starting'));
       const checkId = 'service:h1:app:80:docker-health';
@@ -439,11 +670,14 @@ describe('the Consul agent backend as the daemon calls it', () => {
       assert.equal(await backend.setDockerHealth(service('healthy'), 'unhealthy'), true);
       assert.equal(a.check(checkId)?.Status, 'critical');
       assert.equal(await backend.setDockerHealth(service(undefined, {})), false, 'no docker-health check, nothing sent');
-      assert.deepStrictEqual(a.requestsTo('PUT', `/v1/agent/check/update/${checkId}`).map((r) => r.json), [
-        { Status: 'critical', Output: 'Docker health status: starting' },
-        { Status: 'passing', Output: 'Docker health status: healthy' },
-        { Status: 'critical', Output: 'Docker health status: unhealthy' },
-      ]);
+      assert.deepStrictEqual(
+        a.requestsTo('PUT', `/v1/agent/check/update/${checkId}`).map((r) => r.json),
+        [
+          { Status: 'critical', Output: 'Docker health status: starting' },
+          { Status: 'passing', Output: 'Docker health status: healthy' },
+          { Status: 'critical', Output: 'Docker health status: unhealthy' },
+        ],
+      );
     } finally {
       await backend.close();
     }
@@ -476,13 +710,16 @@ describe('the Consul agent backend as the daemon calls it', () => {
       const atDeregister = updates();
       await new Promise((r) => setTimeout(r, 300));
       assert.ok(updates() <= atDeregister + 1, 'no keepalive after deregistration');
-      assert.ok(a.requests.every((r) => r.status < 400), 'nothing refused');
+      assert.ok(
+        a.requests.every((r) => r.status < 400),
+        'nothing refused',
+      );
     } finally {
       await second.close();
     }
   });
 
-  it('owned(): this host only, intact unless changed; deregister() leaves another host\'s service under the same ID', async () => {
+  it("owned(): this host only, intact unless changed; deregister() leaves another host's service under the same ID", async () => {
     const a = await agent();
     const client = () => new ConsulClient({ endpoint: { kind: 'tcp', host: '127.0.0.1', port: a.port } });
     const h1 = new ConsulAgentBackend(client(), { host: 'h1', description: 'test', log });
@@ -492,13 +729,23 @@ describe('the Consul agent backend as the daemon calls it', () => {
       await h1.register(s);
       await h2.register({ ...s, id: 'h2:app:80' });
       a.putService({ ID: 'manual', Service: 'manual' });
-      assert.deepStrictEqual((await h1.owned()).map((o) => [o.service.id, o.intact]), [['h1:app:80', true]]);
+      assert.deepStrictEqual(
+        (await h1.owned()).map((o) => [o.service.id, o.intact]),
+        [['h1:app:80', true]],
+      );
       assert.deepStrictEqual((await h1.owned())[0].service, s);
       a.services.get('h1:app:80')!.Tags = ['edited'];
-      assert.deepStrictEqual((await h1.owned()).map((o) => o.intact), [false]);
+      assert.deepStrictEqual(
+        (await h1.owned()).map((o) => o.intact),
+        [false],
+      );
       await h1.register(s);
       a.checks.delete('service:h1:app:80');
-      assert.deepStrictEqual((await h1.owned()).map((o) => o.intact), [false], 'a lost check is not intact either');
+      assert.deepStrictEqual(
+        (await h1.owned()).map((o) => o.intact),
+        [false],
+        'a lost check is not intact either',
+      );
 
       // h2 re-registers h1's ID as its own: h1's deregistration leaves it.
       await h2.register(s);
@@ -518,7 +765,11 @@ describe('the Consul agent stand-in validates like Consul', () => {
   it('bad JSON, unknown fields, bad Meta, bad checks: 400; unknown IDs: 404; wrong method: 405', async () => {
     const a = await agent();
     const c = new ConsulClient({ endpoint: { kind: 'tcp', host: '127.0.0.1', port: a.port } });
-    const status = (p: Promise<unknown>) => p.then(() => 200, (err: unknown) => (err instanceof ConsulError ? err.status : -1));
+    const status = (p: Promise<unknown>) =>
+      p.then(
+        () => 200,
+        (err: unknown) => (err instanceof ConsulError ? err.status : -1),
+      );
     try {
       assert.equal(await status(c.request('PUT', '/v1/agent/service/register', { raw: '{"Name":' })), 400);
       assert.equal(await status(c.request('PUT', '/v1/agent/service/register', { json: { Name: 'x', Bogus: 1 } })), 400);
@@ -526,13 +777,41 @@ describe('the Consul agent stand-in validates like Consul', () => {
       assert.equal(await status(c.request('PUT', '/v1/agent/service/register', { json: { ID: 'x' } })), 400);
       assert.equal(await status(c.request('PUT', '/v1/agent/service/register', { json: { Name: 'x', Meta: { 'a.b': '1' } } })), 400);
       assert.equal(await status(c.request('PUT', '/v1/agent/service/register', { json: { Name: 'x', Meta: { 'consul-x': '1' } } })), 400);
-      assert.equal(await status(c.request('PUT', '/v1/agent/service/register', { json: { Name: 'x', Meta: { a: 'v'.repeat(513) } } })), 400);
-      assert.equal(await status(c.request('PUT', '/v1/agent/service/register', { json: { Name: 'x', Meta: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, ''])) } })), 400);
-      assert.equal(await status(c.request('PUT', '/v1/agent/service/register', { json: { Name: 'x', Check: { HTTP: 'http://a/' } } })), 400, 'HTTP without Interval');
-      assert.equal(await status(c.request('PUT', '/v1/agent/service/register', { json: { Name: 'x', Check: { TTL: '10' } } })), 400, 'duration without unit');
-      assert.equal(await status(c.request('PUT', '/v1/agent/service/register', { json: { Name: 'x', Check: { TTL: '10s', Status: 'ok' } } })), 400);
-      assert.equal(await status(c.request('PUT', '/v1/agent/service/register', { json: { Name: 'x', Check: { TTL: '10s', Script: 'x' } } })), 400, 'the pre-1.0 Script field is gone');
-      assert.equal(await status(c.request('PUT', '/v1/agent/service/register', { json: { Name: 'x', Meta: { a: '1' }, Check: { TTL: '10s' } } })), 200);
+      assert.equal(
+        await status(c.request('PUT', '/v1/agent/service/register', { json: { Name: 'x', Meta: { a: 'v'.repeat(513) } } })),
+        400,
+      );
+      assert.equal(
+        await status(
+          c.request('PUT', '/v1/agent/service/register', {
+            json: { Name: 'x', Meta: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, ''])) },
+          }),
+        ),
+        400,
+      );
+      assert.equal(
+        await status(c.request('PUT', '/v1/agent/service/register', { json: { Name: 'x', Check: { HTTP: 'http://a/' } } })),
+        400,
+        'HTTP without Interval',
+      );
+      assert.equal(
+        await status(c.request('PUT', '/v1/agent/service/register', { json: { Name: 'x', Check: { TTL: '10' } } })),
+        400,
+        'duration without unit',
+      );
+      assert.equal(
+        await status(c.request('PUT', '/v1/agent/service/register', { json: { Name: 'x', Check: { TTL: '10s', Status: 'ok' } } })),
+        400,
+      );
+      assert.equal(
+        await status(c.request('PUT', '/v1/agent/service/register', { json: { Name: 'x', Check: { TTL: '10s', Script: 'x' } } })),
+        400,
+        'the pre-1.0 Script field is gone',
+      );
+      assert.equal(
+        await status(c.request('PUT', '/v1/agent/service/register', { json: { Name: 'x', Meta: { a: '1' }, Check: { TTL: '10s' } } })),
+        200,
+      );
       assert.equal(a.check('service:x')?.Status, 'critical');
       assert.equal(await status(c.request('PUT', '/v1/agent/service/deregister/nope')), 404);
       assert.equal(await status(c.request('GET', '/v1/agent/service/nope')), 404);
@@ -550,7 +829,13 @@ describe('the Consul agent stand-in validates like Consul', () => {
     const a = await agent({ token: 't' });
     const status = (token: string | undefined, path: string) => {
       const c = new ConsulClient({ endpoint: { kind: 'tcp', host: '127.0.0.1', port: a.port }, token });
-      return c.request('GET', path).then(() => 200, (err: ConsulError) => err.status).finally(() => c.close());
+      return c
+        .request('GET', path)
+        .then(
+          () => 200,
+          (err: ConsulError) => err.status,
+        )
+        .finally(() => c.close());
     };
     assert.equal(await status(undefined, '/v1/agent/services'), 403);
     assert.equal(await status('u', '/v1/agent/services'), 403);

@@ -13,7 +13,6 @@ async function registry(etcd: EtcdServer): Promise<Record<string, string>> {
   return { ...(await etcd.tree('/services/')), ...(await etcd.tree('/skydns/')) };
 }
 
-
 describe('etcd and skydns2 backends against real dockerd and etcd', () => {
   const suite = daemonSuite('reg', HOST);
   const { containers } = suite;
@@ -22,8 +21,30 @@ describe('etcd and skydns2 backends against real dockerd and etcd', () => {
   it('registers single-port, multi-port and udp containers with the exact keys', async () => {
     await start();
     const single = await containers.run(['--name', `one-${process.pid}`, '-p', '80', TEST_IMAGE, 'httpd', '-f', '-p', '80']);
-    const multi = await containers.run(['--name', `two-${process.pid}`, '-e', 'SERVICE_NAME=api', '-p', '80', '-p', '443', TEST_IMAGE, 'sleep', '1000']);
-    const udp = await containers.run(['--name', `dns-${process.pid}`, '--label', 'SERVICE_NAME=dns', '-p', '53/udp', TEST_IMAGE, 'sleep', '1000']);
+    const multi = await containers.run([
+      '--name',
+      `two-${process.pid}`,
+      '-e',
+      'SERVICE_NAME=api',
+      '-p',
+      '80',
+      '-p',
+      '443',
+      TEST_IMAGE,
+      'sleep',
+      '1000',
+    ]);
+    const udp = await containers.run([
+      '--name',
+      `dns-${process.pid}`,
+      '--label',
+      'SERVICE_NAME=dns',
+      '-p',
+      '53/udp',
+      TEST_IMAGE,
+      'sleep',
+      '1000',
+    ]);
     const p1 = Number(await suite.hostPort(single, '80/tcp'));
     const p80 = Number(await suite.hostPort(multi, '80/tcp'));
     const p443 = Number(await suite.hostPort(multi, '443/tcp'));
@@ -41,7 +62,10 @@ describe('etcd and skydns2 backends against real dockerd and etcd', () => {
       [`/skydns/local/skydns/api-443/${HOST}:two-${process.pid}:443`]: JSON.stringify({ host: IP, port: p443 }),
       [`/skydns/local/skydns/dns/${HOST}:dns-${process.pid}:53:udp`]: JSON.stringify({ host: IP, port: p53 }),
     };
-    await waitFor('registrations', async () => JSON.stringify(await registry(suite.etcd)) === JSON.stringify(Object.fromEntries(Object.entries(expected).sort())));
+    await waitFor(
+      'registrations',
+      async () => JSON.stringify(await registry(suite.etcd)) === JSON.stringify(Object.fromEntries(Object.entries(expected).sort())),
+    );
   });
 
   it('-deregister always: a container that exits with an error is deregistered', async () => {
@@ -54,11 +78,29 @@ describe('etcd and skydns2 backends against real dockerd and etcd', () => {
 
   it('-deregister on-success: an error exit stays registered until removed; exit 0 deregisters', async () => {
     await start(['-deregister', 'on-success']);
-    const failing = await containers.run(['-e', 'SERVICE_NAME=failing', '-p', '80', TEST_IMAGE, 'sh', '-c', '/bin/busybox sleep 2; exit 3']);
+    const failing = await containers.run([
+      '-e',
+      'SERVICE_NAME=failing',
+      '-p',
+      '80',
+      TEST_IMAGE,
+      'sh',
+      '-c',
+      '/bin/busybox sleep 2; exit 3',
+    ]);
     const clean = await containers.run(['-e', 'SERVICE_NAME=clean', '-p', '80', TEST_IMAGE, 'sh', '-c', '/bin/busybox sleep 2; exit 0']);
     await waitFor('both registered', async () => Object.keys(await registry(suite.etcd)).length === 4);
-    await waitFor('both exited', async () => (await containers.inspect(failing)).State.Status === 'exited' && (await containers.inspect(clean)).State.Status === 'exited');
-    await waitFor('clean one deregistered', async () => Object.keys(await registry(suite.etcd)).every((k) => k.includes('/failing/')) && Object.keys(await registry(suite.etcd)).length === 2);
+    await waitFor(
+      'both exited',
+      async () =>
+        (await containers.inspect(failing)).State.Status === 'exited' && (await containers.inspect(clean)).State.Status === 'exited',
+    );
+    await waitFor(
+      'clean one deregistered',
+      async () =>
+        Object.keys(await registry(suite.etcd)).every((k) => k.includes('/failing/')) &&
+        Object.keys(await registry(suite.etcd)).length === 2,
+    );
     // A SIGHUP reconcile keeps it too: exit status 3 is not a success.
     await suite.daemon!.reconcileOn('SIGHUP');
     assert.equal(Object.keys(await registry(suite.etcd)).length, 2);
@@ -66,9 +108,25 @@ describe('etcd and skydns2 backends against real dockerd and etcd', () => {
     await waitFor('removed container deregistered', async () => Object.keys(await registry(suite.etcd)).length === 0);
   });
 
-  it('after a crash, registrations of containers that died meanwhile are removed at start: this host\'s only, custom IDs too', async () => {
+  it("after a crash, registrations of containers that died meanwhile are removed at start: this host's only, custom IDs too", async () => {
     // Another host's registration under the same prefixes, with its own ownership record.
-    const other = { id: 'other-host:db:5432', name: 'db', port: 5432, ip: '10.0.0.2', tags: [], attrs: {}, origin: { containerId: 'f'.repeat(64), containerName: 'db', hostPort: 5432, exposedPort: 5432, proto: 'tcp', hostIp: '0.0.0.0', hostname: 'db' } };
+    const other = {
+      id: 'other-host:db:5432',
+      name: 'db',
+      port: 5432,
+      ip: '10.0.0.2',
+      tags: [],
+      attrs: {},
+      origin: {
+        containerId: 'f'.repeat(64),
+        containerName: 'db',
+        hostPort: 5432,
+        exposedPort: 5432,
+        proto: 'tcp',
+        hostIp: '0.0.0.0',
+        hostname: 'db',
+      },
+    };
     await suite.etcd.client.put('/services/db/other-host:db:5432').value('10.0.0.2:5432');
     await suite.etcd.client.put('/_registrator/owners/other-host/etcd/services/other-host%3Adb%3A5432').value(JSON.stringify(other));
     await start();

@@ -15,7 +15,7 @@ describe('-cleanup against real dockerd and etcd', () => {
   const suite = daemonSuite('cleanup', HOST);
   const { containers } = suite;
 
-  it('removes this host\'s dangling services (left without ownership records) and nobody else\'s', async () => {
+  it("removes this host's dangling services (left without ownership records) and nobody else's", async () => {
     const put = (key: string, value: string) => suite.etcd.client.put(key).value(value);
     // As gliderlabs/registrator would have left them for a container that is gone: no ownership record.
     await put(`/services/web/${HOST}:gone:80`, '10.0.0.1:8080');
@@ -61,7 +61,16 @@ describe('-cleanup against real dockerd and etcd', () => {
 
   it('with -deregister on-success, a container that exited with an error is deregistered at the next reconciliation', async () => {
     const daemon = await suite.start(['--no-mirror', '-ip', IP, '-deregister', 'on-success', '-cleanup', 'etcd:///services']);
-    const failing = await containers.run(['-e', 'SERVICE_NAME=failing', '-p', '80', TEST_IMAGE, 'sh', '-c', '/bin/busybox sleep 2; exit 3']);
+    const failing = await containers.run([
+      '-e',
+      'SERVICE_NAME=failing',
+      '-p',
+      '80',
+      TEST_IMAGE,
+      'sh',
+      '-c',
+      '/bin/busybox sleep 2; exit 3',
+    ]);
     await waitFor('registered', async () => Object.keys(await suite.etcd.tree('/services/')).length === 1);
     await waitFor('exited', async () => (await containers.inspect(failing)).State.Status === 'exited');
     await sleep(1_000);
@@ -96,7 +105,10 @@ describe('-retry-attempts / -retry-interval: a registry that is down at start', 
     await registry.launch();
     await daemon.waitForMetric('registrator_writer_reachable', { writer: 'writer.etcd' }, 1);
     const webKey = async (id: string) => `/services/web/${HOST}:${(await containers.inspect(id)).Name.slice(1)}:80`;
-    await waitFor('registered once it answers', async () => (await registry.tree('/services/'))[await webKey(web)] === `${IP}:${await suite.hostPort(web, '80/tcp')}`);
+    await waitFor(
+      'registered once it answers',
+      async () => (await registry.tree('/services/'))[await webKey(web)] === `${IP}:${await suite.hostPort(web, '80/tcp')}`,
+    );
 
     // Down again later: the mirror keeps following containers; the registry catches up when back.
     await registry.signal('SIGKILL');
@@ -104,7 +116,12 @@ describe('-retry-attempts / -retry-interval: a registry that is down at start', 
     await waitFor('mirror follows during the outage', async () => Object.keys(await heldFor(suite.etcd, late)).length > 0);
     await sleep(1_000);
     await registry.launch();
-    await waitFor('registry reconciled when back', async () => (await registry.tree('/services/'))[await webKey(late)] === `${IP}:${await suite.hostPort(late, '80/tcp')}`, 45_000, 250);
+    await waitFor(
+      'registry reconciled when back',
+      async () => (await registry.tree('/services/'))[await webKey(late)] === `${IP}:${await suite.hostPort(late, '80/tcp')}`,
+      45_000,
+      250,
+    );
     assert.equal(daemon.count('giving up'), 0);
   });
 
@@ -119,7 +136,10 @@ describe('-retry-attempts / -retry-interval: a registry that is down at start', 
     assert.equal(await daemon.exited, 1);
     assert.equal(daemon.count('writer unreachable; retrying'), 2);
     const fatal = daemon.lines.find((l) => l.message === 'giving up');
-    assert.match(String((fatal?.err as { message?: string })?.message ?? fatal?.err), new RegExp(`writer\\.etcd still unreachable after 3 attempts \\(-retry-attempts 2\\)`));
+    assert.match(
+      String((fatal?.err as { message?: string })?.message ?? fatal?.err),
+      new RegExp(`writer\\.etcd still unreachable after 3 attempts \\(-retry-attempts 2\\)`),
+    );
     // Like SIGINT: what the mirror wrote stays.
     assert.ok(Object.keys(await heldFor(suite.etcd, web)).length > 0);
   });

@@ -30,7 +30,12 @@ describe('-ttl / -ttl-refresh: registrations held by an etcd lease', () => {
   it('holds service keys and ownership records by a kept-alive lease; after SIGKILL they expire, the mirror stays', async () => {
     const daemon = await suite.start(['-ip', IP, '-ttl', '3', '-ttl-refresh', '1', 'etcd:///services', 'skydns2:///skydns.local']);
     const web = await webContainer();
-    await waitFor('registered', async () => (await suite.etcd.tree('/services/'))[web.etcdKey] === web.value && (await suite.etcd.tree('/skydns/'))[web.skydnsKey] === web.record);
+    await waitFor(
+      'registered',
+      async () =>
+        (await suite.etcd.tree('/services/'))[web.etcdKey] === web.value &&
+        (await suite.etcd.tree('/skydns/'))[web.skydnsKey] === web.record,
+    );
 
     const held = await suite.etcd.leaseOf(web.etcdKey);
     assert.ok(held && held.lease !== '0', 'the service key is held by a lease');
@@ -46,10 +51,15 @@ describe('-ttl / -ttl-refresh: registrations held by an etcd lease', () => {
 
     await daemon.kill();
     const killedAt = Date.now();
-    await waitFor('registrations expired', async () => {
-      const all = await suite.etcd.tree('/');
-      return !(web.etcdKey in all) && !(web.skydnsKey in all) && !(web.ownerKey in all);
-    }, 10_000, 100);
+    await waitFor(
+      'registrations expired',
+      async () => {
+        const all = await suite.etcd.tree('/');
+        return !(web.etcdKey in all) && !(web.skydnsKey in all) && !(web.ownerKey in all);
+      },
+      10_000,
+      100,
+    );
     assert.ok(Date.now() - killedAt >= 1_000, 'the keys outlive the daemon until the lease runs out');
     assert.equal((await suite.etcd.tree(`/registry/containers/${web.id}/`))[`/registry/containers/${web.id}/id`], web.id, 'mirror kept');
 
@@ -80,7 +90,11 @@ describe('-ttl / -ttl-refresh: registrations held by an etcd lease', () => {
     const daemon = await suite.start(['-ip', IP, '-ttl', '2', '-ttl-refresh', '1', 'etcd:///services', 'hamesh:///hamesh']);
     const web = await webContainer();
     const hameshAddress = `/hamesh/web/${web.etcdKey.split('/').pop()}/address`;
-    await waitFor('registered', async () => (await suite.etcd.tree('/services/'))[web.etcdKey] === web.value && (await suite.etcd.tree('/hamesh/'))[hameshAddress] === IP);
+    await waitFor(
+      'registered',
+      async () =>
+        (await suite.etcd.tree('/services/'))[web.etcdKey] === web.value && (await suite.etcd.tree('/hamesh/'))[hameshAddress] === IP,
+    );
     const before = (await suite.etcd.leaseOf(web.etcdKey))!.lease;
 
     await suite.etcd.signal('SIGSTOP');
@@ -89,10 +103,26 @@ describe('-ttl / -ttl-refresh: registrations held by an etcd lease', () => {
 
     // The lease gauge is 0 only for a moment: the warning the operator reads is the lasting trace of the loss.
     await daemon.waitForLog('lease lost; taking a new one and writing its keys again', 1, 20_000);
-    await waitFor('written again under a new lease', async () => {
-      const [service, owner, hamesh] = await Promise.all([suite.etcd.leaseOf(web.etcdKey), suite.etcd.leaseOf(web.ownerKey), suite.etcd.leaseOf(hameshAddress)]);
-      return service !== undefined && service.lease !== '0' && service.lease !== before && owner?.lease === service.lease && hamesh !== undefined && hamesh.lease !== before;
-    }, 40_000, 200);
+    await waitFor(
+      'written again under a new lease',
+      async () => {
+        const [service, owner, hamesh] = await Promise.all([
+          suite.etcd.leaseOf(web.etcdKey),
+          suite.etcd.leaseOf(web.ownerKey),
+          suite.etcd.leaseOf(hameshAddress),
+        ]);
+        return (
+          service !== undefined &&
+          service.lease !== '0' &&
+          service.lease !== before &&
+          owner?.lease === service.lease &&
+          hamesh !== undefined &&
+          hamesh.lease !== before
+        );
+      },
+      40_000,
+      200,
+    );
     assert.equal((await suite.etcd.tree('/services/'))[web.etcdKey], web.value);
     assert.equal((await suite.etcd.tree('/hamesh/'))[hameshAddress], IP);
     assert.equal(daemon.count('start failed'), 0);

@@ -39,7 +39,11 @@ describe('resilience: Docker and etcd outages', () => {
     it('reconnects, converges, and keeps following events', async () => {
       const dying = await containers.run(['--network', 'none', '--name', 'dying', TEST_IMAGE, 'sleep', '1000']);
       const staying = await containers.run(['--network', 'none', '--name', 'staying', TEST_IMAGE, 'sleep', '1000']);
-      daemon = new DaemonProcess([], { EC_REGISTRATOR_ETCD_HOSTS: etcd.endpoint, EC_REGISTRATOR_HOST: HOST, EC_REGISTRATOR_DOCKER_SOCKET: engine.socket });
+      daemon = new DaemonProcess([], {
+        EC_REGISTRATOR_ETCD_HOSTS: etcd.endpoint,
+        EC_REGISTRATOR_HOST: HOST,
+        EC_REGISTRATOR_DOCKER_SOCKET: engine.socket,
+      });
       await daemon.waitForReconciliations(1);
       for (const id of [dying, staying]) {
         const expected = sorted(expectedMirror(await containers.inspect(id), HOST));
@@ -55,14 +59,21 @@ describe('resilience: Docker and etcd outages', () => {
       assert.ok(Object.keys(await heldFor(etcd, dying)).length > 0, 'nothing could have removed it yet');
       await engine.start(true);
 
-      await waitFor('the dead container removed after reconnecting', async () => Object.keys(await heldFor(etcd, dying)).length === 0, 30_000);
+      await waitFor(
+        'the dead container removed after reconnecting',
+        async () => Object.keys(await heldFor(etcd, dying)).length === 0,
+        30_000,
+      );
       const expectedStaying = sorted(expectedMirror(await containers.inspect(staying), HOST));
       assert.deepEqual(sorted(await heldFor(etcd, staying)), expectedStaying);
       assert.ok(daemon.count('subscribed to Docker events') >= 2);
 
       const later = await containers.run(['--network', 'none', TEST_IMAGE, 'sleep', '1000']);
       const expectedLater = sorted(expectedMirror(await containers.inspect(later), HOST));
-      await waitFor('events followed after the restart', async () => JSON.stringify(sorted(await heldFor(etcd, later))) === JSON.stringify(expectedLater));
+      await waitFor(
+        'events followed after the restart',
+        async () => JSON.stringify(sorted(await heldFor(etcd, later))) === JSON.stringify(expectedLater),
+      );
       assert.ok(await stillRunning(daemon));
     });
   });
@@ -81,7 +92,11 @@ describe('resilience: Docker and etcd outages', () => {
       await ensureTestImage();
       const id = await containers.run([TEST_IMAGE, 'sleep', '1000']);
       // Self-healing would restore the key first; this test is about -resync alone.
-      daemon = new DaemonProcess(['-resync', '1'], { EC_REGISTRATOR_ETCD_HOSTS: etcd.endpoint, EC_REGISTRATOR_HOST: HOST, EC_REGISTRATOR_SELF_HEAL: 'false' });
+      daemon = new DaemonProcess(['-resync', '1'], {
+        EC_REGISTRATOR_ETCD_HOSTS: etcd.endpoint,
+        EC_REGISTRATOR_HOST: HOST,
+        EC_REGISTRATOR_SELF_HEAL: 'false',
+      });
       const expected = sorted(expectedMirror(await containers.inspect(id), HOST));
       await waitFor('mirrored', async () => JSON.stringify(sorted(await heldFor(etcd, id))) === JSON.stringify(expected));
       await etcd.client.delete().key(`/registry/containers/${id}/image`);
@@ -108,7 +123,10 @@ describe('resilience: Docker and etcd outages', () => {
       const staying = await containers.run(['--label', 'keep=yes', TEST_IMAGE, 'sleep', '1000']);
       daemon = new DaemonProcess([], { EC_REGISTRATOR_ETCD_HOSTS: etcd.endpoint, EC_REGISTRATOR_HOST: HOST });
       await daemon.waitForReconciliations(1);
-      await waitFor('both mirrored', async () => Object.keys(await heldFor(etcd, leaving)).length > 0 && Object.keys(await heldFor(etcd, staying)).length > 0);
+      await waitFor(
+        'both mirrored',
+        async () => Object.keys(await heldFor(etcd, leaving)).length > 0 && Object.keys(await heldFor(etcd, staying)).length > 0,
+      );
 
       await etcd.signal('SIGKILL');
       await dockerCli(['rm', '-f', leaving]);
@@ -120,12 +138,21 @@ describe('resilience: Docker and etcd outages', () => {
       assert.ok(await stillRunning(daemon));
       await etcd.launch();
 
-      await waitFor('converged after the outage', async () => {
-        const gone = Object.keys(await heldFor(etcd, leaving)).length === 0;
-        const there = JSON.stringify(sorted(await heldFor(etcd, arriving))) === JSON.stringify(sorted(expectedMirror(await containers.inspect(arriving), HOST)));
-        const kept = JSON.stringify(sorted(await heldFor(etcd, staying))) === JSON.stringify(sorted(expectedMirror(await containers.inspect(staying), HOST)));
-        return gone && there && kept;
-      }, 60_000, 250);
+      await waitFor(
+        'converged after the outage',
+        async () => {
+          const gone = Object.keys(await heldFor(etcd, leaving)).length === 0;
+          const there =
+            JSON.stringify(sorted(await heldFor(etcd, arriving))) ===
+            JSON.stringify(sorted(expectedMirror(await containers.inspect(arriving), HOST)));
+          const kept =
+            JSON.stringify(sorted(await heldFor(etcd, staying))) ===
+            JSON.stringify(sorted(expectedMirror(await containers.inspect(staying), HOST)));
+          return gone && there && kept;
+        },
+        60_000,
+        250,
+      );
       assert.ok(await stillRunning(daemon));
       assert.ok(daemon.count('writers back in step') >= 1);
     });

@@ -40,7 +40,12 @@ function run(name: string, args: string[]): Promise<string> {
 
 /** The client-side TLS settings of a PKI, as the daemon takes them. */
 function etcdTlsEnv(etcd: EtcdServer, certs: TestPki): NodeJS.ProcessEnv {
-  return { EC_REGISTRATOR_ETCD_HOSTS: etcd.url, EC_REGISTRATOR_ETCD_CA: certs.ca, EC_REGISTRATOR_ETCD_CERT: certs.clientCert, EC_REGISTRATOR_ETCD_KEY: certs.clientKey };
+  return {
+    EC_REGISTRATOR_ETCD_HOSTS: etcd.url,
+    EC_REGISTRATOR_ETCD_CA: certs.ca,
+    EC_REGISTRATOR_ETCD_CERT: certs.clientCert,
+    EC_REGISTRATOR_ETCD_KEY: certs.clientKey,
+  };
 }
 
 /** Runs scripts/etcd-role.sh as etcd's root user; resolves with its stdout. */
@@ -55,7 +60,9 @@ async function roleScript(etcd: EtcdServer, rootPassword: string, args: string[]
 
 /** The `err` of the log lines in which the daemon reports that a writer could not read its store. */
 function loadErrors(d: DaemonProcess): string[] {
-  return d.lines.filter((l) => l.message === 'could not read what this host holds; writer skipped until the next attempt').map((l) => String(l.err));
+  return d.lines
+    .filter((l) => l.message === 'could not read what this host holds; writer skipped until the next attempt')
+    .map((l) => String(l.err));
 }
 
 /** Appended while a member's circuit breaker holds calls back after failures (the cause stays in front). */
@@ -66,12 +73,14 @@ function output(d: DaemonProcess): string {
   return `${d.lines.map((l) => JSON.stringify(l)).join('\n')}\n${d.stderr.join('')}`;
 }
 
-/** Waits until the mirror holds exactly the keys SPEC §3 gives for this container. */
+/** Waits until the mirror holds exactly the keys docs/mirror.md, "Key layout" gives for this container. */
 async function assertMirrored(etcd: EtcdServer, id: string): Promise<void> {
   const expected = sorted(expectedMirror(await containers.inspect(id), HOST));
-  await waitFor('mirror entry', async () => JSON.stringify(sorted(await heldFor(etcd, id))) === JSON.stringify(expected)).catch(async (err) => {
-    assert.deepEqual(sorted(await heldFor(etcd, id)), expected, String(err));
-  });
+  await waitFor('mirror entry', async () => JSON.stringify(sorted(await heldFor(etcd, id))) === JSON.stringify(expected)).catch(
+    async (err) => {
+      assert.deepEqual(sorted(await heldFor(etcd, id)), expected, String(err));
+    },
+  );
 }
 
 /** A refused daemon keeps retrying: it is still running, and nothing it printed is a stack trace. */
@@ -192,7 +201,9 @@ describe('etcd with user and password', () => {
   before(async () => {
     etcd = await EtcdServer.start();
     await etcd.enableAuth(ROOT_PW);
-    await roleScript(etcd, ROOT_PW, ['--role', 'mirror', '--user', 'reg', '/registry/', `/_registrator/owners/${HOST}/`], { EC_REGISTRATOR_ETCD_PASSWORD: REG_PW });
+    await roleScript(etcd, ROOT_PW, ['--role', 'mirror', '--user', 'reg', '/registry/', `/_registrator/owners/${HOST}/`], {
+      EC_REGISTRATOR_ETCD_PASSWORD: REG_PW,
+    });
   });
   after(async () => {
     await etcd.stop();
@@ -200,7 +211,12 @@ describe('etcd with user and password', () => {
 
   it('writes the mirror as EC_REGISTRATOR_ETCD_USER with EC_REGISTRATOR_ETCD_PASSWORD', async () => {
     const id = await run('auth', ['--label', 'role=db']);
-    await assertMirrorsAs(etcd, { EC_REGISTRATOR_ETCD_HOSTS: etcd.url, EC_REGISTRATOR_ETCD_USER: 'reg', EC_REGISTRATOR_ETCD_PASSWORD: REG_PW }, id, 'user');
+    await assertMirrorsAs(
+      etcd,
+      { EC_REGISTRATOR_ETCD_HOSTS: etcd.url, EC_REGISTRATOR_ETCD_USER: 'reg', EC_REGISTRATOR_ETCD_PASSWORD: REG_PW },
+      id,
+      'user',
+    );
   });
 
   it('a wrong password: each attempt logs authentication failed with the endpoint and user, and retries', async () => {
@@ -211,7 +227,10 @@ describe('etcd with user and password', () => {
   });
 
   it('no credentials for an etcd that requires them: the line says which settings to give', async () => {
-    await assertRefusedWith({ EC_REGISTRATOR_ETCD_HOSTS: etcd.url }, `etcd ${etcd.url}: authentication required: set EC_REGISTRATOR_ETCD_USER and EC_REGISTRATOR_ETCD_PASSWORD`);
+    await assertRefusedWith(
+      { EC_REGISTRATOR_ETCD_HOSTS: etcd.url },
+      `etcd ${etcd.url}: authentication required: set EC_REGISTRATOR_ETCD_USER and EC_REGISTRATOR_ETCD_PASSWORD`,
+    );
   });
 });
 
@@ -224,7 +243,9 @@ describe('secrets never reach the output', () => {
   before(async () => {
     etcd = await EtcdServer.start({ tls: pki });
     await etcd.enableAuth(ROOT_PW);
-    await roleScript(etcd, ROOT_PW, ['--user', 'reg', '/registry/', `/_registrator/owners/${HOST}/`], { EC_REGISTRATOR_ETCD_PASSWORD: ETCD_PW });
+    await roleScript(etcd, ROOT_PW, ['--user', 'reg', '/registry/', `/_registrator/owners/${HOST}/`], {
+      EC_REGISTRATOR_ETCD_PASSWORD: ETCD_PW,
+    });
     consul = await ConsulAgentStandIn.start({
       token: CONSUL_TOKEN,
       tls: { cert: readFileSync(otherPki.serverCert), key: readFileSync(otherPki.serverKey), ca: readFileSync(otherPki.ca) },
@@ -277,12 +298,18 @@ describe('secrets never reach the output', () => {
     const refused = daemon(['-ip', IP, uri], env('wrong-etcd-pw', 'wrong-consul-token'));
     // The errors it reports are under test: wait for the lines themselves, not for the failure counter ahead of them.
     await refused.waitForLog('reconcile failed; will retry', 2, 30_000);
-    assert.ok(loadErrors(refused).some((e) => e.includes(`etcd ${etcd.url}: authentication failed for user "reg"`)), JSON.stringify(loadErrors(refused)));
+    assert.ok(
+      loadErrors(refused).some((e) => e.includes(`etcd ${etcd.url}: authentication failed for user "reg"`)),
+      JSON.stringify(loadErrors(refused)),
+    );
     assert.ok(consul.requests.some((r) => r.status === 403 && r.headers['x-consul-token'] === 'wrong-consul-token'));
     refused.signal('SIGTERM');
     assert.equal(await refused.exited, 1);
 
-    assert.ok(good.lines.some((l) => l.level === 'debug'), 'debug lines were written');
+    assert.ok(
+      good.lines.some((l) => l.level === 'debug'),
+      'debug lines were written',
+    );
     for (const d of [good, refused]) {
       const text = output(d);
       for (const secret of secrets()) assert.ok(!text.includes(secret), `output contains a secret (${secret.slice(0, 12)}...)`);
@@ -316,9 +343,21 @@ describe('Docker is only read', () => {
     const methods = [...new Set(proxy.requests.map((r) => r.method))];
     assert.deepEqual(methods, ['GET'], JSON.stringify(proxy.requests.filter((r) => r.method !== 'GET')));
     // Which endpoints, with the API version, query and container IDs taken out (docs/security.md lists them).
-    const endpoints = [...new Set(proxy.requests.map((r) => r.target.replace(/^\/v[\d.]+\//, '/').replace(/\?.*$/, '').replace(/\/[0-9a-f]{64}\//, '/<id>/')))].sort();
+    const endpoints = [
+      ...new Set(
+        proxy.requests.map((r) =>
+          r.target
+            .replace(/^\/v[\d.]+\//, '/')
+            .replace(/\?.*$/, '')
+            .replace(/\/[0-9a-f]{64}\//, '/<id>/'),
+        ),
+      ),
+    ].sort();
     assert.deepEqual(endpoints, ['/containers/<id>/json', '/containers/json', '/events']);
-    assert.ok(proxy.requests.some((r) => r.target.includes(`/containers/${id}/json`)), 'the container was inspected through the proxy');
+    assert.ok(
+      proxy.requests.some((r) => r.target.includes(`/containers/${id}/json`)),
+      'the container was inspected through the proxy',
+    );
   });
 });
 
@@ -336,7 +375,12 @@ describe('least-privilege etcd role (scripts/etcd-role.sh)', () => {
   });
 
   it('the role allows the mirror, hamesh and etcd writers with leases, SIGUSR2 and SIGTERM, and nothing outside its prefixes', async () => {
-    const created = await roleScript(etcd, ROOT_PW, ['--role', 'registrator', '--user', 'reg', '/registry/', '/mesh/', '/services/', OWNERS], { EC_REGISTRATOR_ETCD_PASSWORD: REG_PW });
+    const created = await roleScript(
+      etcd,
+      ROOT_PW,
+      ['--role', 'registrator', '--user', 'reg', '/registry/', '/mesh/', '/services/', OWNERS],
+      { EC_REGISTRATOR_ETCD_PASSWORD: REG_PW },
+    );
     assert.equal(
       created,
       [
@@ -380,8 +424,14 @@ describe('least-privilege etcd role (scripts/etcd-role.sh)', () => {
         assert.deepEqual(await registrations(), sorted(ours), `${err}\n${output(d)}`);
       });
     await assertRegistered('registered');
-    const ownRecords = async () => Object.keys(await etcd.tree(OWNERS)).filter((k) => k.endsWith(encodeURIComponent(serviceId))).sort();
-    assert.deepEqual(await ownRecords(), [`${OWNERS}etcd/services/${id}/${encodeURIComponent(serviceId)}`, `${OWNERS}hamesh/mesh/${id}/${encodeURIComponent(serviceId)}`]);
+    const ownRecords = async () =>
+      Object.keys(await etcd.tree(OWNERS))
+        .filter((k) => k.endsWith(encodeURIComponent(serviceId)))
+        .sort();
+    assert.deepEqual(await ownRecords(), [
+      `${OWNERS}etcd/services/${id}/${encodeURIComponent(serviceId)}`,
+      `${OWNERS}hamesh/mesh/${id}/${encodeURIComponent(serviceId)}`,
+    ]);
     // Keys held by the lease, which the user may grant and keep alive.
     assert.equal((await etcd.leaseOf(`/services/rolesvc/${serviceId}`))?.grantedTtl, 10);
 
@@ -408,7 +458,13 @@ describe('least-privilege etcd role (scripts/etcd-role.sh)', () => {
     const out = await roleScript(etcd, ROOT_PW, ['--role', 'registrator', '--user', 'reg', '/registry/']);
     assert.equal(
       out,
-      ['role registrator: revoked prefix /_registrator/owners/' + HOST + '/', 'role registrator: revoked prefix /mesh/', 'role registrator: revoked prefix /services/', 'role registrator: readwrite on prefix /registry/', ''].join('\n'),
+      [
+        'role registrator: revoked prefix /_registrator/owners/' + HOST + '/',
+        'role registrator: revoked prefix /mesh/',
+        'role registrator: revoked prefix /services/',
+        'role registrator: readwrite on prefix /registry/',
+        '',
+      ].join('\n'),
     );
     await assert.rejects(etcd.etcdctl(['put', '/mesh/x', '1'], { name: 'reg', password: REG_PW }), /etcdserver: permission denied/);
     await etcd.etcdctl(['put', '/registry/x', '1'], { name: 'reg', password: REG_PW });

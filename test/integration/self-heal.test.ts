@@ -26,7 +26,7 @@ async function msUntil(since: number, check: () => Promise<boolean>, timeoutMs =
  * keys and writes it back within 2 s, without any signal; hosts spread their refills by a delay
  * their names fix.
  */
-describe('self-healing: data deleted behind a daemon\'s back comes back without a signal', { timeout: 300_000 }, () => {
+describe("self-healing: data deleted behind a daemon's back comes back without a signal", { timeout: 300_000 }, () => {
   let etcd: EtcdServer;
   const [nameA, nameB] = spreadNames();
   const a = new FleetHost(nameA, () => etcd.endpoint);
@@ -50,7 +50,7 @@ describe('self-healing: data deleted behind a daemon\'s back comes back without 
     await etcd?.stop();
   });
 
-  it('another host\'s SIGUSR2 purges everything; the other host writes its data back within 2 s, unasked', async (t) => {
+  it("another host's SIGUSR2 purges everything; the other host writes its data back within 2 s, unasked", async (t) => {
     const bDone = await b.daemon!.reconciliations();
     const sent = Date.now();
     a.daemon!.signal('SIGUSR2');
@@ -62,7 +62,7 @@ describe('self-healing: data deleted behind a daemon\'s back comes back without 
     await assertConverged(etcd, hosts, { stableMs: 1_500 });
   });
 
-  it('a hand deletion of hosts/<host>/ is repaired within 2 s; the other host\'s keys keep their revisions', async () => {
+  it("a hand deletion of hosts/<host>/ is repaired within 2 s; the other host's keys keep their revisions", async () => {
     const aKeys = await etcd.client.getAll().prefix(`/registry/hosts/${a.host}/`).exec();
     const sent = Date.now();
     await etcd.etcdctl(['del', '--prefix', `/registry/hosts/${b.host}/`]);
@@ -70,7 +70,11 @@ describe('self-healing: data deleted behind a daemon\'s back comes back without 
     assert.ok(took < 2_000, `hosts/${b.host}/ was back after ${took} ms`);
     await assertConverged(etcd, hosts);
     const aAfter = await etcd.client.getAll().prefix(`/registry/hosts/${a.host}/`).exec();
-    assert.deepEqual(aAfter.kvs.map((kv) => kv.mod_revision), aKeys.kvs.map((kv) => kv.mod_revision), 'A wrote nothing');
+    assert.deepEqual(
+      aAfter.kvs.map((kv) => kv.mod_revision),
+      aKeys.kvs.map((kv) => kv.mod_revision),
+      'A wrote nothing',
+    );
   });
 
   it('a hand deletion of one hamesh service tree and of an etcd:// key is repaired within 2 s', async () => {
@@ -90,7 +94,9 @@ describe('self-healing: data deleted behind a daemon\'s back comes back without 
     await etcd.etcdctl(['del', '--prefix', '/registry/']);
     await etcd.etcdctl(['del', '--prefix', '/mesh/']);
     const [tookA, tookB] = await Promise.all([msUntil(sent, hasHostKeys(a)), msUntil(sent, hasHostKeys(b))]);
-    t.diagnostic(`refilled after ${tookA} ms (A, delay ${selfHealDelayMs(a.host)} ms) and ${tookB} ms (B, delay ${selfHealDelayMs(b.host)} ms)`);
+    t.diagnostic(
+      `refilled after ${tookA} ms (A, delay ${selfHealDelayMs(a.host)} ms) and ${tookB} ms (B, delay ${selfHealDelayMs(b.host)} ms)`,
+    );
     assert.ok(Math.abs(tookA - tookB) >= 100, `A refilled after ${tookA} ms, B after ${tookB} ms`);
     assert.ok(tookA < 2_000 && tookB < 2_000, `A after ${tookA} ms, B after ${tookB} ms`);
     // Each no sooner than its own delay.

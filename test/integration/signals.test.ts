@@ -32,7 +32,7 @@ const staleData: Record<string, string> = {
   [`/registry/labels/role/${STALE_ID}`]: 'cache',
 };
 
-describe('signals (SPEC §4) against real dockerd and etcd', () => {
+describe('signals (README.md, "Signals") against real dockerd and etcd', () => {
   let etcd: EtcdServer;
   let daemon: DaemonProcess;
   let runningId: string;
@@ -43,19 +43,34 @@ describe('signals (SPEC §4) against real dockerd and etcd', () => {
   }
   async function subtree(data: Record<string, string>): Promise<Record<string, string>> {
     const tree = await etcd.tree('/registry/');
-    return Object.fromEntries(Object.keys(data).filter((k) => k in tree).map((k) => [k, tree[k]]));
+    return Object.fromEntries(
+      Object.keys(data)
+        .filter((k) => k in tree)
+        .map((k) => [k, tree[k]]),
+    );
   }
   async function thisHostsKeys(): Promise<string[]> {
     const tree = await etcd.tree('/registry/');
-    const mine = new Set(Object.entries(tree).filter(([k, v]) => k.endsWith('/host') && v === HOST).map(([k]) => k.split('/')[3]));
+    const mine = new Set(
+      Object.entries(tree)
+        .filter(([k, v]) => k.endsWith('/host') && v === HOST)
+        .map(([k]) => k.split('/')[3]),
+    );
     return Object.keys(tree).filter((k) => k.startsWith(`/registry/hosts/${HOST}/`) || [...mine].some((id) => k.includes(id)));
   }
   async function assertRunningMirrored(): Promise<void> {
     const expected = sorted(expectedMirror(await containers.inspect(runningId), HOST));
-    await waitFor('running container mirrored', async () => JSON.stringify(sorted(await heldFor(etcd, runningId))) === JSON.stringify(expected));
+    await waitFor(
+      'running container mirrored',
+      async () => JSON.stringify(sorted(await heldFor(etcd, runningId))) === JSON.stringify(expected),
+    );
   }
   function startDaemon(): DaemonProcess {
-    return new DaemonProcess([], { EC_REGISTRATOR_ETCD_HOSTS: etcd.endpoint, EC_REGISTRATOR_HOST: HOST, EC_REGISTRATOR_LOG_LEVEL: 'debug' });
+    return new DaemonProcess([], {
+      EC_REGISTRATOR_ETCD_HOSTS: etcd.endpoint,
+      EC_REGISTRATOR_HOST: HOST,
+      EC_REGISTRATOR_LOG_LEVEL: 'debug',
+    });
   }
 
   before(async () => {
@@ -78,7 +93,7 @@ describe('signals (SPEC §4) against real dockerd and etcd', () => {
     await etcd.stop();
   });
 
-  it('startup reconcile removes this host\'s stale entry and leaves another host\'s data alone', async () => {
+  it("startup reconcile removes this host's stale entry and leaves another host's data alone", async () => {
     await assertRunningMirrored();
     assert.deepEqual(await subtree(staleData), {});
     assert.deepEqual(await subtree(otherHostData), otherHostData);
@@ -98,10 +113,13 @@ describe('signals (SPEC §4) against real dockerd and etcd', () => {
     await daemon.waitForLog('signal handled', 2, 30_000, (l) => l.signal === 'SIGHUP');
     await assertRunningMirrored();
     assert.deepEqual(await subtree(otherHostData), otherHostData);
-    assert.equal(daemon.pid > 0 && (await Promise.race([daemon.exited, new Promise((r) => setTimeout(() => r('running'), 200))])), 'running');
+    assert.equal(
+      daemon.pid > 0 && (await Promise.race([daemon.exited, new Promise((r) => setTimeout(() => r('running'), 200))])),
+      'running',
+    );
   });
 
-  it('SIGUSR2 purges every host\'s data and writes this host\'s running containers again', async () => {
+  it("SIGUSR2 purges every host's data and writes this host's running containers again", async () => {
     await etcd.client.put('/registry/somewhere/else').value('x');
     await daemon.reconcileOn('SIGUSR2', 30_000);
     await assertRunningMirrored();
@@ -160,7 +178,7 @@ describe('signals (SPEC §4) against real dockerd and etcd', () => {
     }
   });
 
-  it('HUP waits for a USR2 that hangs on etcd; TERM does not wait: it abandons both, deletes this host\'s data once etcd answers, and exits 0', async () => {
+  it("HUP waits for a USR2 that hangs on etcd; TERM does not wait: it abandons both, deletes this host's data once etcd answers, and exits 0", async () => {
     await etcd.signal('SIGSTOP');
     let t0 = 0;
     try {
@@ -169,7 +187,11 @@ describe('signals (SPEC §4) against real dockerd and etcd', () => {
       await daemon.waitForLog('handling signal', 1, 10_000, (l) => l.signal === 'SIGUSR2');
       daemon.signal('SIGHUP');
       await sleep(200);
-      assert.equal(daemon.count('handling signal', (l) => l.signal === 'SIGHUP'), 0, 'SIGHUP must wait for SIGUSR2');
+      assert.equal(
+        daemon.count('handling signal', (l) => l.signal === 'SIGHUP'),
+        0,
+        'SIGHUP must wait for SIGUSR2',
+      );
       t0 = Date.now();
       daemon.signal('SIGTERM');
       // The state cannot tell a stop under way from a lost Docker stream: the log line can.
@@ -181,7 +203,11 @@ describe('signals (SPEC §4) against real dockerd and etcd', () => {
     assert.equal(await daemon.exited, 0);
     assert.ok(Date.now() - t0 < 8_000, `SIGTERM took ${Date.now() - t0} ms`);
     // Nothing the abandoned USR2 refill or HUP would have written is left: the deletion came after them.
-    assert.equal(daemon.count('signal handled', (l) => l.signal === 'SIGHUP'), 0, 'the SIGHUP was abandoned');
+    assert.equal(
+      daemon.count('signal handled', (l) => l.signal === 'SIGHUP'),
+      0,
+      'the SIGHUP was abandoned',
+    );
     assert.deepEqual(await thisHostsKeys(), []);
   });
 
@@ -190,7 +216,7 @@ describe('signals (SPEC §4) against real dockerd and etcd', () => {
     try {
       daemon.signal('SIGTERM');
       // The second SIGTERM must come during the shutdown: the log line marks its start.
-      await daemon.waitForLog('stopping; deleting this host\'s data');
+      await daemon.waitForLog("stopping; deleting this host's data");
       const t0 = Date.now();
       daemon.signal('SIGTERM');
       assert.equal(await daemon.exited, 1);
@@ -211,6 +237,11 @@ describe('signals (SPEC §4) against real dockerd and etcd', () => {
       await etcd.signal('SIGCONT');
     }
     const report = daemon.lines.find((l) => l.message === 'shutdown incomplete');
-    assert.match(String(report?.err), new RegExp(`could not delete all of this host's data \\(writer\\.mirror: .*; left in place: up to \\d+ container entries of host ${HOST} under /registry/containers/`));
+    assert.match(
+      String(report?.err),
+      new RegExp(
+        `could not delete all of this host's data \\(writer\\.mirror: .*; left in place: up to \\d+ container entries of host ${HOST} under /registry/containers/`,
+      ),
+    );
   });
 });

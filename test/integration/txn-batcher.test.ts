@@ -14,12 +14,18 @@ describe('transactions sent at one moment travel as one (real etcd)', () => {
   });
   const revision = async () => Number((await etcd.client.kv.range({ key: Buffer.from('/none') })).header.revision);
 
-  it('three writers\' transactions of one moment are one etcd revision, all keys written', async () => {
+  it("three writers' transactions of one moment are one etcd revision, all keys written", async () => {
     const before = await revision();
     await Promise.all([
-      commitOps(etcd.client, [{ put: '/registry/x/id', value: '1' }, { put: '/registry/x/name', value: 'x' }]),
+      commitOps(etcd.client, [
+        { put: '/registry/x/id', value: '1' },
+        { put: '/registry/x/name', value: 'x' },
+      ]),
       commitOps(etcd.client, [{ put: '/mesh/svc/x/address', value: '10.0.0.1' }]),
-      commitOps(etcd.client, [{ put: '/services/svc/x', value: '10.0.0.1:80' }, { delete: '/hosts/h/x', ifValue: 'old' }]),
+      commitOps(etcd.client, [
+        { put: '/services/svc/x', value: '10.0.0.1:80' },
+        { delete: '/hosts/h/x', ifValue: 'old' },
+      ]),
     ]);
     assert.equal(await revision(), before + 1);
     assert.deepEqual(Object.keys(await etcd.tree('/')), ['/mesh/svc/x/address', '/registry/x/id', '/registry/x/name', '/services/svc/x']);
@@ -31,7 +37,10 @@ describe('transactions sent at one moment travel as one (real etcd)', () => {
       commitOps(etcd.client, [{ put: '/a/leased', value: '1', lease: '123456789' }]),
       commitOps(etcd.client, [{ put: '/a/ok2', value: '2' }]),
     ]);
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
     assert.ok((results[1] as PromiseRejectedResult).reason instanceof EtcdLeaseInvalidError);
     assert.deepEqual(await etcd.tree('/a/'), { '/a/ok': '1', '/a/ok2': '2' });
   });

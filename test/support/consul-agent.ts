@@ -189,9 +189,17 @@ function typeOk(type: FieldType, value: unknown): boolean {
     case 'check':
       return value === null || (typeof value === 'object' && !Array.isArray(value));
     case 'meta':
-      return value === null || (typeof value === 'object' && !Array.isArray(value) && Object.values(value as object).every((v) => typeof v === 'string'));
+      return (
+        value === null ||
+        (typeof value === 'object' && !Array.isArray(value) && Object.values(value as object).every((v) => typeof v === 'string'))
+      );
     case 'headers':
-      return value === null || (typeof value === 'object' && !Array.isArray(value) && Object.values(value as object).every((v) => Array.isArray(v) && v.every((s) => typeof s === 'string')));
+      return (
+        value === null ||
+        (typeof value === 'object' &&
+          !Array.isArray(value) &&
+          Object.values(value as object).every((v) => Array.isArray(v) && v.every((s) => typeof s === 'string')))
+      );
     case 'checks':
       return value === null || (Array.isArray(value) && value.every((v) => v !== null && typeof v === 'object' && !Array.isArray(v)));
   }
@@ -199,12 +207,21 @@ function typeOk(type: FieldType, value: unknown): boolean {
 
 /** Decodes an object against a field table like Consul's strict decoder; throws a 400 HttpError. */
 function decodeFields(body: unknown, fields: Record<string, FieldType>, where: string): Record<string, unknown> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, `Request decode failed: json: cannot unmarshal ${Array.isArray(body) ? 'array' : typeof body} into Go value of type ${where}`);
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new HttpError(
+      400,
+      `Request decode failed: json: cannot unmarshal ${Array.isArray(body) ? 'array' : typeof body} into Go value of type ${where}`,
+    );
   for (const [key, value] of Object.entries(body)) {
     const type = fields[key];
     if (!type) throw new HttpError(400, `Request decode failed: json: unknown field "${key}"`);
-    if (!typeOk(type, value)) throw new HttpError(400, `Request decode failed: json: cannot unmarshal ${JSON.stringify(value)} into Go struct field ${where}.${key}`);
-    if (type === 'duration' && !GO_DURATION.test(value as string)) throw new HttpError(400, `Request decode failed: time: invalid duration "${value as string}"`);
+    if (!typeOk(type, value))
+      throw new HttpError(
+        400,
+        `Request decode failed: json: cannot unmarshal ${JSON.stringify(value)} into Go struct field ${where}.${key}`,
+      );
+    if (type === 'duration' && !GO_DURATION.test(value as string))
+      throw new HttpError(400, `Request decode failed: time: invalid duration "${value as string}"`);
   }
   return body as Record<string, unknown>;
 }
@@ -215,7 +232,8 @@ function validateMeta(meta: Record<string, string>): void {
   if (pairs.length > 64) throw new HttpError(400, 'Invalid Service Meta: Node metadata cannot contain more than 64 key/value pairs');
   for (const [key, value] of pairs) {
     if (key === '') throw new HttpError(400, 'Invalid Service Meta: Key cannot be blank');
-    if (!/^[a-zA-Z0-9_-]+$/.test(key)) throw new HttpError(400, `Invalid Service Meta: Key contains invalid characters: ${JSON.stringify(key)}`);
+    if (!/^[a-zA-Z0-9_-]+$/.test(key))
+      throw new HttpError(400, `Invalid Service Meta: Key contains invalid characters: ${JSON.stringify(key)}`);
     if (key.length > 128) throw new HttpError(400, 'Invalid Service Meta: Key is too long (limit: 128 characters)');
     if (key.startsWith('consul-')) throw new HttpError(400, "Invalid Service Meta: Key prefix 'consul-' is reserved for internal use");
     if (Buffer.byteLength(value) > 512) throw new HttpError(400, 'Invalid Service Meta: Value is too long (limit: 512 characters)');
@@ -229,9 +247,11 @@ function validateCheck(check: Record<string, unknown>): string {
   const interval = typeof check.Interval === 'string' ? durationMs(check.Interval) : 0;
   const ttl = typeof check.TTL === 'string' ? durationMs(check.TTL) : 0;
   const intervalCheck = isScript || !!check.HTTP || !!check.TCP || !!check.GRPC || !!check.H2PING || !!check.UDP;
-  if (check.ScriptArgs !== undefined && check.Args !== undefined) throw new HttpError(400, 'Invalid check: give Args or ScriptArgs, not both');
+  if (check.ScriptArgs !== undefined && check.Args !== undefined)
+    throw new HttpError(400, 'Invalid check: give Args or ScriptArgs, not both');
   if (interval > 0 && ttl > 0) throw new HttpError(400, 'Invalid check: Interval and TTL cannot both be specified');
-  if (intervalCheck && interval <= 0) throw new HttpError(400, 'Invalid check: Interval must be > 0 for Script, HTTP, H2PING, or TCP checks');
+  if (intervalCheck && interval <= 0)
+    throw new HttpError(400, 'Invalid check: Interval must be > 0 for Script, HTTP, H2PING, or TCP checks');
   if (!intervalCheck && !isAlias && ttl <= 0) throw new HttpError(400, 'Invalid check: TTL must be > 0 for TTL checks');
   if (check.Status !== undefined && check.Status !== '' && !STATUSES.includes(check.Status as string)) {
     throw new HttpError(400, "Status for checks must 'passing', 'warning', 'critical'");
@@ -287,7 +307,10 @@ export class ConsulAgentStandIn {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => void this.handle(req, res);
     const tls = this.options.tls;
     const server = tls
-      ? https.createServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.ca !== undefined, rejectUnauthorized: tls.ca !== undefined }, handler)
+      ? https.createServer(
+          { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.ca !== undefined, rejectUnauthorized: tls.ca !== undefined },
+          handler,
+        )
       : http.createServer(handler);
     // The raw connection, also under TLS: destroying it ends the TLS session too.
     server.on('connection', (socket: Socket) => {
@@ -327,7 +350,16 @@ export class ConsulAgentStandIn {
 
   /** A service registered by hand, as an operator or another tool would. */
   putService(service: Partial<AgentService> & { ID: string; Service: string }): void {
-    this.services.set(service.ID, { Tags: [], Meta: {}, Port: 0, Address: '', Weights: { Passing: 1, Warning: 1 }, EnableTagOverride: false, Datacenter: 'dc1', ...service });
+    this.services.set(service.ID, {
+      Tags: [],
+      Meta: {},
+      Port: 0,
+      Address: '',
+      Weights: { Passing: 1, Warning: 1 },
+      EnableTagOverride: false,
+      Datacenter: 'dc1',
+      ...service,
+    });
   }
 
   /** KV values as strings, by key. */
@@ -433,7 +465,8 @@ export class ConsulAgentStandIn {
   }
 
   private register(r: RecordedRequest, replaceChecks: boolean): null {
-    if (r.json === undefined) throw new HttpError(400, `Request decode failed: ${r.body === '' ? 'EOF' : 'invalid character in JSON body'}`);
+    if (r.json === undefined)
+      throw new HttpError(400, `Request decode failed: ${r.body === '' ? 'EOF' : 'invalid character in JSON body'}`);
     const def = decodeFields(r.json, SERVICE_FIELDS, 'structs.ServiceDefinition');
     const checks: Array<Record<string, unknown>> = [];
     if (def.Check) checks.push(decodeFields(def.Check, CHECK_FIELDS, 'structs.CheckType'));
@@ -471,7 +504,7 @@ export class ConsulAgentStandIn {
         CheckID: checkId,
         Name: (c.Name as string | undefined) || `Service '${name}' check`,
         // A re-registered check keeps its status (Consul restores it from a snapshot of the old one).
-        Status: previous ? previous.Status : ((c.Status as string | undefined) || 'critical'),
+        Status: previous ? previous.Status : (c.Status as string | undefined) || 'critical',
         Notes: (c.Notes as string | undefined) ?? '',
         Output: previous ? previous.Output : '',
         ServiceID: id,
@@ -498,7 +531,8 @@ export class ConsulAgentStandIn {
   }
 
   private deregister(id: string): null {
-    if (!this.services.has(id)) throw new HttpError(404, `Unknown service ID "${id}". Ensure that the service ID is passed, not the service name.`);
+    if (!this.services.has(id))
+      throw new HttpError(404, `Unknown service ID "${id}". Ensure that the service ID is passed, not the service name.`);
     this.services.delete(id);
     for (const [checkId, check] of this.checks) if (check.ServiceID === id) this.checks.delete(checkId);
     this.index++;
@@ -553,7 +587,14 @@ export class ConsulAgentStandIn {
         if (q.has('raw')) return this.kv.get(keys[0])!.value;
         return keys.map((k) => {
           const e = this.kv.get(k)!;
-          return { LockIndex: 0, Key: k, Flags: e.flags, Value: e.value.length > 0 ? e.value.toString('base64') : null, CreateIndex: e.createIndex, ModifyIndex: e.modifyIndex };
+          return {
+            LockIndex: 0,
+            Key: k,
+            Flags: e.flags,
+            Value: e.value.length > 0 ? e.value.toString('base64') : null,
+            CreateIndex: e.createIndex,
+            ModifyIndex: e.modifyIndex,
+          };
         });
       }
       case 'PUT': {

@@ -126,10 +126,15 @@ export class DaemonProcess {
   async waitForMetric(name: string, labels: Record<string, string>, n: number, timeoutMs = 20_000): Promise<number> {
     const what = `${name}${JSON.stringify(labels)} >= ${n}`;
     let last: number | undefined;
-    return this.poll(what, async () => {
-      last = await this.metric(name, labels);
-      return last >= n ? last : undefined;
-    }, timeoutMs, () => `last value ${last}`);
+    return this.poll(
+      what,
+      async () => {
+        last = await this.metric(name, labels);
+        return last >= n ? last : undefined;
+      },
+      timeoutMs,
+      () => `last value ${last}`,
+    );
   }
 
   /** Waits until at least `n` full reconciliations finished with this outcome (since start). */
@@ -140,28 +145,43 @@ export class DaemonProcess {
   /** Waits until /healthz reports this writer (`writer.mirror`, `writer.hamesh`, ...) in this state. */
   async waitForWriterState(writer: string, state: WriterState, timeoutMs = 20_000): Promise<void> {
     let last: HealthBody | undefined;
-    await this.poll(`${writer} ${state}`, async () => {
-      last = (await this.health()).body;
-      return last.writers[writer] === state || undefined;
-    }, timeoutMs, () => `last /healthz ${JSON.stringify(last)}`);
+    await this.poll(
+      `${writer} ${state}`,
+      async () => {
+        last = (await this.health()).body;
+        return last.writers[writer] === state || undefined;
+      },
+      timeoutMs,
+      () => `last /healthz ${JSON.stringify(last)}`,
+    );
   }
 
   /** Waits until /healthz reports the Docker event stream subscribed (`connected`) or not (`disconnected`). */
   async waitForDocker(state: HealthBody['docker'], timeoutMs = 20_000): Promise<void> {
     let last: HealthBody | undefined;
-    await this.poll(`Docker ${state}`, async () => {
-      last = (await this.health()).body;
-      return last.docker === state || undefined;
-    }, timeoutMs, () => `last /healthz ${JSON.stringify(last)}`);
+    await this.poll(
+      `Docker ${state}`,
+      async () => {
+        last = (await this.health()).body;
+        return last.docker === state || undefined;
+      },
+      timeoutMs,
+      () => `last /healthz ${JSON.stringify(last)}`,
+    );
   }
 
   /** Waits until /healthz answers 200: first reconciliation done, Docker subscribed, every writer in step. */
   async waitUntilHealthy(timeoutMs = 20_000): Promise<void> {
     let last: Health | undefined;
-    await this.poll('/healthz 200', async () => {
-      last = await this.health();
-      return last.code === 200 || undefined;
-    }, timeoutMs, () => `last /healthz ${JSON.stringify(last)}`);
+    await this.poll(
+      '/healthz 200',
+      async () => {
+        last = await this.health();
+        return last.code === 200 || undefined;
+      },
+      timeoutMs,
+      () => `last /healthz ${JSON.stringify(last)}`,
+    );
   }
 
   /**

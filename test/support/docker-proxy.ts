@@ -63,7 +63,15 @@ class RequestStream {
         const lines = this.buffer.subarray(0, end).toString('latin1').split('\r\n');
         const [method, target] = lines[0].split(' ');
         this.take(end + HEAD_END.length, { method, target });
-        const headers = new Map(lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim().toLowerCase()]));
+        const headers = new Map(
+          lines.slice(1).map((l) => [
+            l.slice(0, l.indexOf(':')).trim().toLowerCase(),
+            l
+              .slice(l.indexOf(':') + 1)
+              .trim()
+              .toLowerCase(),
+          ]),
+        );
         if (headers.has('upgrade')) this.state = 'opaque';
         else if ((headers.get('transfer-encoding') ?? '').includes('chunked')) this.state = 'chunk-size';
         else if (Number(headers.get('content-length') ?? 0) > 0) {
@@ -129,10 +137,9 @@ export class DockerProxy {
   static async start(upstream = '/var/run/docker.sock'): Promise<DockerProxy> {
     const dir = mkdtempSync(join(tmpdir(), 'sr-docker-proxy-'));
     const socketPath = join(dir, 'docker.sock');
-    let proxy!: DockerProxy;
     // Half-open kept: a client may close its side (attach) and still read the engine's answer.
     const server = createServer({ allowHalfOpen: true }, (client) => proxy.accept(client, upstream));
-    proxy = new DockerProxy(socketPath, dir, server);
+    const proxy = new DockerProxy(socketPath, dir, server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(socketPath, resolve);

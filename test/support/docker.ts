@@ -22,7 +22,8 @@ export async function ensureTestImage(env: NodeJS.ProcessEnv = process.env): Pro
   try {
     mkdirSync(join(dir, 'bin'));
     copyFileSync('/bin/busybox', join(dir, 'bin/busybox'));
-    for (const cmd of ['sh', 'sleep', 'httpd', 'true', 'false', 'test', 'wget', 'cat', 'touch', 'rm']) symlinkSync('busybox', join(dir, 'bin', cmd));
+    for (const cmd of ['sh', 'sleep', 'httpd', 'true', 'false', 'test', 'wget', 'cat', 'touch', 'rm'])
+      symlinkSync('busybox', join(dir, 'bin', cmd));
     await exec('sh', ['-c', `tar -C '${dir}' -c . | docker import -c 'CMD ["/bin/sh"]' - ${TEST_IMAGE}`], { env });
   } finally {
     rmSync(dir, { recursive: true, force: true });

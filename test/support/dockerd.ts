@@ -41,22 +41,43 @@ export class PrivateDockerd {
     this.proc = spawn(
       'dockerd',
       [
-        '--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec'), '-H', `unix://${this.socket}`,
-        '--pidfile', join(this.dir, 'docker.pid'), '--bridge', this.bridge, '--iptables=false', '--ip-masq=false',
-        '--containerd-namespace', this.name, '--containerd-plugins-namespace', `${this.name}p`,
+        '--data-root',
+        join(this.dir, 'data'),
+        '--exec-root',
+        join(this.dir, 'exec'),
+        '-H',
+        `unix://${this.socket}`,
+        '--pidfile',
+        join(this.dir, 'docker.pid'),
+        '--bridge',
+        this.bridge,
+        '--iptables=false',
+        '--ip-masq=false',
+        '--containerd-namespace',
+        this.name,
+        '--containerd-plugins-namespace',
+        `${this.name}p`,
         ...(liveRestore ? ['--live-restore'] : []),
         ...(ipv6Subnet ? ['--ipv6', '--fixed-cidr-v6', ipv6Subnet, '--ip6tables=false'] : []),
       ],
       { stdio: 'ignore' },
     );
-    await waitFor(`dockerd ${this.name}`, async () => {
-      await dockerCli(['info', '--format', '{{.ID}}'], this.env);
-      return true;
-    }, 60_000, 250);
+    await waitFor(
+      `dockerd ${this.name}`,
+      async () => {
+        await dockerCli(['info', '--format', '{{.ID}}'], this.env);
+        return true;
+      },
+      60_000,
+      250,
+    );
   }
 
   private async ensureBridge(): Promise<void> {
-    const have = await exec('ip', ['link', 'show', this.bridge]).then(() => true, () => false);
+    const have = await exec('ip', ['link', 'show', this.bridge]).then(
+      () => true,
+      () => false,
+    );
     if (have) return;
     await exec('ip', ['link', 'add', this.bridge, 'type', 'bridge']);
     // A link-local /24 of its own (per engine name): never routed, never clashes with another engine's.

@@ -43,12 +43,19 @@ export class EtcdCluster {
 
   private constructor(members: Member[]) {
     this.members = members;
-    this.client = new Etcd3({ hosts: members.map((m) => `http://${m.endpoint}`), dialTimeout: 2_000, defaultCallOptions: callDeadline(3_000) });
+    this.client = new Etcd3({
+      hosts: members.map((m) => `http://${m.endpoint}`),
+      dialTimeout: 2_000,
+      defaultCallOptions: callDeadline(3_000),
+    });
   }
 
   static async start(size = 3): Promise<EtcdCluster> {
     const base = await freePorts(size * 2);
-    const members = Array.from({ length: size }, (_, i) => new Member(`m${i}`, base + 2 * i, base + 2 * i + 1, mkdtempSync(join(tmpdir(), `sr-etcd-m${i}-`))));
+    const members = Array.from(
+      { length: size },
+      (_, i) => new Member(`m${i}`, base + 2 * i, base + 2 * i + 1, mkdtempSync(join(tmpdir(), `sr-etcd-m${i}-`))),
+    );
     const cluster = new EtcdCluster(members);
     await Promise.all(members.map((_, i) => cluster.launch(i, false)));
     await cluster.waitHealthy();
@@ -67,10 +74,24 @@ export class EtcdCluster {
     m.proc = spawn(
       'etcd',
       [
-        '--name', m.name, '--data-dir', m.dataDir,
-        '--listen-client-urls', `http://${m.endpoint}`, '--advertise-client-urls', `http://${m.endpoint}`,
-        '--listen-peer-urls', `http://127.0.0.1:${m.peerPort}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peerPort}`,
-        '--initial-cluster', cluster, '--initial-cluster-state', 'new', '--initial-cluster-token', `sr-${process.pid}-${this.members[0].clientPort}`,
+        '--name',
+        m.name,
+        '--data-dir',
+        m.dataDir,
+        '--listen-client-urls',
+        `http://${m.endpoint}`,
+        '--advertise-client-urls',
+        `http://${m.endpoint}`,
+        '--listen-peer-urls',
+        `http://127.0.0.1:${m.peerPort}`,
+        '--initial-advertise-peer-urls',
+        `http://127.0.0.1:${m.peerPort}`,
+        '--initial-cluster',
+        cluster,
+        '--initial-cluster-state',
+        'new',
+        '--initial-cluster-token',
+        `sr-${process.pid}-${this.members[0].clientPort}`,
       ],
       { stdio: process.env.SR_ETCD_LOG ? 'inherit' : 'ignore' },
     );
@@ -107,10 +128,15 @@ export class EtcdCluster {
   private async waitMember(i: number): Promise<void> {
     const probe = new Etcd3({ hosts: `http://${this.members[i].endpoint}`, dialTimeout: 1_000, defaultCallOptions: callDeadline(1_000) });
     try {
-      await waitFor(`etcd member ${this.members[i].name}`, async () => {
-        await probe.get('probe').string();
-        return true;
-      }, 30_000, 200);
+      await waitFor(
+        `etcd member ${this.members[i].name}`,
+        async () => {
+          await probe.get('probe').string();
+          return true;
+        },
+        30_000,
+        200,
+      );
     } finally {
       probe.close();
     }

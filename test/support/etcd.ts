@@ -44,7 +44,10 @@ export class EtcdServer {
     const port = options.port ?? (await freePorts(2));
     if (options.port !== undefined) {
       for (const p of [port, port + 1]) {
-        if (!(await isFree(p))) throw new Error(`127.0.0.1:${p} is taken; this test needs etcd on ${port} (clients) and ${port + 1} (peers): stop whatever listens there`);
+        if (!(await isFree(p)))
+          throw new Error(
+            `127.0.0.1:${p} is taken; this test needs etcd on ${port} (clients) and ${port + 1} (peers): stop whatever listens there`,
+          );
       }
     }
     const server = new EtcdServer(port, mkdtempSync(join(tmpdir(), 'sr-etcd-')), options);
@@ -57,7 +60,15 @@ export class EtcdServer {
     const tls = this.options.tls;
     return {
       hosts: this.url,
-      ...(tls ? { credentials: { rootCertificate: readFileSync(tls.ca), certChain: readFileSync(tls.clientCert), privateKey: readFileSync(tls.clientKey) } } : {}),
+      ...(tls
+        ? {
+            credentials: {
+              rootCertificate: readFileSync(tls.ca),
+              certChain: readFileSync(tls.clientCert),
+              privateKey: readFileSync(tls.clientKey),
+            },
+          }
+        : {}),
       ...(auth ? { auth } : {}),
     };
   }
@@ -85,19 +96,34 @@ export class EtcdServer {
     this.proc = spawn(
       'etcd',
       [
-        '--name', 't', '--data-dir', this.dataDir,
-        '--listen-client-urls', this.url, '--advertise-client-urls', this.url,
-        '--listen-peer-urls', `http://127.0.0.1:${p + 1}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${p + 1}`,
-        '--initial-cluster', `t=http://127.0.0.1:${p + 1}`,
+        '--name',
+        't',
+        '--data-dir',
+        this.dataDir,
+        '--listen-client-urls',
+        this.url,
+        '--advertise-client-urls',
+        this.url,
+        '--listen-peer-urls',
+        `http://127.0.0.1:${p + 1}`,
+        '--initial-advertise-peer-urls',
+        `http://127.0.0.1:${p + 1}`,
+        '--initial-cluster',
+        `t=http://127.0.0.1:${p + 1}`,
         ...(tls ? ['--cert-file', tls.serverCert, '--key-file', tls.serverKey, '--client-cert-auth', '--trusted-ca-file', tls.ca] : []),
         ...(this.options.quotaBytes ? ['--quota-backend-bytes', String(this.options.quotaBytes)] : []),
       ],
       { stdio: 'ignore' },
     );
-    await waitFor('etcd to answer', async () => {
-      await this.client.get('probe').string();
-      return true;
-    }, 20_000, 200);
+    await waitFor(
+      'etcd to answer',
+      async () => {
+        await this.client.get('probe').string();
+        return true;
+      },
+      20_000,
+      200,
+    );
   }
 
   /** Sends a signal (KILL for an outage, STOP/CONT to freeze); resolves when a KILL has taken effect. */

@@ -78,8 +78,17 @@ export function* simulatedKeys(fleet: SimulatedFleet): Generator<[string, string
       const info = simulatedContainer(fleet, h, c);
       if (fleet.mirror !== false) yield* mirrorEntry(info, host, layout);
       if (backends.length === 0) continue;
-      const { services } = containerServices(info, { host, hostIp, internal: false, explicit: false, tags: '', useIpFromLabel: '', ttl: 0 });
-      for (const backend of backends) for (const service of services) for (const op of backend.registerOps(service)) if ('put' in op) yield [op.put, op.value];
+      const { services } = containerServices(info, {
+        host,
+        hostIp,
+        internal: false,
+        explicit: false,
+        tags: '',
+        useIpFromLabel: '',
+        ttl: 0,
+      });
+      for (const backend of backends)
+        for (const service of services) for (const op of backend.registerOps(service)) if ('put' in op) yield [op.put, op.value];
     }
   }
 }

@@ -79,7 +79,15 @@ export class FleetHost {
     const out: Record<string, string> = {};
     for (const c of await this.running()) {
       Object.assign(out, expectedMirror(c, this.host));
-      const { services } = containerServices(c as never, { host: this.host, hostIp: '127.0.0.1', internal: true, explicit: false, tags: '', useIpFromLabel: '', ttl });
+      const { services } = containerServices(c as never, {
+        host: this.host,
+        hostIp: '127.0.0.1',
+        internal: true,
+        explicit: false,
+        tags: '',
+        useIpFromLabel: '',
+        ttl,
+      });
       for (const s of services) Object.assign(out, serviceKeys(this.host, s));
     }
     return out;
@@ -106,7 +114,11 @@ function serviceKeys(host: string, s: Service): Record<string, string> {
 }
 
 /** The whole tree a fleet must converge to: the union of every host's expected keys, and `extra` (a simulated fleet's). */
-export async function expectedFleetTree(hosts: FleetHost[], ttl?: number, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+export async function expectedFleetTree(
+  hosts: FleetHost[],
+  ttl?: number,
+  extra: Record<string, string> = {},
+): Promise<Record<string, string>> {
   const out: Record<string, string> = { ...extra };
   for (const h of hosts) Object.assign(out, await h.expectedTree(ttl));
   return sorted(out);

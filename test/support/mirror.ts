@@ -10,10 +10,11 @@ export function expectedMirror(c: Docker.ContainerInspectInfo, host: string, dir
   const name = c.Name.slice(1);
   const settings = c.NetworkSettings as Docker.ContainerInspectInfo['NetworkSettings'] & { IPAddress?: string };
   // docs/mirror.md, "Key layout": the IP of the first network, by name, that has one.
-  const networkIp = Object.entries(settings.Networks ?? {})
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([, network]) => network.IPAddress)
-    .find((ip) => ip) ?? '';
+  const networkIp =
+    Object.entries(settings.Networks ?? {})
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([, network]) => network.IPAddress)
+      .find((ip) => ip) ?? '';
   const out: Record<string, string> = {
     [`${base}id`]: c.Id,
     [`${base}created`]: c.Created,
@@ -46,7 +47,9 @@ export function expectedMirror(c: Docker.ContainerInspectInfo, host: string, dir
 export async function heldFor(etcd: EtcdServer, id: string, dir = 'registry'): Promise<Record<string, string>> {
   const records = Object.entries(await etcd.tree('/_registrator/owners/')).filter(([k]) => k.endsWith(`/mirror/${dir}/${id}`));
   const tree = { ...(await etcd.tree(`/${dir}/`)), ...Object.fromEntries(records) };
-  return Object.fromEntries(Object.entries(tree).filter(([k, v]) => k.includes(`/${id}/`) || k.endsWith(`/${id}`) || (k.startsWith(`/${dir}/hosts/`) && v === id)));
+  return Object.fromEntries(
+    Object.entries(tree).filter(([k, v]) => k.includes(`/${id}/`) || k.endsWith(`/${id}`) || (k.startsWith(`/${dir}/hosts/`) && v === id)),
+  );
 }
 
 /** Sorted copy, so deepEqual failures print readably. */

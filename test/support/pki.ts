@@ -29,9 +29,31 @@ export async function makeTestPki(name = 'test'): Promise<TestPki> {
   // clientAuth too: etcd dials itself with its server certificate (its gRPC gateway) under --client-cert-auth.
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const [leaf, cn] of [['server', '127.0.0.1'], ['client', `${name}-client`]] as const) {
+  for (const [leaf, cn] of [
+    ['server', '127.0.0.1'],
+    ['client', `${name}-client`],
+  ] as const) {
     await openssl(['req', ...KEY, '-keyout', `${leaf}.key`, '-out', `${leaf}.csr`, '-subj', `/CN=${cn}`], dir);
-    await openssl(['x509', '-req', '-in', `${leaf}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${leaf}.pem`, '-days', '2', '-extfile', `${leaf}.ext`], dir);
+    await openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${leaf}.csr`,
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${leaf}.pem`,
+        '-days',
+        '2',
+        '-extfile',
+        `${leaf}.ext`,
+      ],
+      dir,
+    );
   }
   return {
     dir,

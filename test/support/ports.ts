@@ -26,6 +26,7 @@ export async function freePorts(count: number): Promise<number> {
  * Synchronous (a short child process) so that a constructor can hand it to the process it spawns.
  */
 export function freePortSync(): number {
-  const script = "const s = require('net').createServer().listen(0, '127.0.0.1', () => { process.stdout.write(String(s.address().port)); s.close(); });";
+  const script =
+    "const s = require('net').createServer().listen(0, '127.0.0.1', () => { process.stdout.write(String(s.address().port)); s.close(); });";
   return Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
 }

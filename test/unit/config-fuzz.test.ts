@@ -24,16 +24,28 @@ describe(`configuration fuzz, in process (seed ${SEED}, ${RUNS} combinations)`, 
         if (result.kind === 'run') {
           // What was accepted is coherent: the rules the daemon relies on hold.
           const c = result.config;
-          assert.ok(c.ttl === 0 ? c.ttlRefresh === 0 : c.ttl > c.ttlRefresh && c.ttlRefresh > 0, `${replay}: ttl ${c.ttl} / ${c.ttlRefresh}`);
+          assert.ok(
+            c.ttl === 0 ? c.ttlRefresh === 0 : c.ttl > c.ttlRefresh && c.ttlRefresh > 0,
+            `${replay}: ttl ${c.ttl} / ${c.ttlRefresh}`,
+          );
           assert.ok(c.etcd.hosts.length > 0 && c.etcd.hosts.every((h) => /^https?:\/\/[^/]+$/.test(h)), `${replay}: etcd ${c.etcd.hosts}`);
           // Every timer the daemon sets from these fits Node's 2^31 - 1 ms (a longer one fires at once).
-          assert.ok(Math.max(c.resync * 1000, c.ttlRefresh * 1000, c.retryInterval) <= 2 ** 31 - 1, `${replay}: timers ${c.resync} s, ${c.ttlRefresh} s, ${c.retryInterval} ms`);
+          assert.ok(
+            Math.max(c.resync * 1000, c.ttlRefresh * 1000, c.retryInterval) <= 2 ** 31 - 1,
+            `${replay}: timers ${c.resync} s, ${c.ttlRefresh} s, ${c.retryInterval} ms`,
+          );
           assert.ok(c.host !== '' && !/[/\s]/.test(c.host), `${replay}: host ${JSON.stringify(c.host)}`);
-          assert.ok(c.docker.kind === 'tcp' ? c.docker.port >= 1 && c.docker.port <= 65535 && c.docker.host !== '' : c.docker.socketPath !== '', `${replay}: docker ${JSON.stringify(c.docker)}`);
+          assert.ok(
+            c.docker.kind === 'tcp' ? c.docker.port >= 1 && c.docker.port <= 65535 && c.docker.host !== '' : c.docker.socketPath !== '',
+            `${replay}: docker ${JSON.stringify(c.docker)}`,
+          );
         }
       } catch (err) {
         assert.ok(err instanceof ConfigError, `${replay}: threw ${(err as Error)?.name}: ${(err as Error)?.message}`);
-        assert.ok(err.message.length > 0 && !/[\r\n\u2028\u2029]/.test(err.message), `${replay}: message ${JSON.stringify(err.message.slice(0, 300))}`);
+        assert.ok(
+          err.message.length > 0 && !/[\r\n\u2028\u2029]/.test(err.message),
+          `${replay}: message ${JSON.stringify(err.message.slice(0, 300))}`,
+        );
         outcomes.refused++;
       }
     }
@@ -46,7 +58,10 @@ describe('configuration fuzz: string options keep the value as given', () => {
   it('-tags, -useIpFromLabel and -etcd-user take every odd value unchanged, as -x v and -x=v', () => {
     const wrong: string[] = [];
     for (const value of ODD_VALUES) {
-      for (const argv of [['-tags', value, '-useIpFromLabel', value, '-etcd-user', value, '-etcd-password', 'p'], [`-tags=${value}`, `-useIpFromLabel=${value}`, `-etcd-user=${value}`, '-etcd-password=p']]) {
+      for (const argv of [
+        ['-tags', value, '-useIpFromLabel', value, '-etcd-user', value, '-etcd-password', 'p'],
+        [`-tags=${value}`, `-useIpFromLabel=${value}`, `-etcd-user=${value}`, '-etcd-password=p'],
+      ]) {
         let config;
         try {
           const result = loadConfig(argv, { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
@@ -57,7 +72,9 @@ describe('configuration fuzz: string options keep the value as given', () => {
           throw err;
         }
         if (!config || config.tags !== value || config.useIpFromLabel !== value || config.etcd.user !== value) {
-          wrong.push(`${JSON.stringify(argv).slice(0, 120)} -> ${JSON.stringify([config?.tags, config?.useIpFromLabel, config?.etcd.user]).slice(0, 120)}`);
+          wrong.push(
+            `${JSON.stringify(argv).slice(0, 120)} -> ${JSON.stringify([config?.tags, config?.useIpFromLabel, config?.etcd.user]).slice(0, 120)}`,
+          );
         }
       }
     }

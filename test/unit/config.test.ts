@@ -44,14 +44,41 @@ describe('configuration: accepted input', () => {
 
   it('takes the HTTP listener port and address from flags, env vars and the config file', () => {
     assert.deepEqual(pick(run(['-http-port', '9333', '--http-address=::1'])), { httpPort: 9333, httpAddress: '::1' });
-    assert.deepEqual(pick(run([], { EC_REGISTRATOR_HTTP_PORT: '65535', EC_REGISTRATOR_HTTP_ADDRESS: '0.0.0.0' })), { httpPort: 65535, httpAddress: '0.0.0.0' });
+    assert.deepEqual(pick(run([], { EC_REGISTRATOR_HTTP_PORT: '65535', EC_REGISTRATOR_HTTP_ADDRESS: '0.0.0.0' })), {
+      httpPort: 65535,
+      httpAddress: '0.0.0.0',
+    });
     assert.deepEqual(pick(run(['--httpPort', '0'], { EC_REGISTRATOR_HTTP_PORT: '9' })), { httpPort: 0, httpAddress: '127.0.0.1' });
     const cfg = file('http.json', JSON.stringify({ httpPort: 9100, httpAddress: '10.1.2.3' }));
     assert.deepEqual(pick(run(['--config', cfg])), { httpPort: 9100, httpAddress: '10.1.2.3' });
   });
 
   it('takes gliderlabs single-dash flags before and after the arguments, and --long forms', () => {
-    const c = run(['-internal', '-ttl', '30', '--ttl-refresh=10', '-resync', '5', '-ip', '10.0.0.9', '-deregister', 'on-success', '-cleanup', '-explicit', '-tags', 'a,b', '-useIpFromLabel', 'ip.label', '-retry-attempts', '-1', '--retry-interval', '500', '--no-mirror', '-host', 'node7']);
+    const c = run([
+      '-internal',
+      '-ttl',
+      '30',
+      '--ttl-refresh=10',
+      '-resync',
+      '5',
+      '-ip',
+      '10.0.0.9',
+      '-deregister',
+      'on-success',
+      '-cleanup',
+      '-explicit',
+      '-tags',
+      'a,b',
+      '-useIpFromLabel',
+      'ip.label',
+      '-retry-attempts',
+      '-1',
+      '--retry-interval',
+      '500',
+      '--no-mirror',
+      '-host',
+      'node7',
+    ]);
     assert.equal(c.internal, true);
     assert.equal(c.ttl, 30);
     assert.equal(c.ttlRefresh, 10);
@@ -95,7 +122,15 @@ describe('configuration: accepted input', () => {
   });
 
   it('reads boolean env vars as true/false, 1/0, yes/no, on/off', () => {
-    for (const [value, expected] of [['0', false], ['no', false], ['OFF', false], ['false', false], ['1', true], ['yes', true], ['true', true]] as const) {
+    for (const [value, expected] of [
+      ['0', false],
+      ['no', false],
+      ['OFF', false],
+      ['false', false],
+      ['1', true],
+      ['yes', true],
+      ['true', true],
+    ] as const) {
       assert.equal(run([], { EC_REGISTRATOR_MIRROR: value }).mirror, expected, value);
     }
   });
@@ -117,7 +152,12 @@ describe('configuration: accepted input', () => {
 
   it('selects https for etcd when TLS files are given, and keeps credentials', async () => {
     const pem = (await makeTestPki('config')).ca;
-    const c = run([], { EC_REGISTRATOR_ETCD_HOSTS: 'e1:2379', EC_REGISTRATOR_ETCD_CA: pem, EC_REGISTRATOR_ETCD_USER: 'u', EC_REGISTRATOR_ETCD_PASSWORD: 'p' });
+    const c = run([], {
+      EC_REGISTRATOR_ETCD_HOSTS: 'e1:2379',
+      EC_REGISTRATOR_ETCD_CA: pem,
+      EC_REGISTRATOR_ETCD_USER: 'u',
+      EC_REGISTRATOR_ETCD_PASSWORD: 'p',
+    });
     assert.deepEqual(c.etcd.hosts, ['https://e1:2379']);
     assert.equal(c.etcd.ca, pem);
     assert.equal(c.etcd.password, 'p');
@@ -134,7 +174,12 @@ describe('configuration: rejected input names the offending value', () => {
   const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
     ['unknown option', ['-bogus'], {}, /unknown option -bogus/],
     ['flag without value', ['-resync'], {}, /option -resync needs a value/],
-    ['non-numeric flag', ['-resync', 'abc'], {}, /resync \(-resync \/ EC_REGISTRATOR_RESYNC\): must be a whole number >= 0: value was "abc"/],
+    [
+      'non-numeric flag',
+      ['-resync', 'abc'],
+      {},
+      /resync \(-resync \/ EC_REGISTRATOR_RESYNC\): must be a whole number >= 0: value was "abc"/,
+    ],
     ['half-numeric flag', ['-ttl', '10abc', '-ttl-refresh', '1'], {}, /ttl .*value was "10abc"/],
     ['non-numeric env', [], { EC_REGISTRATOR_RETRY_INTERVAL: 'soon' }, /retryInterval .*EC_REGISTRATOR_RETRY_INTERVAL.*"soon"/],
     ['bad boolean', ['-internal=maybe'], {}, /-internal=maybe: "maybe" is not true or false \(also 1\/0, yes\/no, on\/off\)/],
@@ -142,40 +187,87 @@ describe('configuration: rejected input names the offending value', () => {
     ['ttl-refresh without ttl', ['-ttl-refresh', '5'], {}, /-ttl-refresh 5 needs -ttl/],
     ['bad deregister mode', ['-deregister', 'never'], {}, /deregister .*"never"/],
     ['bad ip', ['-ip', '1.2.3'], {}, /ip .*must be an IPv4 or IPv6 address/],
-    ['unreadable TLS file', [], { EC_REGISTRATOR_ETCD_CA: unreadable }, new RegExp(`etcd.ca .*missing or unreadable: value was "${unreadable}"`)],
-    ['cert without key', [], { EC_REGISTRATOR_ETCD_CERT: '/etc/hostname' }, /needs both EC_REGISTRATOR_ETCD_CERT and EC_REGISTRATOR_ETCD_KEY/],
+    [
+      'unreadable TLS file',
+      [],
+      { EC_REGISTRATOR_ETCD_CA: unreadable },
+      new RegExp(`etcd.ca .*missing or unreadable: value was "${unreadable}"`),
+    ],
+    [
+      'cert without key',
+      [],
+      { EC_REGISTRATOR_ETCD_CERT: '/etc/hostname' },
+      /needs both EC_REGISTRATOR_ETCD_CERT and EC_REGISTRATOR_ETCD_KEY/,
+    ],
     ['malformed URI', ['not-a-uri'], {}, /malformed registry URI "not-a-uri"/],
     ['unknown scheme', ['redis://localhost/x'], {}, /unknown registry scheme "redis"/],
     ['URI without its prefix', ['hamesh://'], {}, /"hamesh:\/\/" needs a key prefix/],
     ['bad etcd endpoint', [], { EC_REGISTRATOR_ETCD_HOSTS: 'ftp://x:1' }, /etcd.hosts .*must use http/],
-    ['mixed etcd schemes', [], { EC_REGISTRATOR_ETCD_HOSTS: 'http://a:2379,https://b:2379' }, /etcd endpoints mix http:\/\/ and https:\/\//],
-    ['missing Docker TLS files', [], { DOCKER_HOST: 'tcp://127.0.0.1:2376', DOCKER_CERT_PATH: dir }, /Docker TLS file ".*\/(ca|cert|key)\.pem" \(DOCKER_CERT_PATH\) is missing or unreadable/],
+    [
+      'mixed etcd schemes',
+      [],
+      { EC_REGISTRATOR_ETCD_HOSTS: 'http://a:2379,https://b:2379' },
+      /etcd endpoints mix http:\/\/ and https:\/\//,
+    ],
+    [
+      'missing Docker TLS files',
+      [],
+      { DOCKER_HOST: 'tcp://127.0.0.1:2376', DOCKER_CERT_PATH: dir },
+      /Docker TLS file ".*\/(ca|cert|key)\.pem" \(DOCKER_CERT_PATH\) is missing or unreadable/,
+    ],
     ['bad boolean env', [], { EC_REGISTRATOR_MIRROR: 'maybe' }, /mirror \(-mirror \/ EC_REGISTRATOR_MIRROR\): must be true or false/],
-    ['HTTP port too large', ['-http-port', '65536'], {}, /^invalid httpPort \(-http-port \/ EC_REGISTRATOR_HTTP_PORT\): must be a TCP port 0\.\.65535 \(0: off\): value was 65536$/],
+    [
+      'HTTP port too large',
+      ['-http-port', '65536'],
+      {},
+      /^invalid httpPort \(-http-port \/ EC_REGISTRATOR_HTTP_PORT\): must be a TCP port 0\.\.65535 \(0: off\): value was 65536$/,
+    ],
     ['negative HTTP port', ['-http-port=-1'], {}, /^invalid httpPort \(-http-port .*value was -1$/],
-    ['non-numeric HTTP port env', [], { EC_REGISTRATOR_HTTP_PORT: '80abc' }, /^invalid httpPort \(-http-port \/ EC_REGISTRATOR_HTTP_PORT\): must be a TCP port .*value was "80abc"$/],
-    ['HTTP address not an IP', ['-http-address', 'localhost'], {}, /^invalid httpAddress \(-http-address \/ EC_REGISTRATOR_HTTP_ADDRESS\): must be an IPv4 or IPv6 address: value was "localhost"$/],
+    [
+      'non-numeric HTTP port env',
+      [],
+      { EC_REGISTRATOR_HTTP_PORT: '80abc' },
+      /^invalid httpPort \(-http-port \/ EC_REGISTRATOR_HTTP_PORT\): must be a TCP port .*value was "80abc"$/,
+    ],
+    [
+      'HTTP address not an IP',
+      ['-http-address', 'localhost'],
+      {},
+      /^invalid httpAddress \(-http-address \/ EC_REGISTRATOR_HTTP_ADDRESS\): must be an IPv4 or IPv6 address: value was "localhost"$/,
+    ],
     ['empty HTTP address', [], { EC_REGISTRATOR_HTTP_ADDRESS: '' }, /^invalid httpAddress .*must be an IPv4 or IPv6 address/],
     ['bad log level', ['--log-level', 'loud'], {}, /log.level .*"loud"/],
-    ['unknown config-file key', ['--config', file('unknown.json', '{"resync": 1, "colour": "blue"}')], {}, /unknown configuration key "colour"/],
+    [
+      'unknown config-file key',
+      ['--config', file('unknown.json', '{"resync": 1, "colour": "blue"}')],
+      {},
+      /unknown configuration key "colour"/,
+    ],
     ['config file not JSON', ['--config', file('broken.json', '{resync:')], {}, /is not valid JSON/],
     ['missing config file', ['--config', join(dir, 'nope.json')], {}, /config file ".*nope.json" is missing or unreadable/],
   ];
   for (const [name, argv, env, pattern] of cases) {
     it(name, () => {
-      assert.throws(() => loadConfig(argv, env), (err: Error) => {
-        assert.ok(err instanceof ConfigError, `not a ConfigError: ${err}`);
-        assert.match(err.message, pattern);
-        assert.doesNotMatch(err.message, /\n/);
-        return true;
-      });
+      assert.throws(
+        () => loadConfig(argv, env),
+        (err: Error) => {
+          assert.ok(err instanceof ConfigError, `not a ConfigError: ${err}`);
+          assert.match(err.message, pattern);
+          assert.doesNotMatch(err.message, /\n/);
+          return true;
+        },
+      );
     });
   }
 });
 
 describe('registrator CLI exit status', () => {
   const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, EC_REGISTRATOR_ETCD_HOSTS: '127.0.0.1:1', ...env }, encoding: 'utf8', timeout: 10_000 });
+    spawnSync(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH, EC_REGISTRATOR_ETCD_HOSTS: '127.0.0.1:1', ...env },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
 
   it('exits 2 with one stderr line naming a bad flag, writing nothing to stdout', () => {
     const r = cli(['-ttl', 'x']);
@@ -192,8 +284,14 @@ describe('registrator CLI exit status', () => {
 
   it('exits 2 with one stderr line naming a bad -http-port or -http-address', () => {
     for (const [args, pattern] of [
-      [['-http-port', '99999'], /^registrator: invalid httpPort \(-http-port \/ EC_REGISTRATOR_HTTP_PORT\): must be a TCP port 0\.\.65535 \(0: off\): value was 99999\n$/],
-      [['-http-address', '1.2.3.4.5'], /^registrator: invalid httpAddress \(-http-address \/ EC_REGISTRATOR_HTTP_ADDRESS\): must be an IPv4 or IPv6 address: value was "1\.2\.3\.4\.5"\n$/],
+      [
+        ['-http-port', '99999'],
+        /^registrator: invalid httpPort \(-http-port \/ EC_REGISTRATOR_HTTP_PORT\): must be a TCP port 0\.\.65535 \(0: off\): value was 99999\n$/,
+      ],
+      [
+        ['-http-address', '1.2.3.4.5'],
+        /^registrator: invalid httpAddress \(-http-address \/ EC_REGISTRATOR_HTTP_ADDRESS\): must be an IPv4 or IPv6 address: value was "1\.2\.3\.4\.5"\n$/,
+      ],
     ] as const) {
       const r = cli([...args]);
       assert.equal(r.status, 2, args.join(' '));

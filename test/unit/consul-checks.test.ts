@@ -16,7 +16,16 @@ function service(attrs: Record<string, string>, o: { ip?: string; origin?: Parti
     ip: o.ip ?? '10.0.0.5',
     tags: [],
     attrs,
-    origin: { containerId: 'c'.repeat(64), containerName: 'web', hostPort: 8080, exposedPort: 80, proto: 'tcp', hostIp: '0.0.0.0', hostname: '', ...o.origin },
+    origin: {
+      containerId: 'c'.repeat(64),
+      containerName: 'web',
+      hostPort: 8080,
+      exposedPort: 80,
+      proto: 'tcp',
+      hostIp: '0.0.0.0',
+      hostname: '',
+      ...o.origin,
+    },
   };
 }
 
@@ -34,8 +43,16 @@ const cases: Case[] = [
   { name: 'no check attrs: no check', attrs: { mode: 'http' }, checks: [] },
 
   // HTTP and HTTPS: the value is a path appended to <scheme>://<ip>:<port>
-  { name: 'http: path, default interval 10s', attrs: { check_http: '/health' }, checks: [{ CheckID: CHECK_ID, HTTP: 'http://10.0.0.5:8080/health', Interval: '10s' }] },
-  { name: 'http: a path without a leading slash gets one', attrs: { check_http: 'health?full=1' }, checks: [{ CheckID: CHECK_ID, HTTP: 'http://10.0.0.5:8080/health?full=1', Interval: '10s' }] },
+  {
+    name: 'http: path, default interval 10s',
+    attrs: { check_http: '/health' },
+    checks: [{ CheckID: CHECK_ID, HTTP: 'http://10.0.0.5:8080/health', Interval: '10s' }],
+  },
+  {
+    name: 'http: a path without a leading slash gets one',
+    attrs: { check_http: 'health?full=1' },
+    checks: [{ CheckID: CHECK_ID, HTTP: 'http://10.0.0.5:8080/health?full=1', Interval: '10s' }],
+  },
   {
     name: 'http: interval, timeout, method (uppercased)',
     attrs: { check_http: '/h', check_interval: '5s', check_timeout: '2s', check_http_method: 'post' },
@@ -72,11 +89,20 @@ const cases: Case[] = [
 
   // TCP
   { name: 'tcp: ip:port', attrs: { check_tcp: 'true' }, checks: [{ CheckID: CHECK_ID, TCP: '10.0.0.5:8080', Interval: '10s' }] },
-  { name: 'tcp: IPv6 in brackets, timeout', attrs: { check_tcp: '1', check_timeout: '3s' }, ip: 'fd00::5', checks: [{ CheckID: CHECK_ID, TCP: '[fd00::5]:8080', Interval: '10s', Timeout: '3s' }] },
+  {
+    name: 'tcp: IPv6 in brackets, timeout',
+    attrs: { check_tcp: '1', check_timeout: '3s' },
+    ip: 'fd00::5',
+    checks: [{ CheckID: CHECK_ID, TCP: '[fd00::5]:8080', Interval: '10s', Timeout: '3s' }],
+  },
   { name: 'tcp: "false" asks for no check', attrs: { check_tcp: 'false' }, checks: [] },
 
   // gRPC
-  { name: 'grpc: ip:port', attrs: { check_grpc: 'true', check_interval: '30s' }, checks: [{ CheckID: CHECK_ID, GRPC: '10.0.0.5:8080', Interval: '30s' }] },
+  {
+    name: 'grpc: ip:port',
+    attrs: { check_grpc: 'true', check_interval: '30s' },
+    checks: [{ CheckID: CHECK_ID, GRPC: '10.0.0.5:8080', Interval: '30s' }],
+  },
   {
     name: 'grpc: a /service, TLS and skip verify',
     attrs: { check_grpc: '/grpc.health.v1.Health', check_grpc_use_tls: 'true', check_tls_skip_verify: 'on' },
@@ -91,11 +117,24 @@ const cases: Case[] = [
   { name: 'grpc: "no" asks for no check', attrs: { check_grpc: 'no' }, checks: [] },
 
   // TTL
-  { name: 'ttl: no interval, no timeout', attrs: { check_ttl: '30s', check_interval: '5s', check_timeout: '1s' }, checks: [{ CheckID: CHECK_ID, TTL: '30s' }] },
-  { name: 'ttl: not a duration: no check', attrs: { check_ttl: '30' }, checks: [], warnings: ['check_ttl: "30" is not a duration above zero'] },
+  {
+    name: 'ttl: no interval, no timeout',
+    attrs: { check_ttl: '30s', check_interval: '5s', check_timeout: '1s' },
+    checks: [{ CheckID: CHECK_ID, TTL: '30s' }],
+  },
+  {
+    name: 'ttl: not a duration: no check',
+    attrs: { check_ttl: '30' },
+    checks: [],
+    warnings: ['check_ttl: "30" is not a duration above zero'],
+  },
 
   // Script: a shell-like argument list, $SERVICE_IP and $SERVICE_PORT interpolated
-  { name: 'script: plain words', attrs: { check_script: '/bin/check --quiet  web' }, checks: [{ CheckID: CHECK_ID, Args: ['/bin/check', '--quiet', 'web'], Interval: '10s' }] },
+  {
+    name: 'script: plain words',
+    attrs: { check_script: '/bin/check --quiet  web' },
+    checks: [{ CheckID: CHECK_ID, Args: ['/bin/check', '--quiet', 'web'], Interval: '10s' }],
+  },
   {
     name: 'script: single quotes keep spaces; placeholders interpolated inside them',
     attrs: { check_script: "sh -c 'nc -z $SERVICE_IP $SERVICE_PORT'" },
@@ -119,7 +158,7 @@ const cases: Case[] = [
   // Script with shell syntax: sh -c with the script as given, placeholders interpolated
   ...(
     [
-      ['the backend reference\'s example: a pipe', 'nc $SERVICE_IP $SERVICE_PORT | grep OK', 'nc 10.0.0.5 8080 | grep OK'],
+      ["the backend reference's example: a pipe", 'nc $SERVICE_IP $SERVICE_PORT | grep OK', 'nc 10.0.0.5 8080 | grep OK'],
       ['&&', 'test -f /ready && nc -z $SERVICE_IP $SERVICE_PORT', 'test -f /ready && nc -z 10.0.0.5 8080'],
       ['||', 'nc -z $SERVICE_IP $SERVICE_PORT || exit 2', 'nc -z 10.0.0.5 8080 || exit 2'],
       [';', 'sleep 1; nc -z $SERVICE_IP $SERVICE_PORT', 'sleep 1; nc -z 10.0.0.5 8080'],
@@ -143,9 +182,24 @@ const cases: Case[] = [
     attrs: { check_script: `/bin/check 'a|b' "c && d" '$(x)' "e;f>g" \\|` },
     checks: [{ CheckID: CHECK_ID, Args: ['/bin/check', 'a|b', 'c && d', '$(x)', 'e;f>g', '|'], Interval: '10s' }],
   },
-  { name: 'script: unbalanced single quote: no check', attrs: { check_script: "sh -c 'echo" }, checks: [], warnings: ['check_script: unbalanced single quote at character 7; no check registered'] },
-  { name: 'script: unbalanced double quote: no check', attrs: { check_script: 'echo "a' }, checks: [], warnings: ['check_script: unbalanced double quote at character 6'] },
-  { name: 'script: trailing backslash: no check', attrs: { check_script: 'echo a\\' }, checks: [], warnings: ['check_script: ends with a lone backslash'] },
+  {
+    name: 'script: unbalanced single quote: no check',
+    attrs: { check_script: "sh -c 'echo" },
+    checks: [],
+    warnings: ['check_script: unbalanced single quote at character 7; no check registered'],
+  },
+  {
+    name: 'script: unbalanced double quote: no check',
+    attrs: { check_script: 'echo "a' },
+    checks: [],
+    warnings: ['check_script: unbalanced double quote at character 6'],
+  },
+  {
+    name: 'script: trailing backslash: no check',
+    attrs: { check_script: 'echo a\\' },
+    checks: [],
+    warnings: ['check_script: ends with a lone backslash'],
+  },
 
   // Settings shared by all checks
   {
@@ -172,7 +226,9 @@ const cases: Case[] = [
   {
     name: 'compound durations',
     attrs: { check_http: '/h', check_interval: '1m30s', check_timeout: '500ms', check_deregister_after: '1.5h' },
-    checks: [{ CheckID: CHECK_ID, HTTP: 'http://10.0.0.5:8080/h', Interval: '1m30s', Timeout: '500ms', DeregisterCriticalServiceAfter: '1.5h' }],
+    checks: [
+      { CheckID: CHECK_ID, HTTP: 'http://10.0.0.5:8080/h', Interval: '1m30s', Timeout: '500ms', DeregisterCriticalServiceAfter: '1.5h' },
+    ],
   },
   {
     name: 'a boolean that is not one is taken as false, with a warning',
@@ -195,8 +251,18 @@ const cases: Case[] = [
     health: 'healthy',
     checks: [{ CheckID: DOCKER_CHECK_ID, Name: 'Docker health', TTL: '30s', Status: 'passing' }],
   },
-  { name: 'docker health: starting -> critical', attrs: { check_docker_health: 'true' }, health: 'starting', checks: [{ CheckID: DOCKER_CHECK_ID, Name: 'Docker health', TTL: '30s', Status: 'critical' }] },
-  { name: 'docker health: unhealthy -> critical', attrs: { check_docker_health: 'yes' }, health: 'unhealthy', checks: [{ CheckID: DOCKER_CHECK_ID, Name: 'Docker health', TTL: '30s', Status: 'critical' }] },
+  {
+    name: 'docker health: starting -> critical',
+    attrs: { check_docker_health: 'true' },
+    health: 'starting',
+    checks: [{ CheckID: DOCKER_CHECK_ID, Name: 'Docker health', TTL: '30s', Status: 'critical' }],
+  },
+  {
+    name: 'docker health: unhealthy -> critical',
+    attrs: { check_docker_health: 'yes' },
+    health: 'unhealthy',
+    checks: [{ CheckID: DOCKER_CHECK_ID, Name: 'Docker health', TTL: '30s', Status: 'critical' }],
+  },
   {
     name: 'docker health next to an http check: both, the http one first',
     attrs: { check_docker_health: 'true', check_http: '/h' },
@@ -207,8 +273,19 @@ const cases: Case[] = [
     ],
   },
   { name: 'docker health: false asks for nothing', attrs: { check_docker_health: 'false' }, health: 'healthy', checks: [] },
-  { name: 'docker health: without a HEALTHCHECK, a warning', attrs: { check_docker_health: 'true' }, checks: [], warnings: ['check_docker_health: the container has no HEALTHCHECK'] },
-  { name: 'docker health: not a boolean', attrs: { check_docker_health: 'sure' }, health: 'healthy', checks: [], warnings: ['check_docker_health: "sure" is not true or false'] },
+  {
+    name: 'docker health: without a HEALTHCHECK, a warning',
+    attrs: { check_docker_health: 'true' },
+    checks: [],
+    warnings: ['check_docker_health: the container has no HEALTHCHECK'],
+  },
+  {
+    name: 'docker health: not a boolean',
+    attrs: { check_docker_health: 'sure' },
+    health: 'healthy',
+    checks: [],
+    warnings: ['check_docker_health: "sure" is not true or false'],
+  },
 ];
 
 describe('consul checks: service -> check definitions', () => {
@@ -219,12 +296,22 @@ describe('consul checks: service -> check definitions', () => {
       const got = result.warnings.map((w) => `${w.key}: ${w.reason}`);
       const expected = c.warnings ?? [];
       assert.equal(got.length, expected.length, `warnings: ${JSON.stringify(got)}`);
-      expected.forEach((text, i) => assert.ok(got[i].startsWith(text), `warning ${JSON.stringify(got[i])} does not start with ${JSON.stringify(text)}`));
+      expected.forEach((text, i) =>
+        assert.ok(got[i].startsWith(text), `warning ${JSON.stringify(got[i])} does not start with ${JSON.stringify(text)}`),
+      );
     });
   }
 
   it('serialises to the JSON field names of the agent API', () => {
-    const { checks } = serviceChecks(service({ check_https: '/h', check_tls_skip_verify: 'true', check_initial_status: 'critical', check_deregister_after: '5m', check_timeout: '1s' }));
+    const { checks } = serviceChecks(
+      service({
+        check_https: '/h',
+        check_tls_skip_verify: 'true',
+        check_initial_status: 'critical',
+        check_deregister_after: '5m',
+        check_timeout: '1s',
+      }),
+    );
     assert.equal(
       JSON.stringify(checks[0]),
       '{"CheckID":"service:h1:web:80","HTTP":"https://10.0.0.5:8080/h","Interval":"10s","Timeout":"1s","TLSSkipVerify":true,"Status":"critical","DeregisterCriticalServiceAfter":"5m"}',
@@ -274,6 +361,8 @@ describe('splitArgs', () => {
 });
 
 describe('isGoDuration (above zero)', () => {
-  for (const good of ['10s', '1m30s', '1.5h', '250ms', '.5s', '1us', '2µs', '3ns', '1h2m3s4ms']) it(`accepts ${good}`, () => assert.equal(isGoDuration(good), true));
-  for (const bad of ['', '10', '0s', '0', 's', '10 s', '-1s', '1d', '1m 30s', 'abc', '10S']) it(`refuses ${JSON.stringify(bad)}`, () => assert.equal(isGoDuration(bad), false));
+  for (const good of ['10s', '1m30s', '1.5h', '250ms', '.5s', '1us', '2µs', '3ns', '1h2m3s4ms'])
+    it(`accepts ${good}`, () => assert.equal(isGoDuration(good), true));
+  for (const bad of ['', '10', '0s', '0', 's', '10 s', '-1s', '1d', '1m 30s', 'abc', '10S'])
+    it(`refuses ${JSON.stringify(bad)}`, () => assert.equal(isGoDuration(bad), false));
 });

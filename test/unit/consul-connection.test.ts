@@ -20,7 +20,12 @@ describe('consul connection: URI and CONSUL_* environment', () => {
     ['consul://', { CONSUL_HTTP_ADDR: 'https://10.1.1.1' }, { kind: 'tcp', host: '10.1.1.1', port: 8501, tls: {} }, undefined],
     ['consul://', { CONSUL_HTTP_ADDR: 'unix:///run/consul.sock' }, { kind: 'unix', socketPath: '/run/consul.sock' }, undefined],
     ['consul-tls://', {}, { kind: 'tcp', host: '127.0.0.1', port: 8501, tls: {} }, undefined],
-    ['consul-tls://c:443', { CONSUL_TLS_SERVER_NAME: 'consul.example' }, { kind: 'tcp', host: 'c', port: 443, tls: { servername: 'consul.example' } }, undefined],
+    [
+      'consul-tls://c:443',
+      { CONSUL_TLS_SERVER_NAME: 'consul.example' },
+      { kind: 'tcp', host: 'c', port: 443, tls: { servername: 'consul.example' } },
+      undefined,
+    ],
     ['consul-tls://', { CONSUL_HTTP_ADDR: 'c2:8443' }, { kind: 'tcp', host: 'c2', port: 8443, tls: {} }, undefined],
     ['consul-unix:///var/run/consul.sock', {}, { kind: 'unix', socketPath: '/var/run/consul.sock' }, undefined],
     ['consulkv:///services', {}, { kind: 'tcp', host: '127.0.0.1', port: 8500 }, 'services'],
@@ -60,13 +65,19 @@ describe('consul connection: URI and CONSUL_* environment', () => {
   ];
   for (const [uri, env, message] of errors) {
     it(`refuses ${uri} ${JSON.stringify(env)} with a ConfigError`, () => {
-      assert.throws(() => connect(uri, env), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+      assert.throws(
+        () => connect(uri, env),
+        (err: unknown) => err instanceof ConfigError && message.test(err.message),
+      );
     });
   }
 
   it('refuses a CA file that is not PEM', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sr-consul-'));
     writeFileSync(join(dir, 'ca.pem'), 'not a certificate');
-    assert.throws(() => connect('consul-tls://', { CONSUL_CACERT: join(dir, 'ca.pem') }), (err: unknown) => err instanceof ConfigError && /holds no PEM certificate/.test(err.message));
+    assert.throws(
+      () => connect('consul-tls://', { CONSUL_CACERT: join(dir, 'ca.pem') }),
+      (err: unknown) => err instanceof ConfigError && /holds no PEM certificate/.test(err.message),
+    );
   });
 });

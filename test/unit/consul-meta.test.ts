@@ -12,7 +12,15 @@ function service(attrs: Record<string, string> = {}, extra: Partial<Service> = {
     ip: '10.0.0.5',
     tags: ['a', 'b'],
     attrs,
-    origin: { containerId: 'c'.repeat(64), containerName: 'web', hostPort: 8080, exposedPort: 80, proto: 'tcp', hostIp: '0.0.0.0', hostname: 'web' },
+    origin: {
+      containerId: 'c'.repeat(64),
+      containerName: 'web',
+      hostPort: 8080,
+      exposedPort: 80,
+      proto: 'tcp',
+      hostIp: '0.0.0.0',
+      hostname: 'web',
+    },
     ...extra,
   };
 }
@@ -20,16 +28,59 @@ function service(attrs: Record<string, string> = {}, extra: Partial<Service> = {
 type Case = { name: string; attrs: Record<string, string>; meta: Record<string, string>; warnings?: string[]; room?: number };
 
 const cases: Case[] = [
-  { name: 'plain attrs become Meta as they are', attrs: { version: '1.2', env: 'prod', 'team-name': 'x_y' }, meta: { version: '1.2', env: 'prod', 'team-name': 'x_y' } },
-  { name: 'check_* attrs configure checks and stay out of Meta, silently', attrs: { check_http: '/h', check_interval: '5s', mode: 'http' }, meta: { mode: 'http' } },
+  {
+    name: 'plain attrs become Meta as they are',
+    attrs: { version: '1.2', env: 'prod', 'team-name': 'x_y' },
+    meta: { version: '1.2', env: 'prod', 'team-name': 'x_y' },
+  },
+  {
+    name: 'check_* attrs configure checks and stay out of Meta, silently',
+    attrs: { check_http: '/h', check_interval: '5s', mode: 'http' },
+    meta: { mode: 'http' },
+  },
   { name: 'an empty value is kept', attrs: { flag: '' }, meta: { flag: '' } },
-  { name: 'a key with a dot is left out', attrs: { 'a.b': '1', ok: '2' }, meta: { ok: '2' }, warnings: ['a.b: Consul meta keys may only hold letters'] },
-  { name: 'a key with a slash or a space is left out', attrs: { 'a/b': '1', 'a b': '2' }, meta: {}, warnings: ['a b: Consul meta keys may only hold', 'a/b: Consul meta keys may only hold'] },
-  { name: 'a key of 128 characters is kept, 129 is left out', attrs: { ['k'.repeat(128)]: '1', ['q'.repeat(129)]: '2' }, meta: { ['k'.repeat(128)]: '1' }, warnings: [`${'q'.repeat(129)}: Consul meta keys are at most 128 characters`] },
-  { name: 'the consul- prefix is reserved', attrs: { 'consul-version': '1', consulx: '2' }, meta: { consulx: '2' }, warnings: ['consul-version: Consul reserves meta keys starting with "consul-"'] },
-  { name: 'registrator_ keys are reserved for the ownership marker', attrs: { registrator_host: 'evil' }, meta: {}, warnings: ['registrator_host: meta keys starting with "registrator_" are reserved'] },
-  { name: 'a value of 512 bytes is kept, 513 is left out', attrs: { a: 'x'.repeat(512), b: 'y'.repeat(513) }, meta: { a: 'x'.repeat(512) }, warnings: ['b: Consul meta values are at most 512 bytes'] },
-  { name: 'value length counts bytes: 256 two-byte characters fit, 257 do not', attrs: { a: 'é'.repeat(256), b: 'é'.repeat(257) }, meta: { a: 'é'.repeat(256) }, warnings: ['b: Consul meta values are at most 512 bytes'] },
+  {
+    name: 'a key with a dot is left out',
+    attrs: { 'a.b': '1', ok: '2' },
+    meta: { ok: '2' },
+    warnings: ['a.b: Consul meta keys may only hold letters'],
+  },
+  {
+    name: 'a key with a slash or a space is left out',
+    attrs: { 'a/b': '1', 'a b': '2' },
+    meta: {},
+    warnings: ['a b: Consul meta keys may only hold', 'a/b: Consul meta keys may only hold'],
+  },
+  {
+    name: 'a key of 128 characters is kept, 129 is left out',
+    attrs: { ['k'.repeat(128)]: '1', ['q'.repeat(129)]: '2' },
+    meta: { ['k'.repeat(128)]: '1' },
+    warnings: [`${'q'.repeat(129)}: Consul meta keys are at most 128 characters`],
+  },
+  {
+    name: 'the consul- prefix is reserved',
+    attrs: { 'consul-version': '1', consulx: '2' },
+    meta: { consulx: '2' },
+    warnings: ['consul-version: Consul reserves meta keys starting with "consul-"'],
+  },
+  {
+    name: 'registrator_ keys are reserved for the ownership marker',
+    attrs: { registrator_host: 'evil' },
+    meta: {},
+    warnings: ['registrator_host: meta keys starting with "registrator_" are reserved'],
+  },
+  {
+    name: 'a value of 512 bytes is kept, 513 is left out',
+    attrs: { a: 'x'.repeat(512), b: 'y'.repeat(513) },
+    meta: { a: 'x'.repeat(512) },
+    warnings: ['b: Consul meta values are at most 512 bytes'],
+  },
+  {
+    name: 'value length counts bytes: 256 two-byte characters fit, 257 do not',
+    attrs: { a: 'é'.repeat(256), b: 'é'.repeat(257) },
+    meta: { a: 'é'.repeat(256) },
+    warnings: ['b: Consul meta values are at most 512 bytes'],
+  },
   {
     name: 'past the room left, keys in sorted order are kept and the rest left out',
     attrs: { d: '4', a: '1', c: '3', b: '2' },
@@ -47,7 +98,9 @@ describe('consul meta: attrs -> Meta', () => {
       const got = result.warnings.map((w) => `${w.key}: ${w.reason}`);
       const expected = c.warnings ?? [];
       assert.equal(got.length, expected.length, `warnings: ${JSON.stringify(got)}`);
-      expected.forEach((text, i) => assert.ok(got[i].startsWith(text), `${JSON.stringify(got[i])} does not start with ${JSON.stringify(text)}`));
+      expected.forEach((text, i) =>
+        assert.ok(got[i].startsWith(text), `${JSON.stringify(got[i])} does not start with ${JSON.stringify(text)}`),
+      );
     });
   }
 
@@ -100,7 +153,10 @@ describe('consul meta: ownership marker', () => {
 
   it('refuses a service too large for Meta', () => {
     assert.equal(registrationProblem(service({ a: 'x'.repeat(1000) })), undefined);
-    assert.match(registrationProblem(service(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, 'x'.repeat(500)]))))!, /too large for Consul service Meta/);
+    assert.match(
+      registrationProblem(service(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, 'x'.repeat(500)]))))!,
+      /too large for Consul service Meta/,
+    );
   });
 });
 
@@ -116,7 +172,10 @@ describe('consul agent registration body', () => {
       Port: 8080,
       Meta: { version: '1', registrator_host: 'h1', registrator_service_0: JSON.stringify(s) },
     });
-    assert.deepStrictEqual(warnings.map((w) => w.key), ['bad.key']);
+    assert.deepStrictEqual(
+      warnings.map((w) => w.key),
+      ['bad.key'],
+    );
   });
 
   it('one check goes in Check', () => {

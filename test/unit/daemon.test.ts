@@ -161,7 +161,10 @@ describe('Daemon: writer admission', () => {
     await daemon.start();
     assert.deepEqual(
       daemon.status().writers.map((w) => [w.name, w.state]),
-      [['late', 'unreachable'], ['mirror', 'in-step']],
+      [
+        ['late', 'unreachable'],
+        ['mirror', 'in-step'],
+      ],
     );
     assert.deepEqual(late.calls, []);
     await waitFor('a few more pings', () => late.pings >= 3, 2_000, 2);

@@ -29,12 +29,28 @@ function fakeDocker(answers: Record<string, Answer>): { docker: Docker; asked: s
 
 const joined = (ref: string, o: Parameters<typeof inspect>[0] = {}) => inspect({ NetworkMode: `container:${ref}`, Networks: {}, ...o });
 
-describe('inspectState: a container sharing another\'s network gets that container\'s inspect', () => {
-  const cases: Array<{ name: string; answers: Record<string, Answer>; asked: string[]; networkContainer: ContainerInfo | null | 'absent'; active?: boolean }> = [
-    { name: 'by ID: both inspected, the other one attached', answers: { [ID]: joined(POD_ID), [POD_ID]: POD }, asked: [ID, POD_ID], networkContainer: POD },
+describe("inspectState: a container sharing another's network gets that container's inspect", () => {
+  const cases: Array<{
+    name: string;
+    answers: Record<string, Answer>;
+    asked: string[];
+    networkContainer: ContainerInfo | null | 'absent';
+    active?: boolean;
+  }> = [
+    {
+      name: 'by ID: both inspected, the other one attached',
+      answers: { [ID]: joined(POD_ID), [POD_ID]: POD },
+      asked: [ID, POD_ID],
+      networkContainer: POD,
+    },
     { name: 'by name: inspected by that name', answers: { [ID]: joined('pod'), pod: POD }, asked: [ID, 'pod'], networkContainer: POD },
     { name: 'the network container is gone (404): null', answers: { [ID]: joined(POD_ID) }, asked: [ID, POD_ID], networkContainer: null },
-    { name: 'Docker refuses the reference (500): null, this container only', answers: { [ID]: joined('bad/ref'), 'bad/ref': { statusCode: 500, message: 'bad reference' } }, asked: [ID, 'bad/ref'], networkContainer: null },
+    {
+      name: 'Docker refuses the reference (500): null, this container only',
+      answers: { [ID]: joined('bad/ref'), 'bad/ref': { statusCode: 500, message: 'bad reference' } },
+      asked: [ID, 'bad/ref'],
+      networkContainer: null,
+    },
     { name: 'an empty reference: null, nothing asked', answers: { [ID]: joined('') }, asked: [ID], networkContainer: null },
     {
       name: 'a container that does not run: the other one is not asked for',
@@ -44,7 +60,12 @@ describe('inspectState: a container sharing another\'s network gets that contain
       active: false,
     },
     { name: 'a container on its own network: one inspect', answers: { [ID]: inspect() }, asked: [ID], networkContainer: 'absent' },
-    { name: 'on the host network: one inspect', answers: { [ID]: inspect({ NetworkMode: 'host' }) }, asked: [ID], networkContainer: 'absent' },
+    {
+      name: 'on the host network: one inspect',
+      answers: { [ID]: inspect({ NetworkMode: 'host' }) },
+      asked: [ID],
+      networkContainer: 'absent',
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {

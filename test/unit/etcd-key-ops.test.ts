@@ -21,11 +21,17 @@ describe('etcd ops', () => {
     const ops = (n: number): KeyOp[] => Array.from({ length: n }, (_, i) => ({ put: `/k/${i}`, value: 'v' }));
     assert.equal(splitIntoTransactions(ops(MAX_TXN_OPS)).length, 1);
     const split = splitIntoTransactions(ops(MAX_TXN_OPS + 1));
-    assert.deepEqual(split.map((b) => b.length), [128, 1]);
-    assert.deepEqual(splitIntoTransactions(ops(300)).map((b) => b.length), [128, 128, 44]);
+    assert.deepEqual(
+      split.map((b) => b.length),
+      [128, 1],
+    );
+    assert.deepEqual(
+      splitIntoTransactions(ops(300)).map((b) => b.length),
+      [128, 128, 44],
+    );
   });
 
-  it('splits by size before etcd\'s 1.5 MiB request limit', () => {
+  it("splits by size before etcd's 1.5 MiB request limit", () => {
     const big = 'x'.repeat(300 * 1024);
     const batches = splitIntoTransactions(Array.from({ length: 10 }, (_, i) => ({ put: `/k/${i}`, value: big })));
     assert.ok(batches.length >= 3, `${batches.length} batches`);
@@ -68,7 +74,10 @@ describe('packAtomic: many ops in one etcd transaction', () => {
       const packed = atomicRequests(packAtomic(ops).groups ?? []);
       assert.equal(packed.length, topLevel);
       assert.ok(etcdAccepts(packed), 'within etcd 3.4 --max-txn-ops 128');
-      assert.deepEqual(flatten(packed).map((op) => String(op.request_put?.key ?? op.request_txn?.compare?.[0].key)), ops.map((op) => ('put' in op ? op.put : 'delete' in op ? op.delete : '')));
+      assert.deepEqual(
+        flatten(packed).map((op) => String(op.request_put?.key ?? op.request_txn?.compare?.[0].key)),
+        ops.map((op) => ('put' in op ? op.put : 'delete' in op ? op.delete : '')),
+      );
     });
   }
 
@@ -90,8 +99,14 @@ describe('packAtomic: many ops in one etcd transaction', () => {
 
 describe('splitIntoTransactions keeps a spare op for a conditional delete', () => {
   it('splits 127 puts and a conditional delete into 127 and 1', () => {
-    assert.deepEqual(splitIntoTransactions([...puts(127), conditional]).map((b) => b.length), [127, 1]);
-    assert.deepEqual(splitIntoTransactions([conditional, ...puts(200)]).map((b) => b.length), [127, 74]);
+    assert.deepEqual(
+      splitIntoTransactions([...puts(127), conditional]).map((b) => b.length),
+      [127, 1],
+    );
+    assert.deepEqual(
+      splitIntoTransactions([conditional, ...puts(200)]).map((b) => b.length),
+      [127, 74],
+    );
   });
 });
 
@@ -103,13 +118,29 @@ describe('mergeTransactions: which transactions of one moment travel together', 
     ['one transaction stays alone', [putsUnder('/a/', 3)], [[3]]],
     ['small ones merge, in order', [putsUnder('/a/', 3), putsUnder('/b/', 4), putsUnder('/c/', 5)], [[3, 4, 5]]],
     ['up to 128 operations in all', [putsUnder('/a/', 100), putsUnder('/b/', 28), putsUnder('/c/', 1)], [[100, 28], [1]]],
-    ['127 when a conditional delete (a nested transaction) is among them', [putsUnder('/a/', 100), [...putsUnder('/b/', 26), { delete: '/h/x', ifValue: 'id' }], putsUnder('/c/', 1)], [[100, 27], [1]]],
+    [
+      '127 when a conditional delete (a nested transaction) is among them',
+      [putsUnder('/a/', 100), [...putsUnder('/b/', 26), { delete: '/h/x', ifValue: 'id' }], putsUnder('/c/', 1)],
+      [[100, 27], [1]],
+    ],
     ['a key touched twice splits the group', [putsUnder('/a/', 2), [{ delete: '/a/1' }], putsUnder('/b/', 1)], [[2], [1, 1]]],
-    ['a prefix deletion does not travel with a key under it, before or after', [putsUnder('/a/', 2), [{ deletePrefix: '/a/' }], putsUnder('/b/', 1), putsUnder('/a/', 1)], [[2], [1, 1], [1]]],
+    [
+      'a prefix deletion does not travel with a key under it, before or after',
+      [putsUnder('/a/', 2), [{ deletePrefix: '/a/' }], putsUnder('/b/', 1), putsUnder('/a/', 1)],
+      [[2], [1, 1], [1]],
+    ],
     ['a prefix deletion travels with keys outside it', [putsUnder('/b/', 2), [{ deletePrefix: '/a/' }], putsUnder('/c/', 1)], [[2, 1, 1]]],
     ['two prefix deletions, one inside the other, split', [[{ deletePrefix: '/a/' }], [{ deletePrefix: '/a/b/' }]], [[1], [1]]],
-    ['a guarded tree deletion is nested: 127 with it', [putsUnder('/a/', 127), [{ deletePrefix: '/t/', ifRevision: { key: '/t/address', modRevision: '7' } }]], [[127], [1]]],
-    ['the request size limit splits too', [[{ put: '/big/1', value: 'x'.repeat(700_000) }], [{ put: '/big/2', value: 'x'.repeat(700_000) }]], [[1], [1]]],
+    [
+      'a guarded tree deletion is nested: 127 with it',
+      [putsUnder('/a/', 127), [{ deletePrefix: '/t/', ifRevision: { key: '/t/address', modRevision: '7' } }]],
+      [[127], [1]],
+    ],
+    [
+      'the request size limit splits too',
+      [[{ put: '/big/1', value: 'x'.repeat(700_000) }], [{ put: '/big/2', value: 'x'.repeat(700_000) }]],
+      [[1], [1]],
+    ],
   ];
   for (const [name, input, expected] of cases) {
     it(name, () => assert.deepEqual(sizes(mergeTransactions(input.map((ops) => ({ ops })))), expected));

@@ -11,7 +11,15 @@ function service(attrs: Record<string, string>): Service {
     ip: '10.0.0.5',
     tags: [],
     attrs,
-    origin: { containerId: 'a'.repeat(64), containerName: 'app', hostPort: 8080, exposedPort: 80, proto: 'tcp', hostIp: '0.0.0.0', hostname: 'app' },
+    origin: {
+      containerId: 'a'.repeat(64),
+      containerName: 'app',
+      hostPort: 8080,
+      exposedPort: 80,
+      proto: 'tcp',
+      hostIp: '0.0.0.0',
+      hostname: 'app',
+    },
   };
 }
 
@@ -23,7 +31,13 @@ describe('hamesh layout (docs/registrator.md, "HaMesh")', () => {
     [
       'http with two domains, trimmed and lowercased',
       { mode: 'http', domains: 'a.com, WWW.B.com' },
-      { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'http', [`${B}domains/a.com`]: 'a.com', [`${B}domains/www.b.com`]: 'www.b.com' },
+      {
+        [`${B}address`]: '10.0.0.5',
+        [`${B}port`]: '8080',
+        [`${B}mode`]: 'http',
+        [`${B}domains/a.com`]: 'a.com',
+        [`${B}domains/www.b.com`]: 'www.b.com',
+      },
     ],
     [
       'tcp with external and internal port: the tree without them (they are claimed, see below)',
@@ -43,7 +57,12 @@ describe('hamesh layout (docs/registrator.md, "HaMesh")', () => {
 
   // Metadata a mode does not use: the service registers without it, and a note says so.
   const noted: Array<[string, Record<string, string>, Record<string, string>, string[]]> = [
-    ['an empty SERVICE_MODE is tcp, as an absent one', { mode: '' }, { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'tcp' }, []],
+    [
+      'an empty SERVICE_MODE is tcp, as an absent one',
+      { mode: '' },
+      { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'tcp' },
+      [],
+    ],
     ['a blank SERVICE_MODE is tcp too', { mode: '  ' }, { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'tcp' }, []],
     [
       'tcp with SERVICE_DOMAINS, even bad ones: registered, the domains left out with a note',
@@ -60,7 +79,12 @@ describe('hamesh layout (docs/registrator.md, "HaMesh")', () => {
         'SERVICE_INTERNAL_PORT is for tcp services; SERVICE_MODE=http does not use it (left out)',
       ],
     ],
-    ['tcp with its ports: nothing to note', { external_port: '5432' }, { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'tcp' }, []],
+    [
+      'tcp with its ports: nothing to note',
+      { external_port: '5432' },
+      { [`${B}address`]: '10.0.0.5', [`${B}port`]: '8080', [`${B}mode`]: 'tcp' },
+      [],
+    ],
   ];
   for (const [name, attrs, expected, notes] of noted) {
     it(name, () => {
@@ -89,7 +113,7 @@ describe('hamesh layout (docs/registrator.md, "HaMesh")', () => {
     });
   }
 
-  it('an external and an internal port are claims: one range per port, the service\'s claim keyed by its URI-encoded name/id', () => {
+  it("an external and an internal port are claims: one range per port, the service's claim keyed by its URI-encoded name/id", () => {
     const claims = hameshClaims('services', service({ external_port: '5432', internal_port: '15432' }));
     assert.deepEqual(claims, [
       {
@@ -105,7 +129,11 @@ describe('hamesh layout (docs/registrator.md, "HaMesh")', () => {
         what: 'SERVICE_INTERNAL_PORT 15432',
       },
     ]);
-    assert.deepEqual(hameshClaims('services', service({ mode: 'http', domains: 'a.com', external_port: '5432' })), [], 'http services bind no such port');
+    assert.deepEqual(
+      hameshClaims('services', service({ mode: 'http', domains: 'a.com', external_port: '5432' })),
+      [],
+      'http services bind no such port',
+    );
     assert.deepEqual(hameshClaims('services', service({})), []);
   });
 

@@ -4,7 +4,11 @@ import { health, HealthAnswer } from '../../src/http/health';
 import type { DaemonStatus, WriterState } from '../../src/observer';
 
 function status(dockerConnected: boolean, firstReconcileDone: boolean, writers: Record<string, WriterState>): DaemonStatus {
-  return { dockerConnected, firstReconcileDone, writers: Object.entries(writers).map(([name, state]) => ({ name, state, containersHeld: 7 })) };
+  return {
+    dockerConnected,
+    firstReconcileDone,
+    writers: Object.entries(writers).map(([name, state]) => ({ name, state, containersHeld: 7 })),
+  };
 }
 
 describe('/healthz answer from the daemon status', () => {
@@ -32,17 +36,26 @@ describe('/healthz answer from the daemon status', () => {
     [
       'one writer out of step after a failed write: 503 degraded',
       status(true, true, { 'writer.mirror': 'in-step', 'writer.hamesh': 'out-of-step' }),
-      { code: 503, body: { status: 'degraded', docker: 'connected', writers: { 'writer.mirror': 'in-step', 'writer.hamesh': 'out-of-step' } } },
+      {
+        code: 503,
+        body: { status: 'degraded', docker: 'connected', writers: { 'writer.mirror': 'in-step', 'writer.hamesh': 'out-of-step' } },
+      },
     ],
     [
       'one writer still unreachable (-retry-attempts): 503 degraded',
       status(true, true, { 'writer.mirror': 'in-step', 'writer.consul': 'unreachable' }),
-      { code: 503, body: { status: 'degraded', docker: 'connected', writers: { 'writer.mirror': 'in-step', 'writer.consul': 'unreachable' } } },
+      {
+        code: 503,
+        body: { status: 'degraded', docker: 'connected', writers: { 'writer.mirror': 'in-step', 'writer.consul': 'unreachable' } },
+      },
     ],
     [
       'everything down: 503 degraded',
       status(false, true, { 'writer.mirror': 'out-of-step', 'writer.etcd': 'unreachable' }),
-      { code: 503, body: { status: 'degraded', docker: 'disconnected', writers: { 'writer.mirror': 'out-of-step', 'writer.etcd': 'unreachable' } } },
+      {
+        code: 503,
+        body: { status: 'degraded', docker: 'disconnected', writers: { 'writer.mirror': 'out-of-step', 'writer.etcd': 'unreachable' } },
+      },
     ],
   ];
   for (const [name, input, expected] of cases) {

@@ -36,32 +36,68 @@ describe('pickHostAddress', () => {
   });
 });
 
-describe('pickHostIpv6Address: the host\'s IPv6 address for ports published on :: only', () => {
+describe("pickHostIpv6Address: the host's IPv6 address for ports published on :: only", () => {
   const cases: Array<[string, string[], NodeJS.Dict<NetworkInterfaceInfo[]>, ReturnType<typeof pickHostIpv6Address>]> = [
-    ['the first global IPv6 the host name resolved to', ['192.0.2.10', '2001:db8::7', '2001:db8::8'], INTERFACES, { address: '2001:db8::7', source: 'resolved' }],
+    [
+      'the first global IPv6 the host name resolved to',
+      ['192.0.2.10', '2001:db8::7', '2001:db8::8'],
+      INTERFACES,
+      { address: '2001:db8::7', source: 'resolved' },
+    ],
     ['a ULA counts (fd00::/8)', ['fd00:1::7'], INTERFACES, { address: 'fd00:1::7', source: 'resolved' }],
-    ['resolved to IPv4 only: the first non-internal global IPv6 of the machine', ['192.0.2.10'], INTERFACES, { address: '2001:db8::3', source: 'interface' }],
+    [
+      'resolved to IPv4 only: the first non-internal global IPv6 of the machine',
+      ['192.0.2.10'],
+      INTERFACES,
+      { address: '2001:db8::3', source: 'interface' },
+    ],
     ['resolving failed: the same', [], INTERFACES, { address: '2001:db8::3', source: 'interface' }],
-    ['loopback, link-local and IPv4-mapped answers do not count', ['::1', 'fe80::9', 'FEBF::1', '::ffff:192.0.2.10', '::'], INTERFACES, { address: '2001:db8::3', source: 'interface' }],
+    [
+      'loopback, link-local and IPv4-mapped answers do not count',
+      ['::1', 'fe80::9', 'FEBF::1', '::ffff:192.0.2.10', '::'],
+      INTERFACES,
+      { address: '2001:db8::3', source: 'interface' },
+    ],
     ['link-local and internal interfaces do not count', [], { lo: INTERFACES.lo, eth0: INTERFACES.eth0 }, undefined],
     ['a machine without IPv6: none', ['192.0.2.10'], { eth0: [nic('192.0.2.10', 'IPv4', false)] }, undefined],
-    ['the numeric family some Node releases reported', [], { eth0: [{ ...nic('2001:db8::4', 'IPv6', false), family: 6 } as unknown as NetworkInterfaceInfo] }, { address: '2001:db8::4', source: 'interface' }],
+    [
+      'the numeric family some Node releases reported',
+      [],
+      { eth0: [{ ...nic('2001:db8::4', 'IPv6', false), family: 6 } as unknown as NetworkInterfaceInfo] },
+      { address: '2001:db8::4', source: 'interface' },
+    ],
   ];
-  for (const [name, resolved, interfaces, expected] of cases) it(name, () => assert.deepStrictEqual(pickHostIpv6Address(resolved, interfaces), expected));
+  for (const [name, resolved, interfaces, expected] of cases)
+    it(name, () => assert.deepStrictEqual(pickHostIpv6Address(resolved, interfaces), expected));
 });
 
 describe('resolveHostAddresses and the writer options', () => {
   const silent = winston.createLogger({ silent: true });
   it('-ip given as IPv6 serves both 0.0.0.0 and :: (nothing resolved)', async () => {
-    assert.deepStrictEqual(await resolveHostAddresses('fd00:5::9', 'no-such-host.invalid', silent), { wildcard: 'fd00:5::9', ipv6: 'fd00:5::9' });
+    assert.deepStrictEqual(await resolveHostAddresses('fd00:5::9', 'no-such-host.invalid', silent), {
+      wildcard: 'fd00:5::9',
+      ipv6: 'fd00:5::9',
+    });
   });
   it('-ip given as IPv4 is kept for 0.0.0.0', async () => {
     assert.equal((await resolveHostAddresses('192.0.2.99', 'localhost', silent)).wildcard, '192.0.2.99');
   });
   it('the service model gets both addresses', () => {
-    const result = loadConfig(['-ip', '192.0.2.99', '-internal', 'etcd:///services'], { DOCKER_HOST: 'unix:///var/run/docker.sock', EC_REGISTRATOR_HOST: 'h1' });
+    const result = loadConfig(['-ip', '192.0.2.99', '-internal', 'etcd:///services'], {
+      DOCKER_HOST: 'unix:///var/run/docker.sock',
+      EC_REGISTRATOR_HOST: 'h1',
+    });
     const config = (result as { config: Config }).config;
     const options = serviceWriterOptions(config, { wildcard: '192.0.2.99', ipv6: '2001:db8::5' });
-    assert.deepStrictEqual(options.model, { host: 'h1', hostIp: '192.0.2.99', hostIpv6: '2001:db8::5', internal: true, explicit: false, tags: '', useIpFromLabel: '', ttl: 0 });
+    assert.deepStrictEqual(options.model, {
+      host: 'h1',
+      hostIp: '192.0.2.99',
+      hostIpv6: '2001:db8::5',
+      internal: true,
+      explicit: false,
+      tags: '',
+      useIpFromLabel: '',
+      ttl: 0,
+    });
   });
 });

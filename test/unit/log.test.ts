@@ -29,7 +29,12 @@ describe('logging', () => {
   it('never writes secrets, at any level and nesting, in either format', () => {
     for (const format of ['json', 'pretty'] as const) {
       const { logger, lines } = capture(format);
-      logger.debug('config', { etcd: { user: 'u', password: 's3cret-pw' }, token: 's3cret-token', CONSUL_HTTP_TOKEN: 's3cret-env', privateKey: 's3cret-key' });
+      logger.debug('config', {
+        etcd: { user: 'u', password: 's3cret-pw' },
+        token: 's3cret-token',
+        CONSUL_HTTP_TOKEN: 's3cret-env',
+        privateKey: 's3cret-key',
+      });
       logger.error('failed', { options: [{ auth: { password: 's3cret-deep' } }] });
       const text = lines.join('\n');
       assert.doesNotMatch(text, /s3cret/, text);
@@ -41,8 +46,17 @@ describe('logging', () => {
   it('masks credentials inside text: URI passwords and tokens, secret query parameters, PEM keys, error messages', () => {
     const { logger, lines } = capture('json');
     const pem = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAs3cret\n-----END PRIVATE KEY-----';
-    logger.info('starting', { registries: ['consul://admin:s3cret-a@127.0.0.1:8500', 'etcd://s3cret-b@10.0.0.1:2379/services', 'consulkv:///kv?token=s3cret-c&dc=one'] });
-    logger.warn(`bad file ${pem}`, { err: new Error('dial http://u:s3cret-d@host:2379 failed'), reason: 'address "u:s3cret-e@host:8500" is malformed' });
+    logger.info('starting', {
+      registries: [
+        'consul://admin:s3cret-a@127.0.0.1:8500',
+        'etcd://s3cret-b@10.0.0.1:2379/services',
+        'consulkv:///kv?token=s3cret-c&dc=one',
+      ],
+    });
+    logger.warn(`bad file ${pem}`, {
+      err: new Error('dial http://u:s3cret-d@host:2379 failed'),
+      reason: 'address "u:s3cret-e@host:8500" is malformed',
+    });
     const text = lines.join('\n');
     assert.doesNotMatch(text, /s3cret/, text);
     assert.deepEqual(JSON.parse(lines[0]).registries, [

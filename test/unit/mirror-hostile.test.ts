@@ -35,8 +35,12 @@ const longName = 'n'.repeat(200_000);
 const mirrored: Array<{ name: string; container: ReturnType<typeof inspect>; expected: Record<string, string>; warnings?: string[] }> = [
   {
     name: 'label names with / = unicode, an empty name, empty and = values: one key per label, used as is',
-    container: inspect({ Labels: { 'a/b/c': '1', 'a/b': '2', 'x=y': 'p=q=r', 'ключ ✓': 'значение', '': 'empty name', empty: '', 'trailing/': '/' } }),
-    expected: base(labelKeys({ 'a/b/c': '1', 'a/b': '2', 'x=y': 'p=q=r', 'ключ ✓': 'значение', '': 'empty name', empty: '', 'trailing/': '/' })),
+    container: inspect({
+      Labels: { 'a/b/c': '1', 'a/b': '2', 'x=y': 'p=q=r', 'ключ ✓': 'значение', '': 'empty name', empty: '', 'trailing/': '/' },
+    }),
+    expected: base(
+      labelKeys({ 'a/b/c': '1', 'a/b': '2', 'x=y': 'p=q=r', 'ключ ✓': 'значение', '': 'empty name', empty: '', 'trailing/': '/' }),
+    ),
   },
   {
     name: 'a 100 KB label value',
@@ -59,18 +63,29 @@ const mirrored: Array<{ name: string; container: ReturnType<typeof inspect>; exp
     expected: base({}, 'fx', 'sha256:a7d1531d1e038183b49f4fa05cdf14f051b4db705dfcea74e57d62467830a003'),
   },
   {
-    name: 'ports Docker\'s CLI allows: 0, 65535, sctp, an odd protocol, a bare port',
+    name: "ports Docker's CLI allows: 0, 65535, sctp, an odd protocol, a bare port",
     container: inspect({ ExposedPorts: { '0/tcp': {}, '65535/tcp': {}, '80/sctp': {}, '81/xyz': {}, '82': {} } }),
     expected: base({ ...port('0-tcp'), ...port('65535-tcp'), ...port('80-sctp'), ...port('81-xyz'), ...port('82-tcp') }),
   },
   {
-    name: 'ports only Docker\'s API stores are left out with a warning each; the rest is mirrored',
+    name: "ports only Docker's API stores are left out with a warning each; the rest is mirrored",
     container: inspect({
-      ExposedPorts: { '99999/tcp': {}, 'abc/tcp': {}, '80/tcp/x': {}, '-1/tcp': {}, '': {}, '80/ü': {}, '70000-70001/tcp': {}, '8080/tcp': {} },
+      ExposedPorts: {
+        '99999/tcp': {},
+        'abc/tcp': {},
+        '80/tcp/x': {},
+        '-1/tcp': {},
+        '': {},
+        '80/ü': {},
+        '70000-70001/tcp': {},
+        '8080/tcp': {},
+      },
       Ports: { '99999/tcp': null, '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '28080' }] },
     }),
     expected: base(port('8080-tcp', '28080', '127.0.0.1')),
-    warnings: ['99999/tcp', 'abc/tcp', '80/tcp/x', '-1/tcp', '', '80/ü', '70000-70001/tcp'].map((s) => `port ${JSON.stringify(s)} is not <0-65535>/<protocol>; left out of its entry`),
+    warnings: ['99999/tcp', 'abc/tcp', '80/tcp/x', '-1/tcp', '', '80/ü', '70000-70001/tcp'].map(
+      (s) => `port ${JSON.stringify(s)} is not <0-65535>/<protocol>; left out of its entry`,
+    ),
   },
   {
     name: '`80` and `80/tcp` are one port; the spelling with a binding wins',
@@ -94,7 +109,8 @@ const skipped: Array<{ name: string; container: ReturnType<typeof inspect>; reas
   {
     name: 'six 200 KB labels (each written twice): more bytes than one transaction is given',
     container: inspect({ Labels: Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`big${i}`, 'v'.repeat(200 * 1024)])) }),
-    reason: /^its entry is too large for one etcd transaction \(\d+ bytes of keys and values, more than the 1048576 one etcd transaction is given/,
+    reason:
+      /^its entry is too large for one etcd transaction \(\d+ bytes of keys and values, more than the 1048576 one etcd transaction is given/,
   },
   {
     name: 'a name of 600 000 characters (written as a value and in the hosts/ key)',

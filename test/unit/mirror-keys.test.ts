@@ -22,7 +22,10 @@ const cases: Array<{ name: string; container: ReturnType<typeof inspect>; expect
     container: inspect({
       ExposedPorts: { '53/udp': {}, '80/tcp': {}, '9000/tcp': {} },
       Ports: {
-        '53/udp': [{ HostIp: '0.0.0.0', HostPort: '5353' }, { HostIp: '::', HostPort: '5353' }],
+        '53/udp': [
+          { HostIp: '0.0.0.0', HostPort: '5353' },
+          { HostIp: '::', HostPort: '5353' },
+        ],
         '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '18081' }],
         '9000/tcp': null,
       },
@@ -68,9 +71,17 @@ const cases: Array<{ name: string; container: ReturnType<typeof inspect>; expect
   // network/ip: the default-bridge IP, else the IP of the first network, by name, that has one, else ''
   ...(
     [
-      ['the first network by name has no IPv4 address (IPv6-only): the next one that has', { alpha: { IPAddress: '', GlobalIPv6Address: 'fd00:a::2' }, beta: { IPAddress: '10.2.0.3' } }, '10.2.0.3'],
+      [
+        'the first network by name has no IPv4 address (IPv6-only): the next one that has',
+        { alpha: { IPAddress: '', GlobalIPv6Address: 'fd00:a::2' }, beta: { IPAddress: '10.2.0.3' } },
+        '10.2.0.3',
+      ],
       ['networks without any address: ""', { alpha: { IPAddress: '' }, beta: { IPAddress: '' } }, ''],
-      ['several networks with addresses: the first by name', { nb: { IPAddress: '10.2.0.3' }, na: { IPAddress: '10.1.0.3' }, nc: { IPAddress: '10.3.0.3' } }, '10.1.0.3'],
+      [
+        'several networks with addresses: the first by name',
+        { nb: { IPAddress: '10.2.0.3' }, na: { IPAddress: '10.1.0.3' }, nc: { IPAddress: '10.3.0.3' } },
+        '10.1.0.3',
+      ],
       ['only the last by name has one', { a: { IPAddress: '' }, b: { IPAddress: '' }, c: { IPAddress: '10.3.0.3' } }, '10.3.0.3'],
       ['no networks at all: ""', {}, ''],
     ] as const
@@ -83,7 +94,7 @@ const cases: Array<{ name: string; container: ReturnType<typeof inspect>; expect
   {
     name: 'labels with dots, slashes, unicode, = and empty values, used as is',
     container: inspect({
-      Labels: { 'com.example.role': 'web', 'traefik/http/rule': 'Host(`a.com`)', 'ключ': 'значение ✓', 'eq=': 'a=b', empty: '' },
+      Labels: { 'com.example.role': 'web', 'traefik/http/rule': 'Host(`a.com`)', ключ: 'значение ✓', 'eq=': 'a=b', empty: '' },
     }),
     expected: base({
       [`${C}labels/com.example.role`]: 'web',
@@ -115,9 +126,12 @@ describe('mirrorEntry: container inspect -> mirror keys', () => {
   it('uses the configured dir, with or without slashes', () => {
     const keys = [...mirrorEntry(inspect(), 'h1', new MirrorLayout('/svc/mirror/')).keys()];
     const index = `/_registrator/owners/h1/mirror/svc/mirror/${ID}`;
-    assert.ok(keys.every((k) => k.startsWith('/svc/mirror/') || k === index), keys.join(','));
+    assert.ok(
+      keys.every((k) => k.startsWith('/svc/mirror/') || k === index),
+      keys.join(','),
+    );
     assert.ok(keys.includes('/svc/mirror/hosts/h1/fx'));
-    assert.ok(keys.includes(index), 'the index record of the entry, under this host\'s owners prefix');
+    assert.ok(keys.includes(index), "the index record of the entry, under this host's owners prefix");
   });
 });
 

@@ -23,7 +23,10 @@ const cases: Array<{ name: string; held: Record<string, string>; wanted: Record<
     name: 'new container: every key put',
     held: {},
     wanted: { [`${C}id`]: ID, '/registry/hosts/h1/web': ID },
-    ops: [{ put: `${C}id`, value: ID }, { put: '/registry/hosts/h1/web', value: ID }],
+    ops: [
+      { put: `${C}id`, value: ID },
+      { put: '/registry/hosts/h1/web', value: ID },
+    ],
   },
   {
     name: 'paused: only the changed key',
@@ -46,8 +49,16 @@ const cases: Array<{ name: string; held: Record<string, string>; wanted: Record<
   {
     name: 'renamed: new hosts/ key put, old one deleted only while it still names this id',
     held: entry,
-    wanted: { ...Object.fromEntries(Object.entries(entry).filter(([k]) => !k.startsWith('/registry/hosts/'))), [`${C}name`]: 'web2', '/registry/hosts/h1/web2': ID },
-    ops: [{ put: `${C}name`, value: 'web2' }, { put: '/registry/hosts/h1/web2', value: ID }, { delete: '/registry/hosts/h1/web', ifValue: ID }],
+    wanted: {
+      ...Object.fromEntries(Object.entries(entry).filter(([k]) => !k.startsWith('/registry/hosts/'))),
+      [`${C}name`]: 'web2',
+      '/registry/hosts/h1/web2': ID,
+    },
+    ops: [
+      { put: `${C}name`, value: 'web2' },
+      { put: '/registry/hosts/h1/web2', value: ID },
+      { delete: '/registry/hosts/h1/web', ifValue: ID },
+    ],
   },
   {
     name: 'gone: every key deleted, the hosts/ key conditionally',

@@ -11,14 +11,26 @@ function service(origin: Partial<Service['origin']>, ip = '10.0.0.5'): Service {
     ip,
     tags: [],
     attrs: {},
-    origin: { containerId: 'c', containerName: 'web', hostPort: 8080, exposedPort: 80, proto: 'tcp', hostIp: '0.0.0.0', hostname: '', ...origin },
+    origin: {
+      containerId: 'c',
+      containerName: 'web',
+      hostPort: 8080,
+      exposedPort: 80,
+      proto: 'tcp',
+      hostIp: '0.0.0.0',
+      hostname: '',
+      ...origin,
+    },
   };
 }
 
 describe('netfilter entries', () => {
   it('uses the container IPv6 address and exposed port, whatever address the service registers', () => {
     assert.deepEqual(serviceEntries(service({ ipv6: 'fd00:dead::2' })), { port: 'fd00:dead::2,tcp:80', ping: 'fd00:dead::2,icmpv6:128/0' });
-    assert.deepEqual(serviceEntries(service({ ipv6: 'fd00:dead::2', proto: 'udp', exposedPort: 53 })), { port: 'fd00:dead::2,udp:53', ping: 'fd00:dead::2,icmpv6:128/0' });
+    assert.deepEqual(serviceEntries(service({ ipv6: 'fd00:dead::2', proto: 'udp', exposedPort: 53 })), {
+      port: 'fd00:dead::2,udp:53',
+      ping: 'fd00:dead::2,icmpv6:128/0',
+    });
   });
 
   it('has nothing for a container without IPv6, even when the service address is IPv6', () => {

@@ -35,15 +35,45 @@ const FACTORIES: Record<string, BackendFactory> = { hamesh: createHameshBackend,
 /** The registries as the daemon makes them (no etcd is reached: only their key layout is used). */
 const backends = URIS.map((raw) => {
   const uri = parseRegistryUri(raw);
-  const backend = FACTORIES[uri.scheme](uri, { host: 'h1', etcdFor: () => ({ client: undefined as unknown as Etcd3, shared: true }), readOnly: true, requestReconcile: () => undefined, log: silentLogger });
+  const backend = FACTORIES[uri.scheme](uri, {
+    host: 'h1',
+    etcdFor: () => ({ client: undefined as unknown as Etcd3, shared: true }),
+    readOnly: true,
+    requestReconcile: () => undefined,
+    log: silentLogger,
+  });
   assert.ok(backend instanceof EtcdKvBackend);
   return { uri, backend };
 });
-const registries: CheckedRegistry[] = backends.map(({ uri, backend }) => ({ registry: uri.raw, scope: backend.scope, keysOf: (s) => backend.keysOf(s) }));
+const registries: CheckedRegistry[] = backends.map(({ uri, backend }) => ({
+  registry: uri.raw,
+  scope: backend.scope,
+  keysOf: (s) => backend.keysOf(s),
+}));
 
 const containers: Array<[host: string, info: ContainerInfo]> = [
-  ['h1', inspect({ Id: ID1, Name: '/c1', Labels: { role: 'web', 'a/b': 'x' }, ExposedPorts: { '80/tcp': {} }, Ports: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }] }, Env: ['SERVICE_NAME=web'] })],
-  ['h2', inspect({ Id: ID2, Name: '/c2', Labels: { role: 'db' }, ExposedPorts: { '5432/tcp': {} }, Ports: { '5432/tcp': [{ HostIp: '0.0.0.0', HostPort: '5432' }] }, Env: ['SERVICE_NAME=db'] })],
+  [
+    'h1',
+    inspect({
+      Id: ID1,
+      Name: '/c1',
+      Labels: { role: 'web', 'a/b': 'x' },
+      ExposedPorts: { '80/tcp': {} },
+      Ports: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }] },
+      Env: ['SERVICE_NAME=web'],
+    }),
+  ],
+  [
+    'h2',
+    inspect({
+      Id: ID2,
+      Name: '/c2',
+      Labels: { role: 'db' },
+      ExposedPorts: { '5432/tcp': {} },
+      Ports: { '5432/tcp': [{ HostIp: '0.0.0.0', HostPort: '5432' }] },
+      Env: ['SERVICE_NAME=db'],
+    }),
+  ],
   ['h1', inspect({ Id: ID3, Name: '/c3' })],
 ];
 
@@ -57,18 +87,31 @@ function consistentTree(): Map<string, string> {
   for (const [host, info] of containers) {
     for (const [key, value] of mirrorEntry(info, host, layout)) tree.set(key, value);
     for (const { uri } of backends) {
-      const backend = FACTORIES[uri.scheme](uri, { host, etcdFor: () => ({ client: undefined as unknown as Etcd3, shared: true }), readOnly: true, requestReconcile: () => undefined, log: silentLogger }) as EtcdKvBackend;
-      for (const service of servicesOf(host, info)) for (const op of backend.registerOps(service)) if ('put' in op) tree.set(op.put, op.value);
+      const backend = FACTORIES[uri.scheme](uri, {
+        host,
+        etcdFor: () => ({ client: undefined as unknown as Etcd3, shared: true }),
+        readOnly: true,
+        requestReconcile: () => undefined,
+        log: silentLogger,
+      }) as EtcdKvBackend;
+      for (const service of servicesOf(host, info))
+        for (const op of backend.registerOps(service)) if ('put' in op) tree.set(op.put, op.value);
     }
   }
   return tree;
 }
 
 const web = servicesOf('h1', containers[0][1])[0];
-const WEB_RECORD = { hamesh: `/_registrator/owners/h1/hamesh/mesh/${web.origin.containerId}/${encodeURIComponent(web.id)}`, etcd: `/_registrator/owners/h1/etcd/services/${web.origin.containerId}/${encodeURIComponent(web.id)}` };
+const WEB_RECORD = {
+  hamesh: `/_registrator/owners/h1/hamesh/mesh/${web.origin.containerId}/${encodeURIComponent(web.id)}`,
+  etcd: `/_registrator/owners/h1/etcd/services/${web.origin.containerId}/${encodeURIComponent(web.id)}`,
+};
 
 /** The judges fed as `registrator check` feeds them: sorted, in small pages, service keys looked up in the tree. */
-function judge(tree: ReadonlyMap<string, string>, pageSize = 3): { findings: Finding[]; owners: OwnerCounts; mirror: ReturnType<MirrorJudge['finish']>['counts'] } {
+function judge(
+  tree: ReadonlyMap<string, string>,
+  pageSize = 3,
+): { findings: Finding[]; owners: OwnerCounts; mirror: ReturnType<MirrorJudge['finish']>['counts'] } {
   const sorted: Kv[] = [...tree].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const pages = (prefix: string) => {
     const kvs = sorted.filter(([k]) => k.startsWith(prefix));
@@ -83,7 +126,11 @@ function judge(tree: ReadonlyMap<string, string>, pageSize = 3): { findings: Fin
     owners.judge(records, new Set(records.serviceKeys.filter((k) => tree.has(k))));
   }
   const o = owners.finish();
-  return { findings: [...verdict.findings, ...o.findings].sort((a, b) => (a.key < b.key ? -1 : 1)), owners: o.counts, mirror: verdict.counts };
+  return {
+    findings: [...verdict.findings, ...o.findings].sort((a, b) => (a.key < b.key ? -1 : 1)),
+    owners: o.counts,
+    mirror: verdict.counts,
+  };
 }
 
 const own = (key: string) => [{ key }];
@@ -95,17 +142,44 @@ const CASES: Case[] = [
   {
     name: 'a labels/ key of no entry',
     change: (t) => t.set(`/registry/labels/role/${GHOST}`, 'web'),
-    findings: () => [{ kind: 'label-key', key: `/registry/labels/role/${GHOST}`, value: 'web', reason: noEntry(GHOST), judgedOn: [{ prefix: layout.container(GHOST) }], deletes: own(`/registry/labels/role/${GHOST}`) }],
+    findings: () => [
+      {
+        kind: 'label-key',
+        key: `/registry/labels/role/${GHOST}`,
+        value: 'web',
+        reason: noEntry(GHOST),
+        judgedOn: [{ prefix: layout.container(GHOST) }],
+        deletes: own(`/registry/labels/role/${GHOST}`),
+      },
+    ],
   },
   {
     name: 'a labels/ key of a label its entry does not list',
     change: (t) => t.set(`/registry/labels/tier/${ID1}`, 'front'),
-    findings: () => [{ kind: 'label-key', key: `/registry/labels/tier/${ID1}`, value: 'front', reason: `its entry does not list label "tier" (no ${C1}labels/tier)`, judgedOn: own(`${C1}labels/tier`), deletes: own(`/registry/labels/tier/${ID1}`) }],
+    findings: () => [
+      {
+        kind: 'label-key',
+        key: `/registry/labels/tier/${ID1}`,
+        value: 'front',
+        reason: `its entry does not list label "tier" (no ${C1}labels/tier)`,
+        judgedOn: own(`${C1}labels/tier`),
+        deletes: own(`/registry/labels/tier/${ID1}`),
+      },
+    ],
   },
   {
-    name: 'a labels/ key whose value is not its entry\'s (a label name with a slash)',
+    name: "a labels/ key whose value is not its entry's (a label name with a slash)",
     change: (t) => t.set(`/registry/labels/a/b/${ID1}`, 'y'),
-    findings: () => [{ kind: 'label-key', key: `/registry/labels/a/b/${ID1}`, value: 'y', reason: 'its entry gives label "a/b" the value "x"', judgedOn: own(`${C1}labels/a/b`), deletes: own(`/registry/labels/a/b/${ID1}`) }],
+    findings: () => [
+      {
+        kind: 'label-key',
+        key: `/registry/labels/a/b/${ID1}`,
+        value: 'y',
+        reason: 'its entry gives label "a/b" the value "x"',
+        judgedOn: own(`${C1}labels/a/b`),
+        deletes: own(`/registry/labels/a/b/${ID1}`),
+      },
+    ],
   },
   {
     name: 'labels/ keys whose last segment is no container id',
@@ -113,70 +187,179 @@ const CASES: Case[] = [
       t.set('/registry/labels/role/not-an-id', 'x');
       t.set(`/registry/labels/${ID1}`, 'x');
     },
-    findings: () => [`/registry/labels/${ID1}`, '/registry/labels/role/not-an-id'].map((key) => ({ kind: 'label-key', key, value: 'x', reason: 'is not labels/<label>/<id> with <id> a container id (64 hex)', judgedOn: [], deletes: own(key) })),
+    findings: () =>
+      [`/registry/labels/${ID1}`, '/registry/labels/role/not-an-id'].map((key) => ({
+        kind: 'label-key',
+        key,
+        value: 'x',
+        reason: 'is not labels/<label>/<id> with <id> a container id (64 hex)',
+        judgedOn: [],
+        deletes: own(key),
+      })),
   },
   {
     name: 'a hosts/ key of no entry',
     change: (t) => t.set('/registry/hosts/h1/ghost', GHOST),
-    findings: () => [{ kind: 'host-key', key: '/registry/hosts/h1/ghost', value: GHOST, reason: noEntry(GHOST), judgedOn: [{ prefix: layout.container(GHOST) }], deletes: own('/registry/hosts/h1/ghost') }],
+    findings: () => [
+      {
+        kind: 'host-key',
+        key: '/registry/hosts/h1/ghost',
+        value: GHOST,
+        reason: noEntry(GHOST),
+        judgedOn: [{ prefix: layout.container(GHOST) }],
+        deletes: own('/registry/hosts/h1/ghost'),
+      },
+    ],
   },
   {
-    name: 'a hosts/ key under another host than its entry\'s',
+    name: "a hosts/ key under another host than its entry's",
     change: (t) => t.set('/registry/hosts/h3/c1', ID1),
-    findings: () => [{ kind: 'host-key', key: '/registry/hosts/h3/c1', value: ID1, reason: 'its entry\'s host is "h1", not "h3"', judgedOn: own(`${C1}host`), deletes: own('/registry/hosts/h3/c1') }],
+    findings: () => [
+      {
+        kind: 'host-key',
+        key: '/registry/hosts/h3/c1',
+        value: ID1,
+        reason: 'its entry\'s host is "h1", not "h3"',
+        judgedOn: own(`${C1}host`),
+        deletes: own('/registry/hosts/h3/c1'),
+      },
+    ],
   },
   {
-    name: 'a hosts/ key under another name than its entry\'s',
+    name: "a hosts/ key under another name than its entry's",
     change: (t) => t.set('/registry/hosts/h1/other', ID1),
-    findings: () => [{ kind: 'host-key', key: '/registry/hosts/h1/other', value: ID1, reason: 'its entry\'s name is "c1", not "other"', judgedOn: own(`${C1}name`), deletes: own('/registry/hosts/h1/other') }],
+    findings: () => [
+      {
+        kind: 'host-key',
+        key: '/registry/hosts/h1/other',
+        value: ID1,
+        reason: 'its entry\'s name is "c1", not "other"',
+        judgedOn: own(`${C1}name`),
+        deletes: own('/registry/hosts/h1/other'),
+      },
+    ],
   },
   {
     name: 'a hosts/ key that is not hosts/<host>/<name>',
     change: (t) => t.set('/registry/hosts/h1', ID1),
-    findings: () => [{ kind: 'host-key', key: '/registry/hosts/h1', value: ID1, reason: 'is not hosts/<host>/<name>', judgedOn: [], deletes: own('/registry/hosts/h1') }],
+    findings: () => [
+      {
+        kind: 'host-key',
+        key: '/registry/hosts/h1',
+        value: ID1,
+        reason: 'is not hosts/<host>/<name>',
+        judgedOn: [],
+        deletes: own('/registry/hosts/h1'),
+      },
+    ],
   },
   {
     name: 'an entry without a host: it, its hosts/ key and its index record',
     change: (t) => t.delete(`${C3}host`),
     findings: () => [
-      { kind: 'mirror-record', key: `/_registrator/owners/h1/mirror/registry/${ID3}`, value: 'c3', reason: `its entry names no host (no ${C3}host)`, judgedOn: own(`${C3}host`), deletes: own(`/_registrator/owners/h1/mirror/registry/${ID3}`) },
+      {
+        kind: 'mirror-record',
+        key: `/_registrator/owners/h1/mirror/registry/${ID3}`,
+        value: 'c3',
+        reason: `its entry names no host (no ${C3}host)`,
+        judgedOn: own(`${C3}host`),
+        deletes: own(`/_registrator/owners/h1/mirror/registry/${ID3}`),
+      },
       { kind: 'entry', key: C3, value: null, reason: 'has no host key', judgedOn: [], deletes: [{ prefix: C3 }] },
-      { kind: 'host-key', key: '/registry/hosts/h1/c3', value: ID3, reason: `its entry has no host (no ${C3}host)`, judgedOn: own(`${C3}host`), deletes: own('/registry/hosts/h1/c3') },
+      {
+        kind: 'host-key',
+        key: '/registry/hosts/h1/c3',
+        value: ID3,
+        reason: `its entry has no host (no ${C3}host)`,
+        judgedOn: own(`${C3}host`),
+        deletes: own('/registry/hosts/h1/c3'),
+      },
     ],
   },
   {
     name: 'an entry without a name: its index record goes with it',
     change: (t) => t.delete(`${C3}name`),
     findings: () => [
-      { kind: 'entry', key: C3, value: null, reason: 'has no name key', judgedOn: [], deletes: [{ prefix: C3 }, { key: `/_registrator/owners/h1/mirror/registry/${ID3}` }] },
-      { kind: 'host-key', key: '/registry/hosts/h1/c3', value: ID3, reason: `its entry has no name (no ${C3}name)`, judgedOn: own(`${C3}name`), deletes: own('/registry/hosts/h1/c3') },
+      {
+        kind: 'entry',
+        key: C3,
+        value: null,
+        reason: 'has no name key',
+        judgedOn: [],
+        deletes: [{ prefix: C3 }, { key: `/_registrator/owners/h1/mirror/registry/${ID3}` }],
+      },
+      {
+        kind: 'host-key',
+        key: '/registry/hosts/h1/c3',
+        value: ID3,
+        reason: `its entry has no name (no ${C3}name)`,
+        judgedOn: own(`${C3}name`),
+        deletes: own('/registry/hosts/h1/c3'),
+      },
     ],
   },
   {
     name: 'an entry whose hosts/ key is missing: its labels/ keys and index record go with it',
     change: (t) => t.delete('/registry/hosts/h1/c1'),
-    findings: () => [{
-      kind: 'entry', key: C1, value: null, reason: 'its hosts/ key /registry/hosts/h1/c1 is missing', judgedOn: own('/registry/hosts/h1/c1'),
-      deletes: [{ prefix: C1 }, { key: `/registry/labels/a/b/${ID1}` }, { key: `/registry/labels/role/${ID1}` }, { key: `/_registrator/owners/h1/mirror/registry/${ID1}` }],
-    }],
+    findings: () => [
+      {
+        kind: 'entry',
+        key: C1,
+        value: null,
+        reason: 'its hosts/ key /registry/hosts/h1/c1 is missing',
+        judgedOn: own('/registry/hosts/h1/c1'),
+        deletes: [
+          { prefix: C1 },
+          { key: `/registry/labels/a/b/${ID1}` },
+          { key: `/registry/labels/role/${ID1}` },
+          { key: `/_registrator/owners/h1/mirror/registry/${ID1}` },
+        ],
+      },
+    ],
   },
   {
     name: 'an entry whose hosts/ key names another container, which that key contradicts too',
     change: (t) => t.set('/registry/hosts/h1/c1', ID3),
     findings: () => [
       {
-        kind: 'entry', key: C1, value: null, reason: `its hosts/ key /registry/hosts/h1/c1 names another container (${ID3})`, judgedOn: own('/registry/hosts/h1/c1'),
-        deletes: [{ prefix: C1 }, { key: `/registry/labels/a/b/${ID1}` }, { key: `/registry/labels/role/${ID1}` }, { key: `/_registrator/owners/h1/mirror/registry/${ID1}` }],
+        kind: 'entry',
+        key: C1,
+        value: null,
+        reason: `its hosts/ key /registry/hosts/h1/c1 names another container (${ID3})`,
+        judgedOn: own('/registry/hosts/h1/c1'),
+        deletes: [
+          { prefix: C1 },
+          { key: `/registry/labels/a/b/${ID1}` },
+          { key: `/registry/labels/role/${ID1}` },
+          { key: `/_registrator/owners/h1/mirror/registry/${ID1}` },
+        ],
       },
-      { kind: 'host-key', key: '/registry/hosts/h1/c1', value: ID3, reason: 'its entry\'s name is "c3", not "c1"', judgedOn: own(`${C3}name`), deletes: own('/registry/hosts/h1/c1') },
+      {
+        kind: 'host-key',
+        key: '/registry/hosts/h1/c1',
+        value: ID3,
+        reason: 'its entry\'s name is "c3", not "c1"',
+        judgedOn: own(`${C3}name`),
+        deletes: own('/registry/hosts/h1/c1'),
+      },
     ],
   },
   {
     name: 'two entries of one host and name: the one its hosts/ key does not name',
     change: (t) => {
-      for (const [key, value] of mirrorEntry(inspect({ Id: ID4, Name: '/c1' }), 'h1', layout)) if (!key.startsWith('/registry/hosts/')) t.set(key, value);
+      for (const [key, value] of mirrorEntry(inspect({ Id: ID4, Name: '/c1' }), 'h1', layout))
+        if (!key.startsWith('/registry/hosts/')) t.set(key, value);
     },
-    findings: () => [{ kind: 'entry', key: C4, value: null, reason: `its hosts/ key /registry/hosts/h1/c1 names another container (${ID1})`, judgedOn: own('/registry/hosts/h1/c1'), deletes: [{ prefix: C4 }, { key: `/_registrator/owners/h1/mirror/registry/${ID4}` }] }],
+    findings: () => [
+      {
+        kind: 'entry',
+        key: C4,
+        value: null,
+        reason: `its hosts/ key /registry/hosts/h1/c1 names another container (${ID1})`,
+        judgedOn: own('/registry/hosts/h1/c1'),
+        deletes: [{ prefix: C4 }, { key: `/_registrator/owners/h1/mirror/registry/${ID4}` }],
+      },
+    ],
   },
   {
     name: 'mirror index records of a missing entry, of an entry of another host, and not naming a container',
@@ -186,9 +369,30 @@ const CASES: Case[] = [
       t.set('/_registrator/owners/h1/mirror/registry/c1', 'c1');
     },
     findings: () => [
-      { kind: 'mirror-record', key: '/_registrator/owners/h1/mirror/registry/c1', value: 'c1', reason: 'is not /_registrator/owners/h1/mirror/registry/<id> with <id> a container id (64 hex)', judgedOn: [], deletes: own('/_registrator/owners/h1/mirror/registry/c1') },
-      { kind: 'mirror-record', key: `/_registrator/owners/h1/mirror/registry/${GHOST}`, value: 'ghost', reason: `its entry is missing (${layout.container(GHOST)} holds nothing)`, judgedOn: [{ prefix: layout.container(GHOST) }], deletes: own(`/_registrator/owners/h1/mirror/registry/${GHOST}`) },
-      { kind: 'mirror-record', key: `/_registrator/owners/h2/mirror/registry/${ID1}`, value: 'c1', reason: 'its entry names host "h1"', judgedOn: own(`${C1}host`), deletes: own(`/_registrator/owners/h2/mirror/registry/${ID1}`) },
+      {
+        kind: 'mirror-record',
+        key: '/_registrator/owners/h1/mirror/registry/c1',
+        value: 'c1',
+        reason: 'is not /_registrator/owners/h1/mirror/registry/<id> with <id> a container id (64 hex)',
+        judgedOn: [],
+        deletes: own('/_registrator/owners/h1/mirror/registry/c1'),
+      },
+      {
+        kind: 'mirror-record',
+        key: `/_registrator/owners/h1/mirror/registry/${GHOST}`,
+        value: 'ghost',
+        reason: `its entry is missing (${layout.container(GHOST)} holds nothing)`,
+        judgedOn: [{ prefix: layout.container(GHOST) }],
+        deletes: own(`/_registrator/owners/h1/mirror/registry/${GHOST}`),
+      },
+      {
+        kind: 'mirror-record',
+        key: `/_registrator/owners/h2/mirror/registry/${ID1}`,
+        value: 'c1',
+        reason: 'its entry names host "h1"',
+        judgedOn: own(`${C1}host`),
+        deletes: own(`/_registrator/owners/h2/mirror/registry/${ID1}`),
+      },
     ],
   },
   {
@@ -199,9 +403,30 @@ const CASES: Case[] = [
       t.set('/_registrator/owners/h1/hamesh/mesh/c', '[]');
     },
     findings: () => [
-      { kind: 'registry-record', key: '/_registrator/owners/h1/etcd/services/a', value: 'not json', reason: `is not the JSON of a service (not JSON: ${jsonError('not json')})`, judgedOn: [], deletes: own('/_registrator/owners/h1/etcd/services/a') },
-      { kind: 'registry-record', key: '/_registrator/owners/h1/etcd/services/b', value: '{"id":"x"}', reason: 'is not the JSON of a service ("name" is not a string)', judgedOn: [], deletes: own('/_registrator/owners/h1/etcd/services/b') },
-      { kind: 'registry-record', key: '/_registrator/owners/h1/hamesh/mesh/c', value: '[]', reason: 'is not the JSON of a service (not a JSON object)', judgedOn: [], deletes: own('/_registrator/owners/h1/hamesh/mesh/c') },
+      {
+        kind: 'registry-record',
+        key: '/_registrator/owners/h1/etcd/services/a',
+        value: 'not json',
+        reason: `is not the JSON of a service (not JSON: ${jsonError('not json')})`,
+        judgedOn: [],
+        deletes: own('/_registrator/owners/h1/etcd/services/a'),
+      },
+      {
+        kind: 'registry-record',
+        key: '/_registrator/owners/h1/etcd/services/b',
+        value: '{"id":"x"}',
+        reason: 'is not the JSON of a service ("name" is not a string)',
+        judgedOn: [],
+        deletes: own('/_registrator/owners/h1/etcd/services/b'),
+      },
+      {
+        kind: 'registry-record',
+        key: '/_registrator/owners/h1/hamesh/mesh/c',
+        value: '[]',
+        reason: 'is not the JSON of a service (not a JSON object)',
+        judgedOn: [],
+        deletes: own('/_registrator/owners/h1/hamesh/mesh/c'),
+      },
     ],
   },
   {
@@ -210,15 +435,30 @@ const CASES: Case[] = [
       t.delete(`/services/web/${web.id}`);
       t.delete(`/mesh/web/${web.id}/mode`);
     },
-    findings: (t) => [{
-      kind: 'registry-record', key: WEB_RECORD.etcd, value: t.get(WEB_RECORD.etcd)!, reason: `none of the keys of service "${web.id}" is in etcd:///services (/services/web/${web.id})`,
-      judgedOn: own(`/services/web/${web.id}`), deletes: own(WEB_RECORD.etcd),
-    }],
+    findings: (t) => [
+      {
+        kind: 'registry-record',
+        key: WEB_RECORD.etcd,
+        value: t.get(WEB_RECORD.etcd)!,
+        reason: `none of the keys of service "${web.id}" is in etcd:///services (/services/web/${web.id})`,
+        judgedOn: own(`/services/web/${web.id}`),
+        deletes: own(WEB_RECORD.etcd),
+      },
+    ],
   },
   {
     name: 'a registry record of a service the registry cannot hold',
     change: (t) => t.set('/_registrator/owners/h1/hamesh/mesh/odd', JSON.stringify({ ...web, attrs: { mode: 'bogus' } })),
-    findings: (t) => [{ kind: 'registry-record', key: '/_registrator/owners/h1/hamesh/mesh/odd', value: t.get('/_registrator/owners/h1/hamesh/mesh/odd')!, reason: `service "${web.id}" has no keys in hamesh:///mesh (it cannot be registered there)`, judgedOn: [], deletes: own('/_registrator/owners/h1/hamesh/mesh/odd') }],
+    findings: (t) => [
+      {
+        kind: 'registry-record',
+        key: '/_registrator/owners/h1/hamesh/mesh/odd',
+        value: t.get('/_registrator/owners/h1/hamesh/mesh/odd')!,
+        reason: `service "${web.id}" has no keys in hamesh:///mesh (it cannot be registered there)`,
+        judgedOn: [],
+        deletes: own('/_registrator/owners/h1/hamesh/mesh/odd'),
+      },
+    ],
   },
   {
     name: 'records of scopes not checked, and keys outside the mirror layout, are not judged',
@@ -243,7 +483,7 @@ function jsonError(text: string): string {
 }
 
 describe('check: the judges, table-driven', () => {
-  it('a consistent tree (the product\'s own entries and registrations) gives no finding, and counts what it read', () => {
+  it("a consistent tree (the product's own entries and registrations) gives no finding, and counts what it read", () => {
     const tree = consistentTree();
     const { findings, mirror, owners } = judge(tree);
     assert.deepEqual(findings, []);
@@ -286,27 +526,53 @@ describe('check: the judges, table-driven', () => {
 describe('check: reading a registry record', () => {
   it('takes a service as the backends write it and names what is wrong otherwise', () => {
     assert.deepEqual(readServiceRecord(JSON.stringify(web)), { service: web });
-    assert.deepEqual(readServiceRecord('{"id":"a","name":"b","ip":"c","port":"80","tags":[],"attrs":{},"origin":{}}'), { problem: '"port" is not a number' });
-    assert.deepEqual(readServiceRecord('{"id":"a","name":"b","ip":"c","port":80,"tags":[],"attrs":{}}'), { problem: '"origin" is not an object' });
+    assert.deepEqual(readServiceRecord('{"id":"a","name":"b","ip":"c","port":"80","tags":[],"attrs":{},"origin":{}}'), {
+      problem: '"port" is not a number',
+    });
+    assert.deepEqual(readServiceRecord('{"id":"a","name":"b","ip":"c","port":80,"tags":[],"attrs":{}}'), {
+      problem: '"origin" is not an object',
+    });
     assert.deepEqual(readServiceRecord('null'), { problem: 'not a JSON object' });
   });
 });
 
 describe('check --fix: the guarded transactions', () => {
   const R = '41';
-  const unchanged = (key: string, prefixEnd?: string) => ({ target: 'Mod', result: 'Less', mod_revision: '42', key: Buffer.from(key), ...(prefixEnd ? { range_end: Buffer.from(prefixEnd) } : {}) });
+  const unchanged = (key: string, prefixEnd?: string) => ({
+    target: 'Mod',
+    result: 'Less',
+    mod_revision: '42',
+    key: Buffer.from(key),
+    ...(prefixEnd ? { range_end: Buffer.from(prefixEnd) } : {}),
+  });
 
-  it('one transaction: every key and range judged on and deleted must be unchanged since the check\'s revision', () => {
-    const finding: Finding = { kind: 'label-key', key: `/registry/labels/role/${GHOST}`, value: 'web', reason: noEntry(GHOST), judgedOn: [{ prefix: layout.container(GHOST) }], deletes: own(`/registry/labels/role/${GHOST}`) };
-    assert.deepEqual(fixTxns(finding, R), [{
-      compare: [unchanged(layout.container(GHOST), `/registry/containers/${GHOST}0`), unchanged(`/registry/labels/role/${GHOST}`)],
-      success: [{ request_delete_range: { key: Buffer.from(`/registry/labels/role/${GHOST}`) } }],
-    }]);
+  it("one transaction: every key and range judged on and deleted must be unchanged since the check's revision", () => {
+    const finding: Finding = {
+      kind: 'label-key',
+      key: `/registry/labels/role/${GHOST}`,
+      value: 'web',
+      reason: noEntry(GHOST),
+      judgedOn: [{ prefix: layout.container(GHOST) }],
+      deletes: own(`/registry/labels/role/${GHOST}`),
+    };
+    assert.deepEqual(fixTxns(finding, R), [
+      {
+        compare: [unchanged(layout.container(GHOST), `/registry/containers/${GHOST}0`), unchanged(`/registry/labels/role/${GHOST}`)],
+        success: [{ request_delete_range: { key: Buffer.from(`/registry/labels/role/${GHOST}`) } }],
+      },
+    ]);
   });
 
   it('an entry with more labels/ keys than one transaction takes: shares of them under the same guard, the entry last', () => {
     const labelKeys = Array.from({ length: 300 }, (_, i) => ({ key: `/registry/labels/l${i}/${ID1}` }));
-    const finding: Finding = { kind: 'entry', key: C1, value: null, reason: 'r', judgedOn: own('/registry/hosts/h1/c1'), deletes: [{ prefix: C1 }, ...labelKeys, { key: `/_registrator/owners/h1/mirror/registry/${ID1}` }] };
+    const finding: Finding = {
+      kind: 'entry',
+      key: C1,
+      value: null,
+      reason: 'r',
+      judgedOn: own('/registry/hosts/h1/c1'),
+      deletes: [{ prefix: C1 }, ...labelKeys, { key: `/_registrator/owners/h1/mirror/registry/${ID1}` }],
+    };
     const txns = fixTxns(finding, R);
     assert.equal(txns.length, 4);
     const guard = [unchanged('/registry/hosts/h1/c1'), unchanged(C1, `/registry/containers/${ID1}0`)];
@@ -314,9 +580,14 @@ describe('check --fix: the guarded transactions', () => {
       assert.ok(txn.compare!.length <= MAX_TXN_OPS && txn.success!.length <= MAX_TXN_OPS);
       assert.deepEqual(txn.compare!.slice(0, 2), guard);
       // Each share is compared and deleted in the same transaction.
-      assert.deepEqual(txn.compare!.slice(2).map((c) => c.key!.toString()), txn.success!.slice(txn === txns.at(-1) ? 1 : 0).map((op) => op.request_delete_range!.key!.toString()));
+      assert.deepEqual(
+        txn.compare!.slice(2).map((c) => c.key!.toString()),
+        txn.success!.slice(txn === txns.at(-1) ? 1 : 0).map((op) => op.request_delete_range!.key!.toString()),
+      );
     }
-    assert.deepEqual(txns.at(-1)!.success, [{ request_delete_range: { key: Buffer.from(C1), range_end: Buffer.from(`/registry/containers/${ID1}0`) } }]);
+    assert.deepEqual(txns.at(-1)!.success, [
+      { request_delete_range: { key: Buffer.from(C1), range_end: Buffer.from(`/registry/containers/${ID1}0`) } },
+    ]);
     const deleted = txns.flatMap((t) => t.success!.map((op) => op.request_delete_range!.key!.toString()));
     assert.deepEqual(deleted.sort(), finding.deletes.map((d) => ('key' in d ? d.key : d.prefix)).sort());
   });
@@ -326,27 +597,46 @@ describe('check: text output', () => {
   it('one line per finding, with what --fix did, then a summary per etcd and the registries not checked', () => {
     const report: CheckReport = {
       fix: true,
-      stores: [{
-        etcd: 'http://127.0.0.1:2379',
-        revision: '812',
-        pages: 3,
-        mirror: { prefix: '/registry/', keys: 40, entries: 2, hostKeys: 1, labelKeys: 3, notChecked: 0 },
-        owners: { prefix: '/_registrator/owners/', records: 6, mirrorRecords: 2, notChecked: 1, registries: [{ registry: 'etcd:///services', scope: 'etcd/services', records: 3, serviceKeys: 3 }] },
-        findings: [
-          { kind: 'entry', key: C1, value: null, reason: 'has no host key', judgedOn: [], deletes: [{ prefix: C1 }], fix: 'deleted' },
-          { kind: 'label-key', key: `/registry/labels/role/${GHOST}`, value: 'a\nb', reason: noEntry(GHOST), judgedOn: [], deletes: [], fix: 'kept' },
-        ],
-      }],
+      stores: [
+        {
+          etcd: 'http://127.0.0.1:2379',
+          revision: '812',
+          pages: 3,
+          mirror: { prefix: '/registry/', keys: 40, entries: 2, hostKeys: 1, labelKeys: 3, notChecked: 0 },
+          owners: {
+            prefix: '/_registrator/owners/',
+            records: 6,
+            mirrorRecords: 2,
+            notChecked: 1,
+            registries: [{ registry: 'etcd:///services', scope: 'etcd/services', records: 3, serviceKeys: 3 }],
+          },
+          findings: [
+            { kind: 'entry', key: C1, value: null, reason: 'has no host key', judgedOn: [], deletes: [{ prefix: C1 }], fix: 'deleted' },
+            {
+              kind: 'label-key',
+              key: `/registry/labels/role/${GHOST}`,
+              value: 'a\nb',
+              reason: noEntry(GHOST),
+              judgedOn: [],
+              deletes: [],
+              fix: 'kept',
+            },
+          ],
+        },
+      ],
       notCovered: [{ registry: 'consul://', reason: 'not checked: check reads only the etcd-based registries (hamesh, etcd, skydns2)' }],
       findings: 2,
       deleted: 1,
       kept: 1,
     };
-    assert.equal(formatCheck(report), [
-      `entry ${C1}: has no host key: deleted`,
-      `label-key /registry/labels/role/${GHOST} = a\\u000ab: ${noEntry(GHOST)}: kept: changed since the check`,
-      'etcd http://127.0.0.1:2379 at revision 812: read /registry/ 40 keys (2 entries, 1 hosts/ key, 3 labels/ keys, 0 not checked) and /_registrator/owners/ 6 records (2 mirror, 3 etcd:///services, 1 not checked) in 3 pages: 2 findings, 1 deleted, 1 kept',
-      'consul://: not checked: check reads only the etcd-based registries (hamesh, etcd, skydns2)',
-    ].join('\n'));
+    assert.equal(
+      formatCheck(report),
+      [
+        `entry ${C1}: has no host key: deleted`,
+        `label-key /registry/labels/role/${GHOST} = a\\u000ab: ${noEntry(GHOST)}: kept: changed since the check`,
+        'etcd http://127.0.0.1:2379 at revision 812: read /registry/ 40 keys (2 entries, 1 hosts/ key, 3 labels/ keys, 0 not checked) and /_registrator/owners/ 6 records (2 mirror, 3 etcd:///services, 1 not checked) in 3 pages: 2 findings, 1 deleted, 1 kept',
+        'consul://: not checked: check reads only the etcd-based registries (hamesh, etcd, skydns2)',
+      ].join('\n'),
+    );
   });
 });

@@ -12,27 +12,61 @@ const C = `/registry/containers/${ID}/`;
 const layout = new MirrorLayout('registry');
 
 describe('listContainer', () => {
-  it('reads an entry\'s keys back into fields, ports in port order', () => {
-    const keys = new Map(Object.entries({
-      [`${C}id`]: ID, [`${C}name`]: 'web', [`${C}image`]: 'test/busybox:1', [`${C}state`]: 'running', [`${C}created`]: '2026-11-21T10:14:15Z',
-      [`${C}host`]: 'h1', [`${C}network/ip`]: '172.17.0.2', [`${C}labels/role`]: 'front',
-      [`${C}network/ports/9000-tcp/intPort`]: '9000', [`${C}network/ports/9000-tcp/extPort`]: '', [`${C}network/ports/9000-tcp/extIp`]: '', [`${C}network/ports/9000-tcp/proto`]: 'tcp',
-      [`${C}network/ports/80-tcp/intPort`]: '80', [`${C}network/ports/80-tcp/extPort`]: '32768', [`${C}network/ports/80-tcp/extIp`]: '127.0.0.1', [`${C}network/ports/80-tcp/proto`]: 'tcp',
-      '/registry/hosts/h1/web': ID, [`/registry/labels/role/${ID}`]: 'front',
-    }));
+  it("reads an entry's keys back into fields, ports in port order", () => {
+    const keys = new Map(
+      Object.entries({
+        [`${C}id`]: ID,
+        [`${C}name`]: 'web',
+        [`${C}image`]: 'test/busybox:1',
+        [`${C}state`]: 'running',
+        [`${C}created`]: '2026-11-21T10:14:15Z',
+        [`${C}host`]: 'h1',
+        [`${C}network/ip`]: '172.17.0.2',
+        [`${C}labels/role`]: 'front',
+        [`${C}network/ports/9000-tcp/intPort`]: '9000',
+        [`${C}network/ports/9000-tcp/extPort`]: '',
+        [`${C}network/ports/9000-tcp/extIp`]: '',
+        [`${C}network/ports/9000-tcp/proto`]: 'tcp',
+        [`${C}network/ports/80-tcp/intPort`]: '80',
+        [`${C}network/ports/80-tcp/extPort`]: '32768',
+        [`${C}network/ports/80-tcp/extIp`]: '127.0.0.1',
+        [`${C}network/ports/80-tcp/proto`]: 'tcp',
+        '/registry/hosts/h1/web': ID,
+        [`/registry/labels/role/${ID}`]: 'front',
+      }),
+    );
     const listed = listContainer(ID, keys, layout);
-    assert.deepEqual({ ...listed, keys: undefined }, {
-      id: ID, name: 'web', image: 'test/busybox:1', state: 'running', created: '2026-11-21T10:14:15Z', ip: '172.17.0.2',
-      labels: { role: 'front' },
-      ports: [{ port: '80', proto: 'tcp', extPort: '32768', extIp: '127.0.0.1' }, { port: '9000', proto: 'tcp', extPort: '', extIp: '' }],
-      keys: undefined,
-    });
+    assert.deepEqual(
+      { ...listed, keys: undefined },
+      {
+        id: ID,
+        name: 'web',
+        image: 'test/busybox:1',
+        state: 'running',
+        created: '2026-11-21T10:14:15Z',
+        ip: '172.17.0.2',
+        labels: { role: 'front' },
+        ports: [
+          { port: '80', proto: 'tcp', extPort: '32768', extIp: '127.0.0.1' },
+          { port: '9000', proto: 'tcp', extPort: '', extIp: '' },
+        ],
+        keys: undefined,
+      },
+    );
     assert.deepEqual(Object.keys(listed.keys), [...keys.keys()].sort());
   });
 
   it('an id only listed under hosts/: its name from that key, the rest null', () => {
     assert.deepEqual(listContainer(ID, new Map([['/registry/hosts/h1/old', ID]]), layout), {
-      id: ID, name: 'old', image: null, state: null, created: null, ip: null, labels: {}, ports: [], keys: { '/registry/hosts/h1/old': ID },
+      id: ID,
+      name: 'old',
+      image: null,
+      state: null,
+      created: null,
+      ip: null,
+      labels: {},
+      ports: [],
+      keys: { '/registry/hosts/h1/old': ID },
     });
   });
 });
@@ -41,22 +75,59 @@ describe('text output', () => {
   it('ls: a table per writer; not covered registries named', () => {
     const report: LsReport = {
       host: 'h1',
-      mirror: { prefix: '/registry/', containers: [listContainer(ID, new Map(Object.entries({ [`${C}name`]: 'web', [`${C}image`]: 'img', [`${C}state`]: 'running', [`${C}network/ip`]: '', [`${C}network/ports/80-tcp/extPort`]: '8080', [`${C}network/ports/80-tcp/extIp`]: '0.0.0.0' })), layout)] },
+      mirror: {
+        prefix: '/registry/',
+        containers: [
+          listContainer(
+            ID,
+            new Map(
+              Object.entries({
+                [`${C}name`]: 'web',
+                [`${C}image`]: 'img',
+                [`${C}state`]: 'running',
+                [`${C}network/ip`]: '',
+                [`${C}network/ports/80-tcp/extPort`]: '8080',
+                [`${C}network/ports/80-tcp/extIp`]: '0.0.0.0',
+              }),
+            ),
+            layout,
+          ),
+        ],
+      },
       registries: [
-        { registry: 'etcd:///services', covered: true, services: [{ id: 'h1:web:80', name: 'web', ip: '10.0.0.5', port: 8080, tags: [], containerId: ID, containerName: 'web', intact: false, takenOver: false }] },
+        {
+          registry: 'etcd:///services',
+          covered: true,
+          services: [
+            {
+              id: 'h1:web:80',
+              name: 'web',
+              ip: '10.0.0.5',
+              port: 8080,
+              tags: [],
+              containerId: ID,
+              containerName: 'web',
+              intact: false,
+              takenOver: false,
+            },
+          ],
+        },
         { registry: 'consul://', covered: false, reason: 'not covered: why' },
       ],
     };
-    assert.equal(formatLs(report), [
-      'host h1',
-      'mirror /registry/: 1 container',
-      '  ID            NAME  IMAGE  STATE    IP  PORTS',
-      '  dddddddddddd  web   img    running  -   80/tcp->0.0.0.0:8080',
-      'etcd:///services: 1 service',
-      '  SERVICE    NAME  ADDRESS        CONTAINER           STATUS',
-      '  h1:web:80  web   10.0.0.5:8080  web (dddddddddddd)  not as written',
-      'consul://: not covered: why',
-    ].join('\n'));
+    assert.equal(
+      formatLs(report),
+      [
+        'host h1',
+        'mirror /registry/: 1 container',
+        '  ID            NAME  IMAGE  STATE    IP  PORTS',
+        '  dddddddddddd  web   img    running  -   80/tcp->0.0.0.0:8080',
+        'etcd:///services: 1 service',
+        '  SERVICE    NAME  ADDRESS        CONTAINER           STATUS',
+        '  h1:web:80  web   10.0.0.5:8080  web (dddddddddddd)  not as written',
+        'consul://: not covered: why',
+      ].join('\n'),
+    );
   });
 
   it('diff: services, then +, ~ and - keys; a summary line', () => {
@@ -69,22 +140,28 @@ describe('text output', () => {
           writer: 'etcd:///services',
           covered: true,
           services: [{ id: 'h1:web:80', name: 'web', containerId: ID, change: 'update' }],
-          put: [{ key: '/a', value: '1', previous: null }, { key: '/b', value: '2', previous: '1' }],
+          put: [
+            { key: '/a', value: '1', previous: null },
+            { key: '/b', value: '2', previous: '1' },
+          ],
           delete: [{ key: '/c', previous: '3' }],
           warnings: ['web port 81/tcp: why'],
         },
       ],
     };
-    assert.equal(formatDiff(report), [
-      'mirror: nothing to change',
-      'etcd:///services:',
-      '  update h1:web:80 (web, container dddddddddddd)',
-      '  + /a = 1',
-      '  ~ /b = 2 (was 1)',
-      '  - /c = 3',
-      'etcd:///services: skipped: web port 81/tcp: why',
-      'host h1: 2 keys to put, 1 to delete',
-    ].join('\n'));
+    assert.equal(
+      formatDiff(report),
+      [
+        'mirror: nothing to change',
+        'etcd:///services:',
+        '  update h1:web:80 (web, container dddddddddddd)',
+        '  + /a = 1',
+        '  ~ /b = 2 (was 1)',
+        '  - /c = 3',
+        'etcd:///services: skipped: web port 81/tcp: why',
+        'host h1: 2 keys to put, 1 to delete',
+      ].join('\n'),
+    );
     assert.equal(formatDiff({ host: 'h1', changes: 0, writers: [] }), 'host h1: nothing to change');
   });
 });

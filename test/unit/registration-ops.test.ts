@@ -19,7 +19,15 @@ function service(o: { id?: string; container?: string; ip?: string; port?: numbe
     ip: o.ip ?? '10.0.0.5',
     tags: [],
     attrs: { ...(o.mode ? { mode: o.mode } : {}), ...(o.domains ? { domains: o.domains } : {}) },
-    origin: { containerId: o.container ?? A, containerName: 'web', hostPort: o.port ?? 8080, exposedPort: 80, proto: 'tcp', hostIp: '0.0.0.0', hostname: 'web' },
+    origin: {
+      containerId: o.container ?? A,
+      containerName: 'web',
+      hostPort: o.port ?? 8080,
+      exposedPort: 80,
+      proto: 'tcp',
+      hostIp: '0.0.0.0',
+      hostname: 'web',
+    },
   };
 }
 
@@ -42,7 +50,14 @@ const tree = '/mesh/web/h1:web:80/';
 const guard = (revision: string) => ({ key: `${tree}address`, modRevision: revision });
 const put = (key: string, value: string): KeyOp => ({ put: key, value, lease: undefined });
 
-const cases: Array<{ name: string; layout: KeyLayout; held?: Record<string, HeldRecord>; actions: ServiceAction[]; puts: KeyOp[]; deletes: KeyOp[] }> = [
+const cases: Array<{
+  name: string;
+  layout: KeyLayout;
+  held?: Record<string, HeldRecord>;
+  actions: ServiceAction[];
+  puts: KeyOp[];
+  deletes: KeyOp[];
+}> = [
   {
     name: 'a new service: its keys, guard key and record first, in one transaction',
     layout: hamesh,
@@ -51,7 +66,7 @@ const cases: Array<{ name: string; layout: KeyLayout; held?: Record<string, Held
     deletes: [],
   },
   {
-    name: 'a removed service: its tree only while its guard key holds this host\'s write, and its record',
+    name: "a removed service: its tree only while its guard key holds this host's write, and its record",
     layout: hamesh,
     held: held('42'),
     actions: [{ kind: 'deregister', service: web }],
@@ -69,22 +84,44 @@ const cases: Array<{ name: string; layout: KeyLayout; held?: Record<string, Held
     name: 'a changed service, same ID: written over in place, nothing deleted, never missing',
     layout: hamesh,
     held: held('42'),
-    actions: [{ kind: 'deregister', service: web }, { kind: 'register', service: webMoved }],
-    puts: [put(`${tree}address`, '10.0.0.9'), put(recordA, JSON.stringify(webMoved)), put(`${tree}port`, '9090'), put(`${tree}mode`, 'tcp')],
+    actions: [
+      { kind: 'deregister', service: web },
+      { kind: 'register', service: webMoved },
+    ],
+    puts: [
+      put(`${tree}address`, '10.0.0.9'),
+      put(recordA, JSON.stringify(webMoved)),
+      put(`${tree}port`, '9090'),
+      put(`${tree}mode`, 'tcp'),
+    ],
     deletes: [],
   },
   {
     name: 'a domain dropped: the new keys written, the dropped one deleted under the old guard, same transaction',
     layout: hamesh,
     held: held('42'),
-    actions: [{ kind: 'deregister', service: webHttp }, { kind: 'register', service: webHttpOneDomain }],
-    puts: [put(`${tree}address`, '10.0.0.5'), put(recordA, JSON.stringify(webHttpOneDomain)), put(`${tree}port`, '8080'), put(`${tree}mode`, 'http'), put(`${tree}domains/a.com`, 'a.com')],
+    actions: [
+      { kind: 'deregister', service: webHttp },
+      { kind: 'register', service: webHttpOneDomain },
+    ],
+    puts: [
+      put(`${tree}address`, '10.0.0.5'),
+      put(recordA, JSON.stringify(webHttpOneDomain)),
+      put(`${tree}port`, '8080'),
+      put(`${tree}mode`, 'http'),
+      put(`${tree}domains/a.com`, 'a.com'),
+    ],
     deletes: [{ delete: `${tree}domains/b.com`, ifRevision: guard('42') }],
   },
   {
-    name: 'etcd://: one key, deleted only while the host\'s write holds',
+    name: "etcd://: one key, deleted only while the host's write holds",
     layout: etcdKv,
-    held: { [`/_registrator/owners/h1/etcd/services/${A}/h1%3Aweb%3A80`]: { recordKey: `/_registrator/owners/h1/etcd/services/${A}/h1%3Aweb%3A80`, revision: '7' } },
+    held: {
+      [`/_registrator/owners/h1/etcd/services/${A}/h1%3Aweb%3A80`]: {
+        recordKey: `/_registrator/owners/h1/etcd/services/${A}/h1%3Aweb%3A80`,
+        revision: '7',
+      },
+    },
     actions: [{ kind: 'deregister', service: web }],
     puts: [],
     deletes: [
@@ -93,16 +130,21 @@ const cases: Array<{ name: string; layout: KeyLayout; held?: Record<string, Held
     ],
   },
   {
-    name: 'two containers with one SERVICE_ID have two records; removing one leaves the other\'s',
+    name: "two containers with one SERVICE_ID have two records; removing one leaves the other's",
     layout: hamesh,
     held: held('42'),
     actions: [{ kind: 'register', service: service({ container: B }) }],
-    puts: [put(`${tree}address`, '10.0.0.5'), put(`${OWNERS}${B}/h1%3Aweb%3A80`, JSON.stringify(service({ container: B }))), put(`${tree}port`, '8080'), put(`${tree}mode`, 'tcp')],
+    puts: [
+      put(`${tree}address`, '10.0.0.5'),
+      put(`${OWNERS}${B}/h1%3Aweb%3A80`, JSON.stringify(service({ container: B }))),
+      put(`${tree}port`, '8080'),
+      put(`${tree}mode`, 'tcp'),
+    ],
     deletes: [],
   },
 ];
 
-describe('changeOps: one container\'s steps as one transaction of puts and guarded deletes', () => {
+describe("changeOps: one container's steps as one transaction of puts and guarded deletes", () => {
   for (const c of cases) {
     it(c.name, () => {
       const records = book(c.layout === hamesh ? OWNERS : '/_registrator/owners/h1/etcd/services/', c.held);
@@ -112,7 +154,10 @@ describe('changeOps: one container\'s steps as one transaction of puts and guard
 
   it('a record filed by an earlier version under the service ID alone moves to its per-container key', () => {
     const old = `${OWNERS}h1%3Aweb%3A80`;
-    const records: RecordBook = { keyOf: (s) => `${OWNERS}${s.origin.containerId}/${encodeURIComponent(s.id)}`, held: () => ({ recordKey: old, revision: '5' }) };
+    const records: RecordBook = {
+      keyOf: (s) => `${OWNERS}${s.origin.containerId}/${encodeURIComponent(s.id)}`,
+      held: () => ({ recordKey: old, revision: '5' }),
+    };
     const { puts, deletes } = changeOps(hamesh, records, [{ kind: 'rewrite', service: web }]);
     assert.ok(puts.some((op) => 'put' in op && op.put === recordA));
     assert.deepEqual(deletes, [{ delete: old }]);
@@ -124,16 +169,27 @@ describe('changeOps: one container\'s steps as one transaction of puts and guard
     const claimKey = '/_registrator/claims/hamesh/mesh/external_port/5432/web%2Fh1%3Aweb%3A80';
     const won = changeOps(claiming, book(OWNERS), [{ kind: 'register', service: db }], { verdict: { lost: new Set(), value: 'h1' } });
     assert.deepEqual(won.puts.slice(-2), [put(claimKey, 'h1'), put(`${tree}external_port`, '5432')]);
-    const lost = changeOps(claiming, book(OWNERS, held('42')), [{ kind: 'rewrite', service: db }], { verdict: { lost: new Set([claimKey]), value: 'h1' } });
+    const lost = changeOps(claiming, book(OWNERS, held('42')), [{ kind: 'rewrite', service: db }], {
+      verdict: { lost: new Set([claimKey]), value: 'h1' },
+    });
     assert.deepEqual(lost.puts.slice(-1), [put(claimKey, 'h1')]);
     assert.deepEqual(lost.deletes, [{ delete: `${tree}external_port`, ifRevision: guard('42') }]);
     const gone = changeOps(claiming, book(OWNERS, held('42')), [{ kind: 'deregister', service: db }]);
-    assert.deepEqual(gone.deletes, [{ deletePrefix: tree, ifRevision: guard('42') }, { delete: claimKey, ifRevision: guard('42') }, { delete: recordA }]);
+    assert.deepEqual(gone.deletes, [
+      { deletePrefix: tree, ifRevision: guard('42') },
+      { delete: claimKey, ifRevision: guard('42') },
+      { delete: recordA },
+    ]);
   });
 
   it('judgeClaims: the claim whose name/id sorts first keeps the port, whoever filed first', () => {
     const range = '/_registrator/claims/hamesh/mesh/external_port/5432/';
-    const claim = (nameId: string) => ({ range, key: `${range}${encodeURIComponent(nameId)}`, entry: ['/mesh/x/port', '5432'] as [string, string], what: 'SERVICE_EXTERNAL_PORT 5432' });
+    const claim = (nameId: string) => ({
+      range,
+      key: `${range}${encodeURIComponent(nameId)}`,
+      entry: ['/mesh/x/port', '5432'] as [string, string],
+      what: 'SERVICE_EXTERNAL_PORT 5432',
+    });
     const [b, a] = [claim('db/h2:db:5432'), claim('api/h1:api:5432')];
     const filed = new Map([[range, [b.key]]]);
     assert.deepEqual(Object.fromEntries(judgeClaims([b, a], filed)), {
@@ -144,6 +200,9 @@ describe('changeOps: one container\'s steps as one transaction of puts and guard
   });
 
   it('under -ttl a refresh writes nothing (the lease is kept alive instead)', () => {
-    assert.deepEqual(changeOps(hamesh, book(OWNERS), [{ kind: 'refresh', service: web, previous: web }], { leased: true }), { puts: [], deletes: [] });
+    assert.deepEqual(changeOps(hamesh, book(OWNERS), [{ kind: 'refresh', service: web, previous: web }], { leased: true }), {
+      puts: [],
+      deletes: [],
+    });
   });
 });

@@ -123,7 +123,12 @@ const cases: Case[] = [
     name: 'IPv4 and IPv6 bindings of one port: the first binding only, one service',
     container: inspect({
       ExposedPorts: exposed('80/tcp'),
-      Ports: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }, { HostIp: '::', HostPort: '8080' }] },
+      Ports: {
+        '80/tcp': [
+          { HostIp: '0.0.0.0', HostPort: '8080' },
+          { HostIp: '::', HostPort: '8080' },
+        ],
+      },
     }),
     expected: [web()],
   },
@@ -131,7 +136,12 @@ const cases: Case[] = [
     name: 'two different bindings of one port: the first one wins',
     container: inspect({
       ExposedPorts: exposed('80/tcp'),
-      Ports: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8081' }, { HostIp: '0.0.0.0', HostPort: '9090' }] },
+      Ports: {
+        '80/tcp': [
+          { HostIp: '127.0.0.1', HostPort: '8081' },
+          { HostIp: '0.0.0.0', HostPort: '9090' },
+        ],
+      },
     }),
     expected: [web({ ip: '127.0.0.1', port: 8081, hostPort: 8081, hostIp: '127.0.0.1' })],
   },
@@ -214,7 +224,14 @@ const cases: Case[] = [
     container: inspect({
       ...WEB,
       Env: ['SERVICE_CHECK_HTTP=/health', 'SERVICE_TTL=30', 'SERVICE_IGNORE=false'],
-      Labels: { SERVICE_NAME: 'web', SERVICE_ID: 'web-1', SERVICE_TAGS: 'a', SERVICE_Check_Interval: '5s', SERVICE_80_DOMAINS: 'a.com,b.com', SERVICE_EMPTY: '' },
+      Labels: {
+        SERVICE_NAME: 'web',
+        SERVICE_ID: 'web-1',
+        SERVICE_TAGS: 'a',
+        SERVICE_Check_Interval: '5s',
+        SERVICE_80_DOMAINS: 'a.com,b.com',
+        SERVICE_EMPTY: '',
+      },
     }),
     expected: [
       web({
@@ -227,7 +244,11 @@ const cases: Case[] = [
   },
   {
     name: 'keys without the exact SERVICE_ prefix are not metadata',
-    container: inspect({ ...WEB, Env: ['MY_SERVICE_NAME=no', 'SERVICENAME=no'], Labels: { service_name: 'no', 'com.example.SERVICE_NAME': 'no' } }),
+    container: inspect({
+      ...WEB,
+      Env: ['MY_SERVICE_NAME=no', 'SERVICENAME=no'],
+      Labels: { service_name: 'no', 'com.example.SERVICE_NAME': 'no' },
+    }),
     expected: [web()],
   },
 
@@ -268,7 +289,18 @@ const cases: Case[] = [
   {
     name: 'udp: ID ends in :udp and the service is tagged udp',
     container: inspect({ ExposedPorts: exposed('53/udp'), Ports: published({ '53/udp': '5353' }) }),
-    expected: [service({ id: 'h1:fx:53:udp', name: 'busybox', port: 5353, ip: HOST_IP, exposedPort: 53, hostPort: 5353, proto: 'udp', tags: ['udp'] })],
+    expected: [
+      service({
+        id: 'h1:fx:53:udp',
+        name: 'busybox',
+        port: 5353,
+        ip: HOST_IP,
+        exposedPort: 53,
+        hostPort: 5353,
+        proto: 'udp',
+        tags: ['udp'],
+      }),
+    ],
   },
   {
     name: 'udp: tcp and udp on the same port, tcp first, same suffixed name, IDs apart',
@@ -279,7 +311,16 @@ const cases: Case[] = [
     }),
     expected: [
       service({ id: 'h1:fx:53', name: 'coredns-53', port: 53, ip: HOST_IP, exposedPort: 53, hostPort: 53 }),
-      service({ id: 'h1:fx:53:udp', name: 'coredns-53', port: 53, ip: HOST_IP, exposedPort: 53, hostPort: 53, proto: 'udp', tags: ['udp'] }),
+      service({
+        id: 'h1:fx:53:udp',
+        name: 'coredns-53',
+        port: 53,
+        ip: HOST_IP,
+        exposedPort: 53,
+        hostPort: 53,
+        proto: 'udp',
+        tags: ['udp'],
+      }),
     ],
   },
   {
@@ -287,7 +328,16 @@ const cases: Case[] = [
     container: inspect({ ExposedPorts: exposed('53/udp'), Ports: published({ '53/udp': '5353' }), Labels: { SERVICE_TAGS: 'dns,udp' } }),
     options: { tags: 'prod' },
     expected: [
-      service({ id: 'h1:fx:53:udp', name: 'busybox', port: 5353, ip: HOST_IP, exposedPort: 53, hostPort: 5353, proto: 'udp', tags: ['dns', 'udp', 'prod'] }),
+      service({
+        id: 'h1:fx:53:udp',
+        name: 'busybox',
+        port: 5353,
+        ip: HOST_IP,
+        exposedPort: 53,
+        hostPort: 5353,
+        proto: 'udp',
+        tags: ['dns', 'udp', 'prod'],
+      }),
     ],
   },
 
@@ -305,7 +355,16 @@ const cases: Case[] = [
       Env: ['SERVICE_ID=edge'],
     }),
     expected: [
-      service({ id: 'edge:53:udp', name: 'busybox-53', port: 5353, ip: HOST_IP, exposedPort: 53, hostPort: 5353, proto: 'udp', tags: ['udp'] }),
+      service({
+        id: 'edge:53:udp',
+        name: 'busybox-53',
+        port: 5353,
+        ip: HOST_IP,
+        exposedPort: 53,
+        hostPort: 5353,
+        proto: 'udp',
+        tags: ['udp'],
+      }),
       service({ id: 'edge:80', name: 'busybox-80', port: 8080, ip: HOST_IP, exposedPort: 80, hostPort: 8080 }),
     ],
   },
@@ -316,7 +375,11 @@ const cases: Case[] = [
   },
   {
     name: 'ID: one port-specific ID over tcp and udp of that port: the udp one gets :udp',
-    container: inspect({ ExposedPorts: exposed('53/tcp', '53/udp'), Ports: published({ '53/tcp': '53', '53/udp': '53' }), Labels: { SERVICE_53_ID: 'dns' } }),
+    container: inspect({
+      ExposedPorts: exposed('53/tcp', '53/udp'),
+      Ports: published({ '53/tcp': '53', '53/udp': '53' }),
+      Labels: { SERVICE_53_ID: 'dns' },
+    }),
     expected: [
       service({ id: 'dns', name: 'busybox-53', port: 53, ip: HOST_IP, exposedPort: 53, hostPort: 53 }),
       service({ id: 'dns:udp', name: 'busybox-53', port: 53, ip: HOST_IP, exposedPort: 53, hostPort: 53, proto: 'udp', tags: ['udp'] }),
@@ -334,7 +397,17 @@ const cases: Case[] = [
     name: '--net=host: one service per exposed port, host IP, exposed port',
     container: inspect({ NetworkMode: 'host', Networks: { host: { IPAddress: '' } }, ExposedPorts: exposed('8080/tcp', '53/udp') }),
     expected: [
-      service({ id: 'h1:fx:53:udp', name: 'busybox-53', port: 53, ip: HOST_IP, exposedPort: 53, hostPort: 53, proto: 'udp', hostIp: '', tags: ['udp'] }),
+      service({
+        id: 'h1:fx:53:udp',
+        name: 'busybox-53',
+        port: 53,
+        ip: HOST_IP,
+        exposedPort: 53,
+        hostPort: 53,
+        proto: 'udp',
+        hostIp: '',
+        tags: ['udp'],
+      }),
       service({ id: 'h1:fx:8080', name: 'busybox-8080', port: 8080, ip: HOST_IP, exposedPort: 8080, hostPort: 8080, hostIp: '' }),
     ],
   },
@@ -390,7 +463,12 @@ const cases: Case[] = [
     container: inspect({
       GlobalIPv6Address: 'fd00:dead::242:ac11:2',
       ExposedPorts: exposed('80/tcp'),
-      Ports: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }, { HostIp: '::', HostPort: '8080' }] },
+      Ports: {
+        '80/tcp': [
+          { HostIp: '0.0.0.0', HostPort: '8080' },
+          { HostIp: '::', HostPort: '8080' },
+        ],
+      },
     }),
     expected: [web({ ipv6: 'fd00:dead::242:ac11:2' })],
   },
@@ -398,7 +476,12 @@ const cases: Case[] = [
     name: 'IPv6: the IPv4 binding is preferred even when Docker lists the IPv6 one first',
     container: inspect({
       ExposedPorts: exposed('80/tcp'),
-      Ports: { '80/tcp': [{ HostIp: 'fd00::5', HostPort: '9090' }, { HostIp: '0.0.0.0', HostPort: '8080' }] },
+      Ports: {
+        '80/tcp': [
+          { HostIp: 'fd00::5', HostPort: '9090' },
+          { HostIp: '0.0.0.0', HostPort: '8080' },
+        ],
+      },
     }),
     expected: [web()],
   },
@@ -409,7 +492,7 @@ const cases: Case[] = [
   },
   // A port published on :: only: the host's IPv6 address (hostIpv6), which serves it; 0.0.0.0 and none keep hostIp
   {
-    name: 'IPv6: a port published on :: only gets the host\'s IPv6 address',
+    name: "IPv6: a port published on :: only gets the host's IPv6 address",
     container: inspect({ ExposedPorts: exposed('80/tcp'), Ports: published({ '80/tcp': '8080' }, '::') }),
     options: { hostIpv6: HOST_IPV6 },
     expected: [web({ ip: HOST_IPV6, hostIp: '::' })],
@@ -423,7 +506,10 @@ const cases: Case[] = [
   },
   {
     name: 'IPv6: published on :: only, no IPv6 address given at all: the same warning',
-    container: inspect({ ExposedPorts: exposed('80/tcp', '443/tcp'), Ports: { ...published({ '80/tcp': '8080' }, '::'), ...published({ '443/tcp': '8443' }) } }),
+    container: inspect({
+      ExposedPorts: exposed('80/tcp', '443/tcp'),
+      Ports: { ...published({ '80/tcp': '8080' }, '::'), ...published({ '443/tcp': '8443' }) },
+    }),
     expected: [web({ name: 'busybox-80', hostIp: '::' }), tls()],
     warnings: ['port 80/tcp is published on :: only and the host has no IPv6 address'],
   },
@@ -435,7 +521,10 @@ const cases: Case[] = [
   },
   {
     name: 'IPv6: -ip given as IPv6 (the caller passes it as both addresses) serves 0.0.0.0 and ::',
-    container: inspect({ ExposedPorts: exposed('80/tcp', '443/tcp'), Ports: { ...published({ '80/tcp': '8080' }, '::'), ...published({ '443/tcp': '8443' }) } }),
+    container: inspect({
+      ExposedPorts: exposed('80/tcp', '443/tcp'),
+      Ports: { ...published({ '80/tcp': '8080' }, '::'), ...published({ '443/tcp': '8443' }) },
+    }),
     options: { hostIp: 'fd00:5::9', hostIpv6: 'fd00:5::9' },
     expected: [web({ name: 'busybox-80', ip: 'fd00:5::9', hostIp: '::' }), tls({ ip: 'fd00:5::9' })],
   },
@@ -443,7 +532,13 @@ const cases: Case[] = [
     [
       ['0.0.0.0', [{ HostIp: '0.0.0.0', HostPort: '8080' }]],
       ['no HostIp (Podman)', [{ HostIp: '', HostPort: '8080' }]],
-      ['0.0.0.0 and :: (Docker with --ipv6)', [{ HostIp: '::', HostPort: '8080' }, { HostIp: '0.0.0.0', HostPort: '8080' }]],
+      [
+        '0.0.0.0 and :: (Docker with --ipv6)',
+        [
+          { HostIp: '::', HostPort: '8080' },
+          { HostIp: '0.0.0.0', HostPort: '8080' },
+        ],
+      ],
     ] as const
   ).map(([what, bindings]) => ({
     name: `IPv6: published on ${what}: the IPv4 host address, whatever hostIpv6`,
@@ -461,7 +556,18 @@ const cases: Case[] = [
     name: 'IPv6: -internal on a dual-stack container prefers its IPv4 address',
     container: inspect({ GlobalIPv6Address: 'fd00:dead::2', ExposedPorts: exposed('80/tcp') }),
     options: { internal: true },
-    expected: [service({ id: 'h1:fx:80', name: 'busybox', port: 80, ip: BRIDGE_IP, exposedPort: 80, hostPort: null, hostIp: '', ipv6: 'fd00:dead::2' })],
+    expected: [
+      service({
+        id: 'h1:fx:80',
+        name: 'busybox',
+        port: 80,
+        ip: BRIDGE_IP,
+        exposedPort: 80,
+        hostPort: null,
+        hostIp: '',
+        ipv6: 'fd00:dead::2',
+      }),
+    ],
   },
   {
     name: 'IPv6: -internal on an IPv6-only network registers the global IPv6 address',
@@ -472,8 +578,28 @@ const cases: Case[] = [
     }),
     options: { internal: true },
     expected: [
-      service({ id: 'h1:fx:53:udp', name: 'busybox-53', port: 53, ip: 'fd00:beef::2', exposedPort: 53, hostPort: null, hostIp: '', proto: 'udp', tags: ['udp'], ipv6: 'fd00:beef::2' }),
-      service({ id: 'h1:fx:8080', name: 'busybox-8080', port: 8080, ip: 'fd00:beef::2', exposedPort: 8080, hostPort: null, hostIp: '', ipv6: 'fd00:beef::2' }),
+      service({
+        id: 'h1:fx:53:udp',
+        name: 'busybox-53',
+        port: 53,
+        ip: 'fd00:beef::2',
+        exposedPort: 53,
+        hostPort: null,
+        hostIp: '',
+        proto: 'udp',
+        tags: ['udp'],
+        ipv6: 'fd00:beef::2',
+      }),
+      service({
+        id: 'h1:fx:8080',
+        name: 'busybox-8080',
+        port: 8080,
+        ip: 'fd00:beef::2',
+        exposedPort: 8080,
+        hostPort: null,
+        hostIp: '',
+        ipv6: 'fd00:beef::2',
+      }),
     ],
   },
 
@@ -485,7 +611,7 @@ const cases: Case[] = [
     expected: [web({ ip: '203.0.113.9' })],
   },
   {
-    name: 'IP: binding on :: with -ip given as IPv4: the host\'s IPv6 address, not -ip',
+    name: "IP: binding on :: with -ip given as IPv4: the host's IPv6 address, not -ip",
     container: inspect({ ExposedPorts: exposed('80/tcp'), Ports: published({ '80/tcp': '8080' }, '::') }),
     options: { hostIp: '203.0.113.9', hostIpv6: HOST_IPV6 },
     expected: [web({ ip: HOST_IPV6, hostIp: '::' })],
@@ -640,7 +766,7 @@ const cases: Case[] = [
   // Other networking and origin details
   // --net=container:<ref>: the caller puts <ref>'s inspect in networkContainer (null: gone)
   {
-    name: '--net=container:<id>: exposed ports at the network container\'s default-bridge IP',
+    name: "--net=container:<id>: exposed ports at the network container's default-bridge IP",
     container: joined(inspect({ Id: POD_ID, Name: '/pod', IPAddress: '172.17.0.9' }), { ExposedPorts: exposed('8080/tcp') }),
     expected: [service({ id: 'h1:fx:8080', name: 'busybox', port: 8080, ip: '172.17.0.9', exposedPort: 8080, hostPort: null, hostIp: '' })],
   },
@@ -655,35 +781,87 @@ const cases: Case[] = [
     expected: [service({ id: 'h1:fx:8080', name: 'busybox', port: 8080, ip: '172.20.0.7', exposedPort: 8080, hostPort: null, hostIp: '' })],
   },
   {
-    name: '--net=container: several exposed ports, SERVICE_* from env, the network container\'s own ports play no part',
+    name: "--net=container: several exposed ports, SERVICE_* from env, the network container's own ports play no part",
     container: joined(
       inspect({ Id: POD_ID, IPAddress: '172.17.0.9', ExposedPorts: exposed('80/tcp'), Ports: published({ '80/tcp': '8080' }) }),
       { ExposedPorts: exposed('9000/tcp', '53/udp'), Env: ['SERVICE_NAME=app', 'SERVICE_TAGS=x'] },
     ),
     expected: [
-      service({ id: 'h1:fx:53:udp', name: 'app-53', port: 53, ip: '172.17.0.9', exposedPort: 53, hostPort: null, hostIp: '', proto: 'udp', tags: ['x', 'udp'] }),
-      service({ id: 'h1:fx:9000', name: 'app-9000', port: 9000, ip: '172.17.0.9', exposedPort: 9000, hostPort: null, hostIp: '', tags: ['x'] }),
+      service({
+        id: 'h1:fx:53:udp',
+        name: 'app-53',
+        port: 53,
+        ip: '172.17.0.9',
+        exposedPort: 53,
+        hostPort: null,
+        hostIp: '',
+        proto: 'udp',
+        tags: ['x', 'udp'],
+      }),
+      service({
+        id: 'h1:fx:9000',
+        name: 'app-9000',
+        port: 9000,
+        ip: '172.17.0.9',
+        exposedPort: 9000,
+        hostPort: null,
+        hostIp: '',
+        tags: ['x'],
+      }),
     ],
   },
   {
     name: '--net=container: a dual-stack network container gives its IPv4 address and its IPv6 one as origin.ipv6',
-    container: joined(inspect({ Id: POD_ID, IPAddress: '172.17.0.9', GlobalIPv6Address: 'fd00:dead::9' }), { ExposedPorts: exposed('8080/tcp') }),
-    expected: [service({ id: 'h1:fx:8080', name: 'busybox', port: 8080, ip: '172.17.0.9', exposedPort: 8080, hostPort: null, hostIp: '', ipv6: 'fd00:dead::9' })],
+    container: joined(inspect({ Id: POD_ID, IPAddress: '172.17.0.9', GlobalIPv6Address: 'fd00:dead::9' }), {
+      ExposedPorts: exposed('8080/tcp'),
+    }),
+    expected: [
+      service({
+        id: 'h1:fx:8080',
+        name: 'busybox',
+        port: 8080,
+        ip: '172.17.0.9',
+        exposedPort: 8080,
+        hostPort: null,
+        hostIp: '',
+        ipv6: 'fd00:dead::9',
+      }),
+    ],
   },
   {
     name: '--net=container: a network container on an IPv6-only network: its global IPv6 address',
-    container: joined(inspect({ Id: POD_ID, Networks: { v6: { IPAddress: '', GlobalIPv6Address: 'fd00:beef::9' } } }), { ExposedPorts: exposed('8080/tcp') }),
-    expected: [service({ id: 'h1:fx:8080', name: 'busybox', port: 8080, ip: 'fd00:beef::9', exposedPort: 8080, hostPort: null, hostIp: '', ipv6: 'fd00:beef::9' })],
+    container: joined(inspect({ Id: POD_ID, Networks: { v6: { IPAddress: '', GlobalIPv6Address: 'fd00:beef::9' } } }), {
+      ExposedPorts: exposed('8080/tcp'),
+    }),
+    expected: [
+      service({
+        id: 'h1:fx:8080',
+        name: 'busybox',
+        port: 8080,
+        ip: 'fd00:beef::9',
+        exposedPort: 8080,
+        hostPort: null,
+        hostIp: '',
+        ipv6: 'fd00:beef::9',
+      }),
+    ],
   },
   {
     name: '--net=container: -internal changes nothing, -useIpFromLabel still wins',
-    container: joined(inspect({ Id: POD_ID, IPAddress: '172.17.0.9' }), { ExposedPorts: exposed('8080/tcp'), Labels: { ip: '198.51.100.4/24' } }),
+    container: joined(inspect({ Id: POD_ID, IPAddress: '172.17.0.9' }), {
+      ExposedPorts: exposed('8080/tcp'),
+      Labels: { ip: '198.51.100.4/24' },
+    }),
     options: { internal: true, useIpFromLabel: 'ip' },
-    expected: [service({ id: 'h1:fx:8080', name: 'busybox', port: 8080, ip: '198.51.100.4', exposedPort: 8080, hostPort: null, hostIp: '' })],
+    expected: [
+      service({ id: 'h1:fx:8080', name: 'busybox', port: 8080, ip: '198.51.100.4', exposedPort: 8080, hostPort: null, hostIp: '' }),
+    ],
   },
   {
     name: '--net=container: a network container on the host network: host IP and exposed port, as --net=host',
-    container: joined(inspect({ Id: POD_ID, NetworkMode: 'host', Networks: { host: { IPAddress: '' } } }), { ExposedPorts: exposed('8080/tcp') }),
+    container: joined(inspect({ Id: POD_ID, NetworkMode: 'host', Networks: { host: { IPAddress: '' } } }), {
+      ExposedPorts: exposed('8080/tcp'),
+    }),
     expected: [service({ id: 'h1:fx:8080', name: 'busybox', port: 8080, ip: HOST_IP, exposedPort: 8080, hostPort: 8080, hostIp: '' })],
   },
   {
@@ -694,7 +872,11 @@ const cases: Case[] = [
   },
   {
     name: '--net=container: a network container without an address (--net=none): warning, no service',
-    container: joined(inspect({ Id: POD_ID, NetworkMode: 'none', Networks: { none: { IPAddress: '' } } }), { ExposedPorts: exposed('8080/tcp') }, 'pod'),
+    container: joined(
+      inspect({ Id: POD_ID, NetworkMode: 'none', Networks: { none: { IPAddress: '' } } }),
+      { ExposedPorts: exposed('8080/tcp') },
+      'pod',
+    ),
     expected: [],
     warnings: ['shares the network of container pod, which has no IP address; port 8080/tcp skipped'],
   },
@@ -755,7 +937,10 @@ const cases: Case[] = [
   },
   {
     name: 'odd: a non-numeric host port is reported and skipped',
-    container: inspect({ ...TWO_PORTS, Ports: { ...published({ '80/tcp': '8080' }), '443/tcp': [{ HostIp: '0.0.0.0', HostPort: 'https' }] } }),
+    container: inspect({
+      ...TWO_PORTS,
+      Ports: { ...published({ '80/tcp': '8080' }), '443/tcp': [{ HostIp: '0.0.0.0', HostPort: 'https' }] },
+    }),
     expected: [web()],
     warnings: ['port 443/tcp is published on host port "https", which is not a port number'],
   },
@@ -773,7 +958,10 @@ const cases: Case[] = [
   },
   {
     name: 'odd: null Env and Labels are treated as empty',
-    container: { ...inspect(WEB), Config: { Image: 'redis', Env: null, Labels: null, ExposedPorts: exposed('80/tcp') } } as unknown as ContainerInfo,
+    container: {
+      ...inspect(WEB),
+      Config: { Image: 'redis', Env: null, Labels: null, ExposedPorts: exposed('80/tcp') },
+    } as unknown as ContainerInfo,
     expected: [web({ name: 'redis' })],
   },
 
@@ -781,7 +969,10 @@ const cases: Case[] = [
     name: 'odd: SERVICE_-1_NAME and SERVICE_+80_NAME name no port (signed) and are reported',
     container: inspect({ ...WEB, Labels: { 'SERVICE_-1_NAME': 'minus', 'SERVICE_+80_NAME': 'plus' } }),
     expected: [web()],
-    warnings: ['label "SERVICE_+80_NAME" names port +80, which is not a port number', 'label "SERVICE_-1_NAME" names port -1, which is not a port number'],
+    warnings: [
+      'label "SERVICE_+80_NAME" names port +80, which is not a port number',
+      'label "SERVICE_-1_NAME" names port -1, which is not a port number',
+    ],
   },
   {
     name: 'odd: SERVICE_abc_NAME is not port-scoped: the attribute abc_name',
@@ -823,22 +1014,30 @@ const cases: Case[] = [
     name: 'odd: a service larger than 128 KiB as JSON is reported and skipped; other ports still register',
     container: inspect({ ...TWO_PORTS, Labels: { SERVICE_443_NAME: 'n'.repeat(200_000) } }),
     expected: [web({ name: 'busybox-80' })],
-    warnings: ['the service of port 443/tcp is 200271 bytes as JSON (a name, ID or attribute that long), more than the 131072 a registry is given for one service; skipped'],
+    warnings: [
+      'the service of port 443/tcp is 200271 bytes as JSON (a name, ID or attribute that long), more than the 131072 a registry is given for one service; skipped',
+    ],
   },
   {
-    name: 'odd: exposures Docker\'s API stores unchecked are reported (-internal)',
+    name: "odd: exposures Docker's API stores unchecked are reported (-internal)",
     container: inspect({ ExposedPorts: exposed('80/tcp', '99999/tcp', '0/tcp', '-1/tcp', '80/tcp/x', '') }),
     options: { internal: true },
     expected: [service({ id: 'h1:fx:80', name: 'busybox', port: 80, ip: BRIDGE_IP, exposedPort: 80, hostPort: null, hostIp: '' })],
-    warnings: ['port "99999/tcp" is outside 1-65535', 'port "0/tcp" is outside 1-65535', 'port "-1/tcp" is not of the form', 'port "80/tcp/x" is not of the form', 'port "" is not of the form'],
+    warnings: [
+      'port "99999/tcp" is outside 1-65535',
+      'port "0/tcp" is outside 1-65535',
+      'port "-1/tcp" is not of the form',
+      'port "80/tcp/x" is not of the form',
+      'port "" is not of the form',
+    ],
   },
   {
-    name: 'image by short ID (12 hex of the container\'s image): the container name',
+    name: "image by short ID (12 hex of the container's image): the container name",
     container: { ...inspect({ ...WEB, Image: HEX_ID.slice(0, 12) }), Image: DIGEST } as ContainerInfo,
     expected: [web({ name: 'fx' })],
   },
   {
-    name: 'image named like hex but not the container\'s image ID: a repository name',
+    name: "image named like hex but not the container's image ID: a repository name",
     container: { ...inspect({ ...WEB, Image: 'cafebabe0000' }), Image: DIGEST } as ContainerInfo,
     expected: [web({ name: 'cafebabe0000' })],
   },

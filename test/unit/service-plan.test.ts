@@ -13,7 +13,16 @@ function service(id: string, port: number, o: { health?: ContainerHealth; checke
     ip: '10.0.0.5',
     tags: [],
     attrs: o.checked ? { check_docker_health: 'true' } : {},
-    origin: { containerId: CONTAINER, containerName: 'web', hostPort: port, exposedPort: 80, proto: 'tcp', hostIp: '0.0.0.0', hostname: 'web', ...(o.health ? { health: o.health } : {}) },
+    origin: {
+      containerId: CONTAINER,
+      containerName: 'web',
+      hostPort: port,
+      exposedPort: 80,
+      proto: 'tcp',
+      hostIp: '0.0.0.0',
+      hostname: 'web',
+      ...(o.health ? { health: o.health } : {}),
+    },
   };
 }
 
@@ -31,8 +40,24 @@ const followsHealth = (s: Service) => s.attrs.check_docker_health === 'true';
 const cases: Array<{ name: string; held: Service[]; wanted: Service[]; broken?: Service[]; actions: ServiceAction[] }> = [
   { name: 'nothing held, nothing wanted', held: [], wanted: [], actions: [] },
   { name: 'in step: nothing to do', held: [a, b], wanted: [a, b], actions: [] },
-  { name: 'new container: each service registered', held: [], wanted: [a, b], actions: [{ kind: 'register', service: a }, { kind: 'register', service: b }] },
-  { name: 'gone: each service deregistered', held: [a, b], wanted: [], actions: [{ kind: 'deregister', service: a }, { kind: 'deregister', service: b }] },
+  {
+    name: 'new container: each service registered',
+    held: [],
+    wanted: [a, b],
+    actions: [
+      { kind: 'register', service: a },
+      { kind: 'register', service: b },
+    ],
+  },
+  {
+    name: 'gone: each service deregistered',
+    held: [a, b],
+    wanted: [],
+    actions: [
+      { kind: 'deregister', service: a },
+      { kind: 'deregister', service: b },
+    ],
+  },
   {
     name: 'port removed: only its service deregistered',
     held: [a, b],
@@ -43,7 +68,10 @@ const cases: Array<{ name: string; held: Service[]; wanted: Service[]; broken?: 
     name: 'changed (new host port): old form deregistered, then the new one registered',
     held: [a],
     wanted: [aMoved],
-    actions: [{ kind: 'deregister', service: a }, { kind: 'register', service: aMoved }],
+    actions: [
+      { kind: 'deregister', service: a },
+      { kind: 'register', service: aMoved },
+    ],
   },
   {
     name: 'unchanged but not held as written (purged, edited, lease lost): written again',
@@ -69,7 +97,10 @@ const cases: Array<{ name: string; held: Service[]; wanted: Service[]; broken?: 
     name: 'health change where the registry does not report it: a change like any other',
     held: [plainStarting],
     wanted: [plainHealthy],
-    actions: [{ kind: 'deregister', service: plainStarting }, { kind: 'register', service: plainHealthy }],
+    actions: [
+      { kind: 'deregister', service: plainStarting },
+      { kind: 'register', service: plainHealthy },
+    ],
   },
 ];
 
@@ -78,7 +109,10 @@ describe('planServices', () => {
     it(c.name, () => {
       // Held services are compared by value; `broken` names held ones by identity, as the writer keeps them.
       const held = byId(...c.held);
-      assert.deepEqual(planServices({ held, wanted: byId(...c.wanted), broken: new Set(c.broken ?? []), followsDockerHealth: followsHealth }), c.actions);
+      assert.deepEqual(
+        planServices({ held, wanted: byId(...c.wanted), broken: new Set(c.broken ?? []), followsDockerHealth: followsHealth }),
+        c.actions,
+      );
     });
   }
 

@@ -15,7 +15,11 @@ describe('DockerWatcher subscription', () => {
     const stream = new PassThrough();
     const docker = { getEvents: async (options: unknown) => (asked.push(options), stream) } as unknown as Docker;
     const events: ContainerEvent[] = [];
-    const watcher = new DockerWatcher(docker, { onEvent: (e) => events.push(e), onSubscribed: async () => undefined }, winston.createLogger({ silent: true }));
+    const watcher = new DockerWatcher(
+      docker,
+      { onEvent: (e) => events.push(e), onSubscribed: async () => undefined },
+      winston.createLogger({ silent: true }),
+    );
     watcher.start();
     try {
       await waitFor('subscribed', () => watcher.subscribed, 2_000, 5);
@@ -27,7 +31,11 @@ describe('DockerWatcher subscription', () => {
           },
         },
       ]);
-      const network = (action: string) => ({ Type: 'network', Action: action, Actor: { ID: NETWORK, Attributes: { container: ID, name: 'front', type: 'bridge' } } });
+      const network = (action: string) => ({
+        Type: 'network',
+        Action: action,
+        Actor: { ID: NETWORK, Attributes: { container: ID, name: 'front', type: 'bridge' } },
+      });
       stream.write(`${JSON.stringify(network('connect'))}\n${JSON.stringify(network('destroy'))}\n`);
       stream.write(`${JSON.stringify(network('disconnect'))}\n`);
       await waitFor('two events', () => events.length >= 2, 2_000, 5);
@@ -43,7 +51,8 @@ describe('DockerWatcher subscription', () => {
 
 describe('Docker event lines', () => {
   const ID = 'a'.repeat(64);
-  const line = (action: string, id = ID) => JSON.stringify({ Type: 'container', Action: action, Actor: { ID: id, Attributes: { name: 'ü-name' } }, status: action, id });
+  const line = (action: string, id = ID) =>
+    JSON.stringify({ Type: 'container', Action: action, Actor: { ID: id, Attributes: { name: 'ü-name' } }, status: action, id });
 
   describe('EventLineSplitter', () => {
     it('joins a line split across chunks', () => {
@@ -116,21 +125,64 @@ describe('Docker event lines', () => {
     const NETWORK = 'b'.repeat(64);
     /** A network event as Docker 20.10 sends it. */
     const network = (action: unknown, attributes: Record<string, unknown> = { container: ID, name: 'front', type: 'bridge' }) =>
-      JSON.stringify({ Type: 'network', Action: action, Actor: { ID: NETWORK, Attributes: attributes }, scope: 'local', time: 1796085429, timeNano: 1796085429736751000 });
+      JSON.stringify({
+        Type: 'network',
+        Action: action,
+        Actor: { ID: NETWORK, Attributes: attributes },
+        scope: 'local',
+        time: 1796085429,
+        timeNano: 1796085429736751000,
+      });
     const cases: Array<[string, string, ReturnType<typeof parseEventLine>]> = [
       ['connect: the container in Actor.Attributes.container', network('connect'), { kind: 'event', event: { id: ID, action: 'connect' } }],
-      ['disconnect: the container in Actor.Attributes.container', network('disconnect'), { kind: 'event', event: { id: ID, action: 'disconnect' } }],
-      ['a short container id', network('connect', { container: ID.slice(0, 12) }), { kind: 'event', event: { id: ID.slice(0, 12), action: 'connect' } }],
+      [
+        'disconnect: the container in Actor.Attributes.container',
+        network('disconnect'),
+        { kind: 'event', event: { id: ID, action: 'disconnect' } },
+      ],
+      [
+        'a short container id',
+        network('connect', { container: ID.slice(0, 12) }),
+        { kind: 'event', event: { id: ID.slice(0, 12), action: 'connect' } },
+      ],
       // Docker's filter lets these through with connect/disconnect (a network's destroy matches "destroy").
-      ['destroy of a network: ignored', network('destroy', { name: 'front', type: 'bridge' }), { kind: 'ignored', reason: 'network action destroy' }],
-      ['create of a network: ignored', network('create', { name: 'front', type: 'bridge' }), { kind: 'ignored', reason: 'network action create' }],
-      ['connect without a container: malformed', network('connect', { name: 'front' }), { kind: 'malformed', reason: 'network connect without a container id' }],
-      ['connect naming a container id that is not hex: malformed', network('connect', { container: '../etc' }), { kind: 'malformed', reason: 'network connect without a container id' }],
-      ['connect with a non-string container: malformed', network('disconnect', { container: 42 }), { kind: 'malformed', reason: 'network disconnect without a container id' }],
-      ['no Attributes at all: malformed', JSON.stringify({ Type: 'network', Action: 'connect', Actor: { ID: NETWORK } }), { kind: 'malformed', reason: 'network connect without a container id' }],
+      [
+        'destroy of a network: ignored',
+        network('destroy', { name: 'front', type: 'bridge' }),
+        { kind: 'ignored', reason: 'network action destroy' },
+      ],
+      [
+        'create of a network: ignored',
+        network('create', { name: 'front', type: 'bridge' }),
+        { kind: 'ignored', reason: 'network action create' },
+      ],
+      [
+        'connect without a container: malformed',
+        network('connect', { name: 'front' }),
+        { kind: 'malformed', reason: 'network connect without a container id' },
+      ],
+      [
+        'connect naming a container id that is not hex: malformed',
+        network('connect', { container: '../etc' }),
+        { kind: 'malformed', reason: 'network connect without a container id' },
+      ],
+      [
+        'connect with a non-string container: malformed',
+        network('disconnect', { container: 42 }),
+        { kind: 'malformed', reason: 'network disconnect without a container id' },
+      ],
+      [
+        'no Attributes at all: malformed',
+        JSON.stringify({ Type: 'network', Action: 'connect', Actor: { ID: NETWORK } }),
+        { kind: 'malformed', reason: 'network connect without a container id' },
+      ],
       ['no action: malformed', network(undefined), { kind: 'malformed', reason: 'network event without an action' }],
       // The network's own id is never taken for a container's.
-      ['the network id is not the container', network('connect', { container: NETWORK }), { kind: 'event', event: { id: NETWORK, action: 'connect' } }],
+      [
+        'the network id is not the container',
+        network('connect', { container: NETWORK }),
+        { kind: 'event', event: { id: NETWORK, action: 'connect' } },
+      ],
     ];
     for (const [name, input, expected] of cases) it(name, () => assert.deepEqual(parseEventLine(input), expected));
 

@@ -121,7 +121,8 @@ export class NetfilterBackend implements Backend {
       await ip6tables(['-w', '-A', ...drop]);
       added.push('drop');
     }
-    if (setCreated || added.length > 0) this.log.info('netfilter set and rules in place', { chain: this.chain, set: this.set, setCreated, rulesAdded: added });
+    if (setCreated || added.length > 0)
+      this.log.info('netfilter set and rules in place', { chain: this.chain, set: this.set, setCreated, rulesAdded: added });
     const wasReady = this.ready;
     this.ready = true;
     return wasReady && (setCreated || added.length > 0);

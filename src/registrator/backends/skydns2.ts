@@ -8,7 +8,9 @@ export function skydnsPath(domain: string): string {
 }
 
 export function skydnsRecord(service: Service): string {
-  return JSON.stringify(service.ttl ? { host: service.ip, port: service.port, ttl: service.ttl } : { host: service.ip, port: service.port });
+  return JSON.stringify(
+    service.ttl ? { host: service.ip, port: service.port, ttl: service.ttl } : { host: service.ip, port: service.port },
+  );
 }
 
 /** skydns2://[host:port]/<domain>: `/skydns/<reversed domain>/<name>/<id>` = `{"host","port"}` (docs/registrator.md). */

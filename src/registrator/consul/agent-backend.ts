@@ -95,7 +95,10 @@ export class ConsulAgentBackend implements Backend {
     const path = `/v1/agent/service/${segment(service.id)}`;
     const current = await this.client.json<AgentService>('GET', path, { accept: [404] });
     if (current && current.Meta?.[OWNER_HOST_KEY] !== this.options.host) {
-      this.options.log.warn('left in place: the agent holds this service ID for another host', { service: service.id, owner: current.Meta?.[OWNER_HOST_KEY] ?? null });
+      this.options.log.warn('left in place: the agent holds this service ID for another host', {
+        service: service.id,
+        owner: current.Meta?.[OWNER_HOST_KEY] ?? null,
+      });
     } else if (current) {
       await this.client.request('PUT', `/v1/agent/service/deregister/${segment(service.id)}`, { accept: [404] });
     }
@@ -125,7 +128,7 @@ export class ConsulAgentBackend implements Backend {
     for (const held of mine) {
       const service = serviceFromMeta(held.Meta);
       if (!service) {
-        this.options.log.warn('agent service marked as this host\'s has no readable service record; left alone', { service: held.ID });
+        this.options.log.warn("agent service marked as this host's has no readable service record; left alone", { service: held.ID });
         continue;
       }
       const expected = agentRegistration(service, this.options.host).registration;

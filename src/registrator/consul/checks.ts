@@ -104,7 +104,8 @@ export function dockerHealthCheck(service: Service): { check?: ConsulCheck; warn
   const raw = service.attrs.check_docker_health;
   if (raw === undefined || raw.trim() === '') return { warnings: [] };
   const on = parseSwitch(raw);
-  if (on === undefined) return { warnings: [{ key: 'check_docker_health', reason: `${JSON.stringify(raw)} is not true or false; no docker-health check` }] };
+  if (on === undefined)
+    return { warnings: [{ key: 'check_docker_health', reason: `${JSON.stringify(raw)} is not true or false; no docker-health check` }] };
   if (!on) return { warnings: [] };
   if (service.origin.health === undefined) {
     return { warnings: [{ key: 'check_docker_health', reason: 'the container has no HEALTHCHECK; no docker-health check' }] };
@@ -127,9 +128,12 @@ export function attrCheck(service: Service): { check?: ConsulCheck; warnings: At
   const warn = (key: string, reason: string): void => void warnings.push({ key, reason });
   const value = (key: string): string => (attrs[key] ?? '').trim();
 
-  if (value('check_cmd') !== '') warn('check_cmd', 'is not supported (it runs the check-cmd helper of the gliderlabs image); use SERVICE_CHECK_SCRIPT');
+  if (value('check_cmd') !== '')
+    warn('check_cmd', 'is not supported (it runs the check-cmd helper of the gliderlabs image); use SERVICE_CHECK_SCRIPT');
   // TCP and gRPC checks are switched on by any value but a "no" (false, 0, no, off).
-  const asked = CHECK_TYPES.filter((t) => value(`check_${t}`) !== '' && !((t === 'tcp' || t === 'grpc') && parseSwitch(value(`check_${t}`)) === false));
+  const asked = CHECK_TYPES.filter(
+    (t) => value(`check_${t}`) !== '' && !((t === 'tcp' || t === 'grpc') && parseSwitch(value(`check_${t}`)) === false),
+  );
   if (asked.length === 0) return { warnings };
   const type = asked[0];
   for (const other of asked.slice(1)) warn(`check_${other}`, `ignored: a service has one such check and check_${type} comes first`);

@@ -2,9 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 
 /** Where a Consul agent listens: TCP (optionally TLS) or a unix socket. */
-export type ConsulEndpoint =
-  | { kind: 'tcp'; host: string; port: number; tls?: ConsulTls }
-  | { kind: 'unix'; socketPath: string };
+export type ConsulEndpoint = { kind: 'tcp'; host: string; port: number; tls?: ConsulTls } | { kind: 'unix'; socketPath: string };
 
 /** PEM material for `https://`; without `ca` the system CAs verify the agent. */
 export interface ConsulTls {

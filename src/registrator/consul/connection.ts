@@ -33,11 +33,17 @@ export function consulConnection(uri: RegistryUri, env: NodeJS.ProcessEnv): Cons
   let kvPrefix: string | undefined;
   switch (uri.scheme) {
     case 'consul-unix':
-      if (uri.authority !== '') throw new ConfigError(`registry URI "${uri.raw}" names a host; consul-unix takes a socket path: consul-unix:///var/run/consul.sock`);
+      if (uri.authority !== '')
+        throw new ConfigError(
+          `registry URI "${uri.raw}" names a host; consul-unix takes a socket path: consul-unix:///var/run/consul.sock`,
+        );
       endpoint = { kind: 'unix', socketPath: `/${uri.path}` };
       break;
     case 'consul-tls': {
-      const { host, port } = uri.authority !== '' ? splitHostPort(uri.authority, DEFAULT_HTTPS_PORT, `registry URI "${uri.raw}"`) : tcpAddressFromEnv(env, DEFAULT_HTTPS_PORT, true);
+      const { host, port } =
+        uri.authority !== ''
+          ? splitHostPort(uri.authority, DEFAULT_HTTPS_PORT, `registry URI "${uri.raw}"`)
+          : tcpAddressFromEnv(env, DEFAULT_HTTPS_PORT, true);
       endpoint = { kind: 'tcp', host, port, tls: tlsFromEnv(env) };
       kvPrefix = uri.path || undefined;
       break;
@@ -79,7 +85,8 @@ function tcpAddressFromEnv(env: NodeJS.ProcessEnv, defaultPort: number, forTls: 
   if (raw.startsWith('unix://')) throw new ConfigError(`CONSUL_HTTP_ADDR "${raw}" is a unix socket; consul-tls:// needs a host and port`);
   const match = /^(?:(https?):\/\/)?([^/]+)\/?$/i.exec(raw);
   if (!match) throw new ConfigError(`CONSUL_HTTP_ADDR "${raw}" is not host:port, http(s)://host:port or unix:///path`);
-  if (forTls && match[1]?.toLowerCase() === 'http') throw new ConfigError(`CONSUL_HTTP_ADDR "${raw}" says http://, but the registry URI is consul-tls://`);
+  if (forTls && match[1]?.toLowerCase() === 'http')
+    throw new ConfigError(`CONSUL_HTTP_ADDR "${raw}" says http://, but the registry URI is consul-tls://`);
   return splitHostPort(match[2], defaultPort, `CONSUL_HTTP_ADDR "${raw}"`);
 }
 
@@ -108,7 +115,9 @@ function tlsFromEnv(env: NodeJS.ProcessEnv): ConsulTls {
   const key = (env.CONSUL_CLIENT_KEY ?? '').trim();
   const servername = (env.CONSUL_TLS_SERVER_NAME ?? '').trim();
   if ((cert === '') !== (key === '')) {
-    throw new ConfigError(cert === '' ? 'CONSUL_CLIENT_KEY is set without CONSUL_CLIENT_CERT' : 'CONSUL_CLIENT_CERT is set without CONSUL_CLIENT_KEY');
+    throw new ConfigError(
+      cert === '' ? 'CONSUL_CLIENT_KEY is set without CONSUL_CLIENT_CERT' : 'CONSUL_CLIENT_CERT is set without CONSUL_CLIENT_KEY',
+    );
   }
   const file = (path: string, setting: string) => (path === '' ? undefined : { path, setting });
   const loaded = loadTlsFiles(

@@ -17,7 +17,11 @@ interface KvPair {
 }
 
 function decode(pair: KvPair): KvEntry {
-  return { key: pair.Key, value: pair.Value === null ? '' : Buffer.from(pair.Value, 'base64').toString('utf8'), modifyIndex: pair.ModifyIndex };
+  return {
+    key: pair.Key,
+    value: pair.Value === null ? '' : Buffer.from(pair.Value, 'base64').toString('utf8'),
+    modifyIndex: pair.ModifyIndex,
+  };
 }
 
 /** The key's entry, or undefined when Consul has no such key (404). */

@@ -63,7 +63,10 @@ export function attrsToMeta(attrs: Record<string, string>, room = META_MAX_PAIRS
       continue;
     }
     if (used >= room) {
-      warnings.push({ key, reason: `Consul takes at most ${META_MAX_PAIRS} meta pairs per service (the ownership marker included); left out of Meta` });
+      warnings.push({
+        key,
+        reason: `Consul takes at most ${META_MAX_PAIRS} meta pairs per service (the ownership marker included); left out of Meta`,
+      });
       continue;
     }
     meta[key] = value;

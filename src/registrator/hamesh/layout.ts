@@ -43,8 +43,12 @@ export function hameshEntry(service: Service): HameshEntry | { rejected: string 
     const invalid = domains.find((d) => !isDnsName(d));
     if (invalid !== undefined) return { rejected: `"${invalid}" in SERVICE_DOMAINS is not a valid DNS name` };
     if (domains.length === 0) return { rejected: 'SERVICE_MODE=http needs SERVICE_DOMAINS' };
-    for (const [attr, name] of [['external_port', 'SERVICE_EXTERNAL_PORT'], ['internal_port', 'SERVICE_INTERNAL_PORT']] as const) {
-      if ((service.attrs[attr] ?? '').trim() !== '') notes.push(`${name} is for tcp services; SERVICE_MODE=http does not use it (left out)`);
+    for (const [attr, name] of [
+      ['external_port', 'SERVICE_EXTERNAL_PORT'],
+      ['internal_port', 'SERVICE_INTERNAL_PORT'],
+    ] as const) {
+      if ((service.attrs[attr] ?? '').trim() !== '')
+        notes.push(`${name} is for tcp services; SERVICE_MODE=http does not use it (left out)`);
     }
     return { mode, domains: [...new Set(domains)], notes };
   }
@@ -95,10 +99,18 @@ export function hameshClaims(prefix: string, service: Service): PortClaim[] {
   if ('rejected' in entry) return [];
   const base = hameshServicePrefix(prefix, service);
   const claims: PortClaim[] = [];
-  for (const [attr, port, name] of [['external_port', entry.externalPort, 'SERVICE_EXTERNAL_PORT'], ['internal_port', entry.internalPort, 'SERVICE_INTERNAL_PORT']] as const) {
+  for (const [attr, port, name] of [
+    ['external_port', entry.externalPort, 'SERVICE_EXTERNAL_PORT'],
+    ['internal_port', entry.internalPort, 'SERVICE_INTERNAL_PORT'],
+  ] as const) {
     if (port === undefined) continue;
     const range = `${CLAIMS_ROOT}/${prefix}/${attr}/${port}/`;
-    claims.push({ range, key: `${range}${encodeURIComponent(`${service.name}/${service.id}`)}`, entry: [`${base}${attr}`, String(port)], what: `${name} ${port}` });
+    claims.push({
+      range,
+      key: `${range}${encodeURIComponent(`${service.name}/${service.id}`)}`,
+      entry: [`${base}${attr}`, String(port)],
+      what: `${name} ${port}`,
+    });
   }
   return claims;
 }
