@@ -152,7 +152,8 @@ function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config
   ] as const) {
     if (value * unit > MAX_TIMER_MS)
       throw new ConfigError(
-        `${flag} ${value} is longer than ${Math.floor(MAX_TIMER_MS / unit)} ${unit === 1 ? 'ms' : 'seconds'} (24.8 days), the longest timer Node.js can set`,
+        `${flag} ${value} is longer than ${Math.floor(MAX_TIMER_MS / unit)} ` +
+          `${unit === 1 ? 'ms' : 'seconds'} (24.8 days), the longest timer Node.js can set`,
       );
   }
   if ((raw.etcd.cert === '') !== (raw.etcd.key === '')) {

@@ -100,7 +100,8 @@ export function explainEtcdError(err: unknown, endpoint: string, user: string): 
   if (err instanceof EtcdAuthenticationFailedError) {
     return new EtcdAuthError(
       endpoint,
-      `etcd ${endpoint}: authentication failed for ${who}: wrong user name or password (EC_REGISTRATOR_ETCD_USER / EC_REGISTRATOR_ETCD_PASSWORD)`,
+      `etcd ${endpoint}: authentication failed for ${who}: wrong user name ` +
+        `or password (EC_REGISTRATOR_ETCD_USER / EC_REGISTRATOR_ETCD_PASSWORD)`,
     );
   }
   if (/etcdserver: user name is empty/.test(err.message)) {

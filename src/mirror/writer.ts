@@ -141,7 +141,10 @@ export class MirrorWriter implements Writer {
   }
 
   describeHostData(): string {
-    return `up to ${this.held.size} container entries of host ${this.options.host} under ${this.layout.containersPrefix}, ${this.layout.hostPrefix(this.options.host)} and their ${this.layout.labelsPrefix} keys`;
+    const { host } = this.options;
+    const { containersPrefix, labelsPrefix } = this.layout;
+    const where = `${containersPrefix}, ${this.layout.hostPrefix(host)} and their ${labelsPrefix} keys`;
+    return `up to ${this.held.size} container entries of host ${host} under ${where}`;
   }
 
   private async commit(ops: KeyOp[]): Promise<void> {

@@ -3,6 +3,11 @@ import type { CheckReport, ReportedFinding, StoreReport } from './check';
 /** Longest value shown in text; --json has them whole. */
 const VALUE_CHARS = 120;
 
+/** How many findings `--fix` dealt with this way. */
+function countFixes(findings: readonly { fix?: string }[], fix: string): number {
+  return findings.filter((f) => f.fix === fix).length;
+}
+
 /** One line whatever a key or value holds: control characters escaped as `\uXXXX`. */
 function oneLine(text: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are what it escapes
@@ -30,7 +35,8 @@ function storeLine(store: StoreReport, fix: boolean): string {
   if (store.mirror) {
     const m = store.mirror;
     read.push(
-      `${m.prefix} ${plural(m.keys, 'key')} (${plural(m.entries, 'entry', 'entries')}, ${plural(m.hostKeys, 'hosts/ key')}, ${plural(m.labelKeys, 'labels/ key')}, ${m.notChecked} not checked)`,
+      `${m.prefix} ${plural(m.keys, 'key')} (${plural(m.entries, 'entry', 'entries')}, ` +
+        `${plural(m.hostKeys, 'hosts/ key')}, ${plural(m.labelKeys, 'labels/ key')}, ${m.notChecked} not checked)`,
     );
   }
   const o = store.owners;
@@ -43,7 +49,7 @@ function storeLine(store: StoreReport, fix: boolean): string {
   const found = store.findings.length === 0 ? 'no findings' : plural(store.findings.length, 'finding');
   const fixed =
     fix && store.findings.length > 0
-      ? `, ${store.findings.filter((f) => f.fix === 'deleted').length} deleted, ${store.findings.filter((f) => f.fix === 'kept').length} kept`
+      ? `, ${countFixes(store.findings, 'deleted')} deleted, ${countFixes(store.findings, 'kept')} kept`
       : '';
   return `etcd ${store.etcd} at revision ${store.revision}: read ${read.join(' and ')} in ${plural(store.pages, 'page')}: ${found}${fixed}`;
 }

@@ -16,8 +16,9 @@ export interface SchemeSpec {
 }
 
 /**
- * Every registry URI scheme (docs/configuration.md; docs/registrator.md, "HaMesh"; docs/registrator.md), in the order error messages list them. Adding a
- * registry: one file in backends/ that exports its factory, and its row here.
+ * Every registry URI scheme (docs/registrator.md), in the order error messages list them. Adding
+ * a registry: one file in backends/ that exports its factory, its row here, and its name in the
+ * `Scheme` type (uri.ts).
  */
 export const SCHEMES = {
   hamesh: {

@@ -94,7 +94,8 @@ export class ServiceWriter implements Writer {
     this.broken = broken;
     if (this.said.isNew('takenOver', takenOver.join(' '))) {
       this.log.warn(
-        'services whose keys a later registration (another container or host with the same ID) has written: it wins; these stand by until it is removed',
+        'services whose keys a later registration (another container or host with ' +
+          'the same ID) has written: it wins; these stand by until it is removed',
         { services: takenOver },
       );
     }

@@ -206,14 +206,16 @@ function buildServices(
     const bytes = Buffer.byteLength(JSON.stringify(service));
     if (bytes > MAX_SERVICE_BYTES) {
       warn(
-        `the service of port ${portLabel(plan.candidate)} is ${bytes} bytes as JSON (a name, ID or attribute that long), more than the ${MAX_SERVICE_BYTES} a registry is given for one service; skipped`,
+        `the service of port ${portLabel(plan.candidate)} is ${bytes} bytes as JSON (a name, ID or attribute ` +
+          `that long), more than the ${MAX_SERVICE_BYTES} a registry is given for one service; skipped`,
       );
       continue;
     }
     const id = uniqueId(service, usedIds);
     if (id === undefined) {
       warn(
-        `service ID ${JSON.stringify(service.id)} is already used by another port of this container; port ${portLabel(plan.candidate)} skipped`,
+        `service ID ${JSON.stringify(service.id)} is already used by another ` +
+          `port of this container; port ${portLabel(plan.candidate)} skipped`,
       );
       continue;
     }
@@ -327,7 +329,8 @@ function planPort(
     case 'published':
       if (hostPort === null) {
         warn(
-          `port ${portLabel(candidate)} is published on host port ${JSON.stringify(candidate.binding?.HostPort)}, which is not a port number; skipped`,
+          `port ${portLabel(candidate)} is published on host port ` +
+            `${JSON.stringify(candidate.binding?.HostPort)}, which is not a port number; skipped`,
         );
         return undefined;
       }
@@ -338,7 +341,8 @@ function planPort(
         if (options.hostIpv6) ip = options.hostIpv6;
         else if (ip !== '' && addressFromLabel(container, options.useIpFromLabel) === undefined) {
           warn(
-            `port ${portLabel(candidate)} is published on :: only and the host has no IPv6 address; registered at ${ip}, which may not serve it`,
+            `port ${portLabel(candidate)} is published on :: only and the host ` +
+              `has no IPv6 address; registered at ${ip}, which may not serve it`,
           );
         }
       }
@@ -349,7 +353,8 @@ function planPort(
   ip = addressFromLabel(container, options.useIpFromLabel) ?? ip;
   if (ip === '') {
     warn(
-      `port ${portLabel(candidate)} has no address to register (${networking.kind === 'internal' ? 'the container has no IP' : 'no host address configured'}); skipped`,
+      `port ${portLabel(candidate)} has no address to register ` +
+        `(${networking.kind === 'internal' ? 'the container has no IP' : 'no host address configured'}); skipped`,
     );
     return undefined;
   }
