@@ -9,6 +9,7 @@ import { dockerCli, ensureTestImage, TEST_IMAGE, TestContainers } from '../suppo
 import { PrivateDockerd } from '../support/dockerd';
 import { EtcdServer } from '../support/etcd';
 import { expectedMirror, sorted } from '../support/mirror';
+import { anotherHostsService } from '../support/service-record';
 
 const PID = process.pid;
 const A = `opsa-${PID}`;
@@ -18,23 +19,7 @@ const B_ID = 'b'.repeat(64);
 
 /** Host B's data, as its own registrator would have written it into the same etcd. */
 function hostBData(): Record<string, string> {
-  const service = {
-    id: `${B}:elsewhere:5432`,
-    name: 'db',
-    port: 5432,
-    ip: '10.0.0.2',
-    tags: [],
-    attrs: {},
-    origin: {
-      containerId: B_ID,
-      containerName: 'elsewhere',
-      hostPort: 5432,
-      exposedPort: 5432,
-      proto: 'tcp',
-      hostIp: '0.0.0.0',
-      hostname: 'elsewhere',
-    },
-  };
+  const service = anotherHostsService(`${B}:elsewhere:5432`, { containerId: B_ID, containerName: 'elsewhere', hostname: 'elsewhere' });
   const c = `/registry/containers/${B_ID}/`;
   const owner = `${B_ID}/${encodeURIComponent(service.id)}`;
   return {

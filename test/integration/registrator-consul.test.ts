@@ -13,6 +13,7 @@ import { dockerCli, ensureTestImage, TEST_IMAGE, TestContainers } from '../suppo
 import { EtcdServer } from '../support/etcd';
 import { makeTestPki } from '../support/pki';
 import { waitFor } from '../support/wait';
+import { anotherHostsService } from '../support/service-record';
 
 /**
  * The Consul backends against real dockerd, the daemon as a process, and a Consul agent stand-in
@@ -548,23 +549,7 @@ describe('consulkv:// and consul://host/<path> against real dockerd and the agen
   it('writes <prefix>/<name>/<id> = ip:port with ownership records, removes them on stop, SIGTERM leaves other hosts alone', async () => {
     const a = await agent();
     // Another host's key and ownership record under the same prefix.
-    const other = {
-      id: 'other:db:5432',
-      name: 'db',
-      port: 5432,
-      ip: '10.0.0.2',
-      tags: [],
-      attrs: {},
-      origin: {
-        containerId: 'f'.repeat(64),
-        containerName: 'db',
-        hostPort: 5432,
-        exposedPort: 5432,
-        proto: 'tcp',
-        hostIp: '',
-        hostname: '',
-      },
-    };
+    const other = anotherHostsService('other:db:5432', { hostIp: '', hostname: '' });
     a.kv.set('services/db/other:db:5432', { value: Buffer.from('10.0.0.2:5432'), flags: 0, createIndex: 1, modifyIndex: 1 });
     a.kv.set('_registrator/owners/other/consulkv/services/other%3Adb%3A5432', {
       value: Buffer.from(JSON.stringify(other)),

@@ -4,6 +4,7 @@ import { daemonSuite } from '../support/daemon-suite';
 import { dockerCli, TEST_IMAGE } from '../support/docker';
 import { EtcdServer } from '../support/etcd';
 import { waitFor } from '../support/wait';
+import { anotherHostsService } from '../support/service-record';
 
 const HOST = `reg-${process.pid}`;
 const IP = '10.9.8.7';
@@ -110,23 +111,7 @@ describe('etcd and skydns2 backends against real dockerd and etcd', () => {
 
   it("after a crash, registrations of containers that died meanwhile are removed at start: this host's only, custom IDs too", async () => {
     // Another host's registration under the same prefixes, with its own ownership record.
-    const other = {
-      id: 'other-host:db:5432',
-      name: 'db',
-      port: 5432,
-      ip: '10.0.0.2',
-      tags: [],
-      attrs: {},
-      origin: {
-        containerId: 'f'.repeat(64),
-        containerName: 'db',
-        hostPort: 5432,
-        exposedPort: 5432,
-        proto: 'tcp',
-        hostIp: '0.0.0.0',
-        hostname: 'db',
-      },
-    };
+    const other = anotherHostsService('other-host:db:5432');
     await suite.etcd.client.put('/services/db/other-host:db:5432').value('10.0.0.2:5432');
     await suite.etcd.client.put('/_registrator/owners/other-host/etcd/services/other-host%3Adb%3A5432').value(JSON.stringify(other));
     await start();
