@@ -5,8 +5,8 @@
 #     -e EC_REGISTRATOR_ETCD_HOSTS=127.0.0.1:2379 service-registrator [options] [registry-uri ...]
 #
 # The socket is mounted at /tmp/docker.sock (the daemon looks there when /var/run/docker.sock is
-# absent). Any Node >= 20 image with npm can be the base: --build-arg NODE_IMAGE=...
-ARG NODE_IMAGE=node:20-bookworm-slim
+# absent). Any Node >= 22 image with npm can be the base: --build-arg NODE_IMAGE=...
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Compiles the TypeScript sources.
 FROM ${NODE_IMAGE} AS build

@@ -61,9 +61,9 @@ missing=()
 command -v dockerd >/dev/null 2>&1 && command -v docker >/dev/null 2>&1 || missing+=(docker.io)
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || die "Node.js >= 20 with npm is required (node/npm not found)"
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || die "Node.js >= 22 with npm is required (node/npm not found)"
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
-((node_major >= 20)) || die "Node.js >= 20 is required, found $(node --version)"
+((node_major >= 22)) || die "Node.js >= 22 is required, found $(node --version)"
 if ((${#missing[@]} > 0)); then
   apt_install "${missing[@]}"
   for cmd in docker dockerd etcd etcdctl; do
