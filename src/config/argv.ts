@@ -1,6 +1,6 @@
 import { parseSwitch } from '../switch-words';
 import { ConfigError } from '../config-error';
-import { schema } from './schema';
+import { schema } from './options';
 
 /** The command line, split into option values by schema key and the rest. */
 export interface ParsedArgv {

@@ -10,6 +10,7 @@ import { describeKey, parseArgv, usage } from './argv';
 import { ConfigError } from '../config-error';
 import { createConfig, ENV_ALIASES, RawConfig } from './schema';
 import { loadTlsFiles } from '../tls-files';
+import { packageVersion } from '../version';
 
 /** Fully resolved configuration: every default filled in, every value validated. */
 export interface Config {
@@ -52,13 +53,6 @@ function defaultsFile(): string | undefined {
     if (existsSync(candidate)) return candidate;
   }
   return undefined;
-}
-
-export function packageVersion(): string {
-  for (const candidate of [join(__dirname, '../../package.json'), join(__dirname, '../../../package.json')]) {
-    if (existsSync(candidate)) return (JSON.parse(readFileSync(candidate, 'utf8')) as { version: string }).version;
-  }
-  return 'unknown';
 }
 
 function withAliases(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
