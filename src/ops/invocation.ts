@@ -1,13 +1,27 @@
+import { ConfigError } from '../config-error';
 import { loadConfig, type Config } from '../config/load';
 import { checkWritersAvailable } from '../writers-available';
+import type { OpsCommand } from './commands';
 
-/** The operator commands: `registrator ls`, `registrator diff` and `registrator check`. */
-export const OPS_COMMANDS = ['ls', 'diff', 'check'] as const;
-export type OpsCommand = (typeof OPS_COMMANDS)[number];
+export { isOpsCommand, OPS_COMMANDS, type OpsCommand } from './commands';
 
-export function isOpsCommand(word: string | undefined): word is OpsCommand {
-  return (OPS_COMMANDS as readonly string[]).includes(word ?? '');
+/** Bad usage, as for the daemon. */
+export const EXIT_USAGE = 2;
+
+/** Where a command reads its environment and writes its output (the process's own by default). */
+export interface OpsIo {
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  isTty: boolean;
 }
+
+export const processIo = (): OpsIo => ({
+  env: process.env,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  isTty: Boolean(process.stdout.isTTY),
+});
 
 /** A validated operator command line. */
 export interface OpsInvocation {
@@ -94,4 +108,24 @@ export function parseOpsCommand(command: OpsCommand, argv: readonly string[], en
   if (loaded.kind === 'version') return loaded;
   checkWritersAvailable(loaded.config);
   return { kind: 'run', invocation: { command, json, fix, config: loaded.config } };
+}
+
+/**
+ * Reads the command line and answers what needs no etcd or Docker client itself: `--help` and
+ * `--version` (exit 0) and bad usage (one line on stderr, exit 2). Returns the exit status, or the
+ * invocation to run.
+ */
+export function prepareOpsCommand(command: OpsCommand, argv: readonly string[], io: OpsIo): OpsInvocation | number {
+  let parsed;
+  try {
+    parsed = parseOpsCommand(command, argv, io.env, io.isTty);
+  } catch (err) {
+    io.stderr.write(`registrator ${command}: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  if (parsed.kind !== 'run') {
+    io.stdout.write(`${parsed.text}\n`);
+    return 0;
+  }
+  return parsed.invocation;
 }

@@ -8,44 +8,21 @@ import { createWriters, HostWriters, loadRegistryParts } from '../writers';
 import { checkFleet, fixFleet } from './check';
 import { formatCheck } from './check-format';
 import { formatDiff } from './diff-format';
-import { OpsCommand, parseOpsCommand } from './invocation';
+import { EXIT_USAGE, OpsCommand, OpsInvocation, OpsIo, processIo } from './invocation';
 import { listHost } from './ls';
 import { formatLs } from './ls-format';
 import { closeRegistries, coveredUris, openRegistries, OpsRegistry } from './registries';
 
-/** Bad usage, as for the daemon. */
-const EXIT_USAGE = 2;
 /** What was to be shown could not be read: `ls` fails with 1; `diff` and `check` with 2, as diff(1) does for trouble. */
 const EXIT_TROUBLE: Record<OpsCommand, number> = { ls: 1, diff: 2, check: 2 };
 
-/** Where a command reads its environment and writes its output (the process's own by default). */
-export interface OpsIo {
-  env: NodeJS.ProcessEnv;
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  isTty: boolean;
-}
-
-const processIo = (): OpsIo => ({ env: process.env, stdout: process.stdout, stderr: process.stderr, isTty: Boolean(process.stdout.isTTY) });
-
 /**
- * Runs `registrator ls`, `diff` or `check` and resolves with the exit status: the output goes to
- * stdout, logs and errors (one line) to stderr. Nothing is written to Docker, nor to etcd except by
- * `check --fix`.
+ * Runs `registrator ls`, `diff` or `check`, as `prepareOpsCommand` read it, and resolves with the
+ * exit status: the output goes to stdout, logs and errors (one line) to stderr. Nothing is written
+ * to Docker, nor to etcd except by `check --fix`.
  */
-export async function runOpsCommand(command: OpsCommand, argv: readonly string[], io: OpsIo = processIo()): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseOpsCommand(command, argv, io.env, io.isTty);
-  } catch (err) {
-    io.stderr.write(`registrator ${command}: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
-    return EXIT_USAGE;
-  }
-  if (parsed.kind !== 'run') {
-    io.stdout.write(`${parsed.text}\n`);
-    return 0;
-  }
-  const { config, json, fix } = parsed.invocation;
+export async function runOpsInvocation(invocation: OpsInvocation, io: OpsIo = processIo()): Promise<number> {
+  const { command, config, json, fix } = invocation;
   const log = createLogger({ ...config.log, stderr: true });
   let etcd: Etcd3 | undefined;
   let registries: OpsRegistry[] = [];
