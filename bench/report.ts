@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { MemoryFigures } from './daemon-run';
+import { COMMAND_GOAL, type CommandsResult } from './scenarios/commands';
 import { FLEET_GOAL, FleetLife, FleetResult } from './scenarios/fleet';
 import type { LatencySamples } from './scenarios/latency';
 import type { StartupRound } from './scenarios/startup';
@@ -28,6 +29,8 @@ export interface BenchResults {
   configurations: ConfigurationResult[];
   /** The fleet part (BENCH_PARTS, BENCH_FLEET). */
   fleet?: FleetResult;
+  /** The commands part: quick commands against `node -e 0`. */
+  commands?: CommandsResult;
 }
 
 /** The figures of the fleet part, each compared filled / empty. */
@@ -197,8 +200,21 @@ export function renderTables(results: BenchResults): string {
     sections.push(`etcd writes of a synced daemon\n${etcdWrites}`);
     sections.push(`Memory once synced\n${memory}`);
   }
+  if (results.commands) sections.push(renderCommands(results.commands));
   if (results.fleet) sections.push(...renderFleet(results.fleet));
   return sections.join('\n\n');
+}
+
+/** The commands part: each quick command's whole process against `node -e 0`. */
+function renderCommands(result: CommandsResult): string {
+  const rows = result.commands.map((c) => [
+    `registrator ${c.args.join(' ')}`,
+    ms(c.ms),
+    `${c.ratio.toFixed(2)}x`,
+    c.args[0] === '--version' ? (c.ratio <= COMMAND_GOAL ? 'yes' : 'NO') : '',
+  ]);
+  const head = ['command (whole process)', 'median', `vs node -e 0 (${ms(result.nodeMs)})`, `--version goal <= ${COMMAND_GOAL}x met`];
+  return `Quick commands (median of ${result.rounds}, alternated with node -e 0)\n${table(head, rows)}`;
 }
 
 /** Key counts of the rounds: one figure when they agree. */

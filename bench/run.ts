@@ -3,7 +3,7 @@
  * the same real dockerd and etcd in the same run. See docs/performance.md.
  *
  *   npm run bench
- *   BENCH_PARTS=fleet,startup  BENCH_FLEET=1000x100  (0: no fleet part)
+ *   BENCH_PARTS=commands,fleet,startup  BENCH_FLEET=1000x100  (0: no fleet part)
  *   BENCH_SIZES=200,500,1000  BENCH_ROUNDS=3  BENCH_LATENCY_SAMPLES=50  BENCH_OUT=bench-results.json
  *   BENCH_CONFIGURATIONS=mirror,mirror+hamesh+etcd  BENCH_CPU_PROF=<dir>  BENCH_DOCKER_SOCKET=/var/run/docker.sock
  */
@@ -17,6 +17,7 @@ import type { BenchContext } from './context';
 import { BenchDaemon } from './daemon-run';
 import { Fleet } from './fleet';
 import { BenchResults, ConfigurationResult, renderTables, SizeResult, writeResults } from './report';
+import { commandsScenario } from './scenarios/commands';
 import { FleetResult, fleetScenario, FleetSpec } from './scenarios/fleet';
 import { latencyScenario } from './scenarios/latency';
 import { startupRound } from './scenarios/startup';
@@ -44,8 +45,13 @@ const FLEET_SPEC: FleetSpec | undefined = (() => {
     throw new Error('BENCH_FLEET must be <hosts>x<containers> (e.g. 1000x100), or 0');
   return { hosts: Number(match[1]), containers: Number(match[2]) };
 })();
-/** The parts to run, in this order: the fleet part (on a host with few containers) before the startup part grows the fleet. */
-const PART_NAMES = ['fleet', 'startup'] as const;
+/**
+ * The parts to run, in this order: the quick commands (no engine needed), then the fleet part (on a
+ * host with few containers) before the startup part grows the fleet.
+ */
+const PART_NAMES = ['commands', 'fleet', 'startup'] as const;
+/** Rounds of the commands part: each is a handful of ~0.1 s processes. */
+const COMMAND_ROUNDS = 11;
 const PARTS = (process.env.BENCH_PARTS ?? PART_NAMES.join(',')).split(',').map((p) => p.trim());
 /** Whether the fleet part (etcd with a fleet's data vs empty) runs: it takes minutes to fill. */
 const FLEET_PART = PARTS.includes('fleet') && FLEET_SPEC !== undefined;
@@ -74,7 +80,7 @@ async function main(): Promise<void> {
   if (SELECTED.length === 0) throw new Error(`BENCH_CONFIGURATIONS names none of ${CONFIGURATIONS.map((c) => c.name).join(', ')}`);
   const unknown = PARTS.filter((p) => !(PART_NAMES as readonly string[]).includes(p));
   if (unknown.length > 0) throw new Error(`BENCH_PARTS: unknown ${unknown.join(', ')} (parts: ${PART_NAMES.join(', ')})`);
-  if (!FLEET_PART && !STARTUP_PART) throw new Error('nothing to run: BENCH_PARTS=fleet with BENCH_FLEET=0');
+  if (!PARTS.includes('commands') && !FLEET_PART && !STARTUP_PART) throw new Error('nothing to run: BENCH_PARTS=fleet with BENCH_FLEET=0');
   await ensureTestImage();
   const docker = new Docker({ socketPath: process.env.BENCH_DOCKER_SOCKET ?? '/var/run/docker.sock' });
   const fleet = new Fleet(docker, String(process.pid));
@@ -101,7 +107,7 @@ async function main(): Promise<void> {
         .replace(/^etcd Version:\s*/, ''),
     },
     settings: {
-      parts: PART_NAMES.filter((p) => (p === 'fleet' ? FLEET_PART : STARTUP_PART)),
+      parts: PART_NAMES.filter((p) => (p === 'commands' ? PARTS.includes(p) : p === 'fleet' ? FLEET_PART : STARTUP_PART)),
       sizes: SIZES,
       rounds: ROUNDS,
       latencySamples: SAMPLES,
@@ -110,6 +116,7 @@ async function main(): Promise<void> {
     configurations: SELECTED.map((c): ConfigurationResult => ({ name: c.name, args: c.args, sizes: [] })),
   };
   try {
+    if (PARTS.includes('commands')) results.commands = commandsScenario(COMMAND_ROUNDS);
     if (FLEET_PART) results.fleet = await fleetPart(docker, fleet);
     if (STARTUP_PART) await startupPart({ docker, etcd: await startEtcd(), fleet, cpuProfileDir: process.env.BENCH_CPU_PROF }, results);
     say('');
