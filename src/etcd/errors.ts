@@ -72,6 +72,10 @@ export function unavailableReason(message: string): string {
   // OpenSSL's "<hex>:error:<code>:SSL routines:<function>:<reason>:<file>:<line>:..." keeps its reason.
   const ssl = /SSL routines:[^:]*:([^:]+)/.exec(text);
   if (ssl) text = ssl[1];
+  // Node's advice on its own CA store does not apply: the daemon trusts EC_REGISTRATOR_ETCD_CA alone.
+  text = text.replace(/; if the root CA is installed locally, try running Node\.js with --use-system-ca\s*$/, '');
+  // OpenSSL names an alert after a protocol version (sslv3 in 1.1, ssl/tls in 3): one wording on every Node.
+  text = text.replace(/\b(?:sslv3|ssl\/tls|tlsv1[0-3]?) alert /i, 'TLS alert ');
   return text.trim();
 }
 

@@ -189,7 +189,7 @@ describe('etcd over TLS with client certificates', () => {
   it('a client certificate from another CA: etcd refuses the handshake, and the line says so', async () => {
     await assertRefusedWith(
       { ...etcdTlsEnv(etcd, pki), EC_REGISTRATOR_ETCD_CERT: otherPki.clientCert, EC_REGISTRATOR_ETCD_KEY: otherPki.clientKey },
-      `etcd ${etcd.url}: TLS handshake refused by etcd: it did not accept the client certificate (EC_REGISTRATOR_ETCD_CERT / EC_REGISTRATOR_ETCD_KEY) (sslv3 alert bad certificate)`,
+      `etcd ${etcd.url}: TLS handshake refused by etcd: it did not accept the client certificate (EC_REGISTRATOR_ETCD_CERT / EC_REGISTRATOR_ETCD_KEY) (TLS alert bad certificate)`,
     );
   });
 });
