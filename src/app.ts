@@ -4,9 +4,8 @@ import { createDockerClient } from './docker/client';
 import { createEtcdClient } from './etcd/client';
 import type { Logger } from './log';
 import { installSignalHandlers, SignalTarget } from './signals';
-import type { Writer } from './writer';
 import { checkWritersAvailable } from './writers-available';
-import { createWriters, HostWriters, loadRegistryParts } from './writers';
+import { createWriters, loadRegistryParts } from './writers';
 
 /** Builds the daemon from a validated configuration and runs it until a stop signal. */
 export async function runDaemon(config: Config, log: Logger): Promise<void> {
@@ -17,11 +16,7 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
   const metrics = config.httpPort > 0 ? new (await import('./http/metrics')).Metrics() : undefined;
   const parts = await loadRegistryParts(config, config.uris, log);
   // The daemon makes its writers, handing them what they may ask of it: a reconciliation, a heal.
-  let hostWriters: HostWriters | undefined;
-  const makeWriters = (requests: DaemonRequests): Writer[] => {
-    hostWriters = createWriters(config, { etcd, ...parts, requests, observer: metrics, log });
-    return hostWriters.writers;
-  };
+  const makeWriters = (requests: DaemonRequests) => createWriters(config, { etcd, ...parts, requests, observer: metrics, log }).writers;
   const daemon = new Daemon(docker, makeWriters, log.child({ component: 'daemon' }), {
     resyncSeconds: config.resync,
     healDelayMs: config.selfHeal ? selfHealDelayMs(config.host) : undefined,
@@ -50,9 +45,9 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
     purgeAndRefill: () => daemon.purgeAndRefill(),
     async stop(deleteHostData) {
       try {
+        // The daemon closes every writer, and with it the backend's own connections.
         await daemon.stop(deleteHostData);
       } finally {
-        await hostWriters?.close();
         etcd.close();
         await http?.close();
       }

@@ -277,13 +277,13 @@ export class Daemon {
     this.admission.stop();
     const deadline = Date.now() + (deleteHostData ? (this.options.shutdownDeadlineMs ?? 8_000) : (this.options.stopGraceMs ?? 1_000));
     try {
-      await withDeadline(Promise.all([this.events.stop(), this.queue.close(new StoppingError())]), deadline, 'in-flight writes');
-    } catch (err) {
-      // Keeping data needs nothing more; a write that cannot finish is simply abandoned.
-      if (deleteHostData) throw err;
-      this.log.warn('stopping with writes still in flight', { err });
-    }
-    try {
+      try {
+        await withDeadline(Promise.all([this.events.stop(), this.queue.close(new StoppingError())]), deadline, 'in-flight writes');
+      } catch (err) {
+        // Keeping data needs nothing more; a write that cannot finish is simply abandoned.
+        if (deleteHostData) throw err;
+        this.log.warn('stopping with writes still in flight', { err });
+      }
       if (!deleteHostData) return;
       // Every writer is asked, admitted or not: a store that is back by now still gets cleaned.
       const results = await Promise.allSettled(this.writers.map((w) => withDeadline(w.removeHostData(), deadline, w.name)));
@@ -294,6 +294,7 @@ export class Daemon {
       );
       if (failures.length > 0) throw new Error(`could not delete all of this host's data (${failures.join('; ')})`);
     } finally {
+      // Whatever happened above: the writers' watches and their backends' connections are closed.
       await Promise.all(this.writers.map((w) => w.close?.().catch(() => undefined)));
     }
   }

@@ -26,6 +26,6 @@ export interface Writer {
   ping?(): Promise<void>;
   /** Called after a reconciliation has synced every container through this writer (`-cleanup`). */
   afterReconcile?(): Promise<void>;
-  /** Stops what the writer runs on its own (its watches), before the etcd client closes. */
+  /** Stops what the writer runs on its own (its watches, its backend's connections), before the etcd client closes. */
   close?(): Promise<void>;
 }

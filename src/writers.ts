@@ -8,9 +8,8 @@ import type { DaemonObserver } from './observer';
 import type { Backend, BackendContext, BackendFactory } from './registrator/backend';
 import { type HostAddresses, resolveHostAddresses } from './registrator/host-address';
 import { loadBackendFactories } from './registrator/schemes';
-import type { Scheme } from './registrator/uri';
 import { serviceWriterName, ServiceWriter, type ServiceWriterOptions } from './registrator/service-writer';
-import type { RegistryUri } from './registrator/uri';
+import type { RegistryUri, Scheme } from './registrator/uri';
 import type { Writer } from './writer';
 
 /** What the backends are made with. */

@@ -252,6 +252,11 @@ export class ServiceWriter implements Writer {
     this.held.clear();
   }
 
+  /** Closes what the backend opened itself (watches, a lease's keep-alive, its own connections). */
+  async close(): Promise<void> {
+    await this.backend.close();
+  }
+
   describeHostData(): string {
     const count = [...this.held.values()].reduce((n, m) => n + m.size, 0);
     return `up to ${count} services in ${this.backend.description}`;
