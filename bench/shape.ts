@@ -1,8 +1,8 @@
-import type { ContainerInfo } from '../src/docker/container';
-import { hameshKeys } from '../src/registrator/hamesh/layout';
+import type { ContainerInfo } from '../src/docker/engine';
+import { hameshKeys } from '../src/registrator/backends/hamesh';
 import { MirrorLayout, mirrorEntry } from '../src/mirror/keys';
 import { hostPort } from '../src/registrator/address';
-import { OWNERS_ROOT } from '../src/etcd/owners';
+import { OWNERS_ROOT } from '../src/etcd/key-ops';
 import { containerServices, Service, ServiceModelOptions } from '../src/registrator/service';
 
 /** The host name every daemon and reference of the benchmark files its data under. */

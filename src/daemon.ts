@@ -1,8 +1,7 @@
 import type Docker from 'dockerode';
 import { WriterAdmission } from './daemon/admission';
 import { ReconcileScheduler } from './daemon/scheduler';
-import { isRunning } from './docker/container';
-import { ContainerEngine, ContainerEvent, dockerEngine, EventWatch, isNetworkAction } from './docker/engine';
+import { ContainerEngine, ContainerEvent, dockerEngine, EventWatch, isNetworkAction, isRunning } from './docker/engine';
 import type { Logger } from './log';
 import type { DaemonObserver, DaemonStatus } from './observer';
 import type { Writer } from './writer';

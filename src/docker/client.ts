@@ -22,8 +22,3 @@ export function createDockerClient(endpoint: DockerEndpoint): Docker {
       : {};
   return new Docker({ host: endpoint.host, port: endpoint.port, protocol: endpoint.tls ? 'https' : 'http', ...tlsFiles });
 }
-
-/** True when Docker answered 404 (the container is gone). */
-export function isNotFound(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { statusCode?: number }).statusCode === 404;
-}

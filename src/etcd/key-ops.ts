@@ -1,8 +1,8 @@
 import type { ICompare, IRequestOp } from 'etcd3';
 
 /**
- * Key operations and how they fit in etcd transactions. Pure: no etcd client, no I/O; the commit
- * path (commit.ts) sends what this module packs.
+ * Key operations, how they fit in etcd transactions, and where hosts file their ownership records.
+ * Pure: no etcd client, no I/O; the commit path (commit.ts) sends what this module packs.
  */
 
 /** etcd's limits (etcd's --max-txn-ops and --max-request-bytes defaults): 128 operations per transaction, 1.5 MiB per request. */
@@ -210,4 +210,23 @@ export function mergeTransactions<T extends { ops: readonly KeyOp[] }>(items: re
   }
   close();
   return groups;
+}
+
+// --- Ownership records ---
+
+/**
+ * Ownership records: next to what a host writes, in the same transaction, it files a record under
+ * its own prefix, so it finds everything it wrote by reading only that prefix (whatever the fleet
+ * holds) and never mistakes another host's keys for its own.
+ */
+
+/** Root of every host's records. */
+export const OWNERS_ROOT = '/_registrator/owners';
+
+/**
+ * One host's records for one writer: `/_registrator/owners/<host>/<scope>/`, the scope naming the
+ * writer and its prefix (`mirror/registry`, `hamesh/mesh`, `etcd/services`).
+ */
+export function ownersPrefix(host: string, scope: string): string {
+  return `${OWNERS_ROOT}/${host}/${scope}/`;
 }

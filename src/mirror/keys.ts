@@ -1,6 +1,5 @@
-import { ContainerInfo, containerName, networkAddress, parsePortKey } from '../docker/container';
-import { atomicLimitExceeded, type KeyOp } from '../etcd/key-ops';
-import { ownersPrefix } from '../etcd/owners';
+import { ContainerInfo, containerName, networkAddress, parsePortKey } from '../docker/engine';
+import { atomicLimitExceeded, ownersPrefix, type KeyOp } from '../etcd/key-ops';
 
 /** Key layout of the mirror (docs/mirror.md, "Key layout"), relative to one prefix such as `/registry`. */
 export class MirrorLayout {

@@ -1,4 +1,4 @@
-import { OWNERS_ROOT, ownersPrefix } from '../etcd/owners';
+import { OWNERS_ROOT, ownersPrefix } from '../etcd/key-ops';
 import type { MirrorLayout } from '../mirror/keys';
 import type { Service } from '../registrator/service';
 import type { Finding } from './check-finding';

@@ -5,7 +5,7 @@ import { inspectState, type ContainerState } from '../docker/engine';
 import { keyChanges, KeyChange, readTouchedKeys } from '../etcd/changes';
 import type { KeyOp } from '../etcd/key-ops';
 import { EtcdKvBackend } from '../registrator/etcd-kv-backend';
-import type { ServiceAction } from '../registrator/service-plan';
+import type { ServiceAction } from '../registrator/service';
 import type { HostWriters } from '../writers';
 import { DockerReadError } from './errors';
 import { NOT_COVERED } from './registries';

@@ -1,8 +1,7 @@
 import type { Etcd3 } from 'etcd3';
 import type { Logger } from '../log';
 import type { DaemonObserver } from '../observer';
-import type { Service } from './service';
-import type { ServiceAction } from './service-plan';
+import type { Service, ServiceAction } from './service';
 import type { RegistryUri } from './uri';
 
 export interface OwnedService {

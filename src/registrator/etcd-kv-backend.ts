@@ -2,18 +2,16 @@ import { EtcdLeaseInvalidError, type Etcd3 } from 'etcd3';
 import { commitAtomic, commitSplit } from '../etcd/commit';
 import { DeletionWatch } from '../etcd/deletion-watch';
 import { TransactionTooLargeError } from '../etcd/errors';
-import { atomicLimitExceeded, KeyOp } from '../etcd/key-ops';
+import { atomicLimitExceeded, KeyOp, ownersPrefix } from '../etcd/key-ops';
 import { LeaseKeeper } from '../etcd/lease-keeper';
-import { ownersPrefix } from '../etcd/owners';
 import { prefixPages, readPrefix, readStoredKeys } from '../etcd/reads';
 import type { Logger } from '../log';
 import type { Backend, BackendContext, OwnedService, UnreadableRecord } from './backend';
 import { changeOps, deregisterOps, HeldRecord, judgeClaims, KeyLayout, RecordBook, registerOps } from './registration-ops';
 
 export type { KeyLayout } from './registration-ops';
-import type { Service } from './service';
+import type { Service, ServiceAction } from './service';
 import { serviceOfRecord } from './service-record';
-import type { ServiceAction } from './service-plan';
 import type { RegistryUri } from './uri';
 
 export interface EtcdKvBackendOptions {

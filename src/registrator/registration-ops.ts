@@ -1,6 +1,5 @@
 import type { KeyOp, RevisionGuard } from '../etcd/key-ops';
-import type { Service } from './service';
-import type { ServiceAction } from './service-plan';
+import type { Service, ServiceAction } from './service';
 
 /** How one etcd-based registry lays a service out. */
 export interface KeyLayout {

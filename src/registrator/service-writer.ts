@@ -1,11 +1,9 @@
-import { isRunning, type ContainerInfo } from '../docker/container';
+import { isRunning, type ContainerInfo, type ContainerState } from '../docker/engine';
 import type { Logger } from '../log';
 import { WarnOnce } from '../warn-once';
-import type { ContainerState } from '../docker/engine';
 import type { Writer } from '../writer';
 import type { Backend } from './backend';
-import { containerServices, Service, ServiceModelOptions } from './service';
-import { planServices, ServiceAction } from './service-plan';
+import { containerServices, planServices, Service, ServiceAction, ServiceModelOptions } from './service';
 import type { RegistryUri } from './uri';
 
 export interface ServiceWriterOptions {

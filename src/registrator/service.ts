@@ -1,6 +1,4 @@
-import { ContainerInfo, containerName as nameOfContainer, networkAddress, networkContainerRef, parsePortKey } from '../docker/container';
-import { defaultServiceName } from './image-name';
-import { ContainerMetadata, metadataForPort, readContainerMetadata, splitTags } from './metadata';
+import { ContainerInfo, containerName as nameOfContainer, networkAddress, networkContainerRef, parsePortKey } from '../docker/engine';
 
 /**
  * The service model (docs/registrator.md, "Services"): an inspected container plus the daemon's options give the services
@@ -472,4 +470,245 @@ function shortId(container: ContainerInfo): string {
 /** A container reference as Docker's CLI shows it: a full ID shortened to 12, a name as is. */
 function shortRef(reference: string): string {
   return /^[0-9a-f]{64}$/.test(reference) ? reference.slice(0, 12) : reference;
+}
+
+// --- SERVICE_* metadata ---
+
+/**
+ * Service metadata (docs/registrator.md, "Services"): `SERVICE_<KEY>` and `SERVICE_<port>_<KEY>` taken from a container's
+ * env and labels.
+ *
+ * Rules:
+ * - the prefix `SERVICE_` is matched case-sensitively; the rest is lowercased to form the key;
+ * - `SERVICE_<digits>_<key>` applies to the exposed port `<digits>` only (tcp and udp alike) and
+ *   beats the generic `SERVICE_<key>` for that port;
+ * - between an env var and a label giving the same key (same port scope), the label wins;
+ * - odd entries (`SERVICE_=x`, `SERVICE_80_=x`, `SERVICE_80=x`, a port outside 1-65535, a signed
+ *   port such as `SERVICE_-1_NAME`, an env entry `SERVICE_X` without `=`) are skipped and
+ *   reported, never thrown;
+ * - anything else after `SERVICE_` is a generic key (`SERVICE_abc_NAME` is the attribute `abc_name`).
+ */
+
+const PREFIX = 'SERVICE_';
+
+/** Where a metadata entry came from; used only to explain skipped entries. */
+type Source = 'env' | 'label';
+
+/** All `SERVICE_*` metadata of one container, before a port is chosen. */
+export interface ContainerMetadata {
+  /** `SERVICE_<key>` values, key lowercased. */
+  generic: Map<string, string>;
+  /** `SERVICE_<port>_<key>` values by exposed port number, key lowercased. */
+  perPort: Map<number, Map<string, string>>;
+  /** Why some entries were skipped; the caller prefixes the container. */
+  problems: string[];
+}
+
+/** The metadata that applies to one exposed port. */
+export interface PortMetadata {
+  /** Generic values overlaid with the port-specific ones. */
+  values: Record<string, string>;
+  /** Keys whose value came from a `SERVICE_<port>_<key>` entry. */
+  fromPort: Set<string>;
+}
+
+/**
+ * Reads every `SERVICE_*` entry from `env` (Docker's `KEY=value` list) and `labels`.
+ * Env is applied first and labels second, so a label overrides an env var with the same key.
+ * Labels are read in sorted order so that colliding spellings (`SERVICE_NAME`, `SERVICE_name`)
+ * resolve the same way on every run.
+ */
+export function readContainerMetadata(env: unknown, labels: unknown): ContainerMetadata {
+  const metadata: ContainerMetadata = { generic: new Map(), perPort: new Map(), problems: [] };
+  for (const entry of Array.isArray(env) ? env : []) {
+    if (typeof entry !== 'string') continue;
+    const eq = entry.indexOf('=');
+    if (eq === -1) {
+      // Only our own keys are worth a word; other bare env names are none of our business.
+      if (entry.startsWith(PREFIX)) metadata.problems.push(`env entry ${quote(entry)} has no "=" and no value; ignored`);
+      continue;
+    }
+    addEntry(metadata, entry.slice(0, eq), entry.slice(eq + 1), 'env');
+  }
+  if (labels && typeof labels === 'object') {
+    const record = labels as Record<string, unknown>;
+    for (const name of Object.keys(record).sort()) {
+      const value = record[name];
+      addEntry(metadata, name, typeof value === 'string' ? value : String(value ?? ''), 'label');
+    }
+  }
+  return metadata;
+}
+
+function addEntry(metadata: ContainerMetadata, rawKey: string, value: string, source: Source): void {
+  if (!rawKey.startsWith(PREFIX)) return;
+  const key = rawKey.slice(PREFIX.length).toLowerCase();
+  if (key === '') {
+    metadata.problems.push(`${source} ${quote(rawKey)} has no key after SERVICE_; ignored`);
+    return;
+  }
+  // A sign makes it a port number to gliderlabs (Go's Atoi) that matches no port; say so rather than keep it as an attribute.
+  const portScoped = /^([+-]?\d+)(?:_(.*))?$/s.exec(key);
+  if (!portScoped) {
+    metadata.generic.set(key, value);
+    return;
+  }
+  const [, digits, portKey] = portScoped;
+  if (portKey === undefined || portKey === '') {
+    metadata.problems.push(`${source} ${quote(rawKey)} has no key after the port number; ignored`);
+    return;
+  }
+  if (!/^\d+$/.test(digits)) {
+    metadata.problems.push(`${source} ${quote(rawKey)} names port ${digits}, which is not a port number; ignored`);
+    return;
+  }
+  const port = Number(digits);
+  if (!Number.isSafeInteger(port) || port < 1 || port > 65535) {
+    metadata.problems.push(`${source} ${quote(rawKey)} names port ${digits}, outside 1-65535; ignored`);
+    return;
+  }
+  let forPort = metadata.perPort.get(port);
+  if (!forPort) metadata.perPort.set(port, (forPort = new Map()));
+  forPort.set(portKey, value);
+}
+
+/** The metadata for exposed port `port`: generic values, with port-specific ones on top. */
+export function metadataForPort(metadata: ContainerMetadata, port: number): PortMetadata {
+  const values: Record<string, string> = Object.fromEntries(metadata.generic);
+  const fromPort = new Set<string>();
+  for (const [key, value] of metadata.perPort.get(port) ?? []) {
+    values[key] = value;
+    fromPort.add(key);
+  }
+  return { values, fromPort };
+}
+
+/**
+ * Splits a tag list on commas not preceded by a backslash; `\,` becomes a literal comma.
+ * Tags are trimmed and empty ones dropped; order is kept.
+ */
+export function splitTags(list: string): string[] {
+  const tags: string[] = [];
+  let current = '';
+  for (const ch of list) {
+    if (ch === ',' && current.endsWith('\\')) {
+      current = current.slice(0, -1) + ',';
+    } else if (ch === ',') {
+      tags.push(current);
+      current = '';
+    } else {
+      current += ch;
+    }
+  }
+  tags.push(current);
+  return tags.map((t) => t.trim()).filter((t) => t !== '');
+}
+
+/** A JSON-quoted form, so control characters and odd bytes in a key stay readable in a log line. */
+function quote(text: string): string {
+  return JSON.stringify(text);
+}
+
+// --- The default service name ---
+
+/**
+ * The default service name of a container (docs/registrator.md, "Services"): the image's basename without registry,
+ * path, tag or digest. An image given by ID says nothing about the service, so the container
+ * name is used instead.
+ *
+ *   redis                                   -> redis
+ *   redis:7-alpine                          -> redis
+ *   redis@sha256:<hex>                      -> redis
+ *   registry.example.com:5000/team/app:1.2  -> app
+ *   sha256:<hex> or a bare 64-hex ID        -> <containerName>
+ *   a short ID (12+ hex) of `imageId`       -> <containerName>
+ *
+ * `imageId` is inspect's `.Image` (`sha256:<hex>`), the image the reference resolved to.
+ */
+export function defaultServiceName(image: unknown, containerName: string, imageId?: unknown): string {
+  const reference = typeof image === 'string' ? image.trim() : '';
+  if (reference === '' || isImageId(reference) || isShortIdOf(reference, imageId)) return containerName;
+  const withoutDigest = reference.split('@')[0];
+  // The last path segment; a registry's ":port" lives in an earlier segment, so the first ':' left is the tag.
+  const basename = withoutDigest.slice(withoutDigest.lastIndexOf('/') + 1);
+  const name = basename.split(':')[0];
+  return name === '' ? containerName : name;
+}
+
+/** `sha256:<hex>` or a full 64-hex ID. */
+function isImageId(reference: string): boolean {
+  return /^sha256:[0-9a-f]+$/i.test(reference) || /^[0-9a-f]{64}$/i.test(reference);
+}
+
+/**
+ * `docker run a7d1531d1e03`: a hex prefix of the image the container runs. Shorter than Docker's
+ * 12-character short ID, a repository name (`db`, `cafe`) could match its own ID by chance.
+ */
+function isShortIdOf(reference: string, imageId: unknown): boolean {
+  if (typeof imageId !== 'string' || !/^[0-9a-f]{12,64}$/i.test(reference)) return false;
+  return imageId
+    .toLowerCase()
+    .replace(/^sha256:/, '')
+    .startsWith(reference.toLowerCase());
+}
+
+// --- What to do about a container's services: held -> wanted actions ---
+
+/**
+ * One step that brings a container's services in step with a registry, in the order it is taken:
+ * - `register`: a service that is new, or changed (its old form is deregistered just before);
+ * - `rewrite`: unchanged, but the registry no longer holds it as written (purged, edited, lease expired);
+ * - `refresh`: only the container's Docker health changed, and the registry reports it itself;
+ * - `deregister`: held but no longer wanted (container gone or stopped, port removed, service changed).
+ */
+export type ServiceAction =
+  | { kind: 'register'; service: Service }
+  | { kind: 'rewrite'; service: Service }
+  | { kind: 'refresh'; service: Service; previous: Service }
+  | { kind: 'deregister'; service: Service };
+
+export interface ServicePlanInput {
+  /** The container's services as the registry holds them, by service id. */
+  held: ReadonlyMap<string, Service>;
+  /** The services the container should have there now, by service id. */
+  wanted: ReadonlyMap<string, Service>;
+  /** Held services (by identity) the registry no longer holds as written. */
+  broken: ReadonlySet<Service>;
+  /** Whether the registry reports this service's Docker health itself (see Backend.followsDockerHealth). */
+  followsDockerHealth(service: Service): boolean;
+}
+
+/** Equal apart from the container's Docker health. */
+function sameButHealth(a: Service, b: Service): boolean {
+  return (
+    JSON.stringify({ ...a, origin: { ...a.origin, health: undefined } }) ===
+    JSON.stringify({ ...b, origin: { ...b.origin, health: undefined } })
+  );
+}
+
+/**
+ * The actions that take a container's services from `held` to `wanted` (docs/registrator.md, "Services"). Pure: the service
+ * writer carries them out, `registrator diff` shows them. Held services come first (refreshed,
+ * rewritten or deregistered), then the wanted ones that are not held as they are.
+ */
+export function planServices(input: ServicePlanInput): ServiceAction[] {
+  const actions: ServiceAction[] = [];
+  const kept = new Set<string>();
+  for (const [id, service] of input.held) {
+    const next = input.wanted.get(id);
+    if (next && input.followsDockerHealth(next) && sameButHealth(next, service) && next.origin.health !== service.origin.health) {
+      // Only the health changed: the registry is told in place, the service stays registered.
+      actions.push({ kind: 'refresh', service: next, previous: service });
+      kept.add(id);
+      continue;
+    }
+    if (next && JSON.stringify(next) === JSON.stringify(service)) {
+      if (input.broken.has(service)) actions.push({ kind: 'rewrite', service });
+      kept.add(id);
+      continue;
+    }
+    actions.push({ kind: 'deregister', service });
+  }
+  for (const [id, service] of input.wanted) if (!kept.has(id)) actions.push({ kind: 'register', service });
+  return actions;
 }

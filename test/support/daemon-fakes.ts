@@ -1,7 +1,6 @@
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import type { ContainerInfo } from '../../src/docker/container';
-import type { ContainerEngine, ContainerEvent, ContainerState, EventWatch, WatcherHandlers } from '../../src/docker/engine';
+import type { ContainerInfo, ContainerEngine, ContainerEvent, ContainerState, EventWatch, WatcherHandlers } from '../../src/docker/engine';
 import type { Logger } from '../../src/log';
 import type { DaemonObserver } from '../../src/observer';
 import type { Writer } from '../../src/writer';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hameshClaims, hameshEntry, hameshKeys, isDnsName } from '../../src/registrator/hamesh/layout';
+import { hameshClaims, hameshEntry, hameshKeys, isDnsName } from '../../src/registrator/backends/hamesh';
 import type { Service } from '../../src/registrator/service';
 
 function service(attrs: Record<string, string>): Service {

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KeyOp } from '../../src/etcd/key-ops';
-import { hameshKeys, hameshServicePrefix } from '../../src/registrator/hamesh/layout';
-import { hameshClaims } from '../../src/registrator/hamesh/layout';
+import { hameshClaims, hameshKeys, hameshServicePrefix } from '../../src/registrator/backends/hamesh';
 import { changeOps, HeldRecord, judgeClaims, KeyLayout, RecordBook } from '../../src/registrator/registration-ops';
-import type { Service } from '../../src/registrator/service';
-import type { ServiceAction } from '../../src/registrator/service-plan';
+import type { Service, ServiceAction } from '../../src/registrator/service';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ContainerInfo } from '../../src/docker/container';
+import type { ContainerInfo } from '../../src/docker/engine';
 import { ContainerHealth, Service, ServiceModelOptions, containerServices } from '../../src/registrator/service';
 import { ID, inspect } from '../fixtures/inspect';
 

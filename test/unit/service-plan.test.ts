@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ContainerHealth, Service } from '../../src/registrator/service';
-import { planServices, ServiceAction } from '../../src/registrator/service-plan';
+import { planServices, type ContainerHealth, type Service, type ServiceAction } from '../../src/registrator/service';
 
 const CONTAINER = 'c'.repeat(64);
 
