@@ -6,6 +6,7 @@ import { atomicLimitExceeded, KeyOp, ownersPrefix } from '../etcd/key-ops';
 import { LeaseKeeper } from '../etcd/lease-keeper';
 import { prefixPages, readPrefix, readStoredKeys } from '../etcd/reads';
 import type { Logger } from '../log';
+import { WarnOnce } from '../warn-once';
 import type { Backend, BackendContext, OwnedService, UnreadableRecord } from './backend';
 import { changeOps, deregisterOps, HeldRecord, judgeClaims, KeyLayout, RecordBook, registerOps } from './registration-ops';
 
@@ -59,7 +60,7 @@ export class EtcdKvBackend implements Backend {
   /** Claim keys (hamesh ports) this host's services have lost to another service's claim. */
   private readonly lost = new Set<string>();
   /** What was last said about each claim, so a resync does not repeat it. */
-  private readonly said = new Map<string, string>();
+  private readonly said = new WarnOnce({ emptyForgets: true });
   private readonly watch?: DeletionWatch;
 
   constructor(
@@ -399,13 +400,11 @@ export class EtcdKvBackend implements Backend {
       if (wins) this.lost.delete(claim.key);
       else this.lost.add(claim.key);
       const text = others.length === 0 ? '' : `${wins}:${others.join(' ')}`;
-      if (text !== '' && this.said.get(claim.key) !== text) {
-        const message = wins
-          ? 'port claimed by other services too: this one keeps it (its name/id sorts first)'
-          : 'port held by another service (its name/id sorts first): registered without it';
-        this.options.log?.warn(message, { service: service.id, container: service.origin.containerName, port: claim.what, others });
-      }
-      this.said.set(claim.key, text);
+      if (!this.said.isNew(claim.key, text)) continue;
+      const message = wins
+        ? 'port claimed by other services too: this one keeps it (its name/id sorts first)'
+        : 'port held by another service (its name/id sorts first): registered without it';
+      this.options.log?.warn(message, { service: service.id, container: service.origin.containerName, port: claim.what, others });
     }
   }
 }
