@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { DaemonProcess } from '../support/daemon';
 import { dockerCli, ensureTestImage, TEST_IMAGE } from '../support/docker';
@@ -7,6 +9,7 @@ import { EtcdServer } from '../support/etcd';
 import { freePorts } from '../support/ports';
 import { waitFor } from '../support/wait';
 
+const exec = promisify(execFile);
 const IP = '10.9.8.9';
 /** Two daemons follow the one Swarm node: published ports (the default), and -internal on the overlay network. */
 const MESH = `swarm-${process.pid}`;
@@ -44,6 +47,10 @@ describe('Swarm services against a real Swarm node and etcd', () => {
     await docker('service', 'rm', WEB, HM).catch(() => undefined);
     await docker('swarm', 'leave', '--force').catch(() => undefined);
     await engine.destroy();
+    // Swarm mode makes the bridge docker_gwbridge in the machine's namespace and leaves it (with a /16 route)
+    // when the engine stops: it is this engine's unless the machine's own engine has one.
+    const mainHasIt = await dockerCli(['network', 'ls', '-q', '--filter', 'name=^docker_gwbridge$']).catch(() => 'unknown');
+    if (mainHasIt === '') await exec('ip', ['link', 'del', 'docker_gwbridge']).catch(() => undefined);
     await etcd?.stop();
   });
 
