@@ -145,12 +145,7 @@ export class ServiceWriter implements Writer {
     if (plan.warnings) this.warnOnce(state.id, plan.warnings, plan.notes ?? []);
     else this.warned.forget(state.id);
     this.noteShared(state.id, plan);
-    const heldBy = (containerId: string) => {
-      let map = this.held.get(containerId);
-      if (!map) this.held.set(containerId, (map = new Map()));
-      return map;
-    };
-    const held = heldBy(state.id);
+    const held = this.held.get(state.id) ?? new Map<string, Service>();
     // One container's steps at once where the registry can (one etcd transaction), else one by one.
     if (this.backend.apply) await this.backend.apply(plan.actions);
     for (const action of plan.actions) {
@@ -175,11 +170,11 @@ export class ServiceWriter implements Writer {
           break;
         case 'register':
           if (!this.backend.apply) await this.backend.register(service);
-          // A shared service handed over to another task is held for that task's container.
-          heldBy(service.origin.containerId === state.id || !isShared(service) ? state.id : service.origin.containerId).set(
-            service.id,
-            service,
-          );
+          if (isShared(service) && service.origin.containerId !== state.id) {
+            // A shared service handed over to another task is held for that task's container (its syncs wait for this one).
+            const successor = this.held.get(service.origin.containerId) ?? new Map<string, Service>();
+            this.held.set(service.origin.containerId, successor.set(service.id, service));
+          } else held.set(service.id, service);
           this.log.info('registered', {
             service: service.id,
             name: service.name,
@@ -189,7 +184,8 @@ export class ServiceWriter implements Writer {
           break;
       }
     }
-    for (const [containerId, services] of [...this.held]) if (services.size === 0) this.held.delete(containerId);
+    if (held.size > 0) this.held.set(state.id, held);
+    else this.held.delete(state.id);
   }
 
   /** Records which containers give which shared services, and whose registration each is once `plan` is carried out. */

@@ -508,7 +508,7 @@ function planPort(
           break;
         }
         networkMissing(
-          candidate.binding
+          candidate.binding?.HostPort
             ? 'is registered as without a network named (its published port, at the host address)'
             : 'is not published, so it is not registered',
         );
@@ -518,7 +518,7 @@ function planPort(
             'are registered at the host address (a network is chosen with -internal, or on user-defined networks only)',
         );
       }
-      if (!candidate.binding) return undefined; // exposed, not published, and no network address to use instead
+      if (!candidate.binding?.HostPort) return undefined; // exposed, not published, and no network address to use instead
       if (hostPort === null) {
         warn(
           `port ${portLabel(candidate)} is published on host port ` +
