@@ -116,7 +116,11 @@ export class Daemon {
       onReachable: (writer) => void this.reconcile(`${writer.name} reachable`).catch(() => undefined),
     });
     this.queue = new SyncQueue((id) => this.syncContainer(id), options.concurrency ?? 16);
-    this.events = this.engine.watch({ onEvent: (e) => this.onEvent(e), onSubscribed: () => this.reconcile('subscribed') });
+    this.events = this.engine.watch({
+      onEvent: (e) => this.onEvent(e),
+      onSubscribed: () => this.reconcile('subscribed'),
+      onServiceEvent: (id) => this.onServiceEvent(id),
+    });
   }
 
   /**
@@ -306,6 +310,16 @@ export class Daemon {
     this.log.debug('event', { action: event.action, id: event.id });
     this.observer.eventHandled?.(event.action);
     this.queue.request(event.id).catch(() => this.scheduler.retryLater());
+  }
+
+  /** A Swarm service was updated: its tasks running here are synced again (their services come from it). */
+  private onServiceEvent(serviceId: string): void {
+    if (this.stopped || !this.engine.serviceTasks) return;
+    this.log.debug('event', { action: 'service update', id: serviceId });
+    this.engine.serviceTasks(serviceId).then(
+      (ids) => ids.forEach((id) => this.queue.request(id).catch(() => this.scheduler.retryLater())),
+      () => this.scheduler.retryLater(),
+    );
   }
 
   private async syncContainer(id: string): Promise<void> {

@@ -133,6 +133,9 @@ export function serviceWriterOptions(config: Config, addresses: HostAddresses): 
       tags: config.tags,
       useIpFromLabel: config.useIpFromLabel,
       ttl: config.ttl,
+      // Given only when set: at their defaults the model behaves as gliderlabs' did.
+      ...(config.network ? { network: config.network } : {}),
+      ...(config.nameFrom !== 'image' ? { nameFrom: config.nameFrom } : {}),
     },
   };
 }

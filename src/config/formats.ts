@@ -6,6 +6,9 @@ import { parseSwitch } from '../switch-words';
 /** Docker/etcd key segment: printable, no slash, not empty. */
 const HOST_NAME = /^[^/\s]+$/;
 
+/** A Docker object name as Docker accepts it. */
+const DOCKER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
 function requireString(value: unknown): asserts value is string {
   if (typeof value !== 'string') throw new Error('must be a string');
 }
@@ -45,6 +48,16 @@ export function registerFormats(): void {
     validate(value: unknown) {
       requireString(value);
       if (value !== '' && !HOST_NAME.test(value)) throw new Error('must not contain "/" or whitespace');
+    },
+  });
+  convict.addFormat({
+    name: 'network-name',
+    coerce: (v: unknown) => String(v).trim(),
+    validate(value: unknown) {
+      requireString(value);
+      // Docker's rule for names it makes (and IDs are hex): a letter or digit, then letters, digits, _ . -
+      if (value !== '' && !DOCKER_NAME.test(value))
+        throw new Error('must be a Docker network name or ID (a letter or digit, then letters, digits, "_", "." or "-")');
     },
   });
   convict.addFormat({

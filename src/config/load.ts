@@ -32,6 +32,10 @@ export interface Config {
   cleanup: boolean;
   explicit: boolean;
   tags: string;
+  /** `-network`: the network whose container address is registered; `''`: none named. */
+  network: string;
+  /** `-name-from`: the default service name's source. */
+  nameFrom: 'image' | 'compose';
   useIpFromLabel: string;
   retryAttempts: number;
   retryInterval: number;
@@ -201,6 +205,8 @@ function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config
     cleanup: raw.cleanup,
     explicit: raw.explicit,
     tags: raw.tags,
+    network: raw.network,
+    nameFrom: raw.nameFrom as Config['nameFrom'],
     useIpFromLabel: raw.useIpFromLabel,
     retryAttempts: raw.retryAttempts,
     retryInterval: raw.retryInterval,

@@ -113,6 +113,20 @@ export const schema = {
     arg: 'explicit',
   },
   tags: { doc: 'Tags appended to every service (comma separated)', format: String, default: '', env: 'EC_REGISTRATOR_TAGS', arg: 'tags' },
+  network: {
+    doc: 'Register the container address on this network (with -internal, or for containers on user-defined networks only) unless SERVICE_NETWORK names another',
+    format: 'network-name',
+    default: '',
+    env: 'EC_REGISTRATOR_NETWORK',
+    arg: 'network',
+  },
+  nameFrom: {
+    doc: 'Name of a service without SERVICE_NAME: "image" (its basename) or "compose" (the Compose service, its project a tag)',
+    format: ['image', 'compose'],
+    default: 'image',
+    env: 'EC_REGISTRATOR_NAME_FROM',
+    arg: 'name-from',
+  },
   useIpFromLabel: {
     doc: 'Take the service IP from this container label',
     format: String,

@@ -5,7 +5,7 @@
  * event stream; nothing is ever written to the engine).
  */
 import type Docker from 'dockerode';
-import type { ContainerInspectInfo } from 'dockerode';
+import type { ContainerInspectInfo, Service as DockerService } from 'dockerode';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from '../log';
@@ -15,9 +15,25 @@ import type { Logger } from '../log';
 /**
  * A container as Docker's inspect gives it. For `--net=container:<ref>` the daemon adds, under a name
  * Docker does not use, the inspect of <ref> (`null`: it is gone), so the service model can register
- * at that container's address without doing I/O itself (see inspectState).
+ * at that container's address without doing I/O itself (see inspectState). For a Swarm task it adds
+ * the inspect of the task's Swarm service the same way (`null`: Docker would not give it).
  */
-export type ContainerInfo = ContainerInspectInfo & { networkContainer?: ContainerInspectInfo | null };
+export type ContainerInfo = ContainerInspectInfo & {
+  networkContainer?: ContainerInspectInfo | null;
+  swarmService?: SwarmServiceInfo | null;
+};
+
+/** What the service model reads of a Swarm service's inspect (`GET /services/<id>`). */
+export type SwarmServiceInfo = Pick<DockerService, 'ID' | 'Spec' | 'Endpoint'>;
+
+/** The label Docker puts on a Swarm task's container naming the task's service by ID. */
+export const SWARM_SERVICE_ID_LABEL = 'com.docker.swarm.service.id';
+
+/** The Swarm service a container is a task of (its ID), if any. */
+export function swarmServiceRef(c: ContainerInspectInfo): string | undefined {
+  const id = c.Config?.Labels?.[SWARM_SERVICE_ID_LABEL];
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
 
 /** The container whose network this one shares (`--net=container:<ref>`, `<ref>` an ID or a name), if any. */
 export function networkContainerRef(c: ContainerInspectInfo): string | undefined {
@@ -129,6 +145,8 @@ export interface ContainerEngine {
   inspect(id: string): Promise<ContainerState>;
   /** Hands container events and every (re)subscription to `handlers`, once started. */
   watch(handlers: WatcherHandlers): EventWatch;
+  /** Ids of the running containers that are tasks of this Swarm service (a GET); absent: the engine has no Swarm. */
+  serviceTasks?(serviceId: string): Promise<string[]>;
 }
 
 /** Docker through dockerode: the list and inspects are GETs, the events one long-lived stream (DockerWatcher). */
@@ -137,6 +155,8 @@ export function dockerEngine(docker: Docker, log: Logger): ContainerEngine {
     list: async () => (await docker.listContainers()).map((c) => c.Id),
     inspect: (id) => inspectState(docker, id),
     watch: (handlers) => new DockerWatcher(docker, handlers, log),
+    serviceTasks: async (serviceId) =>
+      (await docker.listContainers({ filters: { label: [`${SWARM_SERVICE_ID_LABEL}=${serviceId}`] } })).map((c) => c.Id),
   };
 }
 
@@ -164,7 +184,22 @@ export async function inspectState(docker: Docker, id: string): Promise<Containe
   }
   const ref = networkContainerRef(info);
   if (ref !== undefined && isRunning(info)) info = { ...info, networkContainer: await inspectNetworkContainer(docker, ref) };
+  const service = swarmServiceRef(info);
+  if (service !== undefined && isRunning(info)) info = { ...info, swarmService: await inspectSwarmService(docker, service) };
   return { id, info, active: isActive(info) };
+}
+
+/**
+ * A Swarm task's service (a GET); null when Docker answers with an error: the service is gone, or this
+ * node is not a Swarm manager (only managers answer for services).
+ */
+async function inspectSwarmService(docker: Docker, id: string): Promise<SwarmServiceInfo | null> {
+  try {
+    return (await docker.getService(id).inspect()) as SwarmServiceInfo;
+  } catch (err) {
+    if (typeof (err as { statusCode?: unknown })?.statusCode === 'number') return null;
+    throw err;
+  }
 }
 
 /** The network container's inspect; null when Docker answers that it has none by that reference. */
@@ -203,7 +238,10 @@ export interface ContainerEvent {
 }
 
 export type ParsedEventLine =
-  { kind: 'event'; event: ContainerEvent } | { kind: 'ignored'; reason: string } | { kind: 'malformed'; reason: string };
+  | { kind: 'event'; event: ContainerEvent }
+  | { kind: 'service'; serviceId: string }
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'malformed'; reason: string };
 
 const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
 
@@ -231,6 +269,7 @@ export function parseEventLine(line: string): ParsedEventLine {
   const e = data as RawEvent;
   const type = e.Type ?? 'container';
   if (type === 'network') return networkEvent(e);
+  if (type === 'service') return serviceEvent(e);
   if (type !== 'container') return { kind: 'ignored', reason: `type ${String(type)}` };
   const rawAction = typeof e.Action === 'string' ? e.Action : typeof e.status === 'string' ? e.status : undefined;
   const id = typeof e.Actor?.ID === 'string' ? e.Actor.ID : typeof e.id === 'string' ? e.id : undefined;
@@ -250,6 +289,17 @@ function networkEvent(e: RawEvent): ParsedEventLine {
   const id = e.Actor?.Attributes?.container;
   if (typeof id !== 'string' || !CONTAINER_ID.test(id)) return { kind: 'malformed', reason: `network ${action} without a container id` };
   return { kind: 'event', event: { id, action: action as HandledAction } };
+}
+
+/**
+ * A Swarm service's `update` (its published ports may have changed): its tasks on this host are synced
+ * again. Its tasks' starts and deaths are container events; other service actions are ignored.
+ */
+function serviceEvent(e: RawEvent): ParsedEventLine {
+  if (e.Action !== 'update') return { kind: 'ignored', reason: `service action ${String(e.Action)}` };
+  const id = e.Actor?.ID;
+  if (typeof id !== 'string' || !/^[0-9a-z]{1,64}$/.test(id)) return { kind: 'malformed', reason: 'service update without a service id' };
+  return { kind: 'service', serviceId: id };
 }
 
 /**
@@ -284,6 +334,8 @@ export interface WatcherHandlers {
    * Called after every (re)connect, so nothing that happened while disconnected is missed.
    */
   onSubscribed(): Promise<void>;
+  /** A Swarm service was updated (a hint: the handler syncs its tasks on this host). */
+  onServiceEvent?(serviceId: string): void;
 }
 
 export interface WatcherOptions {
@@ -343,7 +395,7 @@ export class DockerWatcher {
         // Filters are ANDed across keys: network events other than connect/disconnect (a network's
         // destroy) get through as well and are ignored by parseEventLine.
         const stream = (await this.docker.getEvents({
-          filters: { type: ['container', 'network'], event: [...HANDLED_ACTIONS] },
+          filters: { type: ['container', 'network', 'service'], event: [...HANDLED_ACTIONS] },
         })) as unknown as Readable;
         if (this.stopped) {
           stream.destroy();
@@ -377,6 +429,7 @@ export class DockerWatcher {
       for (const line of lines) {
         const parsed = parseEventLine(line);
         if (parsed.kind === 'event') this.handlers.onEvent(parsed.event);
+        else if (parsed.kind === 'service') this.handlers.onServiceEvent?.(parsed.serviceId);
         else if (parsed.kind === 'malformed')
           this.log.warn('skipped malformed Docker event line', { reason: parsed.reason, line: line.slice(0, 200) });
       }

@@ -1,4 +1,4 @@
-import { isRunning, type ContainerInfo, type ContainerState } from '../docker/engine';
+import { isRunning, swarmServiceRef, type ContainerInfo, type ContainerState } from '../docker/engine';
 import type { Logger } from '../log';
 import { WarnOnce } from '../warn-once';
 import type { Writer } from '../writer';
@@ -49,6 +49,16 @@ export interface ServicePlan {
   warnings?: string[];
   /** Metadata of registered services that this registry leaves out, and why. */
   notes?: string[];
+  /** Services of a Swarm service's routing mesh this container wants while another task of it on this host holds them. */
+  standby?: Service[];
+}
+
+/**
+ * A service one of several containers gives alike, registered once: a port a Swarm service publishes
+ * through the routing mesh, which each of its tasks on this host gives at the node's address.
+ */
+export function isShared(service: Service): boolean {
+  return service.origin.swarm?.ingress === true;
 }
 
 /**
@@ -67,6 +77,12 @@ export class ServiceWriter implements Writer {
   private readonly said = new WarnOnce({ emptyForgets: true });
   /** Containers that exited with an error and stay registered under `-deregister on-success`. */
   private readonly kept = new Set<string>();
+  /** Shared services (isShared) by service id: the container whose registration it is. */
+  private sharedOwner = new Map<string, string>();
+  /** Shared services by service id: every container that gives it, with the form it gives. */
+  private readonly sharedWanted = new Map<string, Map<string, Service>>();
+  /** Syncs of Swarm tasks run one after another, so a shared service passes from task to task in order. */
+  private sharedSyncs: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly backend: Backend,
@@ -90,6 +106,8 @@ export class ServiceWriter implements Writer {
     }
     this.held = held;
     this.broken = broken;
+    this.sharedOwner = new Map();
+    for (const [containerId, services] of held) for (const s of services.values()) if (isShared(s)) this.sharedOwner.set(s.id, containerId);
     if (this.said.isNew('takenOver', takenOver.join(' '))) {
       this.log.warn(
         'services whose keys a later registration (another container or host with ' +
@@ -110,6 +128,14 @@ export class ServiceWriter implements Writer {
   }
 
   async sync(state: ContainerState): Promise<void> {
+    const task = state.info ? swarmServiceRef(state.info) !== undefined : false;
+    if (!task && ![...(this.held.get(state.id)?.values() ?? [])].some(isShared)) return this.syncNow(state);
+    const run = this.sharedSyncs.then(() => this.syncNow(state));
+    this.sharedSyncs = run.catch(() => undefined);
+    return run;
+  }
+
+  private async syncNow(state: ContainerState): Promise<void> {
     const plan = this.plan(state);
     if (plan.kept) {
       this.kept.add(state.id);
@@ -118,6 +144,7 @@ export class ServiceWriter implements Writer {
     this.kept.delete(state.id);
     if (plan.warnings) this.warnOnce(state.id, plan.warnings, plan.notes ?? []);
     else this.warned.forget(state.id);
+    this.noteShared(state.id, plan);
     const held = this.held.get(state.id) ?? new Map<string, Service>();
     // One container's steps at once where the registry can (one etcd transaction), else one by one.
     if (this.backend.apply) await this.backend.apply(plan.actions);
@@ -143,7 +170,11 @@ export class ServiceWriter implements Writer {
           break;
         case 'register':
           if (!this.backend.apply) await this.backend.register(service);
-          held.set(service.id, service);
+          if (isShared(service) && service.origin.containerId !== state.id) {
+            // A shared service handed over to another task is held for that task's container (its syncs wait for this one).
+            const successor = this.held.get(service.origin.containerId) ?? new Map<string, Service>();
+            this.held.set(service.origin.containerId, successor.set(service.id, service));
+          } else held.set(service.id, service);
           this.log.info('registered', {
             service: service.id,
             name: service.name,
@@ -155,6 +186,31 @@ export class ServiceWriter implements Writer {
     }
     if (held.size > 0) this.held.set(state.id, held);
     else this.held.delete(state.id);
+  }
+
+  /** Records which containers give which shared services, and whose registration each is once `plan` is carried out. */
+  private noteShared(containerId: string, plan: ServicePlan): void {
+    const gives = new Map<string, Service>();
+    for (const s of [...plan.wanted, ...(plan.standby ?? [])]) if (isShared(s)) gives.set(s.id, s);
+    for (const [id, wanters] of this.sharedWanted) {
+      if (!gives.has(id)) wanters.delete(containerId);
+      if (wanters.size === 0) this.sharedWanted.delete(id);
+    }
+    for (const [id, s] of gives) {
+      if (!this.sharedWanted.has(id)) this.sharedWanted.set(id, new Map());
+      this.sharedWanted.get(id)!.set(containerId, s);
+    }
+    for (const action of plan.actions) {
+      if (!isShared(action.service)) continue;
+      if (action.kind === 'deregister') {
+        if (this.sharedOwner.get(action.service.id) === containerId) this.sharedOwner.delete(action.service.id);
+      } else {
+        this.sharedOwner.set(
+          action.service.id,
+          action.service.origin.containerId === containerId ? containerId : action.service.origin.containerId,
+        );
+      }
+    }
   }
 
   /** What `sync` would do for this container, from what this writer holds; no I/O (`registrator diff`). */
@@ -179,13 +235,28 @@ export class ServiceWriter implements Writer {
         }
       }
     }
+    // A shared service another container holds stays its registration: this one stands by.
+    const standby: Service[] = [];
+    for (const s of [...wanted.values()]) {
+      const owner = isShared(s) ? this.sharedOwner.get(s.id) : undefined;
+      if (owner !== undefined && owner !== state.id) {
+        wanted.delete(s.id);
+        standby.push(s);
+      }
+    }
     const actions = planServices({
       held: this.held.get(state.id) ?? new Map(),
       wanted,
       broken: this.broken,
       followsDockerHealth: (s) => this.backend.followsDockerHealth?.(s) ?? false,
     });
-    return { kept: false, actions, wanted: [...wanted.values()], warnings, notes };
+    // A shared service this container gives up passes to another container that gives it, if one does.
+    for (const action of [...actions]) {
+      if (action.kind !== 'deregister' || !isShared(action.service) || wanted.has(action.service.id)) continue;
+      const next = [...(this.sharedWanted.get(action.service.id) ?? [])].find(([containerId]) => containerId !== state.id);
+      if (next) actions.push({ kind: 'register', service: next[1] });
+    }
+    return { kept: false, actions, wanted: [...wanted.values()], warnings, notes, standby };
   }
 
   ping(): Promise<void> {
@@ -233,12 +304,14 @@ export class ServiceWriter implements Writer {
     if (this.backend.clear) {
       await this.backend.clear();
       this.held.clear();
+      this.sharedOwner.clear();
       this.log.info("deleted this host's registrations", { registry: this.backend.description });
       return;
     }
     const owned = await this.backend.owned();
     for (const { service } of owned) await this.backend.deregister(service);
     this.held.clear();
+    this.sharedOwner.clear();
     this.log.info("deleted this host's registrations", { registry: this.backend.description, services: owned.length });
   }
 
@@ -248,6 +321,7 @@ export class ServiceWriter implements Writer {
     await this.backend.purge();
     // Ownership records survive the purge; the refill's reload finds their keys gone and rewrites them.
     this.held.clear();
+    this.sharedOwner.clear();
   }
 
   /** Closes what the backend opened itself (watches, a lease's keep-alive, its own connections). */

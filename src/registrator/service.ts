@@ -1,4 +1,12 @@
-import { ContainerInfo, containerName as nameOfContainer, networkAddress, networkContainerRef, parsePortKey } from '../docker/engine';
+import {
+  ContainerInfo,
+  containerName as nameOfContainer,
+  networkAddress,
+  networkContainerRef,
+  parsePortKey,
+  swarmServiceRef,
+  type SwarmServiceInfo,
+} from '../docker/engine';
 
 /**
  * The service model (docs/registrator.md, "Services"): an inspected container plus the daemon's options give the services
@@ -22,6 +30,15 @@ import { ContainerInfo, containerName as nameOfContainer, networkAddress, networ
  * - an image given by short ID (12+ hex of the container's image) yields the container name too;
  * - a service larger than MAX_SERVICE_BYTES is skipped with a warning;
  * - `ignore` is a control key like `name`, `id` and `tags` and is left out of `attrs`.
+ *
+ * Additions gliderlabs did not have (docs/registrator.md, "Networks, Compose and Swarm"):
+ * - SERVICE_NETWORK / SERVICE_<port>_NETWORK / `-network` choose the network whose address a container
+ *   address is taken from (`-internal`, or a container on user-defined networks only); `network` is a
+ *   control key;
+ * - `-name-from compose`: Compose's service label names a service without SERVICE_NAME, and its
+ *   project label is a tag;
+ * - a Swarm task's services are named after its Swarm service; a port published through the routing
+ *   mesh is registered at the node's address and the published port, once per node (`origin.swarm.ingress`).
  */
 
 export type Protocol = 'tcp' | 'udp';
@@ -51,6 +68,11 @@ export interface ServiceOrigin {
   ipv6?: string;
   /** Docker's `State.Health.Status`; absent when the container has no HEALTHCHECK. */
   health?: ContainerHealth;
+  /**
+   * A Swarm task's service. `ingress`: the port is published through the routing mesh and registered at
+   * the node's address, one registration per node whichever of the service's tasks on it gives it.
+   */
+  swarm?: { serviceId: string; serviceName: string; ingress?: true };
 }
 
 /** The health states Docker reports for a container with a HEALTHCHECK. */
@@ -99,7 +121,23 @@ export interface ServiceModelOptions {
   useIpFromLabel: string;
   /** `-ttl` in seconds; copied to each service when positive. */
   ttl?: number;
+  /**
+   * `-network`: the network whose address is registered where a container address is (`-internal`, or a
+   * container on user-defined networks only), unless SERVICE_NETWORK names another; `''` or absent: none.
+   */
+  network?: string;
+  /** `-name-from`: the default name of a service without SERVICE_NAME; `compose` uses Compose's labels. Default `image`. */
+  nameFrom?: NameSource;
 }
+
+/** Where a service without SERVICE_NAME takes its name from (`-name-from`). */
+export type NameSource = 'image' | 'compose';
+
+/** Compose's labels (v1 and v2 alike) on the containers of a project. */
+export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
+export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
+/** Docker's label naming a Swarm task's service. */
+export const SWARM_SERVICE_NAME_LABEL = 'com.docker.swarm.service.name';
 
 export interface ServiceModelResult {
   /** Ordered by exposed port, tcp before udp. */
@@ -126,6 +164,15 @@ interface PortCandidate {
   exposedPort: number;
   proto: Protocol;
   binding: PortBinding | undefined;
+  /** A Swarm service's port published through the routing mesh: `binding.HostPort` is its published port. */
+  ingress?: true;
+}
+
+/** A Swarm task: its service's ID and name, and the service's inspect (null: unreadable; undefined: not looked up). */
+interface SwarmTask {
+  serviceId: string;
+  serviceName: string;
+  service: SwarmServiceInfo | null | undefined;
 }
 
 /** A port that survived ignore rules and -explicit, with its address settled. */
@@ -136,6 +183,8 @@ interface PlannedService {
   ip: string;
   port: number;
   hostPort: number | null;
+  /** Registered at the node's address for a port the routing mesh publishes (Swarm). */
+  ingress: boolean;
 }
 
 /**
@@ -147,7 +196,13 @@ interface PlannedService {
 export const MAX_SERVICE_BYTES = 128 * 1024;
 
 /** Keys that steer the model rather than describe the service; they never reach `attrs`. */
-const CONTROL_KEYS = new Set(['name', 'id', 'tags', 'ignore']);
+const CONTROL_KEYS = new Set(['name', 'id', 'tags', 'ignore', 'network']);
+
+/** Networks Docker makes itself: a container on none of them is on user-defined networks only. */
+const DOCKER_NETWORKS = new Set(['bridge', 'host', 'none']);
+
+/** The Swarm routing mesh's network: every task publishing a port is on it, and no client reaches a task there. */
+const INGRESS_NETWORK = 'ingress';
 
 /** Binding addresses that mean "every address of the host". */
 const WILDCARD_ADDRESSES = new Set(['', '0.0.0.0', '::']);
@@ -185,22 +240,35 @@ function buildServices(
   metadata.problems.forEach(warn);
 
   const networking = networkingOf(container, options);
-  const candidates = portCandidates(container, networking, warn);
+  const swarm = swarmTask(container);
+  if (swarm?.service === null && networking.kind === 'published') {
+    warn(
+      `its Swarm service ${swarm.serviceName} could not be read (gone, or this node is not a Swarm manager); ` +
+        'ports it publishes through the routing mesh are not registered',
+    );
+  }
+  // On user-defined networks only, a named network makes the container's own address the one registered.
+  const networkNamed =
+    Boolean(options.network) || metadata.generic.has('network') || [...metadata.perPort.values()].some((m) => m.has('network'));
+  const byNetwork = networking.kind === 'published' && networkNamed && onUserNetworksOnly(container);
+  const candidates = portCandidates(container, networking, swarm, byNetwork, warn);
   const planned: PlannedService[] = [];
   for (const candidate of candidates) {
-    const plan = planPort(container, candidate, networking, metadata, options, warn);
+    const plan = planPort(container, candidate, { networking, swarm, byNetwork }, metadata, options, warn);
     if (plan) planned.push(plan);
   }
 
   const isGroup = planned.length > 1;
-  const defaultName = defaultServiceName(config.Image, containerName, container.Image);
+  const labels = (config.Labels ?? {}) as Record<string, unknown>;
+  const compose = options.nameFrom === 'compose' ? composeService(labels) : undefined;
+  const defaultName = swarm?.serviceName || compose?.service || defaultServiceName(config.Image, containerName, container.Image);
   const hostname = typeof config.Hostname === 'string' ? config.Hostname : '';
   const usedIds = new Set<string>();
   const services: Service[] = [];
   // The container whose addresses the services use: the network container when it shares one.
   const addressed = (networking.kind === 'container' ? networking.other : undefined) ?? container;
   for (const plan of planned) {
-    const service = toService(plan, { container, addressed, containerName, defaultName, hostname, isGroup, options });
+    const service = toService(plan, { container, addressed, containerName, defaultName, hostname, isGroup, options, swarm, compose });
     const bytes = Buffer.byteLength(JSON.stringify(service));
     if (bytes > MAX_SERVICE_BYTES) {
       warn(
@@ -240,15 +308,68 @@ function isHostNetwork(container: ContainerInfo): boolean {
   return String(container.HostConfig?.NetworkMode ?? '') === 'host';
 }
 
+/** The container's networks by name, as Docker reports them. */
+function networksOf(
+  container: ContainerInfo,
+): Record<string, { IPAddress?: string; GlobalIPv6Address?: string; NetworkID?: string } | undefined> {
+  return (container.NetworkSettings?.Networks ?? {}) as Record<
+    string,
+    { IPAddress?: string; GlobalIPv6Address?: string; NetworkID?: string }
+  >;
+}
+
+/** Attached to networks, none of them Docker's own (`bridge`, `host`, `none`). */
+function onUserNetworksOnly(container: ContainerInfo): boolean {
+  const names = Object.keys(networksOf(container));
+  return names.length > 0 && names.every((name) => !DOCKER_NETWORKS.has(name));
+}
+
+/**
+ * The container's address on the network `network` names (its name, or its ID or an ID prefix of 12 or
+ * more characters): IPv4, else global IPv6; `''` when it is not on that network or has no address there.
+ */
+function addressOn(container: ContainerInfo, network: string): string {
+  const networks = networksOf(container);
+  const byId = network.length >= 12 ? Object.keys(networks).find((name) => networks[name]?.NetworkID?.startsWith(network)) : undefined;
+  const entry = networks[network] ?? (byId !== undefined ? networks[byId] : undefined);
+  return entry?.IPAddress || entry?.GlobalIPv6Address || '';
+}
+
+/** A Swarm task's service, from Docker's labels on its container and the inspect the daemon attached. */
+function swarmTask(container: ContainerInfo): SwarmTask | undefined {
+  const serviceId = swarmServiceRef(container);
+  if (serviceId === undefined) return undefined;
+  const label = container.Config?.Labels?.[SWARM_SERVICE_NAME_LABEL];
+  const serviceName = (typeof label === 'string' && label) || container.swarmService?.Spec?.Name || serviceId;
+  return { serviceId, serviceName, service: container.swarmService };
+}
+
+/** Compose's service and project labels; undefined when the container has no service label. */
+function composeService(labels: Record<string, unknown>): { service: string; project: string } | undefined {
+  const service = typeof labels[COMPOSE_SERVICE_LABEL] === 'string' ? (labels[COMPOSE_SERVICE_LABEL] as string).trim() : '';
+  if (service === '') return undefined;
+  const project = typeof labels[COMPOSE_PROJECT_LABEL] === 'string' ? (labels[COMPOSE_PROJECT_LABEL] as string).trim() : '';
+  return { service, project };
+}
+
 /**
  * The ports a container offers, sorted. Published: every port whose first binding has a host port
  * (gliderlabs also used only the first binding; Docker lists IPv4 before IPv6). Otherwise every
  * exposed port, whether or not it is also published.
  */
-function portCandidates(container: ContainerInfo, networking: Networking, warn: (reason: string) => void): PortCandidate[] {
+function portCandidates(
+  container: ContainerInfo,
+  networking: Networking,
+  swarm: SwarmTask | undefined,
+  byNetwork: boolean,
+  warn: (reason: string) => void,
+): PortCandidate[] {
   const exposed = Object.keys(container.Config?.ExposedPorts ?? {});
   const published = (container.NetworkSettings?.Ports ?? {}) as Record<string, unknown>;
-  const keys = networking.kind === 'published' ? Object.keys(published) : [...exposed, ...Object.keys(published)];
+  // A Swarm task listens on its service's target ports whether Docker lists them on the container or not.
+  const servicePorts = swarm?.service?.Endpoint?.Ports ?? [];
+  const targets = servicePorts.flatMap((p) => (typeof p?.TargetPort === 'number' ? [`${p.TargetPort}/${p.Protocol ?? 'tcp'}`] : []));
+  const keys = networking.kind === 'published' && !byNetwork ? Object.keys(published) : [...exposed, ...targets, ...Object.keys(published)];
 
   const byKey = new Map<string, PortCandidate>();
   for (const key of keys) {
@@ -258,12 +379,30 @@ function portCandidates(container: ContainerInfo, networking: Networking, warn: 
       continue;
     }
     const binding = preferredBinding(published[key]);
-    if (networking.kind === 'published' && !binding?.HostPort) continue; // exposed but not published: nothing to register
+    if (networking.kind === 'published' && !byNetwork && !binding?.HostPort) continue; // exposed but not published: nothing to register
     const normalized = `${parsed.exposedPort}/${parsed.proto}`;
     const known = byKey.get(normalized);
     if (!known || (!known.binding && binding)) byKey.set(normalized, { ...parsed, binding });
   }
-  return [...byKey.values()].sort((a, b) => a.exposedPort - b.exposedPort || a.proto.localeCompare(b.proto));
+  const candidates = [...byKey.values()];
+  // The routing mesh's ports: not bound on the container, published by the service on every node.
+  if (networking.kind === 'published') {
+    for (const p of servicePorts) {
+      if ((p?.PublishMode ?? 'ingress') !== 'ingress' || typeof p?.TargetPort !== 'number' || typeof p.PublishedPort !== 'number') continue;
+      const parsed = servicePort(`${p.TargetPort}/${p.Protocol ?? 'tcp'}`);
+      if (typeof parsed === 'string') {
+        warn(`Swarm ${parsed}`);
+        continue;
+      }
+      candidates.push({ ...parsed, binding: { HostIp: '', HostPort: String(p.PublishedPort) }, ingress: true });
+    }
+  }
+  return candidates.sort(
+    (a, b) =>
+      a.exposedPort - b.exposedPort ||
+      a.proto.localeCompare(b.proto) ||
+      Number(a.binding?.HostPort ?? 0) - Number(b.binding?.HostPort ?? 0),
+  );
 }
 
 /** The first IPv4 binding of a port, else its first binding (an IPv6-only publication). */
@@ -285,46 +424,101 @@ function servicePort(key: string): { exposedPort: number; proto: Protocol } | st
   return { exposedPort, proto };
 }
 
+/** How a container's ports reach the network, for planPort. */
+interface Reach {
+  networking: Networking;
+  swarm: SwarmTask | undefined;
+  /** On user-defined networks only, with a network named somewhere: the ports may register the container's address. */
+  byNetwork: boolean;
+}
+
 /** Applies ignore rules and -explicit, then settles the address; undefined means "no service here". */
 function planPort(
   container: ContainerInfo,
   candidate: PortCandidate,
-  networking: Networking,
+  reach: Reach,
   metadata: ContainerMetadata,
   options: ServiceModelOptions,
   warn: (reason: string) => void,
 ): PlannedService | undefined {
+  const { networking, swarm } = reach;
   const { values, fromPort } = metadataForPort(metadata, candidate.exposedPort);
   if (isIgnored(values.ignore)) return undefined;
   if (options.explicit && (values.name ?? '').trim() === '') return undefined;
+
+  // The network named for this port: SERVICE_<port>_NETWORK, SERVICE_NETWORK, else -network.
+  const givenNetwork = (values.network ?? '').trim();
+  const network = givenNetwork || (options.network ?? '').trim();
+  const networkSource =
+    givenNetwork === '' ? '-network' : fromPort.has('network') ? `SERVICE_${candidate.exposedPort}_NETWORK` : 'SERVICE_NETWORK';
+  const networkMissing = (fallback: string): void => {
+    const names = Object.keys(networksOf(container)).sort();
+    warn(
+      `network ${JSON.stringify(network)} (${networkSource}) is not one the container has an address on ` +
+        `(${names.length > 0 ? names.join(', ') : 'none'}); port ${portLabel(candidate)} ${fallback}`,
+    );
+  };
 
   const bindingIp = String(candidate.binding?.HostIp ?? '');
   const bindingPort = candidate.binding?.HostPort ? Number(candidate.binding.HostPort) : undefined;
   let ip: string;
   let port: number;
   let hostPort: number | null = bindingPort !== undefined && isPortNumber(bindingPort) ? bindingPort : null;
+  let ingress = false;
   switch (networking.kind) {
     case 'host':
-      ip = options.hostIp;
-      port = candidate.exposedPort;
-      hostPort = candidate.exposedPort;
-      break;
-    case 'container': {
-      const { reference, other } = networking;
-      ip = other ? containerAddress(other) : '';
-      port = candidate.exposedPort;
-      if (ip === '') {
-        const why = other === null ? 'which is gone' : other ? 'which has no IP address' : 'whose address is unknown';
-        warn(`shares the network of container ${shortRef(reference)}, ${why}; port ${portLabel(candidate)} skipped`);
-        return undefined;
+    case 'container':
+      if (givenNetwork !== '') {
+        warn(
+          `${networkSource} is ignored: the container ${networking.kind === 'host' ? 'uses the host network' : "shares another container's network"}`,
+        );
+      }
+      if (networking.kind === 'host') {
+        ip = options.hostIp;
+        port = candidate.exposedPort;
+        hostPort = candidate.exposedPort;
+        break;
+      }
+      {
+        const { reference, other } = networking;
+        ip = other ? containerAddress(other) : '';
+        port = candidate.exposedPort;
+        if (ip === '') {
+          const why = other === null ? 'which is gone' : other ? 'which has no IP address' : 'whose address is unknown';
+          warn(`shares the network of container ${shortRef(reference)}, ${why}; port ${portLabel(candidate)} skipped`);
+          return undefined;
+        }
       }
       break;
-    }
-    case 'internal':
-      ip = containerAddress(container);
+    case 'internal': {
+      const on = network !== '' ? addressOn(container, network) : '';
+      if (network !== '' && on === '') networkMissing('is registered at the address it has without a network named');
+      ip = on || (swarm ? taskAddress(container) : containerAddress(container));
       port = candidate.exposedPort;
       break;
-    case 'published':
+    }
+    case 'published': {
+      if (reach.byNetwork && network !== '') {
+        const on = addressOn(container, network);
+        if (on !== '') {
+          // The task's own address stands for the port; the routing mesh's registration is not made.
+          if (candidate.ingress) return undefined;
+          ip = on;
+          port = candidate.exposedPort;
+          break;
+        }
+        networkMissing(
+          candidate.binding?.HostPort
+            ? 'is registered as without a network named (its published port, at the host address)'
+            : 'is not published, so it is not registered',
+        );
+      } else if (givenNetwork !== '') {
+        warn(
+          `${networkSource} is ignored: the container is on one of Docker's own networks, so its published ports ` +
+            'are registered at the host address (a network is chosen with -internal, or on user-defined networks only)',
+        );
+      }
+      if (!candidate.binding?.HostPort) return undefined; // exposed, not published, and no network address to use instead
       if (hostPort === null) {
         warn(
           `port ${portLabel(candidate)} is published on host port ` +
@@ -345,7 +539,9 @@ function planPort(
         }
       }
       port = hostPort;
+      ingress = candidate.ingress === true;
       break;
+    }
   }
 
   ip = addressFromLabel(container, options.useIpFromLabel) ?? ip;
@@ -356,7 +552,7 @@ function planPort(
     );
     return undefined;
   }
-  return { candidate, values, fromPort, ip, port, hostPort };
+  return { candidate, values, fromPort, ip, port, hostPort, ingress };
 }
 
 interface ServiceContext {
@@ -368,6 +564,9 @@ interface ServiceContext {
   hostname: string;
   isGroup: boolean;
   options: ServiceModelOptions;
+  swarm: SwarmTask | undefined;
+  /** Compose's labels, under `-name-from compose`. */
+  compose: { service: string; project: string } | undefined;
 }
 
 function toService(plan: PlannedService, context: ServiceContext): Service {
@@ -382,13 +581,18 @@ function toService(plan: PlannedService, context: ServiceContext): Service {
   if (isGroup && !nameFromPort) name += `-${candidate.exposedPort}`;
 
   const givenId = (values.id ?? '').trim();
-  let id = `${options.host}:${context.containerName}:${portSuffix}`;
+  // A port the routing mesh publishes is the Swarm service's on this node, whichever task gives it.
+  let id = plan.ingress
+    ? `${options.host}:swarm:${context.swarm?.serviceName}:${plan.port}${udp ? ':udp' : ''}`
+    : `${options.host}:${context.containerName}:${portSuffix}`;
   if (givenId !== '') {
     // FIX: one generic SERVICE_ID shared by several services would make them overwrite each other.
     id = isGroup && !fromPort.has('id') ? `${givenId}:${portSuffix}` : givenId;
   }
 
-  const tags = unique([...splitTags(values.tags ?? ''), ...splitTags(options.tags ?? ''), ...(udp ? ['udp'] : [])]);
+  // `-name-from compose`: a service named after its Compose service is tagged with its project.
+  const project = givenName === '' && !context.swarm && context.compose?.project ? [context.compose.project] : [];
+  const tags = unique([...splitTags(values.tags ?? ''), ...project, ...splitTags(options.tags ?? ''), ...(udp ? ['udp'] : [])]);
   const attrs: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) if (!CONTROL_KEYS.has(key)) attrs[key] = value;
 
@@ -411,6 +615,10 @@ function toService(plan: PlannedService, context: ServiceContext): Service {
   };
   const ipv6 = networkAddress(context.addressed, 'GlobalIPv6Address', 'own-network-then-by-name');
   if (ipv6) service.origin.ipv6 = ipv6;
+  if (context.swarm) {
+    const { serviceId, serviceName } = context.swarm;
+    service.origin.swarm = plan.ingress ? { serviceId, serviceName, ingress: true } : { serviceId, serviceName };
+  }
   const health = (context.container.State as { Health?: { Status?: unknown } } | undefined)?.Health?.Status;
   if (typeof health === 'string' && HEALTH_STATES.includes(health)) service.origin.health = health as ContainerHealth;
   if (options.ttl !== undefined && options.ttl > 0) service.ttl = options.ttl;
@@ -435,6 +643,20 @@ function uniqueId(service: Service, used: Set<string>): string | undefined {
 function containerAddress(container: ContainerInfo): string {
   const fallback = 'own-network-then-by-name';
   return networkAddress(container, 'IPAddress', fallback) || networkAddress(container, 'GlobalIPv6Address', fallback);
+}
+
+/**
+ * `-internal` on a Swarm task with no network named: its address on its first network by name other than
+ * the routing mesh's `ingress`, where no client reaches it; else as any container's.
+ */
+function taskAddress(container: ContainerInfo): string {
+  const networks = networksOf(container);
+  for (const name of Object.keys(networks).sort()) {
+    if (name === INGRESS_NETWORK) continue;
+    const address = networks[name]?.IPAddress || networks[name]?.GlobalIPv6Address;
+    if (address) return address;
+  }
+  return containerAddress(container);
 }
 
 /** `-useIpFromLabel`: the label's value without a `/prefix`, or undefined when off, absent or empty. */

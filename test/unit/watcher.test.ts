@@ -26,7 +26,7 @@ describe('DockerWatcher subscription', () => {
       assert.deepEqual(asked, [
         {
           filters: {
-            type: ['container', 'network'],
+            type: ['container', 'network', 'service'],
             event: ['start', 'die', 'destroy', 'pause', 'unpause', 'rename', 'health_status', 'update', 'connect', 'disconnect'],
           },
         },
