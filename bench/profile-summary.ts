@@ -1,14 +1,17 @@
 /**
  * Summarises a V8 CPU profile (as `BENCH_CPU_PROF=<dir> npm run bench` leaves them) by self time:
- * per function and per package (node_modules/<pkg>, the product's own files, node internals).
+ * per function and per package (node_modules/<pkg>, the product's own files, node internals). A
+ * frame in the bundle (dist/bin/main.js) is traced back through its source map to the file it came from.
  *
  *   node dist/bench/profile-summary.js <file.cpuprofile> [rows]
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
 }
 
@@ -22,6 +25,8 @@ function packageOf(url: string): string {
   const inModules = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url);
   if (inModules) return inModules[1];
   if (url.includes('/dist/src/')) return `product ${url.slice(url.indexOf('/dist/src/') + 10)}`;
+  if (/(^|\/)src\/[^/]+/.test(url) && !url.startsWith('node:'))
+    return `product ${url.slice(url.lastIndexOf('src/') + 4).replace(/\.ts$/, '.js')}`;
   if (url.startsWith('node:')) return url;
   return url === '' ? '(vm)' : url;
 }
@@ -33,17 +38,35 @@ function top(totals: Map<string, number>, rows: number, all: number): string[] {
     .map(([name, us]) => `${(us / 1000).toFixed(1).padStart(8)} ms ${((100 * us) / all).toFixed(1).padStart(5)}%  ${name}`);
 }
 
-function main(): void {
-  const [file, rowsArg] = process.argv.slice(2);
-  if (!file) throw new Error('usage: profile-summary <file.cpuprofile> [rows]');
-  const rows = Number(rowsArg ?? 25);
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+const sourceMaps = new Map<string, SourceMap | undefined>();
+
+/** The source map next to a bundled file (`<file>.map`), if there is one. */
+function sourceMapOf(url: string): SourceMap | undefined {
+  if (!sourceMaps.has(url)) {
+    const file = url.startsWith('file://') ? fileURLToPath(url) : url;
+    const map =
+      url.endsWith('.js') && existsSync(`${file}.map`) ? new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8'))) : undefined;
+    sourceMaps.set(url, map);
+  }
+  return sourceMaps.get(url);
+}
+
+/** Where a frame's code was written: through the source map for a bundle, else as it is. */
+function original(frame: ProfileNode['callFrame']): { url: string; lineNumber: number } {
+  const entry = sourceMapOf(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber);
+  return entry && 'originalSource' in entry ? { url: entry.originalSource, lineNumber: entry.originalLine } : frame;
+}
+
+/** Self time of a profile (its JSON text), by package and by function, `rows` of each. */
+export function summariseProfile(text: string, rows = 25): string {
+  const profile = JSON.parse(text) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const byFunction = new Map<string, number>();
   const byPackage = new Map<string, number>();
   let all = 0;
   profile.samples.forEach((id, i) => {
-    const frame = byId.get(id)!.callFrame;
+    const callFrame = byId.get(id)!.callFrame;
+    const frame = { ...callFrame, ...original(callFrame) };
     const us = profile.timeDeltas[i] ?? 0;
     all += us;
     const fn = `${frame.functionName || '(anonymous)'} ${packageOf(frame.url)}:${frame.lineNumber + 1}`;
@@ -51,10 +74,16 @@ function main(): void {
     const pkg = packageOf(frame.url);
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
   });
-  console.log(`${(all / 1000).toFixed(0)} ms sampled\n\nby package (self time)`);
-  console.log(top(byPackage, rows, all).join('\n'));
-  console.log('\nby function (self time)');
-  console.log(top(byFunction, rows, all).join('\n'));
+  return [
+    `${(all / 1000).toFixed(0)} ms sampled\n\nby package (self time)`,
+    ...top(byPackage, rows, all),
+    '\nby function (self time)',
+    ...top(byFunction, rows, all),
+  ].join('\n');
 }
 
-main();
+if (require.main === module) {
+  const [file, rowsArg] = process.argv.slice(2);
+  if (!file) throw new Error('usage: profile-summary <file.cpuprofile> [rows]');
+  console.log(summariseProfile(readFileSync(file, 'utf8'), Number(rowsArg ?? 25)));
+}
