@@ -8,33 +8,28 @@
 # absent). Any Node >= 22 image with npm can be the base: --build-arg NODE_IMAGE=...
 ARG NODE_IMAGE=node:24-bookworm-slim
 
-# Compiles the TypeScript sources.
+# Compiles the TypeScript sources and bundles the command with every package it uses into dist/bin
+# (scripts/bundle.mjs): the image needs no node_modules.
 FROM ${NODE_IMAGE} AS build
 # Lets the builder point npm at the registry it uses, without naming one here.
 ARG NPM_CONFIG_REGISTRY
 WORKDIR /app
 COPY package.json package-lock.json ./
-# No dependency needs its install scripts (dockerode's native ssh helpers are optional and unused).
+# No dependency needs its install scripts (dockerode's native ssh helpers are optional and unused;
+# esbuild finds its binary in its platform package).
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
+COPY scripts/bundle.mjs ./scripts/
 COPY src ./src
 RUN npm run build
-
-# Production dependencies only, in their own stage so source changes do not reinstall them.
-FROM ${NODE_IMAGE} AS production-deps
-ARG NPM_CONFIG_REGISTRY
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=production-deps /app/node_modules ./node_modules
-COPY package.json package-lock.json ./
+COPY package.json ./
 COPY config ./config
-COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/bin ./dist/bin
 # Runs as root: the mounted Docker socket is root-owned on most hosts. As PID 1 the daemon gets
 # docker stop's SIGTERM itself and deletes this host's data before exiting (SPEC §4).
-ENTRYPOINT ["node", "dist/src/cli.js"]
+ENTRYPOINT ["node", "dist/bin/registrator.js"]
 CMD []

@@ -6,8 +6,8 @@ import { parseMetrics, sumOf } from './metrics';
 import { freePortSync } from './ports';
 import { sleep, waitFor } from './wait';
 
-/** Path of the built CLI (tests run from dist/test/...). */
-export const CLI = join(__dirname, '../../src/cli.js');
+/** Path of the built CLI, the bundle `npm run build` makes (tests run from dist/test/...). */
+export const CLI = join(__dirname, '../../bin/registrator.js');
 
 export interface LogLine {
   level: string;
