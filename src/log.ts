@@ -53,9 +53,28 @@ export function createLogger(options: LogOptions): Logger {
     options.format === 'json'
       ? winston.format.combine(errorsAsText(), redact(), winston.format.timestamp(), winston.format.json())
       : winston.format.combine(errorsAsText(), redact(), winston.format.timestamp(), winston.format.colorize(), pretty);
-  return winston.createLogger({
+  const logger = winston.createLogger({
     level: options.level,
     format,
     transports: [new winston.transports.Console(options.stderr ? { stderrLevels: Object.keys(winston.config.npm.levels) } : {})],
   });
+  dropBelowLevel(logger);
+  return logger;
+}
+
+/**
+ * winston formats every message (errors, redaction, timestamp, JSON) before its transport drops the
+ * ones below the level, so a `debug` line per container cost as much as a written one. Each level's
+ * method now returns at once when the level is off (winston's own isLevelEnabled, which follows a
+ * change of `level` and the transports' levels); child loggers, made with Object.create, inherit it.
+ */
+function dropBelowLevel(logger: winston.Logger): void {
+  const methods = logger as unknown as Record<string, (...args: unknown[]) => winston.Logger>;
+  for (const level of Object.keys(logger.levels)) {
+    const log = methods[level];
+    methods[level] = function (this: winston.Logger, ...args: unknown[]) {
+      const self = this ?? logger;
+      return self.isLevelEnabled(level) ? log.apply(self, args) : self;
+    };
+  }
 }

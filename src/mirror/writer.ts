@@ -92,11 +92,9 @@ export class MirrorWriter implements Writer {
     else this.held.delete(state.id);
     if (ops.length === 0) return;
     await this.commitEntry(state.id, ops, previous, wanted);
-    this.log.debug(wanted.size ? 'container mirrored' : 'container removed', {
-      id: state.id,
-      puts: ops.filter((o) => 'put' in o).length,
-      deletes: ops.filter((o) => !('put' in o)).length,
-    });
+    if (!this.log.isLevelEnabled('debug')) return;
+    const puts = ops.filter((o) => 'put' in o).length;
+    this.log.debug(wanted.size ? 'container mirrored' : 'container removed', { id: state.id, puts, deletes: ops.length - puts });
   }
 
   /** What `sync` would commit for this container, without writing (`registrator diff`). */
