@@ -25,8 +25,9 @@ function packageOf(url: string): string {
   const inModules = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url);
   if (inModules) return inModules[1];
   if (url.includes('/dist/src/')) return `product ${url.slice(url.indexOf('/dist/src/') + 10)}`;
-  if (/(^|\/)src\/[^/]+/.test(url) && !url.startsWith('node:'))
-    return `product ${url.slice(url.lastIndexOf('src/') + 4).replace(/\.ts$/, '.js')}`;
+  // The product's own TypeScript, as the bundle's source map names it.
+  const source = /\/src\/(.+)\.ts$/.exec(url);
+  if (source) return `product ${source[1]}.js`;
   if (url.startsWith('node:')) return url;
   return url === '' ? '(vm)' : url;
 }
@@ -40,8 +41,10 @@ function top(totals: Map<string, number>, rows: number, all: number): string[] {
 
 const sourceMaps = new Map<string, SourceMap | undefined>();
 
-/** The source map next to a bundled file (`<file>.map`), if there is one. */
+/** The source map next to the bundle (`dist/bin/<file>.map`), if there is one. */
 function sourceMapOf(url: string): SourceMap | undefined {
+  // Only the bundle: packages' own maps (grpc-js ships them) would name their TypeScript sources instead.
+  if (!url.includes('/dist/bin/')) return undefined;
   if (!sourceMaps.has(url)) {
     const file = url.startsWith('file://') ? fileURLToPath(url) : url;
     const map =
@@ -54,7 +57,12 @@ function sourceMapOf(url: string): SourceMap | undefined {
 /** Where a frame's code was written: through the source map for a bundle, else as it is. */
 function original(frame: ProfileNode['callFrame']): { url: string; lineNumber: number } {
   const entry = sourceMapOf(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber);
-  return entry && 'originalSource' in entry ? { url: entry.originalSource, lineNumber: entry.originalLine } : frame;
+  if (!entry || !('originalSource' in entry)) return frame;
+  // esbuild names sources relative to the map (`../../src/main.ts`, `../../node_modules/etcd3/...`).
+  return {
+    url: new URL(entry.originalSource, frame.url.startsWith('file://') ? frame.url : `file://${frame.url}`).href,
+    lineNumber: entry.originalLine,
+  };
 }
 
 /** Self time of a profile (its JSON text), by package and by function, `rows` of each. */

@@ -44,6 +44,35 @@ const etcd3Protos = {
   },
 };
 
+/**
+ * Code that only some configurations run goes in files of its own beside main.js, required when it is
+ * first used, so a start does not read it:
+ * - docker-modem's ssh transport (and with it ssh2, its ciphers and its ASN.1 parser, a fifth of the
+ *   bundle), for DOCKER_HOST=ssh://, which the daemon never asks of it (a Unix socket or TCP,
+ *   src/docker/client.ts). docker-modem requires it when it is loaded; its `require('./ssh')` gets a
+ *   function that requires dist/bin/docker-ssh.js on its first call;
+ * - prom-client (with its OpenTelemetry API), which only the HTTP listener's /metrics uses
+ *   (src/http/metrics.ts, itself loaded only with -http-port).
+ * Nothing else requires either, so no state is split between two copies.
+ */
+const DOCKER_SSH = join(dirname(require.resolve('docker-modem/package.json')), 'lib/ssh.js');
+const apart = {
+  name: 'apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/ssh$/ }, (args) =>
+      join(args.resolveDir, 'ssh.js') === DOCKER_SSH ? { path: DOCKER_SSH, namespace: 'lazy-docker-ssh' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-docker-ssh' }, () => ({
+      contents: `module.exports = function (options) { return require('./docker-ssh.js')(options); };`,
+      loader: 'js',
+    }));
+    build.onResolve({ filter: /^\.\/docker-ssh\.js$/ }, (args) =>
+      args.namespace === 'lazy-docker-ssh' ? { path: args.path, external: true } : undefined,
+    );
+    build.onResolve({ filter: /^prom-client$/ }, () => ({ path: './prom-client.js', external: true }));
+  },
+};
+
 rmSync(outdir, { recursive: true, force: true });
 const common = {
   absWorkingDir: root,
@@ -53,18 +82,17 @@ const common = {
   target: 'node22',
   // Class and function names stay as written (error names, stack traces, profiles).
   keepNames: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
   sourcemap: 'linked',
   logLevel: 'warning',
 };
+/** ssh2's optional native helpers: it falls back to JavaScript without them. */
+const native = ['cpu-features', '*.node'];
 await Promise.all([
-  esbuild.build({
-    ...common,
-    entryPoints: { main: 'src/main.ts' },
-    outdir,
-    plugins: [etcd3Protos],
-    // ssh2's optional native helpers (dockerode reaches only unix sockets and TCP; ssh2 falls back to JS).
-    external: ['cpu-features', '*.node'],
-  }),
+  esbuild.build({ ...common, entryPoints: { main: 'src/main.ts' }, outdir, plugins: [etcd3Protos, apart], external: native }),
+  esbuild.build({ ...common, entryPoints: { 'docker-ssh': DOCKER_SSH }, outdir, external: native }),
+  esbuild.build({ ...common, entryPoints: { 'prom-client': require.resolve('prom-client') }, outdir }),
   // The entry: the compile cache first, then main.js (kept apart so that it is compiled with the cache on).
   esbuild.build({ ...common, entryPoints: { registrator: 'src/cli.ts' }, outdir, external: ['./main'] }),
 ]);
