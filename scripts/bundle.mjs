@@ -9,9 +9,9 @@
 // proto-loader itself uses), and the bundle hands the same definitions to proto-loader's fromJSON.
 //
 //   node scripts/bundle.mjs
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
@@ -89,8 +89,91 @@ const common = {
 };
 /** ssh2's optional native helpers: it falls back to JavaScript without them. */
 const native = ['cpu-features', '*.node'];
+
+/** A source file an import names, as a path relative to the project (`src/app.ts`), or undefined for a package. */
+function sourceOf(args) {
+  if (!args.path.startsWith('.')) return undefined;
+  const base = join(args.resolveDir, args.path);
+  const file = [`${base}.ts`, join(base, 'index.ts')].find((f) => existsSync(f));
+  return file && file.startsWith(join(root, 'src')) ? relative(root, file) : undefined;
+}
+
+/**
+ * main.ts answers `--help`, `--version` and bad usage with what it imports statically (a handful of
+ * the product's files, no package) and imports the rest when a command runs. So the bundle is two
+ * files: main.js, those few files, and daemon.js, every module main.ts imports on demand with all
+ * the packages. main.js requires daemon.js where main.ts imports one of them; daemon.js takes the
+ * modules the two share (ConfigError above all, which main.ts tells apart with instanceof) from
+ * main.js, so each module exists once.
+ */
+async function splitMain() {
+  const onDemand = new Set();
+  const probe = await esbuild.build({
+    ...common,
+    entryPoints: ['src/main.ts'],
+    write: false,
+    metafile: true,
+    outfile: join(outdir, 'probe.js'),
+    plugins: [
+      {
+        name: 'on-demand',
+        setup(build) {
+          build.onResolve({ filter: /.*/ }, (args) => {
+            if (args.kind !== 'dynamic-import') return undefined;
+            onDemand.add(sourceOf(args));
+            return { path: args.path, external: true };
+          });
+        },
+      },
+    ],
+  });
+  const shared = Object.keys(probe.metafile.inputs);
+  if (onDemand.has(undefined) || shared.some((f) => !f.startsWith('src/')))
+    throw new Error("main.ts must import only the product's own files: update scripts/bundle.mjs");
+  // `src/config/load.ts` is exported as `src_config_load`.
+  const key = (file) => file.replace(/\.ts$/, '').replace(/[^A-Za-z0-9]/g, '_');
+  const all = [...onDemand, ...shared];
+  if (new Set(all.map(key)).size !== new Set(all).size) throw new Error('two modules of main.ts share a name in the bundle');
+  const linkTo = (target, files) => ({
+    name: `link-to-${target}`,
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, (args) => {
+        if (args.namespace === target) return { path: args.path, external: true };
+        const file = args.importer.startsWith(root) || args.namespace === 'file' ? sourceOf(args) : undefined;
+        return file && files.has(file) && args.importer !== join(root, file) ? { path: file, namespace: target } : undefined;
+      });
+      build.onLoad({ filter: /.*/, namespace: target }, (args) => ({
+        contents: `module.exports = require('./${target}.js').${key(args.path)};`,
+        loader: 'js',
+      }));
+    },
+  });
+  const entry = (files, extra = '') => ({
+    contents: extra + [...files].map((f) => `export * as ${key(f)} from './${f.replace(/\.ts$/, '')}';\n`).join(''),
+    resolveDir: root,
+    sourcefile: 'entry.ts',
+    loader: 'ts',
+  });
+  const sharedFiles = new Set(shared.filter((f) => f !== 'src/main.ts'));
+  await Promise.all([
+    esbuild.build({
+      ...common,
+      stdin: entry(sharedFiles, "export { main } from './src/main';\n"),
+      outfile: join(outdir, 'main.js'),
+      plugins: [linkTo('daemon', onDemand)],
+    }),
+    esbuild.build({
+      ...common,
+      stdin: entry(onDemand),
+      outfile: join(outdir, 'daemon.js'),
+      plugins: [etcd3Protos, apart, linkTo('main', sharedFiles)],
+      external: native,
+    }),
+  ]);
+}
+
 await Promise.all([
-  esbuild.build({ ...common, entryPoints: { main: 'src/main.ts' }, outdir, plugins: [etcd3Protos, apart], external: native }),
+  splitMain(),
   esbuild.build({ ...common, entryPoints: { 'docker-ssh': DOCKER_SSH }, outdir, external: native }),
   esbuild.build({ ...common, entryPoints: { 'prom-client': require.resolve('prom-client') }, outdir }),
   // The entry: the compile cache first, then main.js (kept apart so that it is compiled with the cache on).
