@@ -1,6 +1,7 @@
-// Bundles the `registrator` command for running (`npm run build` calls it after tsc): dist/bin/main.js
-// holds the product and every package it uses in one file, and dist/bin/registrator.js is the entry
-// (src/cli.ts) that turns on Node's compile cache and then requires it. A start then reads two files
+// Bundles the `registrator` command for running (`npm run build` calls it after tsc) into dist/bin:
+// registrator.js is the entry (src/cli.ts) that turns on Node's compile cache and then requires
+// main.js (src/main.ts: what --help, --version and bad usage need), which requires daemon.js (the
+// rest of the product and every package it uses) when a command runs. A start then reads three files
 // instead of some 400 from node_modules, and needs no node_modules at run time (the Docker image
 // copies dist/bin alone).
 //
