@@ -152,7 +152,7 @@ async function splitMain() {
   const entry = (files, extra = '') => ({
     contents: extra + [...files].map((f) => `export * as ${key(f)} from './${f.replace(/\.ts$/, '')}';\n`).join(''),
     resolveDir: root,
-    sourcefile: 'entry.ts',
+    sourcefile: 'main-entry.ts',
     loader: 'ts',
   });
   const sharedFiles = new Set(shared.filter((f) => f !== 'src/main.ts'));
@@ -165,7 +165,18 @@ async function splitMain() {
     }),
     esbuild.build({
       ...common,
-      stdin: entry(onDemand),
+      // Each module is run when main.js first asks for it, as an import() would: not all at load.
+      stdin: {
+        contents: [...onDemand]
+          .map(
+            (f) =>
+              `Object.defineProperty(exports, '${key(f)}', { enumerable: true, get: () => require('./${f.replace(/\.ts$/, '')}') });\n`,
+          )
+          .join(''),
+        resolveDir: root,
+        sourcefile: 'daemon-entry.js',
+        loader: 'js',
+      },
       outfile: join(outdir, 'daemon.js'),
       plugins: [etcd3Protos, apart, linkTo('main', sharedFiles)],
       external: native,
