@@ -59,7 +59,11 @@ export class DeletionWatch {
 
   private async create(prefix: string): Promise<Watcher | undefined> {
     try {
-      const watcher = await this.etcd.watch().prefix(prefix).create();
+      const builder = this.etcd.watch().prefix(prefix);
+      // Without a put handler, etcd is asked for deletions only (the writer's own writes land here too).
+      // `only('delete')` sends etcd's NOPUT filter; etcd3 1.1's `ignore(op)` does the same as `only(op)`.
+      if (!this.onPut) builder.only('delete');
+      const watcher = await builder.create();
       watcher.on('delete', (kv) => this.onDelete(kv.key.toString()));
       if (this.onPut) watcher.on('put', (kv) => this.onPut!(kv.key.toString()));
       watcher.on('error', (err) =>

@@ -8,7 +8,7 @@ import { prefixPages, readPrefix, readStoredKeys } from '../etcd/reads';
 import type { Logger } from '../log';
 import { WarnOnce } from '../warn-once';
 import type { Backend, BackendContext, OwnedService, UnreadableRecord } from './backend';
-import { changeOps, deregisterOps, HeldRecord, judgeClaims, KeyLayout, RecordBook, registerOps } from './registration-ops';
+import { changeOps, Claim, deregisterOps, HeldRecord, judgeClaims, KeyLayout, RecordBook, registerOps } from './registration-ops';
 
 export type { KeyLayout } from './registration-ops';
 import type { Service, ServiceAction } from './service';
@@ -37,8 +37,14 @@ export interface EtcdKvBackendOptions {
 }
 
 /** A service this host holds here: its ownership record and the revision its guard key was written at. */
+/** One service this host holds, with what its layout derives from it, worked out once when it is held. */
 interface Held extends HeldRecord {
   service: Service;
+  /** Its keys (without the ownership record). */
+  keys: ReadonlySet<string>;
+  claims: readonly Claim[];
+  /** Where it is watched: its own prefix (see watchPrefix) and its claims' ranges. */
+  watched: readonly string[];
 }
 
 /**
@@ -54,8 +60,11 @@ interface Held extends HeldRecord {
  */
 export class EtcdKvBackend implements Backend {
   readonly description: string;
-  /** record key -> what this host holds, as loaded and as written since. */
+  /** record key -> what this host holds, as loaded and as written since (changed through setHeld/dropHeld/clearHeld). */
   private readonly held = new Map<string, Held>();
+  /** How many held services are watched through each prefix; the watch is changed only when its set of prefixes is. */
+  private readonly watchedPrefixes = new Map<string, number>();
+  private watchedChanged = false;
   private unreadable: UnreadableRecord[] = [];
   /** Claim keys (hamesh ports) this host's services have lost to another service's claim. */
   private readonly lost = new Set<string>();
@@ -150,7 +159,7 @@ export class EtcdKvBackend implements Backend {
     const { puts, deletes } = this.changeOps(actions, lease);
     // Held before the commit, so the watch never takes this host's own deletions for vanished keys.
     for (const a of actions) {
-      if (a.kind === 'deregister') this.held.delete(this.heldFor(a.service)?.recordKey ?? this.recordKey(a.service));
+      if (a.kind === 'deregister') this.dropHeld(this.heldFor(a.service)?.recordKey ?? this.recordKey(a.service));
     }
     const registered = actions
       .filter((a) => a.kind !== 'deregister' && !(a.kind === 'refresh' && this.options.lease))
@@ -203,7 +212,7 @@ export class EtcdKvBackend implements Backend {
     const prefixes = this.layout.purgePrefixes ?? [];
     if (prefixes.length === 0) return;
     // Nothing is held while the purge lands, so the watch does not take it for another host's.
-    this.held.clear();
+    this.clearHeld();
     await commitSplit(
       this.etcd,
       prefixes.map((p) => ({ deletePrefix: p })),
@@ -235,14 +244,14 @@ export class EtcdKvBackend implements Backend {
     await this.judgeClaims(records.map((r) => r.service));
     // Under -ttl a key must also be held by the current lease: one left by an earlier lease expires with it.
     const lease = this.options.lease ? await this.options.lease.leaseId() : '0';
-    this.held.clear();
+    this.clearHeld();
     this.unreadable = unreadable;
     const owned = records.map(({ key, service, revision }) => {
       const entries = this.layout.entries(service);
       const guard = entries[0] ? current.get(entries[0][0]) : undefined;
       // Written after this host's record: another registration of the same keys has won them.
       const takenOver = guard !== undefined && BigInt(guard.modRevision) > BigInt(revision);
-      this.held.set(key, { service, recordKey: key, revision: takenOver || !guard ? revision : guard.modRevision });
+      this.setHeld(service, key, takenOver || !guard ? revision : guard.modRevision);
       const holds = ([k, v]: [string, string]) => current.get(k)?.value === v && (this.options.anyLease || current.get(k)?.lease === lease);
       // A claimed key is written by the claim's winner only; a lost one still written by this host must go.
       const claims = this.layout.claims?.(service) ?? [];
@@ -280,7 +289,7 @@ export class EtcdKvBackend implements Backend {
       ...owned.flatMap(({ service }) => deregisterOps(this.layout, this.records, service)),
       ...this.unreadable.map((r) => ({ delete: r.key, ifValue: r.value })),
     ]);
-    this.held.clear();
+    this.clearHeld();
   }
 
   /**
@@ -340,45 +349,76 @@ export class EtcdKvBackend implements Backend {
   private hold(service: Service, revision: string): void {
     const recordKey = this.recordKey(service);
     const earlier = this.heldFor(service);
-    if (earlier && earlier.recordKey !== recordKey) this.held.delete(earlier.recordKey);
-    this.held.set(recordKey, { service, recordKey, revision });
+    if (earlier && earlier.recordKey !== recordKey) this.dropHeld(earlier.recordKey);
+    this.setHeld(service, recordKey, revision);
+  }
+
+  private setHeld(service: Service, recordKey: string, revision: string): void {
+    const previous = this.held.get(recordKey);
+    // The same service again (a write's second hold): only its revision changes.
+    if (previous?.service === service) return void (previous.revision = revision);
+    if (previous) this.dropHeld(recordKey);
+    const keys = this.layout.entries(service).map(([key]) => key);
+    const claims = this.layout.claims?.(service) ?? [];
+    const watched = [this.watchPrefix(service, keys), ...claims.map((c) => c.range)].filter((p) => p !== '');
+    this.held.set(recordKey, { service, recordKey, revision, keys: new Set(keys), claims, watched });
+    for (const prefix of watched) this.countWatched(prefix, 1);
+  }
+
+  private dropHeld(recordKey: string): void {
+    const held = this.held.get(recordKey);
+    if (!held) return;
+    this.held.delete(recordKey);
+    for (const prefix of held.watched) this.countWatched(prefix, -1);
+  }
+
+  private clearHeld(): void {
+    this.held.clear();
+    this.watchedPrefixes.clear();
+    this.watchedChanged = true;
+  }
+
+  private countWatched(prefix: string, by: 1 | -1): void {
+    const n = (this.watchedPrefixes.get(prefix) ?? 0) + by;
+    if (n > 0) this.watchedPrefixes.set(prefix, n);
+    else this.watchedPrefixes.delete(prefix);
+    if (n === 0 || (n === 1 && by === 1)) this.watchedChanged = true;
   }
 
   /** Whether `key` is one of the services, claims or records this host holds (and so should still be in etcd). */
   private isHeld(key: string): boolean {
     if (this.held.has(key)) return true;
-    for (const { service } of this.held.values()) {
-      if (this.layout.entries(service).some(([k]) => k === key)) return true;
-      if ((this.layout.claims?.(service) ?? []).some((c) => c.key === key || (c.entry[0] === key && !this.lost.has(c.key)))) return true;
+    for (const { keys, claims } of this.held.values()) {
+      if (keys.has(key)) return true;
+      if (claims.some((c) => c.key === key || (c.entry[0] === key && !this.lost.has(c.key)))) return true;
     }
     return false;
   }
 
   /** Whether `key` is another service's claim in a range where a service this host holds claims too. */
   private isOthersClaim(key: string): boolean {
-    for (const { service } of this.held.values()) {
-      for (const c of this.layout.claims?.(service) ?? []) if (key.startsWith(c.range) && key !== c.key) return true;
+    for (const { claims } of this.held.values()) {
+      for (const c of claims) if (key.startsWith(c.range) && key !== c.key) return true;
     }
     return false;
   }
 
   /**
-   * Watches this host's records, the keys of the services it holds and the ranges of their claims.
-   * A service with this host's default ID is watched through `<root><name>/<host>:`, one watcher
-   * for all of this host's services of that name (whose keys are this host's alone), so containers
-   * coming and going do not make and cancel watchers; a custom ID is watched on its own.
+   * The prefix a held service is watched through. A service with this host's default ID is watched
+   * through `<root><name>/<host>:`, one watcher for all of this host's services of that name (whose
+   * keys are this host's alone), so containers coming and going do not make and cancel watchers; a
+   * custom ID is watched on its own.
    */
+  private watchPrefix(service: Service, keys: readonly string[]): string {
+    const own = service.id.startsWith(`${this.options.host}:`) ? `${this.layout.root}${service.name}/${this.options.host}:` : undefined;
+    return own && keys.every((k) => k.startsWith(own)) ? own : (this.layout.tree?.(service) ?? keys[0] ?? '');
+  }
+
+  /** Watches this host's records, and the prefixes of the services it holds and of their claims, once they changed. */
   private watchHeld(): void {
-    if (!this.watch) return;
-    const prefixes = new Set([this.ownersPrefix]);
-    for (const { service } of this.held.values()) {
-      const own = service.id.startsWith(`${this.options.host}:`) ? `${this.layout.root}${service.name}/${this.options.host}:` : undefined;
-      const keys = this.layout.entries(service).map(([key]) => key);
-      prefixes.add(own && keys.every((k) => k.startsWith(own)) ? own : (this.layout.tree?.(service) ?? keys[0] ?? ''));
-      for (const claim of this.layout.claims?.(service) ?? []) prefixes.add(claim.range);
-    }
-    prefixes.delete('');
-    this.watch.watch(prefixes);
+    if (!this.watch || !this.watchedChanged) return;
+    this.watchedChanged = false;
+    this.watch.watch([this.ownersPrefix, ...this.watchedPrefixes.keys()]);
   }
 
   /**
