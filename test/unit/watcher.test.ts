@@ -8,12 +8,17 @@ import { waitFor } from '../support/wait';
 
 const ID = 'c'.repeat(64);
 const NETWORK = 'd'.repeat(64);
+/** `GET /version` as Docker 20.10 answers it (abridged). */
+const DOCKER_VERSION = { Components: [{ Name: 'Engine', Version: '20.10.24+dfsg1' }], Version: '20.10.24+dfsg1', ApiVersion: '1.41' };
 
 describe('DockerWatcher subscription', () => {
   it('asks Docker for container events and network connect/disconnect, and passes on the container a network event names', async () => {
     const asked: unknown[] = [];
     const stream = new PassThrough();
-    const docker = { getEvents: async (options: unknown) => (asked.push(options), stream) } as unknown as Docker;
+    const docker = {
+      version: async () => DOCKER_VERSION,
+      getEvents: async (options: unknown) => (asked.push(options), stream),
+    } as unknown as Docker;
     const events: ContainerEvent[] = [];
     const watcher = new DockerWatcher(
       docker,
@@ -156,10 +161,11 @@ describe('Docker event lines', () => {
         network('create', { name: 'front', type: 'bridge' }),
         { kind: 'ignored', reason: 'network action create' },
       ],
+      // Podman names no container attribute: its Actor.ID is the container (docs/podman.md).
       [
-        'connect without a container: malformed',
+        'connect without a container attribute: the Actor.ID',
         network('connect', { name: 'front' }),
-        { kind: 'malformed', reason: 'network connect without a container id' },
+        { kind: 'event', event: { id: NETWORK, action: 'connect' } },
       ],
       [
         'connect naming a container id that is not hex: malformed',
@@ -172,8 +178,13 @@ describe('Docker event lines', () => {
         { kind: 'malformed', reason: 'network disconnect without a container id' },
       ],
       [
-        'no Attributes at all: malformed',
+        'no Attributes at all: the Actor.ID',
         JSON.stringify({ Type: 'network', Action: 'connect', Actor: { ID: NETWORK } }),
+        { kind: 'event', event: { id: NETWORK, action: 'connect' } },
+      ],
+      [
+        'no container attribute and an Actor.ID that is not hex: malformed',
+        JSON.stringify({ Type: 'network', Action: 'connect', Actor: { ID: 'front', Attributes: { name: 'front' } } }),
         { kind: 'malformed', reason: 'network connect without a container id' },
       ],
       ['no action: malformed', network(undefined), { kind: 'malformed', reason: 'network event without an action' }],
