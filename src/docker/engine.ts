@@ -232,11 +232,13 @@ const PODMAN_ACTIONS: Readonly<Record<string, HandledAction>> = { died: 'die', r
 /** The engine behind the Docker API: Docker itself, or Podman's compatible service. */
 export type EngineKind = 'docker' | 'podman';
 
-/** Which engine answered `GET /version`: Podman names itself in `Components` (`Podman Engine`). */
-export function engineKindOf(version: unknown): EngineKind {
-  const components = (version as { Components?: unknown } | null | undefined)?.Components;
-  const podman = Array.isArray(components) && components.some((c) => /podman/i.test(String((c as { Name?: unknown })?.Name ?? '')));
-  return podman ? 'podman' : 'docker';
+/**
+ * Which engine answered, from the headers of its answer to `GET /events`: Podman's service sends
+ * `Libpod-Api-Version` (and `Server: Libpod/<version>`), dockerd `Server: Docker/<version>`.
+ */
+export function engineKindOf(headers: unknown): EngineKind {
+  const h = (headers ?? {}) as Record<string, unknown>;
+  return typeof h['libpod-api-version'] === 'string' || /^libpod\//i.test(String(h.server ?? '')) ? 'podman' : 'docker';
 }
 
 /**
@@ -446,9 +448,17 @@ export class DockerWatcher {
     while (!this.stopped) {
       let connectedAt = 0;
       try {
-        // Which engine answers decides the filter's words (and whether health checks are polled).
-        const kind = engineKindOf(await this.docker.version());
-        const stream = (await this.docker.getEvents({ filters: eventFilters(kind) })) as unknown as Readable;
+        // The filter is in the words of the engine that answered last time (Docker's at first). The
+        // answer's headers say which engine it is: when it is another, subscribe again in its words
+        // (before any reconcile, so no event falls between). Docker is asked nothing more than /events.
+        let kind = this.kind ?? 'docker';
+        let stream = await this.subscribe(kind);
+        const answered = engineKindOf((stream as { headers?: unknown }).headers);
+        if (answered !== kind) {
+          stream.destroy();
+          kind = answered;
+          stream = await this.subscribe(kind);
+        }
         if (this.stopped) {
           stream.destroy();
           break;
@@ -473,6 +483,10 @@ export class DockerWatcher {
       failures = connectedAt && Date.now() - connectedAt > 5_000 ? 0 : failures + 1;
       await this.sleep(Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.max(0, failures - 1)));
     }
+  }
+
+  private async subscribe(kind: EngineKind): Promise<Readable> {
+    return (await this.docker.getEvents({ filters: eventFilters(kind) })) as unknown as Readable;
   }
 
   /** Reads the stream until it ends; resolves with why it ended. */

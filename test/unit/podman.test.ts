@@ -19,13 +19,13 @@ import {
 } from '../../src/docker/engine';
 import { inspect } from '../fixtures/inspect';
 import {
-  DOCKER_VERSION,
+  DOCKER_EVENTS_HEADERS,
   PODMAN_EVENT_LINES as LINES,
   PODMAN_HEALTH_ID,
   PODMAN_ID,
   PODMAN_LIST_ENTRY_NO_NETWORK,
   PODMAN_OTHER_NETWORK_INSPECT,
-  PODMAN_VERSION,
+  PODMAN_EVENTS_HEADERS,
   PODMAN_WEB_ID,
   PODMAN_WEB_INSPECT,
   podmanHealthInspect,
@@ -58,11 +58,11 @@ describe('Podman 4.3 event lines (recorded), read as Docker events', () => {
 });
 
 describe('engine kind and event filter', () => {
-  it('tells Podman from Docker by GET /version', () => {
-    assert.equal(engineKindOf(PODMAN_VERSION), 'podman');
-    assert.equal(engineKindOf(DOCKER_VERSION), 'docker');
+  it('tells Podman from Docker by the headers of the events answer', () => {
+    assert.equal(engineKindOf(PODMAN_EVENTS_HEADERS), 'podman');
+    assert.equal(engineKindOf(DOCKER_EVENTS_HEADERS), 'docker');
     assert.equal(engineKindOf({}), 'docker');
-    assert.equal(engineKindOf(null), 'docker');
+    assert.equal(engineKindOf(undefined), 'docker');
   });
 
   it('asks Podman for die and destroy by its own names (died, remove): it matches filters against those', () => {
@@ -113,16 +113,15 @@ describe('Podman inspect answers (recorded)', () => {
   });
 });
 
-/** A fake engine: `version` as given, one event stream per subscription, inspects from `inspects` (404 when absent). */
-function fakeEngine(version: unknown, inspects: Map<string, ContainerInfo>) {
+/** A fake engine: event streams answered with `headers`, inspects from `inspects` (404 when absent). */
+function fakeEngine(headers: Record<string, string>, inspects: Map<string, ContainerInfo>) {
   const asked: unknown[] = [];
   const streams: PassThrough[] = [];
   const inspected: string[] = [];
   const docker = {
-    version: async () => version,
     getEvents: async (options: unknown) => {
       asked.push(options);
-      const stream = new PassThrough();
+      const stream = Object.assign(new PassThrough(), { headers });
       streams.push(stream);
       return stream;
     },
@@ -139,16 +138,17 @@ function fakeEngine(version: unknown, inspects: Map<string, ContainerInfo>) {
 }
 
 describe('DockerWatcher on Podman', () => {
-  it('subscribes with Podman’s filter words and reads its stream, lines split anywhere', async () => {
-    const engine = fakeEngine(PODMAN_VERSION, new Map());
+  it('subscribes again in Podman’s words once the answer says Podman, and reads its stream, lines split anywhere', async () => {
+    const engine = fakeEngine(PODMAN_EVENTS_HEADERS, new Map());
     const events: ContainerEvent[] = [];
     const watcher = new DockerWatcher(engine.docker, { onEvent: (e) => events.push(e), onSubscribed: async () => undefined }, silent);
     watcher.start();
     try {
       await waitFor('subscribed', () => watcher.subscribed, 2_000, 5);
-      assert.deepEqual(engine.asked, [{ filters: eventFilters('podman') }]);
+      assert.deepEqual(engine.asked, [{ filters: eventFilters('docker') }, { filters: eventFilters('podman') }]);
+      assert.equal(engine.streams[0].destroyed, true, 'the first stream is closed');
       const text = [LINES.start, LINES.sync, LINES.die, LINES.cleanup, LINES.remove, LINES.connect].join('\n') + '\n';
-      for (let at = 0; at < text.length; at += 97) engine.streams[0].write(Buffer.from(text.slice(at, at + 97)));
+      for (let at = 0; at < text.length; at += 97) engine.streams[1].write(Buffer.from(text.slice(at, at + 97)));
       await waitFor('four events', () => events.length >= 4, 2_000, 5);
       assert.deepEqual(events, [
         { id: PODMAN_ID, action: 'start' },
@@ -163,7 +163,7 @@ describe('DockerWatcher on Podman', () => {
 
   it('polls the containers with a health check and hands on health_status when the status moved', async () => {
     const inspects = new Map([[PODMAN_HEALTH_ID, podmanHealthInspect('starting')]]);
-    const engine = fakeEngine(PODMAN_VERSION, inspects);
+    const engine = fakeEngine(PODMAN_EVENTS_HEADERS, inspects);
     const health = new HealthChecks();
     health.saw({ id: PODMAN_HEALTH_ID, info: podmanHealthInspect('starting'), active: false });
     // A container without a health check is not polled.
@@ -199,7 +199,7 @@ describe('DockerWatcher on Podman', () => {
   });
 
   it('does not poll on Docker (its health_status events come after the status is stored)', async () => {
-    const engine = fakeEngine(DOCKER_VERSION, new Map([[PODMAN_HEALTH_ID, podmanHealthInspect('healthy')]]));
+    const engine = fakeEngine(DOCKER_EVENTS_HEADERS, new Map([[PODMAN_HEALTH_ID, podmanHealthInspect('healthy')]]));
     const health = new HealthChecks();
     health.saw({ id: PODMAN_HEALTH_ID, info: podmanHealthInspect('starting'), active: false });
     const watcher = new DockerWatcher(engine.docker, { onEvent: () => undefined, onSubscribed: async () => undefined }, silent, {
