@@ -47,14 +47,22 @@ export function isRunning(c: ContainerInfo): boolean {
 }
 
 /**
+ * The container's health status (`starting`, `healthy`, `unhealthy`); undefined when it has no health
+ * check. Docker leaves `State.Health` out (or says `none`) then; Podman sends `Health.Status: ""`.
+ */
+export function healthStatus(c: ContainerInfo): string | undefined {
+  const status = (c.State as { Health?: { Status?: unknown } } | undefined)?.Health?.Status;
+  return typeof status === 'string' && status !== '' && status !== 'none' ? status : undefined;
+}
+
+/**
  * Whether writers should hold this container (docs/mirror.md, "The Docker watcher"): running (paused counts), not restarting,
  * and, when it has a HEALTHCHECK, currently `healthy` (`starting`/`unhealthy` count as not running).
  */
 export function isActive(c: ContainerInfo): boolean {
   if (!isRunning(c)) return false;
-  const health = (c.State as { Health?: { Status?: string } }).Health;
-  if (health && health.Status !== undefined && health.Status !== 'none') return health.Status === 'healthy';
-  return true;
+  const health = healthStatus(c);
+  return health === undefined || health === 'healthy';
 }
 
 /** Container name as the user knows it (inspect gives "/name"); `''` when the inspect has none. */
@@ -118,6 +126,25 @@ export function parsePortKey(key: string): PortKey | undefined {
   return { digits, port: Number(digits), proto };
 }
 
+/**
+ * An inspect as Docker words it, whichever engine answered (docs/podman.md): a port published on
+ * every address has `HostIp` `0.0.0.0`, where Podman sends `""`. Everything else is left as it came.
+ */
+export function normalizeInspect(c: ContainerInspectInfo): ContainerInspectInfo {
+  const ports = c.NetworkSettings?.Ports as Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> | undefined;
+  if (!ports) return c;
+  const unset = (b: { HostIp?: string; HostPort?: string } | null | undefined) =>
+    b && typeof b === 'object' && b.HostIp === '' && b.HostPort;
+  if (!Object.values(ports).some((bindings) => Array.isArray(bindings) && bindings.some(unset))) return c;
+  const fixed = Object.fromEntries(
+    Object.entries(ports).map(([key, bindings]) => [
+      key,
+      Array.isArray(bindings) ? bindings.map((b) => (unset(b) ? { ...b, HostIp: '0.0.0.0' } : b)) : bindings,
+    ]),
+  );
+  return { ...c, NetworkSettings: { ...c.NetworkSettings, Ports: fixed } as ContainerInspectInfo['NetworkSettings'] };
+}
+
 /** True when Docker answered 404 (the container is gone). */
 export function isNotFound(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { statusCode?: number }).statusCode === 404;
@@ -149,12 +176,17 @@ export interface ContainerEngine {
   serviceTasks?(serviceId: string): Promise<string[]>;
 }
 
-/** Docker through dockerode: the list and inspects are GETs, the events one long-lived stream (DockerWatcher). */
-export function dockerEngine(docker: Docker, log: Logger): ContainerEngine {
+/**
+ * Docker (or Podman's Docker-compatible API) through dockerode: the list and inspects are GETs, the
+ * events one long-lived stream (DockerWatcher). What each inspect finds of a container's health check
+ * is noted for Podman's health poll (HealthChecks).
+ */
+export function dockerEngine(docker: Docker, log: Logger, options: WatcherOptions = {}): ContainerEngine {
+  const health = new HealthChecks();
   return {
     list: async () => (await docker.listContainers()).map((c) => c.Id),
-    inspect: (id) => inspectState(docker, id),
-    watch: (handlers) => new DockerWatcher(docker, handlers, log),
+    inspect: async (id) => health.saw(await inspectState(docker, id)),
+    watch: (handlers) => new DockerWatcher(docker, handlers, log, { ...options, health }),
     serviceTasks: async (serviceId) =>
       (await docker.listContainers({ filters: { label: [`${SWARM_SERVICE_ID_LABEL}=${serviceId}`] } })).map((c) => c.Id),
   };
@@ -177,7 +209,7 @@ export interface ContainerState {
 export async function inspectState(docker: Docker, id: string): Promise<ContainerState> {
   let info: ContainerInfo;
   try {
-    info = await docker.getContainer(id).inspect();
+    info = normalizeInspect(await docker.getContainer(id).inspect());
   } catch (err) {
     if (isNotFound(err)) return { id, info: null, active: false };
     throw err;
@@ -206,7 +238,7 @@ async function inspectSwarmService(docker: Docker, id: string): Promise<SwarmSer
 async function inspectNetworkContainer(docker: Docker, ref: string): Promise<ContainerInfo | null> {
   if (ref === '') return null;
   try {
-    return await docker.getContainer(ref).inspect();
+    return normalizeInspect(await docker.getContainer(ref).inspect());
   } catch (err) {
     // Any answer from Docker (404, or 400/500 for a reference it cannot use) concerns this container
     // only: it gets no services and a warning. No answer at all is Docker being away: retried.
@@ -225,6 +257,38 @@ export const NETWORK_ACTIONS = ['connect', 'disconnect'] as const;
 /** Every action handled; anything else is ignored. */
 export const HANDLED_ACTIONS = [...CONTAINER_ACTIONS, ...NETWORK_ACTIONS] as const;
 export type HandledAction = (typeof HANDLED_ACTIONS)[number];
+
+/**
+ * Podman's own names for two container actions (docs/podman.md): its event filter matches these, not
+ * Docker's, and a stream may carry them (Podman 4.3's compatible API says `remove` for `destroy`).
+ */
+const PODMAN_ACTIONS: Readonly<Record<string, HandledAction>> = { died: 'die', remove: 'destroy' };
+
+/** The engine behind the Docker API: Docker itself, or Podman's compatible service. */
+export type EngineKind = 'docker' | 'podman';
+
+/**
+ * Which engine answered, from the headers of its answer to `GET /events`: Podman's service sends
+ * `Libpod-Api-Version` (and `Server: Libpod/<version>`), dockerd `Server: Docker/<version>`.
+ */
+export function engineKindOf(headers: unknown): EngineKind {
+  const h = (headers ?? {}) as Record<string, unknown>;
+  return typeof h['libpod-api-version'] === 'string' || /^libpod\//i.test(String(h.server ?? '')) ? 'podman' : 'docker';
+}
+
+/**
+ * The server-side filter for the event subscription. Filters are ANDed across keys: network events
+ * other than connect/disconnect (a network's destroy) get through as well and are ignored by
+ * parseEventLine. Podman matches `event` values against its own action names, so `die` and `destroy`
+ * are asked for as `died` and `remove` there (asked for as Docker names them, Podman sends neither).
+ */
+export function eventFilters(kind: EngineKind): { type: Array<'container' | 'network' | 'service'>; event: string[] } {
+  const podmanName = Object.fromEntries(Object.entries(PODMAN_ACTIONS).map(([podman, docker]) => [docker, podman]));
+  const event = kind === 'podman' ? HANDLED_ACTIONS.map((a) => podmanName[a] ?? a) : [...HANDLED_ACTIONS];
+  // Filters are ANDed across keys: network events other than connect/disconnect (a network's destroy)
+  // and service actions other than update get through as well and are ignored by parseEventLine.
+  return { type: ['container', 'network', 'service'], event };
+}
 
 /** A network event's action: a hint only for a container that runs (see Daemon.onEvent). */
 export function isNetworkAction(action: HandledAction): action is (typeof NETWORK_ACTIONS)[number] {
@@ -250,13 +314,14 @@ interface RawEvent {
   Action?: unknown;
   status?: unknown;
   id?: unknown;
-  Actor?: { ID?: unknown; Attributes?: { container?: unknown } };
+  Actor?: { ID?: unknown; Attributes?: { container?: unknown } | null };
 }
 
 /**
- * Reads one event line. `health_status: healthy` counts as `health_status`; `exec_*` and other
- * actions are ignored; a network `connect`/`disconnect` is an event of the container it names;
- * a line that is not an event JSON object, or names no container, is malformed.
+ * Reads one event line. `health_status: healthy` counts as `health_status`; Podman's `died` and
+ * `remove` count as `die` and `destroy`; `exec_*` and other actions are ignored; a network
+ * `connect`/`disconnect` is an event of the container it names; a line that is not an event JSON
+ * object, or names no container, is malformed.
  */
 export function parseEventLine(line: string): ParsedEventLine {
   let data: unknown;
@@ -276,17 +341,23 @@ export function parseEventLine(line: string): ParsedEventLine {
   if (rawAction === undefined || id === undefined || !CONTAINER_ID.test(id)) {
     return { kind: 'malformed', reason: 'no container id or action' };
   }
-  const action = rawAction.split(':')[0].trim();
+  const named = rawAction.split(':')[0].trim();
+  const action = Object.hasOwn(PODMAN_ACTIONS, named) ? PODMAN_ACTIONS[named] : named;
   if (!(CONTAINER_ACTIONS as readonly string[]).includes(action)) return { kind: 'ignored', reason: `action ${action}` };
   return { kind: 'event', event: { id, action: action as HandledAction } };
 }
 
-/** A network event: `connect`/`disconnect` of the container in `Actor.Attributes.container`. */
+/**
+ * A network event: `connect`/`disconnect` of the container in `Actor.Attributes.container`. Podman
+ * sends no such attribute and gives the container's id as `Actor.ID` instead (docs/podman.md); a
+ * network's id taken that way from another engine is harmless: no running container has it.
+ */
 function networkEvent(e: RawEvent): ParsedEventLine {
   const action = typeof e.Action === 'string' ? e.Action : undefined;
   if (action === undefined) return { kind: 'malformed', reason: 'network event without an action' };
   if (!(NETWORK_ACTIONS as readonly string[]).includes(action)) return { kind: 'ignored', reason: `network action ${action}` };
-  const id = e.Actor?.Attributes?.container;
+  const attributes = e.Actor?.Attributes;
+  const id = attributes && typeof attributes === 'object' && 'container' in attributes ? attributes.container : e.Actor?.ID;
   if (typeof id !== 'string' || !CONTAINER_ID.test(id)) return { kind: 'malformed', reason: `network ${action} without a container id` };
   return { kind: 'event', event: { id, action: action as HandledAction } };
 }
@@ -342,6 +413,35 @@ export interface WatcherOptions {
   /** First reconnect delay, doubled per failure up to `maxBackoffMs`. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** On Podman: the containers with a health check, polled every `healthPollMs` (see HealthChecks). */
+  health?: HealthChecks;
+  healthPollMs?: number;
+}
+
+/** How often, on Podman, the containers with a health check are inspected (docs/podman.md, "Health checks"). */
+export const HEALTH_POLL_MS = 2_000;
+
+/**
+ * The running containers that have a health check, each with the status the daemon last read for it
+ * (what its writers were given), kept from every inspect. On Podman, whose `health_status` event comes
+ * before the check's result is stored (and tells the status before it), DockerWatcher inspects these
+ * every HEALTH_POLL_MS and hands a `health_status` event to the daemon for each whose status moved.
+ */
+export class HealthChecks {
+  private readonly seen = new Map<string, string>();
+
+  /** Notes what an inspect found; returns the state unchanged. */
+  saw(state: ContainerState): ContainerState {
+    const status = state.info && isRunning(state.info) ? healthStatus(state.info) : undefined;
+    if (status === undefined) this.seen.delete(state.id);
+    else this.seen.set(state.id, status);
+    return state;
+  }
+
+  /** The containers noted, with the status last read for each. */
+  entries(): Array<[id: string, status: string]> {
+    return [...this.seen];
+  }
 }
 
 /**
@@ -357,6 +457,12 @@ export class DockerWatcher {
   private wake?: () => void;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
+  /** The engine of the current subscription (known once subscribed). */
+  private kind?: EngineKind;
+  private readonly health?: HealthChecks;
+  private readonly healthPollMs: number;
+  private healthLoop?: Promise<void>;
+  private healthWake?: () => void;
 
   constructor(
     private readonly docker: Docker,
@@ -366,6 +472,8 @@ export class DockerWatcher {
   ) {
     this.initialBackoffMs = options.initialBackoffMs ?? 250;
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+    this.health = options.health;
+    this.healthPollMs = options.healthPollMs ?? HEALTH_POLL_MS;
   }
 
   /** Whether the event stream is subscribed right now (false while connecting, reconnecting or stopped). */
@@ -377,6 +485,7 @@ export class DockerWatcher {
     if (!this.stopped) return;
     this.stopped = false;
     this.loop = this.run();
+    if (this.health) this.healthLoop = this.pollHealthChecks(this.health);
   }
 
   /** Stops watching; resolves once the stream is closed and no reconnect is pending. */
@@ -384,7 +493,8 @@ export class DockerWatcher {
     this.stopped = true;
     this.stream?.destroy();
     this.wake?.();
-    await this.loop;
+    this.healthWake?.();
+    await Promise.all([this.loop, this.healthLoop]);
   }
 
   private async run(): Promise<void> {
@@ -392,19 +502,26 @@ export class DockerWatcher {
     while (!this.stopped) {
       let connectedAt = 0;
       try {
-        // Filters are ANDed across keys: network events other than connect/disconnect (a network's
-        // destroy) get through as well and are ignored by parseEventLine.
-        const stream = (await this.docker.getEvents({
-          filters: { type: ['container', 'network', 'service'], event: [...HANDLED_ACTIONS] },
-        })) as unknown as Readable;
+        // The filter is in the words of the engine that answered last time (Docker's at first). The
+        // answer's headers say which engine it is: when it is another, subscribe again in its words
+        // (before any reconcile, so no event falls between). Docker is asked nothing more than /events.
+        let kind = this.kind ?? 'docker';
+        let stream = await this.subscribe(kind);
+        const answered = engineKindOf((stream as { headers?: unknown }).headers);
+        if (answered !== kind) {
+          stream.destroy();
+          kind = answered;
+          stream = await this.subscribe(kind);
+        }
         if (this.stopped) {
           stream.destroy();
           break;
         }
         this.stream = stream;
+        this.kind = kind;
         this.connected = true;
         connectedAt = Date.now();
-        this.log.info('subscribed to Docker events');
+        this.log.info('subscribed to Docker events', { engine: kind });
         const ended = this.consume(stream);
         // Not awaited: a long reconcile (etcd down) must not delay noticing a broken stream or a stop.
         this.handlers.onSubscribed().catch((err) => this.log.error('reconcile after subscribing failed', { err }));
@@ -420,6 +537,10 @@ export class DockerWatcher {
       failures = connectedAt && Date.now() - connectedAt > 5_000 ? 0 : failures + 1;
       await this.sleep(Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.max(0, failures - 1)));
     }
+  }
+
+  private async subscribe(kind: EngineKind): Promise<Readable> {
+    return (await this.docker.getEvents({ filters: eventFilters(kind) })) as unknown as Readable;
   }
 
   /** Reads the stream until it ends; resolves with why it ended. */
@@ -447,6 +568,39 @@ export class DockerWatcher {
       stream.on('close', () => finish('closed'));
       stream.on('error', (err) => finish(`error: ${err.message}`));
     });
+  }
+
+  /**
+   * On Podman, while subscribed: every `healthPollMs`, inspects each running container that has a
+   * health check and hands on a `health_status` event for each whose status is not the one the
+   * daemon last read (the daemon's sync then reads it again). Docker's own events suffice there.
+   */
+  private async pollHealthChecks(health: HealthChecks): Promise<void> {
+    while (!this.stopped) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.healthPollMs);
+        this.healthWake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      if (this.stopped || this.kind !== 'podman' || !this.connected) continue;
+      for (const [id, last] of health.entries()) {
+        if (this.stopped || !this.connected) break;
+        let now: string | undefined;
+        try {
+          const info = await this.docker.getContainer(id).inspect();
+          now = isRunning(info) ? healthStatus(info) : undefined;
+        } catch (err) {
+          // An engine that does not answer is the event stream's to notice; gone is a change.
+          if (!isNotFound(err)) break;
+        }
+        if (now !== last) {
+          this.log.debug('health check status changed', { id, from: last, to: now ?? 'none' });
+          this.handlers.onEvent({ id, action: 'health_status' });
+        }
+      }
+    }
   }
 
   private sleep(ms: number): Promise<void> {

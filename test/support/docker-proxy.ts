@@ -131,7 +131,8 @@ export class DockerProxy {
   private constructor(
     readonly socketPath: string,
     private readonly dir: string,
-    private readonly server: Server,
+    private server: Server,
+    private readonly upstream: string,
   ) {}
 
   static async start(upstream = '/var/run/docker.sock'): Promise<DockerProxy> {
@@ -139,12 +140,28 @@ export class DockerProxy {
     const socketPath = join(dir, 'docker.sock');
     // Half-open kept: a client may close its side (attach) and still read the engine's answer.
     const server = createServer({ allowHalfOpen: true }, (client) => proxy.accept(client, upstream));
-    const proxy = new DockerProxy(socketPath, dir, server);
+    const proxy = new DockerProxy(socketPath, dir, server, upstream);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(socketPath, resolve);
     });
     return proxy;
+  }
+
+  /** Breaks every connection and stops listening (the socket is gone), as an engine whose API service stopped. */
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Listens again on the same socket after `close()`, as the API service started again. */
+  async reopen(): Promise<void> {
+    const server = createServer({ allowHalfOpen: true }, (client) => this.accept(client, this.upstream));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.socketPath, resolve);
+    });
   }
 
   /** Holds back every later request that matches until `release()`. */
@@ -205,7 +222,7 @@ export class DockerProxy {
   async stop(): Promise<void> {
     this.release();
     this.cut();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

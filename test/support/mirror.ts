@@ -33,7 +33,8 @@ export function expectedMirror(c: Docker.ContainerInspectInfo, host: string, dir
     const binding = (settings.Ports?.[spec] ?? [])[0];
     out[`${base}network/ports/${port}-${proto}/intPort`] = port;
     out[`${base}network/ports/${port}-${proto}/extPort`] = binding?.HostPort ?? '';
-    out[`${base}network/ports/${port}-${proto}/extIp`] = binding?.HostIp ?? '';
+    // docs/podman.md: a port published on every address is `0.0.0.0` whichever engine says it (Podman sends "").
+    out[`${base}network/ports/${port}-${proto}/extIp`] = binding ? binding.HostIp || '0.0.0.0' : '';
     out[`${base}network/ports/${port}-${proto}/proto`] = proto;
   }
   for (const [label, value] of Object.entries(c.Config.Labels ?? {})) {

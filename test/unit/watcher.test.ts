@@ -156,10 +156,11 @@ describe('Docker event lines', () => {
         network('create', { name: 'front', type: 'bridge' }),
         { kind: 'ignored', reason: 'network action create' },
       ],
+      // Podman names no container attribute: its Actor.ID is the container (docs/podman.md).
       [
-        'connect without a container: malformed',
+        'connect without a container attribute: the Actor.ID',
         network('connect', { name: 'front' }),
-        { kind: 'malformed', reason: 'network connect without a container id' },
+        { kind: 'event', event: { id: NETWORK, action: 'connect' } },
       ],
       [
         'connect naming a container id that is not hex: malformed',
@@ -172,8 +173,13 @@ describe('Docker event lines', () => {
         { kind: 'malformed', reason: 'network disconnect without a container id' },
       ],
       [
-        'no Attributes at all: malformed',
+        'no Attributes at all: the Actor.ID',
         JSON.stringify({ Type: 'network', Action: 'connect', Actor: { ID: NETWORK } }),
+        { kind: 'event', event: { id: NETWORK, action: 'connect' } },
+      ],
+      [
+        'no container attribute and an Actor.ID that is not hex: malformed',
+        JSON.stringify({ Type: 'network', Action: 'connect', Actor: { ID: 'front', Attributes: { name: 'front' } } }),
         { kind: 'malformed', reason: 'network connect without a container id' },
       ],
       ['no action: malformed', network(undefined), { kind: 'malformed', reason: 'network event without an action' }],
