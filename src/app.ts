@@ -21,6 +21,7 @@ export async function runDaemon(config: Config, log: Logger): Promise<void> {
     resyncSeconds: config.resync,
     healDelayMs: config.selfHeal ? selfHealDelayMs(config.host) : undefined,
     startupRetry: { attempts: config.retryAttempts, intervalMs: config.retryInterval },
+    podmanHealthPollMs: config.podmanHealthPoll,
     observer: metrics,
     onFatal: (err) => {
       // gliderlabs/registrator's -retry-attempts: give up and let the supervisor decide. Data is kept, as on SIGINT.

@@ -30,6 +30,11 @@ export interface DaemonOptions {
    * is pinged again before the daemon gives up (`attempts` -1: never gives up).
    */
   startupRetry?: { attempts: number; intervalMs: number };
+  /**
+   * `-podman-health-poll`: on Podman, milliseconds between inspects of the running containers that have
+   * a health check (docs/podman.md, "Health checks"); 0 or absent: none. For dockerode's client only.
+   */
+  podmanHealthPollMs?: number;
   /** Called when the daemon cannot go on (a writer still unreachable after its retries). */
   onFatal?: (err: Error) => void;
   /** Told about events, writes and reconciliations (metrics); optional. */
@@ -103,7 +108,9 @@ export class Daemon {
     private readonly log: Logger,
     private readonly options: DaemonOptions,
   ) {
-    this.engine = isDockerode(docker) ? dockerEngine(docker, log.child({ component: 'docker.watcher' })) : docker;
+    this.engine = isDockerode(docker)
+      ? dockerEngine(docker, log.child({ component: 'docker.watcher' }), { healthPollMs: options.podmanHealthPollMs })
+      : docker;
     this.observer = options.observer ?? {};
     this.scheduler = new ReconcileScheduler((reason) => this.runReconcile(reason), log, options);
     this.writers =

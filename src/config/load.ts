@@ -39,6 +39,8 @@ export interface Config {
   useIpFromLabel: string;
   retryAttempts: number;
   retryInterval: number;
+  /** `-podman-health-poll`: on Podman, ms between inspects of the running containers with a health check; 0 = none. */
+  podmanHealthPoll: number;
   /** `-http-port`: port of the /metrics and /healthz listener; 0 = no listener. */
   httpPort: number;
   /** `-http-address`: IP that listener binds. */
@@ -147,6 +149,7 @@ function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config
     ['-resync', raw.resync, 1000],
     ['-ttl-refresh', raw.ttlRefresh, 1000],
     ['-retry-interval', raw.retryInterval, 1],
+    ['-podman-health-poll', raw.podmanHealthPoll, 1],
   ] as const) {
     if (value * unit > MAX_TIMER_MS)
       throw new ConfigError(
@@ -210,6 +213,7 @@ function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config
     useIpFromLabel: raw.useIpFromLabel,
     retryAttempts: raw.retryAttempts,
     retryInterval: raw.retryInterval,
+    podmanHealthPoll: raw.podmanHealthPoll,
     httpPort: raw.httpPort,
     httpAddress: raw.httpAddress,
     log: { level: raw.log.level, format: (raw.log.format || (isTty ? 'pretty' : 'json')) as 'json' | 'pretty' },

@@ -2,6 +2,13 @@
 // alone, so they load no package (src/main.ts).
 
 /**
+ * How often, on Podman, each running container with a health check is inspected (milliseconds), unless
+ * `-podman-health-poll` says otherwise: Podman's `health_status` event comes before the check's result
+ * is stored (docs/podman.md, "Health checks").
+ */
+export const PODMAN_HEALTH_POLL_MS = 2_000;
+
+/**
  * The whole configuration. Every option has an `EC_REGISTRATOR_*` env var and a
  * command-line flag (`arg`, usable as `-name` or `--name`); see docs/configuration.md.
  */
@@ -147,6 +154,13 @@ export const schema = {
     default: 2000,
     env: 'EC_REGISTRATOR_RETRY_INTERVAL',
     arg: 'retry-interval',
+  },
+  podmanHealthPoll: {
+    doc: 'On Podman: inspect each running container with a health check every N milliseconds (0: never)',
+    format: 'whole-number',
+    default: PODMAN_HEALTH_POLL_MS,
+    env: 'EC_REGISTRATOR_PODMAN_HEALTH_POLL',
+    arg: 'podman-health-poll',
   },
   httpPort: {
     doc: 'Serve /metrics and /healthz on this TCP port (0: no listener)',

@@ -179,13 +179,16 @@ export interface ContainerEngine {
 /**
  * Docker (or Podman's Docker-compatible API) through dockerode: the list and inspects are GETs, the
  * events one long-lived stream (DockerWatcher). What each inspect finds of a container's health check
- * is noted for Podman's health poll (HealthChecks).
+ * is noted for Podman's health poll (HealthChecks) when there is one (`healthPollMs` > 0).
  */
 export function dockerEngine(docker: Docker, log: Logger, options: WatcherOptions = {}): ContainerEngine {
-  const health = new HealthChecks();
+  const health = (options.healthPollMs ?? 0) > 0 ? new HealthChecks() : undefined;
   return {
     list: async () => (await docker.listContainers()).map((c) => c.Id),
-    inspect: async (id) => health.saw(await inspectState(docker, id)),
+    inspect: async (id) => {
+      const state = await inspectState(docker, id);
+      return health ? health.saw(state) : state;
+    },
     watch: (handlers) => new DockerWatcher(docker, handlers, log, { ...options, health }),
     serviceTasks: async (serviceId) =>
       (await docker.listContainers({ filters: { label: [`${SWARM_SERVICE_ID_LABEL}=${serviceId}`] } })).map((c) => c.Id),
@@ -415,17 +418,15 @@ export interface WatcherOptions {
   maxBackoffMs?: number;
   /** On Podman: the containers with a health check, polled every `healthPollMs` (see HealthChecks). */
   health?: HealthChecks;
+  /** `-podman-health-poll`: milliseconds between two rounds of that poll; absent or 0: no poll at all. */
   healthPollMs?: number;
 }
-
-/** How often, on Podman, the containers with a health check are inspected (docs/podman.md, "Health checks"). */
-export const HEALTH_POLL_MS = 2_000;
 
 /**
  * The running containers that have a health check, each with the status the daemon last read for it
  * (what its writers were given), kept from every inspect. On Podman, whose `health_status` event comes
  * before the check's result is stored (and tells the status before it), DockerWatcher inspects these
- * every HEALTH_POLL_MS and hands a `health_status` event to the daemon for each whose status moved.
+ * every `-podman-health-poll` ms and hands a `health_status` event to the daemon for each whose status moved.
  */
 export class HealthChecks {
   private readonly seen = new Map<string, string>();
@@ -473,7 +474,7 @@ export class DockerWatcher {
     this.initialBackoffMs = options.initialBackoffMs ?? 250;
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
     this.health = options.health;
-    this.healthPollMs = options.healthPollMs ?? HEALTH_POLL_MS;
+    this.healthPollMs = options.healthPollMs ?? 0;
   }
 
   /** Whether the event stream is subscribed right now (false while connecting, reconnecting or stopped). */
@@ -485,7 +486,7 @@ export class DockerWatcher {
     if (!this.stopped) return;
     this.stopped = false;
     this.loop = this.run();
-    if (this.health) this.healthLoop = this.pollHealthChecks(this.health);
+    if (this.health && this.healthPollMs > 0) this.healthLoop = this.pollHealthChecks(this.health);
   }
 
   /** Stops watching; resolves once the stream is closed and no reconnect is pending. */

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
+import { serviceFromMeta } from '../../src/registrator/consul/meta';
+import type { Service } from '../../src/registrator/service';
+import { AgentService, ConsulAgentStandIn } from '../support/consul-agent';
 import { DaemonProcess } from '../support/daemon';
 import { dockerEngineUnderTest, EngineContainers, podmanEngineUnderTest } from '../support/engines';
 import { EtcdServer } from '../support/etcd';
@@ -59,6 +63,11 @@ for (const engine of engines) {
     /** This suite's keys under `prefix` (the engine runs other tests' containers too; their names do not carry RUN). */
     const ours = async (prefix: string) =>
       Object.fromEntries(Object.entries(await etcd.tree(prefix)).filter(([k]) => k.includes(`-${RUN}`)));
+    /** This suite's keys under `prefix` of these containers (their service IDs hold `:<name>:`). */
+    const keysOf =
+      (...names: string[]) =>
+      async (prefix: string) =>
+        Object.fromEntries(Object.entries(await ours(prefix)).filter(([k]) => names.some((name) => k.includes(`:${name}:`))));
     /** Waits until etcd holds exactly `expected` as this suite's keys under `prefix`. */
     async function assertTree(prefix: string, expected: Record<string, string>, of = ours): Promise<void> {
       const want = JSON.stringify(sorted(expected));
@@ -199,10 +208,7 @@ for (const engine of engines) {
         };
         assert.match(expected[`${int}address`], /^\d+\.\d+\.\d+\.\d+$/);
         // The containers of this case (the internal daemon registers the others too).
-        const these = async (prefix: string) =>
-          Object.fromEntries(
-            Object.entries(await ours(prefix)).filter(([k]) => k.includes(`:int-${RUN}:`) || k.includes(`:fails-${RUN}:`)),
-          );
+        const these = keysOf(`int-${RUN}`, `fails-${RUN}`);
         await assertTree('/mesh-int/', expected, these);
         await engine.cli(['exec', fails, 'touch', '/stop']);
         await waitFor('exited 3', async () => (await engine.inspect(fails)).State.ExitCode === 3, 20_000);
@@ -210,6 +216,114 @@ for (const engine of engines) {
         assert.deepEqual(await these('/mesh-int/'), sorted(expected));
       } finally {
         await internal.kill();
+      }
+    });
+
+    it('skydns2 and consul:// register a tcp and a udp published port exactly, and deregister them on stop', async () => {
+      const consul = await ConsulAgentStandIn.start();
+      const host = `${HOST}-dns`;
+      const dns = await startDaemon(['--no-mirror', '-ip', IP, 'skydns2:///skydns.local', `consul://${consul.address}`], host);
+      try {
+        const name = `dns-${RUN}`;
+        // Published on every address (Podman: HostIp ""), ports chosen by the engine.
+        const id = await containers.run([
+          '--name',
+          name,
+          '--label',
+          'SERVICE_NAME=dns',
+          '--label',
+          'SERVICE_TAGS=a, b',
+          '-p',
+          '80',
+          '-p',
+          '53/udp',
+          engine.image,
+          'sleep',
+          '1000',
+        ]);
+        const info = await engine.inspect(id);
+        const port = (key: string) => Number(info.NetworkSettings.Ports[key][0].HostPort);
+        const [tcp, udp] = [port('80/tcp'), port('53/udp')];
+        const tcpId = `${host}:${name}:80`;
+        const udpId = `${host}:${name}:53:udp`;
+        const these = keysOf(name);
+        await assertTree(
+          '/skydns/',
+          {
+            [`/skydns/local/skydns/dns-80/${tcpId}`]: JSON.stringify({ host: IP, port: tcp }),
+            [`/skydns/local/skydns/dns-53/${udpId}`]: JSON.stringify({ host: IP, port: udp }),
+          },
+          these,
+        );
+
+        // The agent's services for this container, exactly, the ownership record's pieces of Meta read
+        // back as the service they hold (registrator_service_0, _1, ...: docs/registrator.md).
+        const agentServices = () =>
+          [...consul.services.values()]
+            .filter((s) => s.ID.includes(`:${name}:`))
+            .sort((a, b) => a.ID.localeCompare(b.ID))
+            .map((s) => ({
+              ...s,
+              Meta: Object.fromEntries(Object.entries(s.Meta).filter(([key]) => !/^registrator_service_\d+$/.test(key))),
+              record: serviceFromMeta(s.Meta),
+            }));
+        const service = (ID: string, Service: string, Tags: string[], Port: number, exposedPort: number, proto: 'tcp' | 'udp') => {
+          const held: AgentService = {
+            ID,
+            Service,
+            Tags,
+            Meta: { registrator_host: host },
+            Port,
+            Address: IP,
+            Weights: { Passing: 1, Warning: 1 },
+            EnableTagOverride: false,
+            Datacenter: 'dc1',
+          };
+          const record: Service = {
+            id: ID,
+            name: Service,
+            port: Port,
+            ip: IP,
+            tags: Tags,
+            attrs: {},
+            origin: {
+              containerId: id,
+              containerName: name,
+              hostPort: Port,
+              exposedPort,
+              proto,
+              hostIp: '0.0.0.0',
+              hostname: info.Config.Hostname,
+            },
+          };
+          return { ...held, record };
+        };
+        const expected = [
+          service(tcpId, 'dns-80', ['a', 'b'], tcp, 80, 'tcp'),
+          service(udpId, 'dns-53', ['a', 'b', 'udp'], udp, 53, 'udp'),
+        ].sort((a, b) => a.ID.localeCompare(b.ID));
+        await waitFor('consul services', () => isDeepStrictEqual(agentServices(), expected), 20_000).catch((err) =>
+          assert.deepStrictEqual(agentServices(), expected, String(err)),
+        );
+        assert.deepEqual(
+          [...consul.checks.values()].filter((c) => c.ServiceID.includes(`:${name}:`)),
+          [],
+          'no SERVICE_CHECK_*: no check',
+        );
+
+        await engine.cli(['stop', ...engine.stopNow, id]);
+        await assertTree('/skydns/', {}, these);
+        await waitFor('consul deregistration', () => agentServices().length === 0, 20_000);
+        const deregistered = consul
+          .requestsTo('PUT', '/v1/agent/service/deregister/')
+          .filter((r) => r.status === 200)
+          .map((r) => r.path.slice('/v1/agent/service/deregister/'.length))
+          .filter((sid) => sid.includes(`:${name}:`))
+          .sort();
+        assert.deepEqual(deregistered, [tcpId, udpId].sort());
+      } finally {
+        await dns.kill();
+        await consul.stop();
       }
     });
 

@@ -31,8 +31,8 @@ describe(`configuration fuzz, in process (seed ${SEED}, ${RUNS} combinations)`, 
           assert.ok(c.etcd.hosts.length > 0 && c.etcd.hosts.every((h) => /^https?:\/\/[^/]+$/.test(h)), `${replay}: etcd ${c.etcd.hosts}`);
           // Every timer the daemon sets from these fits Node's 2^31 - 1 ms (a longer one fires at once).
           assert.ok(
-            Math.max(c.resync * 1000, c.ttlRefresh * 1000, c.retryInterval) <= 2 ** 31 - 1,
-            `${replay}: timers ${c.resync} s, ${c.ttlRefresh} s, ${c.retryInterval} ms`,
+            Math.max(c.resync * 1000, c.ttlRefresh * 1000, c.retryInterval, c.podmanHealthPoll) <= 2 ** 31 - 1,
+            `${replay}: timers ${c.resync} s, ${c.ttlRefresh} s, ${c.retryInterval} ms, ${c.podmanHealthPoll} ms`,
           );
           assert.ok(c.host !== '' && !/[/\s]/.test(c.host), `${replay}: host ${JSON.stringify(c.host)}`);
           assert.ok(

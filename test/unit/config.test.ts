@@ -37,6 +37,7 @@ describe('configuration: accepted input', () => {
     assert.equal(c.deregister, 'always');
     assert.equal(c.retryInterval, 2000);
     assert.equal(c.retryAttempts, -1);
+    assert.equal(c.podmanHealthPoll, 2000);
     assert.equal(c.httpPort, 0, 'no HTTP listener unless asked for');
     assert.equal(c.httpAddress, '127.0.0.1');
     assert.deepEqual(c.log, { level: 'info', format: 'json' });
@@ -51,6 +52,16 @@ describe('configuration: accepted input', () => {
     assert.deepEqual(pick(run(['--httpPort', '0'], { EC_REGISTRATOR_HTTP_PORT: '9' })), { httpPort: 0, httpAddress: '127.0.0.1' });
     const cfg = file('http.json', JSON.stringify({ httpPort: 9100, httpAddress: '10.1.2.3' }));
     assert.deepEqual(pick(run(['--config', cfg])), { httpPort: 9100, httpAddress: '10.1.2.3' });
+  });
+
+  it('takes -podman-health-poll (ms, 0: no poll) from flags, env vars and the config file', () => {
+    assert.equal(run(['-podman-health-poll', '500']).podmanHealthPoll, 500);
+    assert.equal(run(['--podman-health-poll=0']).podmanHealthPoll, 0);
+    assert.equal(run(['--podmanHealthPoll', '250'], { EC_REGISTRATOR_PODMAN_HEALTH_POLL: '9' }).podmanHealthPoll, 250);
+    assert.equal(run([], { EC_REGISTRATOR_PODMAN_HEALTH_POLL: '750' }).podmanHealthPoll, 750);
+    assert.equal(run([], { EC_REGISTRATOR_PODMAN_HEALTH_POLL: '0' }).podmanHealthPoll, 0);
+    assert.equal(run(['--config', file('poll.json', JSON.stringify({ podmanHealthPoll: 100 }))]).podmanHealthPoll, 100);
+    assert.equal(run(['-podman-health-poll', '2147483647']).podmanHealthPoll, 2 ** 31 - 1, 'the longest timer Node.js can set');
   });
 
   it('takes gliderlabs single-dash flags before and after the arguments, and --long forms', () => {
@@ -236,6 +247,30 @@ describe('configuration: rejected input names the offending value', () => {
       /^invalid httpAddress \(-http-address \/ EC_REGISTRATOR_HTTP_ADDRESS\): must be an IPv4 or IPv6 address: value was "localhost"$/,
     ],
     ['empty HTTP address', [], { EC_REGISTRATOR_HTTP_ADDRESS: '' }, /^invalid httpAddress .*must be an IPv4 or IPv6 address/],
+    [
+      'podman health poll with a unit',
+      ['-podman-health-poll', '2s'],
+      {},
+      /^invalid podmanHealthPoll \(-podman-health-poll \/ EC_REGISTRATOR_PODMAN_HEALTH_POLL\): must be a whole number >= 0: value was "2s"$/,
+    ],
+    [
+      'negative podman health poll env',
+      [],
+      { EC_REGISTRATOR_PODMAN_HEALTH_POLL: '-1' },
+      /^invalid podmanHealthPoll \(-podman-health-poll \/ EC_REGISTRATOR_PODMAN_HEALTH_POLL\): must be a whole number >= 0: value was -1$/,
+    ],
+    [
+      'empty podman health poll env',
+      [],
+      { EC_REGISTRATOR_PODMAN_HEALTH_POLL: '' },
+      /^invalid podmanHealthPoll .*must be a whole number >= 0/,
+    ],
+    [
+      'podman health poll past the longest timer',
+      ['-podman-health-poll', '2147483648'],
+      {},
+      /^-podman-health-poll 2147483648 is longer than 2147483647 ms \(24\.8 days\), the longest timer Node\.js can set$/,
+    ],
     ['bad log level', ['--log-level', 'loud'], {}, /log.level .*"loud"/],
     [
       'unknown config-file key',
@@ -295,6 +330,26 @@ describe('registrator CLI exit status', () => {
     ] as const) {
       const r = cli([...args]);
       assert.equal(r.status, 2, args.join(' '));
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, pattern);
+    }
+  });
+
+  it('exits 2 with one stderr line naming a bad -podman-health-poll, from the flag or the env var', () => {
+    for (const [args, env, pattern] of [
+      [
+        ['-podman-health-poll', 'soon'],
+        {},
+        /^registrator: invalid podmanHealthPoll \(-podman-health-poll \/ EC_REGISTRATOR_PODMAN_HEALTH_POLL\): must be a whole number >= 0: value was "soon"\n$/,
+      ],
+      [
+        [],
+        { EC_REGISTRATOR_PODMAN_HEALTH_POLL: '1.5' },
+        /^registrator: invalid podmanHealthPoll \(-podman-health-poll \/ EC_REGISTRATOR_PODMAN_HEALTH_POLL\): must be a whole number >= 0: value was "1\.5"\n$/,
+      ],
+    ] as const) {
+      const r = cli([...args], env);
+      assert.equal(r.status, 2, JSON.stringify([args, env]));
       assert.equal(r.stdout, '');
       assert.match(r.stderr, pattern);
     }

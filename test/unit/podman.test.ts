@@ -134,7 +134,7 @@ function fakeEngine(headers: Record<string, string>, inspects: Map<string, Conta
       },
     }),
   } as unknown as Docker;
-  return { docker, asked, streams, inspected };
+  return { docker, asked, streams, inspected, inspects };
 }
 
 describe('DockerWatcher on Podman', () => {
@@ -195,6 +195,26 @@ describe('DockerWatcher on Podman', () => {
       assert.deepEqual(health.entries(), []);
     } finally {
       await watcher.stop();
+    }
+  });
+
+  it("-podman-health-poll 0: no poll on Podman, no inspect but the daemon's own", async () => {
+    const engine = fakeEngine(PODMAN_EVENTS_HEADERS, new Map([[PODMAN_HEALTH_ID, podmanHealthInspect('starting')]]));
+    const containers = dockerEngine(engine.docker, silent, { healthPollMs: 0, initialBackoffMs: 10 });
+    // The daemon's sync inspects the container (a health check, starting) before and while watching.
+    assert.equal((await containers.inspect(PODMAN_HEALTH_ID)).active, false);
+    const events: ContainerEvent[] = [];
+    const watch = containers.watch({ onEvent: (e) => events.push(e), onSubscribed: async () => undefined });
+    watch.start();
+    try {
+      await waitFor('subscribed', () => watch.subscribed, 2_000, 5);
+      assert.deepEqual(engine.asked, [{ filters: eventFilters('docker') }, { filters: eventFilters('podman') }], 'on Podman');
+      engine.inspects.set(PODMAN_HEALTH_ID, podmanHealthInspect('healthy'));
+      await sleep(150);
+      assert.deepEqual(engine.inspected, [PODMAN_HEALTH_ID], 'only the inspect the daemon asked for');
+      assert.deepEqual(events, []);
+    } finally {
+      await watch.stop();
     }
   });
 
