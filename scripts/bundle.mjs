@@ -46,6 +46,25 @@ const etcd3Protos = {
 };
 
 /**
+ * docker-modem formats every request it sends with `util.inspect(options, { showHidden, depth: null })`
+ * for its `debug` output, before `debug` looks whether that output is on (DEBUG=modem): a deep walk
+ * of every request's options for nothing. The bundle formats it only when the output is on.
+ */
+const MODEM = /[\\/]node_modules[\\/]docker-modem[\\/]lib[\\/]modem\.js$/;
+const MODEM_SENDING = "debug('Sending: %s', util.inspect(";
+const modemDebug = {
+  name: 'docker-modem-debug',
+  setup(build) {
+    build.onLoad({ filter: MODEM }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (source.split(MODEM_SENDING).length !== 2)
+        throw new Error(`${args.path} no longer logs its requests with ${MODEM_SENDING} ...: update scripts/bundle.mjs`);
+      return { contents: source.replace(MODEM_SENDING, `debug.enabled && ${MODEM_SENDING}`), loader: 'js' };
+    });
+  },
+};
+
+/**
  * Code that only some configurations run goes in files of its own beside main.js, required when it is
  * first used, so a start does not read it:
  * - docker-modem's ssh transport (and with it ssh2, its ciphers and its ASN.1 parser, a fifth of the
@@ -178,7 +197,7 @@ async function splitMain() {
         loader: 'js',
       },
       outfile: join(outdir, 'daemon.js'),
-      plugins: [etcd3Protos, apart, linkTo('main', sharedFiles)],
+      plugins: [etcd3Protos, modemDebug, apart, linkTo('main', sharedFiles)],
       external: native,
     }),
   ]);
