@@ -10,7 +10,7 @@
 // proto-loader itself uses), and the bundle hands the same definitions to proto-loader's fromJSON.
 //
 //   node scripts/bundle.mjs
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -210,3 +210,5 @@ await Promise.all([
   // The entry: the compile cache first, then main.js (kept apart so that it is compiled with the cache on).
   esbuild.build({ ...common, entryPoints: { registrator: 'src/cli.ts' }, outdir, external: ['./main'] }),
 ]);
+// The entry runs as a command (its first line names Node and its flags): the image's entrypoint, npm's bin.
+chmodSync(join(outdir, 'registrator.js'), 0o755);
