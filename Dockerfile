@@ -31,5 +31,7 @@ COPY config ./config
 COPY --from=build /app/dist/bin ./dist/bin
 # Runs as root: the mounted Docker socket is root-owned on most hosts. As PID 1 the daemon gets
 # docker stop's SIGTERM itself and deletes this host's data before exiting (SPEC §4).
-ENTRYPOINT ["node", "dist/bin/registrator.js"]
+# Node with the flags the command's first line gives (src/cli.ts; a unit test keeps the two alike): not
+# the file itself, since a base image's env may not take `-S` (busybox's, Alpine's).
+ENTRYPOINT ["node", "--max-semi-space-size=2", "dist/bin/registrator.js"]
 CMD []

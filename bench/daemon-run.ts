@@ -32,7 +32,10 @@ export class BenchDaemon {
   constructor(etcdEndpoint: string, args: string[], cpuProfileDir?: string) {
     this.probe = new DaemonProbe(cpuProfileDir);
     this.spawnedAt = Date.now();
-    this.process = new DaemonProcess(args, { EC_REGISTRATOR_ETCD_HOSTS: etcdEndpoint, EC_REGISTRATOR_HOST: HOST, ...this.probe.env });
+    const env: NodeJS.ProcessEnv = { EC_REGISTRATOR_ETCD_HOSTS: etcdEndpoint, EC_REGISTRATOR_HOST: HOST, ...this.probe.env };
+    // BENCH_NODE_OPTIONS: Node options for the daemon child only (a V8 flag to compare, say).
+    if (process.env.BENCH_NODE_OPTIONS) env.NODE_OPTIONS = `${env.NODE_OPTIONS} ${process.env.BENCH_NODE_OPTIONS}`;
+    this.process = new DaemonProcess(args, env);
     BenchDaemon.running.add(this);
   }
 

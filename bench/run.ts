@@ -5,7 +5,7 @@
  *   npm run bench
  *   BENCH_PARTS=commands,fleet,startup  BENCH_FLEET=1000x100  (0: no fleet part)
  *   BENCH_SIZES=200,500,1000  BENCH_ROUNDS=3  BENCH_LATENCY_SAMPLES=50  BENCH_OUT=bench-results.json
- *   BENCH_CONFIGURATIONS=mirror,mirror+hamesh+etcd  BENCH_CPU_PROF=<dir>  BENCH_DOCKER_SOCKET=/var/run/docker.sock
+ *   BENCH_CONFIGURATIONS=mirror,mirror+hamesh+etcd  BENCH_CPU_PROF=<dir>  BENCH_DOCKER_SOCKET=/var/run/docker.sock  BENCH_NODE_OPTIONS=<flags>
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';

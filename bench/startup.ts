@@ -14,7 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI as BUILT_CLI } from '../test/support/daemon';
+import { CLI as BUILT_CLI, nodeFlagsOf } from '../test/support/daemon';
 import { CONFIGURATIONS } from './configurations';
 import { median, processCpuMs } from './measure';
 import { summariseProfile } from './profile-summary';
@@ -50,7 +50,7 @@ function startOnce(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promis
     let cpuMs = 0;
     let out = '';
     let err = '';
-    const child = spawn(process.execPath, [CLI, ...args], { env: daemonEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeFlagsOf(CLI), CLI, ...args], { env: daemonEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
       if (ms === undefined && out.includes('"message":"starting"')) {

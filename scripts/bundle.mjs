@@ -10,7 +10,7 @@
 // proto-loader itself uses), and the bundle hands the same definitions to proto-loader's fromJSON.
 //
 //   node scripts/bundle.mjs
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +41,25 @@ const etcd3Protos = {
         throw new Error(`${args.path} no longer loads its protos with ${ETCD3_LOAD} ...: update scripts/bundle.mjs`);
       const json = JSON.stringify(etcd3Descriptor());
       return { contents: source.replace(ETCD3_LOAD, `(0, proto_loader_1.fromJSON)(${json},`), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * docker-modem formats every request it sends with `util.inspect(options, { showHidden, depth: null })`
+ * for its `debug` output, before `debug` looks whether that output is on (DEBUG=modem): a deep walk
+ * of every request's options for nothing. The bundle formats it only when the output is on.
+ */
+const MODEM = /[\\/]node_modules[\\/]docker-modem[\\/]lib[\\/]modem\.js$/;
+const MODEM_SENDING = "debug('Sending: %s', util.inspect(";
+const modemDebug = {
+  name: 'docker-modem-debug',
+  setup(build) {
+    build.onLoad({ filter: MODEM }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (source.split(MODEM_SENDING).length !== 2)
+        throw new Error(`${args.path} no longer logs its requests with ${MODEM_SENDING} ...: update scripts/bundle.mjs`);
+      return { contents: source.replace(MODEM_SENDING, `debug.enabled && ${MODEM_SENDING}`), loader: 'js' };
     });
   },
 };
@@ -178,7 +197,7 @@ async function splitMain() {
         loader: 'js',
       },
       outfile: join(outdir, 'daemon.js'),
-      plugins: [etcd3Protos, apart, linkTo('main', sharedFiles)],
+      plugins: [etcd3Protos, modemDebug, apart, linkTo('main', sharedFiles)],
       external: native,
     }),
   ]);
@@ -191,3 +210,5 @@ await Promise.all([
   // The entry: the compile cache first, then main.js (kept apart so that it is compiled with the cache on).
   esbuild.build({ ...common, entryPoints: { registrator: 'src/cli.ts' }, outdir, external: ['./main'] }),
 ]);
+// The entry runs as a command (its first line names Node and its flags): the image's entrypoint, npm's bin.
+chmodSync(join(outdir, 'registrator.js'), 0o755);

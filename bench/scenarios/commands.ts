@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { CLI } from '../../test/support/daemon';
+import { CLI, nodeFlagsOf } from '../../test/support/daemon';
 import { median } from '../measure';
 
 /** Quick commands, each a whole process, against `node -e 0` on the same Node in the same rounds. */
@@ -40,7 +40,8 @@ export function commandsScenario(rounds: number): CommandsResult {
   const each = COMMANDS.map(() => [] as number[]);
   for (let round = 0; round < rounds; round++) {
     node.push(timed(['-e', '0']));
-    COMMANDS.forEach((args, i) => each[i].push(timed([CLI, ...args])));
+    // As the command runs: with the Node flags its first line gives.
+    COMMANDS.forEach((args, i) => each[i].push(timed([...nodeFlagsOf(CLI), CLI, ...args])));
   }
   const nodeMs = median(node);
   return { rounds, nodeMs, commands: COMMANDS.map((args, i) => ({ args, ms: median(each[i]), ratio: median(each[i]) / nodeMs })) };

@@ -20,26 +20,31 @@ export class DeletionWatch {
     private readonly etcd: Etcd3,
     private readonly onDelete: (key: string) => void,
     private readonly log: Logger,
-    /** Also told of puts, where a writer cares who else writes there (claims on hamesh ports). */
+    /** Told of puts under the prefixes watched `withPuts`, where a writer cares who else writes there (claims on hamesh ports). */
     private readonly onPut?: (key: string) => void,
   ) {}
 
-  /** Watches exactly `prefixes` from now on: the new ones are added, the others cancelled. */
-  watch(prefixes: Iterable<string>): void {
+  /**
+   * Watches exactly `prefixes` from now on: the new ones are added, the others cancelled. Those in
+   * `withPuts` report puts as well; the others ask etcd for deletions only, so the writer's own
+   * writes there do not stream back to it.
+   */
+  watch(prefixes: Iterable<string>, withPuts: ReadonlySet<string> = new Set()): void {
     if (this.closed) return;
-    const wanted = new Set(prefixes);
-    for (const [prefix, watcher] of this.watchers) {
-      if (wanted.has(prefix)) continue;
-      this.watchers.delete(prefix);
+    // A watcher is known by its prefix and whether it reports puts.
+    const wanted = new Map([...prefixes].map((prefix) => [`${withPuts.has(prefix) ? 'put' : 'delete'} ${prefix}`, prefix]));
+    for (const [id, watcher] of this.watchers) {
+      if (wanted.has(id)) continue;
+      this.watchers.delete(id);
       void cancel(watcher);
     }
-    for (const prefix of wanted) {
-      if (this.watchers.has(prefix)) continue;
-      const watcher = this.create(prefix);
-      this.watchers.set(prefix, watcher);
+    for (const [id, prefix] of wanted) {
+      if (this.watchers.has(id)) continue;
+      const watcher = this.create(prefix, withPuts.has(prefix));
+      this.watchers.set(id, watcher);
       // One that could not be made is made again at the next call.
       void watcher.then((w) => {
-        if (!w && this.watchers.get(prefix) === watcher) this.watchers.delete(prefix);
+        if (!w && this.watchers.get(id) === watcher) this.watchers.delete(id);
       });
     }
   }
@@ -57,15 +62,16 @@ export class DeletionWatch {
     clearTimeout(timer);
   }
 
-  private async create(prefix: string): Promise<Watcher | undefined> {
+  private async create(prefix: string, withPuts: boolean): Promise<Watcher | undefined> {
     try {
       const builder = this.etcd.watch().prefix(prefix);
-      // Without a put handler, etcd is asked for deletions only (the writer's own writes land here too).
+      const onPut = withPuts ? this.onPut : undefined;
+      // Without puts, etcd is asked for deletions only (the writer's own writes land here too).
       // `only('delete')` sends etcd's NOPUT filter; etcd3 1.1's `ignore(op)` does the same as `only(op)`.
-      if (!this.onPut) builder.only('delete');
+      if (!onPut) builder.only('delete');
       const watcher = await builder.create();
       watcher.on('delete', (kv) => this.onDelete(kv.key.toString()));
-      if (this.onPut) watcher.on('put', (kv) => this.onPut!(kv.key.toString()));
+      if (onPut) watcher.on('put', (kv) => onPut(kv.key.toString()));
       watcher.on('error', (err) =>
         this.log.warn("watch of this host's keys failed; a resync or SIGHUP still repairs them", { prefix, err }),
       );

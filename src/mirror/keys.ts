@@ -99,6 +99,11 @@ export function mirrorState(c: ContainerInfo): string {
  * writer diffs this against what etcd holds.
  */
 export function mirrorEntry(c: ContainerInfo, host: string, layout: MirrorLayout): Map<string, string> {
+  return entryWithPorts(c, host, layout, mirrorPorts(c).ports);
+}
+
+/** mirrorEntry with the ports already worked out (wantedEntry needs their problems too). */
+function entryWithPorts(c: ContainerInfo, host: string, layout: MirrorLayout, ports: readonly PortEntry[]): Map<string, string> {
   const id = c.Id;
   const base = layout.container(id);
   const name = containerName(c);
@@ -111,7 +116,7 @@ export function mirrorEntry(c: ContainerInfo, host: string, layout: MirrorLayout
     [`${base}host`, host],
     [`${base}network/ip`, mirrorIp(c)],
   ]);
-  for (const p of mirrorPorts(c).ports) {
+  for (const p of ports) {
     const portBase = `${base}network/ports/${p.port}-${p.proto}/`;
     keys.set(`${portBase}intPort`, p.port);
     keys.set(`${portBase}extPort`, p.extPort);
@@ -137,8 +142,8 @@ export type WantedEntry = { entry: Map<string, string>; warnings: string[] } | {
  * Pure.
  */
 export function wantedEntry(c: ContainerInfo, host: string, layout: MirrorLayout): WantedEntry {
-  const entry = mirrorEntry(c, host, layout);
-  const warnings = mirrorPorts(c).problems;
+  const { ports, problems: warnings } = mirrorPorts(c);
+  const entry = entryWithPorts(c, host, layout, ports);
   const reason = atomicLimitExceeded([...entry].map(([put, value]) => ({ put, value })));
   if (reason !== undefined) return { skipped: `its entry is too large for one etcd transaction (${reason})`, warnings };
   return { entry, warnings };

@@ -36,15 +36,19 @@ export interface EtcdKvBackendOptions {
   log?: Logger;
 }
 
-/** A service this host holds here: its ownership record and the revision its guard key was written at. */
 /** One service this host holds, with what its layout derives from it, worked out once when it is held. */
 interface Held extends HeldRecord {
   service: Service;
   /** Its keys (without the ownership record). */
   keys: ReadonlySet<string>;
   claims: readonly Claim[];
-  /** Where it is watched: its own prefix (see watchPrefix) and its claims' ranges. */
-  watched: readonly string[];
+  /** Where it is watched for deletions: its own prefix (see watchPrefix); its claims' ranges are watched for puts too. */
+  watched: string;
+}
+
+/** A service as held services are looked up when its record is not where this host files it now. */
+function serviceKey(service: Service): string {
+  return `${service.origin.containerId}\0${service.id}`;
 }
 
 /**
@@ -62,8 +66,12 @@ export class EtcdKvBackend implements Backend {
   readonly description: string;
   /** record key -> what this host holds, as loaded and as written since (changed through setHeld/dropHeld/clearHeld). */
   private readonly held = new Map<string, Held>();
+  /** The same, by container and service ID (serviceKey): a record filed under another key is still found. */
+  private readonly heldByService = new Map<string, Held[]>();
   /** How many held services are watched through each prefix; the watch is changed only when its set of prefixes is. */
   private readonly watchedPrefixes = new Map<string, number>();
+  /** The claims of held services, by range: the ranges are watched for puts too (another service's claim). */
+  private readonly claimsByRange = new Map<string, string[]>();
   private watchedChanged = false;
   private unreadable: UnreadableRecord[] = [];
   /** Claim keys (hamesh ports) this host's services have lost to another service's claim. */
@@ -340,10 +348,7 @@ export class EtcdKvBackend implements Backend {
   }
 
   private heldFor(service: Service): Held | undefined {
-    return (
-      this.held.get(this.recordKey(service)) ??
-      [...this.held.values()].find((h) => h.service.origin.containerId === service.origin.containerId && h.service.id === service.id)
-    );
+    return this.held.get(this.recordKey(service)) ?? this.heldByService.get(serviceKey(service))?.[0];
   }
 
   private hold(service: Service, revision: string): void {
@@ -360,21 +365,44 @@ export class EtcdKvBackend implements Backend {
     if (previous) this.dropHeld(recordKey);
     const keys = this.layout.entries(service).map(([key]) => key);
     const claims = this.layout.claims?.(service) ?? [];
-    const watched = [this.watchPrefix(service, keys), ...claims.map((c) => c.range)].filter((p) => p !== '');
-    this.held.set(recordKey, { service, recordKey, revision, keys: new Set(keys), claims, watched });
-    for (const prefix of watched) this.countWatched(prefix, 1);
+    const held: Held = { service, recordKey, revision, keys: new Set(keys), claims, watched: this.watchPrefix(service, keys) };
+    this.held.set(recordKey, held);
+    const same = this.heldByService.get(serviceKey(service));
+    if (same) same.push(held);
+    else this.heldByService.set(serviceKey(service), [held]);
+    if (held.watched !== '') this.countWatched(held.watched, 1);
+    for (const claim of claims) {
+      const filed = this.claimsByRange.get(claim.range);
+      if (filed) filed.push(claim.key);
+      else {
+        this.claimsByRange.set(claim.range, [claim.key]);
+        this.watchedChanged = true;
+      }
+    }
   }
 
   private dropHeld(recordKey: string): void {
     const held = this.held.get(recordKey);
     if (!held) return;
     this.held.delete(recordKey);
-    for (const prefix of held.watched) this.countWatched(prefix, -1);
+    const same = this.heldByService.get(serviceKey(held.service))!.filter((h) => h !== held);
+    if (same.length > 0) this.heldByService.set(serviceKey(held.service), same);
+    else this.heldByService.delete(serviceKey(held.service));
+    if (held.watched !== '') this.countWatched(held.watched, -1);
+    for (const claim of held.claims) {
+      const filed = this.claimsByRange.get(claim.range)!;
+      filed.splice(filed.indexOf(claim.key), 1);
+      if (filed.length > 0) continue;
+      this.claimsByRange.delete(claim.range);
+      this.watchedChanged = true;
+    }
   }
 
   private clearHeld(): void {
     this.held.clear();
+    this.heldByService.clear();
     this.watchedPrefixes.clear();
+    this.claimsByRange.clear();
     this.watchedChanged = true;
   }
 
@@ -397,8 +425,9 @@ export class EtcdKvBackend implements Backend {
 
   /** Whether `key` is another service's claim in a range where a service this host holds claims too. */
   private isOthersClaim(key: string): boolean {
-    for (const { claims } of this.held.values()) {
-      for (const c of claims) if (key.startsWith(c.range) && key !== c.key) return true;
+    // The ranges `key` lies in are its prefixes that end in `/`.
+    for (let end = key.indexOf('/'); end !== -1; end = key.indexOf('/', end + 1)) {
+      if (this.claimsByRange.get(key.slice(0, end + 1))?.some((claim) => claim !== key)) return true;
     }
     return false;
   }
@@ -418,7 +447,8 @@ export class EtcdKvBackend implements Backend {
   private watchHeld(): void {
     if (!this.watch || !this.watchedChanged) return;
     this.watchedChanged = false;
-    this.watch.watch([this.ownersPrefix, ...this.watchedPrefixes.keys()]);
+    const ranges = new Set(this.claimsByRange.keys());
+    this.watch.watch([this.ownersPrefix, ...this.watchedPrefixes.keys(), ...ranges], ranges);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HealthBody } from '../../src/http/health';
 import type { WriterState } from '../../src/observer';
@@ -8,6 +9,13 @@ import { sleep, waitFor } from './wait';
 
 /** Path of the built CLI, the bundle `npm run build` makes (tests run from dist/test/...). */
 export const CLI = join(__dirname, '../../bin/registrator.js');
+
+/** The Node flags a command's first line gives (`#!/usr/bin/env -S node <flags>`), so a test runs it with them on this Node. */
+export function nodeFlagsOf(file: string): string[] {
+  const first = readFileSync(file, 'utf8').split('\n', 1)[0];
+  const flags = /^#!\S*env -S node((?: --\S+)*)$/.exec(first);
+  return flags ? flags[1].split(' ').filter((f) => f !== '') : [];
+}
 
 export interface LogLine {
   level: string;
@@ -64,7 +72,7 @@ export class DaemonProcess {
       http.EC_REGISTRATOR_HTTP_PORT = String(this.httpPort);
       http.EC_REGISTRATOR_HTTP_ADDRESS = '127.0.0.1';
     }
-    const argv = [...prefix, process.execPath, CLI, ...args];
+    const argv = [...prefix, process.execPath, ...nodeFlagsOf(CLI), CLI, ...args];
     this.proc = spawn(argv[0], argv.slice(1), {
       env: { PATH: process.env.PATH, EC_REGISTRATOR_LOG_FORMAT: 'json', ...http, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
