@@ -31,19 +31,32 @@ function etcd3Descriptor() {
   return new protobuf.Root().loadSync(proto, { keepCase: true }).toJSON();
 }
 
+/**
+ * A plugin that rewrites, in the package file `file` matches, the one place `from` occurs to what
+ * `to()` gives; the build fails when `from` is not there exactly once (a new version of the package
+ * that differs must be looked at, not bundled unpatched). `why` names the code in the error.
+ */
+function patchOnce(name, file, from, to, why) {
+  return {
+    name,
+    setup(build) {
+      build.onLoad({ filter: file }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        if (source.split(from).length !== 2) throw new Error(`${args.path} no longer ${why} with ${from} ...: update scripts/bundle.mjs`);
+        return { contents: source.replace(from, to()), loader: 'js' };
+      });
+    },
+  };
+}
+
 /** Replaces etcd3's run-time parsing of its .proto files with the descriptor parsed at build time. */
-const etcd3Protos = {
-  name: 'etcd3-protos',
-  setup(build) {
-    build.onLoad({ filter: ETCD3_POOL }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      if (source.split(ETCD3_LOAD).length !== 2)
-        throw new Error(`${args.path} no longer loads its protos with ${ETCD3_LOAD} ...: update scripts/bundle.mjs`);
-      const json = JSON.stringify(etcd3Descriptor());
-      return { contents: source.replace(ETCD3_LOAD, `(0, proto_loader_1.fromJSON)(${json},`), loader: 'js' };
-    });
-  },
-};
+const etcd3Protos = patchOnce(
+  'etcd3-protos',
+  ETCD3_POOL,
+  ETCD3_LOAD,
+  () => `(0, proto_loader_1.fromJSON)(${JSON.stringify(etcd3Descriptor())},`,
+  'loads its protos',
+);
 
 /**
  * docker-modem formats every request it sends with `util.inspect(options, { showHidden, depth: null })`
@@ -52,17 +65,7 @@ const etcd3Protos = {
  */
 const MODEM = /[\\/]node_modules[\\/]docker-modem[\\/]lib[\\/]modem\.js$/;
 const MODEM_SENDING = "debug('Sending: %s', util.inspect(";
-const modemDebug = {
-  name: 'docker-modem-debug',
-  setup(build) {
-    build.onLoad({ filter: MODEM }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      if (source.split(MODEM_SENDING).length !== 2)
-        throw new Error(`${args.path} no longer logs its requests with ${MODEM_SENDING} ...: update scripts/bundle.mjs`);
-      return { contents: source.replace(MODEM_SENDING, `debug.enabled && ${MODEM_SENDING}`), loader: 'js' };
-    });
-  },
-};
+const modemDebug = patchOnce('docker-modem-debug', MODEM, MODEM_SENDING, () => `debug.enabled && ${MODEM_SENDING}`, 'logs its requests');
 
 /**
  * Code that only some configurations run goes in files of its own beside main.js, required when it is
