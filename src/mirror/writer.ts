@@ -8,6 +8,7 @@ import { readPrefix } from '../etcd/reads';
 import { containerName, type ContainerState } from '../docker/engine';
 import { WarnOnce } from '../warn-once';
 import type { Writer } from '../writer';
+import { HeldEntries } from './held-entries';
 import { impliedLabelKeys, ownEntry, readHostEntries } from './host-entries';
 import { MirrorLayout, planMirror, WantedEntry, wantedEntry } from './keys';
 
@@ -38,8 +39,8 @@ export class MirrorWriter implements Writer {
   readonly name = 'writer.mirror';
   readonly layout: MirrorLayout;
   readonly stats: MirrorStats = { puts: 0, deletes: 0, transactions: 0 };
-  /** id -> every key (containers/<id>/*, hosts/<host>/<name>, labels/*\/<id>) and value etcd holds. */
-  private held = new Map<string, Map<string, string>>();
+  /** What etcd holds for each container, as loaded and as written since. */
+  private readonly held = new HeldEntries();
   /** id -> what was last said about its entry, so a warning is logged once, not at every resync. */
   private readonly warned = new WarnOnce({ emptyForgets: true });
   /** Index keys under this host's prefixes that name no container, as last said (logged once). */
@@ -53,12 +54,12 @@ export class MirrorWriter implements Writer {
   ) {
     this.layout = new MirrorLayout(options.dir);
     const onVanished = options.onVanished;
-    if (onVanished) this.watch = new DeletionWatch(etcd, (key) => this.isHeld(key) && onVanished(`${key} deleted`), log);
+    if (onVanished) this.watch = new DeletionWatch(etcd, (key) => this.held.hasKey(key) && onVanished(`${key} deleted`), log);
   }
 
   async loadHeld(): Promise<void> {
     const { entries, unreadable } = await readHostEntries(this.etcd, this.layout, this.options.host);
-    this.held = entries;
+    this.held.replace(entries);
     const text = unreadable.join(' ');
     if (text !== '' && text !== this.unreadable)
       this.log.warn("keys under this host's prefixes name no container; left alone (registrator check --fix removes them)", {
@@ -73,14 +74,8 @@ export class MirrorWriter implements Writer {
     await this.watch?.close();
   }
 
-  /** Whether `key` is one this writer holds (and so should still be in etcd). */
-  private isHeld(key: string): boolean {
-    for (const keys of this.held.values()) if (keys.has(key)) return true;
-    return false;
-  }
-
   heldIds(): Iterable<string> {
-    return this.held.keys();
+    return this.held.ids();
   }
 
   async sync(state: ContainerState): Promise<void> {
@@ -88,8 +83,7 @@ export class MirrorWriter implements Writer {
     const previous = this.held.get(state.id) ?? new Map<string, string>();
     // Held before the commit, so the watch never takes this writer's own deletions for vanished keys.
     // A failed commit leaves the writer out of step, and the next reconciliation reloads what etcd holds.
-    if (wanted.size > 0) this.held.set(state.id, wanted);
-    else this.held.delete(state.id);
+    this.held.set(state.id, wanted);
     if (ops.length === 0) return;
     await this.commitEntry(state.id, ops, previous, wanted);
     if (!this.log.isLevelEnabled('debug')) return;

@@ -72,6 +72,10 @@ export class EtcdKvBackend implements Backend {
   private readonly watchedPrefixes = new Map<string, number>();
   /** The claims of held services, by range: the ranges are watched for puts too (another service's claim). */
   private readonly claimsByRange = new Map<string, string[]>();
+  /** How many held services write each key (their keys and claims), so a deleted key is looked up, not searched for. */
+  private readonly heldKeys = new Map<string, number>();
+  /** Claimed keys (a hamesh port key) of held services -> their claims: held while a claim is not lost. */
+  private readonly claimedEntries = new Map<string, string[]>();
   private watchedChanged = false;
   private unreadable: UnreadableRecord[] = [];
   /** Claim keys (hamesh ports) this host's services have lost to another service's claim. */
@@ -371,7 +375,12 @@ export class EtcdKvBackend implements Backend {
     if (same) same.push(held);
     else this.heldByService.set(serviceKey(service), [held]);
     if (held.watched !== '') this.countWatched(held.watched, 1);
+    for (const key of keys) count(this.heldKeys, key, 1);
     for (const claim of claims) {
+      count(this.heldKeys, claim.key, 1);
+      const claimed = this.claimedEntries.get(claim.entry[0]);
+      if (claimed) claimed.push(claim.key);
+      else this.claimedEntries.set(claim.entry[0], [claim.key]);
       const filed = this.claimsByRange.get(claim.range);
       if (filed) filed.push(claim.key);
       else {
@@ -389,7 +398,12 @@ export class EtcdKvBackend implements Backend {
     if (same.length > 0) this.heldByService.set(serviceKey(held.service), same);
     else this.heldByService.delete(serviceKey(held.service));
     if (held.watched !== '') this.countWatched(held.watched, -1);
+    for (const key of held.keys) count(this.heldKeys, key, -1);
     for (const claim of held.claims) {
+      count(this.heldKeys, claim.key, -1);
+      const claimed = this.claimedEntries.get(claim.entry[0])!;
+      claimed.splice(claimed.indexOf(claim.key), 1);
+      if (claimed.length === 0) this.claimedEntries.delete(claim.entry[0]);
       const filed = this.claimsByRange.get(claim.range)!;
       filed.splice(filed.indexOf(claim.key), 1);
       if (filed.length > 0) continue;
@@ -403,24 +417,19 @@ export class EtcdKvBackend implements Backend {
     this.heldByService.clear();
     this.watchedPrefixes.clear();
     this.claimsByRange.clear();
+    this.heldKeys.clear();
+    this.claimedEntries.clear();
     this.watchedChanged = true;
   }
 
   private countWatched(prefix: string, by: 1 | -1): void {
-    const n = (this.watchedPrefixes.get(prefix) ?? 0) + by;
-    if (n > 0) this.watchedPrefixes.set(prefix, n);
-    else this.watchedPrefixes.delete(prefix);
-    if (n === 0 || (n === 1 && by === 1)) this.watchedChanged = true;
+    if (count(this.watchedPrefixes, prefix, by)) this.watchedChanged = true;
   }
 
   /** Whether `key` is one of the services, claims or records this host holds (and so should still be in etcd). */
   private isHeld(key: string): boolean {
-    if (this.held.has(key)) return true;
-    for (const { keys, claims } of this.held.values()) {
-      if (keys.has(key)) return true;
-      if (claims.some((c) => c.key === key || (c.entry[0] === key && !this.lost.has(c.key)))) return true;
-    }
-    return false;
+    if (this.held.has(key) || this.heldKeys.has(key)) return true;
+    return this.claimedEntries.get(key)?.some((claim) => !this.lost.has(claim)) ?? false;
   }
 
   /** Whether `key` is another service's claim in a range where a service this host holds claims too. */
@@ -477,6 +486,14 @@ export class EtcdKvBackend implements Backend {
       this.options.log?.warn(message, { service: service.id, container: service.origin.containerName, port: claim.what, others });
     }
   }
+}
+
+/** Adds `by` to `key`'s count in `counts` (a key whose count falls to 0 goes); true when the key came or went. */
+function count(counts: Map<string, number>, key: string, by: 1 | -1): boolean {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
+  return n === 0 || (n === 1 && by === 1);
 }
 
 /** Splits puts into atomic transactions, never between a guard key and the record right after it. */
