@@ -60,14 +60,6 @@ const etcd3Protos = patchOnce(
   'loads its protos',
 );
 
-/**
- * proto-loader gives every message and enum of a package definition its reflection descriptor
- * (`type`, built with protobufjs's generated converters) and the file descriptors of the whole root
- * (`fileDescriptorProtos`, built and encoded once per definition). They are there for gRPC server
- * reflection; grpc-js's client reads only each method's path and (de)serializers, so for etcd's API
- * they were built at every start for nothing (about 40 % of `fromJSON`). The bundle builds them when
- * first read.
- */
 /** proto-loader's `const <d> = <of>.toDescriptor('proto3'); ... type: <converted d>, fileDescriptorProtos` as getters. */
 function lazyType(d, of) {
   return [
@@ -85,6 +77,15 @@ function lazyType(d, of) {
     ],
   ];
 }
+
+/**
+ * proto-loader gives every message and enum of a package definition its reflection descriptor
+ * (`type`, built with protobufjs's generated converters) and the file descriptors of the whole root
+ * (`fileDescriptorProtos`, built and encoded once per definition). They are there for gRPC server
+ * reflection; grpc-js's client reads only each method's path and (de)serializers, so for etcd's API
+ * they were built at every start for nothing (about 40 % of `fromJSON`). The bundle builds them when
+ * first read.
+ */
 const PROTO_LOADER = /[\\/]node_modules[\\/]@grpc[\\/]proto-loader[\\/]build[\\/]src[\\/]index\.js$/;
 const protoLoaderLazy = patchOnce(
   'proto-loader-descriptors',
