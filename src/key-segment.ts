@@ -4,14 +4,20 @@
  * or a key outside its prefix (`team/web`, `..`).
  */
 
-/** Control characters: U+0000 to U+001F and U+007F. */
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Whether `value` holds a control character: U+0000 to U+001F or U+007F. */
+function hasControl(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
 
 /** Why `value` cannot be one key segment, or undefined when it can. */
 export function segmentProblem(value: string): string | undefined {
   if (value === '') return 'is empty';
   if (value === '.' || value === '..') return `is "${value}"`;
   if (value.includes('/')) return 'contains "/"';
-  if (CONTROL.test(value)) return 'contains a control character';
+  if (hasControl(value)) return 'contains a control character';
   return undefined;
 }
