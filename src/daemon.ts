@@ -7,7 +7,7 @@ import type { DaemonObserver, DaemonStatus } from './observer';
 import type { Writer } from './writer';
 
 export { WriterUnreachableError } from './daemon/admission';
-export { selfHealDelayMs } from './daemon/scheduler';
+export { selfHealDelayMs } from './daemon/heal-window';
 
 export interface DaemonOptions {
   /** Seconds between full reconciliations; 0 = only on start, reconnect and SIGHUP. */

@@ -1,21 +1,7 @@
 import type { Logger } from '../log';
 
-/** The window self-healing delays are spread over, and its start (so this host's own deletions have landed). */
-const HEAL_WINDOW_MS = 1_000;
-const HEAL_MIN_MS = 100;
 /** The longest wait before retrying a failed reconciliation. */
 const MAX_RETRY_DELAY_MS = 30_000;
-
-/**
- * This host's self-healing delay: 0.1 to 1.1 s, fixed by a hash of the host name (FNV-1a), so that
- * when another host's SIGUSR2 purges the fleet's data the fleet's hosts spread their refills evenly
- * over that second instead of all writing at once; and a host's delay is the same every time.
- */
-export function selfHealDelayMs(host: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(host)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
-  return HEAL_MIN_MS + (hash % HEAL_WINDOW_MS);
-}
 
 export interface SchedulerOptions {
   /** Seconds between reconciliations; 0 = none on a timer. */
