@@ -39,9 +39,13 @@ export async function readEngineIdentity(docker: Docker, log: Logger): Promise<E
 export async function containerOfHostname(docker: Docker, hostname: string): Promise<OwnContainerFacts | undefined> {
   if (!/^[0-9a-f]{12,64}$/.test(hostname)) return undefined;
   try {
-    const info = await docker.getContainer(hostname).inspect();
-    return { id: info.Id, hostname: info.Config?.Hostname ?? '' };
+    return ownContainerFacts(await docker.getContainer(hostname).inspect());
   } catch {
     return undefined;
   }
+}
+
+/** What an inspect says of a container for telling whether the daemon runs in it. */
+export function ownContainerFacts(info: { Id: string; Config?: { Hostname?: string } }): OwnContainerFacts {
+  return { id: info.Id, hostname: info.Config?.Hostname ?? '' };
 }

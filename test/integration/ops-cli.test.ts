@@ -151,6 +151,8 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
     const services = [listedService(db, 'db', '5432'), listedService(web, 'web', '80')];
     assert.deepEqual(JSON.parse(a.stdout) as LsReport, {
       host: A,
+      // Its daemon stopped with SIGINT, which gives the claim up.
+      claim: null,
       mirror: { prefix: '/registry/', containers: [listed(db, '5432'), listed(web, '80')] },
       registries: [
         { registry: 'hamesh:///mesh', covered: true, services },
@@ -163,6 +165,7 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
     const data = hostBData();
     assert.deepEqual(JSON.parse(b.stdout) as LsReport, {
       host: B,
+      claim: null,
       mirror: {
         prefix: '/registry/',
         containers: [
