@@ -100,6 +100,11 @@ export class DaemonProcess {
     return this.proc.pid!;
   }
 
+  /** Whether it has not exited yet. */
+  get running(): boolean {
+    return this.exitCode === undefined && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
   /** Number of log lines with this message so far. */
   count(message: string, match: (l: LogLine) => boolean = () => true): number {
     return this.lines.filter((l) => l.message === message && match(l)).length;

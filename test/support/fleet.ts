@@ -4,6 +4,7 @@ import { containerServices, Service } from '../../src/registrator/service';
 import { DaemonProcess } from './daemon';
 import { dockerCli, ensureTestImage, TEST_IMAGE, TestContainers } from './docker';
 import { PrivateDockerd } from './dockerd';
+import { Engine, engineOf, expectedClaim, withClaimTimes } from './host-claims';
 import { expectedMirror, sorted } from './mirror';
 import { sleep, waitFor } from './wait';
 
@@ -24,13 +25,16 @@ export class FleetHost {
   readonly containers: TestContainers;
   daemon?: DaemonProcess;
   private serial = 0;
+  private engine?: Engine;
 
+  /** `engineName`: its private engine's name, when two hosts share one host name (each its own engine). */
   constructor(
     readonly host: string,
     private readonly etcdEndpoints: () => string,
     private readonly extraArgs: string[] = [],
+    engineName = host,
   ) {
-    this.dockerd = new PrivateDockerd(host);
+    this.dockerd = new PrivateDockerd(engineName);
     this.containers = new TestContainers(host, this.dockerd.env);
   }
 
@@ -73,10 +77,11 @@ export class FleetHost {
   /**
    * Every key this host's registrator must hold for what runs on its engine: mirror entries
    * (written out field by field in test/support/mirror.ts), hamesh and etcd service keys, and
-   * the ownership records next to them.
+   * the ownership records next to them, and while its registrator runs, its host-name claim.
    */
   async expectedTree(ttl?: number): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
+    if (this.daemon?.running) out[`/_registrator/hosts/${this.host}`] = expectedClaim(this.host, await this.engineIdentity(), this.daemon.pid);
     for (const c of await this.running()) {
       Object.assign(out, expectedMirror(c, this.host));
       const { services } = containerServices(c as never, {
@@ -91,6 +96,12 @@ export class FleetHost {
       for (const s of services) Object.assign(out, serviceKeys(this.host, s));
     }
     return out;
+  }
+
+  /** This host's engine as `GET /info` names it (asked once). */
+  async engineIdentity(): Promise<Engine> {
+    this.engine ??= await engineOf(this.dockerd.env);
+    return this.engine;
   }
 
   async shutdown(): Promise<void> {
@@ -126,7 +137,7 @@ export async function expectedFleetTree(
 
 /**
  * Waits until the WHOLE etcd tree equals the fleet's expected state (nothing missing, nothing
- * extra, every value exact), then asserts it once more so a failure prints the difference.
+ * extra, every value exact; claims but for their `since`), then asserts it once more so a failure prints the difference.
  * `stableMs`: the state must also hold that long (no late write or delete undoing it).
  */
 export async function assertConverged(
@@ -139,7 +150,7 @@ export async function assertConverged(
     'the etcd tree to equal the fleet state',
     async () => {
       expected = await expectedFleetTree(hosts, options.ttl, options.extra?.());
-      const tree = await etcd.tree('/');
+      const tree = withClaimTimes(await etcd.tree('/'));
       return JSON.stringify(tree) === JSON.stringify(expected);
     },
     options.timeoutMs ?? 60_000,
@@ -147,6 +158,6 @@ export async function assertConverged(
   ).catch(() => undefined);
   if (options.stableMs) await sleep(options.stableMs);
   expected = await expectedFleetTree(hosts, options.ttl, options.extra?.());
-  assert.deepEqual(await etcd.tree('/'), expected);
+  assert.deepEqual(withClaimTimes(await etcd.tree('/')), expected);
   return expected;
 }
