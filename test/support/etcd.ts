@@ -179,14 +179,15 @@ export class EtcdServer {
   /**
    * etcd's disaster recovery: stops the process, restores `file` into a new data dir
    * (`etcdctl snapshot restore`: a new cluster ID, the snapshot's revision) and starts it there at
-   * the same client URL.
+   * the same client URL. etcd derives the cluster ID from the member's name, peer URL and
+   * `clusterToken`: restored with the same ones (by default), the cluster keeps its ID.
    */
-  async restoreFrom(file: string): Promise<void> {
+  async restoreFrom(file: string, clusterToken?: string): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'sr-etcd-restored-'));
     rmSync(dir, { recursive: true, force: true });
     const peer = `http://127.0.0.1:${this.port + 1}`;
     await this.signal('SIGKILL');
-    await exec('etcdctl', ['snapshot', 'restore', file, '--name', 't', '--data-dir', dir, '--initial-cluster', `t=${peer}`, '--initial-advertise-peer-urls', peer], {
+    await exec('etcdctl', ['snapshot', 'restore', file, '--name', 't', '--data-dir', dir, '--initial-cluster', `t=${peer}`, '--initial-advertise-peer-urls', peer, ...(clusterToken ? ['--initial-cluster-token', clusterToken] : [])], {
       env: { ...process.env, ETCDCTL_API: '3' },
     });
     await this.moveTo(dir);
