@@ -85,7 +85,12 @@ export function historyFor(client: Etcd3): EtcdHistory {
   return history;
 }
 
-/** Whether a watch error is etcd's "required revision has been compacted". */
+/**
+ * Whether a watch error is etcd's "required revision has been compacted". etcd 3.5 says so in the
+ * cancel reason; etcd 3.4 cancels a compacted watch with no reason (only its compact_revision, which
+ * etcd3 drops), which etcd3 reports as "Watcher canceled: " and which 3.4 sends for nothing else.
+ */
 export function isCompactedError(err: unknown): boolean {
-  return /compacted/i.test((err as Error)?.message ?? '');
+  const message = (err as Error)?.message ?? '';
+  return /compacted/i.test(message) || /^Watcher canceled: ?$/.test(message);
 }

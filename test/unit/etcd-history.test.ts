@@ -46,6 +46,9 @@ describe('etcd history', () => {
 
   it("tells etcd's compacted answer from other watch errors", () => {
     assert.equal(isCompactedError(new Error('Watcher canceled: etcdserver: mvcc: required revision has been compacted')), true);
+    // etcd 3.4 cancels a compacted watch with no reason: etcd3 says "Watcher canceled: ".
+    assert.equal(isCompactedError(new Error('Watcher canceled: ')), true);
+    assert.equal(isCompactedError(new Error('Watcher canceled: etcdserver: permission denied')), false);
     assert.equal(isCompactedError(new Error('14 UNAVAILABLE: No connection established')), false);
   });
 });
