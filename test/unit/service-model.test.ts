@@ -1135,6 +1135,43 @@ const cases: Case[] = [
     expected: [],
     warnings: [`service ID "a/${'x'.repeat(198)}"... (302 characters) (SERVICE_ID) contains "/"`],
   },
+  // Shrunk counterexamples key-layouts.property.test.ts found in the model before names and IDs were checked
+  {
+    name: 'segment (found by a property): label SERVICE_NAME="." gave /services/./<id>, outside the layout',
+    container: inspect({ ...WEB, Labels: { SERVICE_NAME: '.' } }),
+    expected: [],
+    warnings: ['service name "." (SERVICE_NAME) is "."'],
+  },
+  {
+    name: 'segment (found by a property): SERVICE_NAME="/" gave /services///<id>',
+    container: inspect({ ...WEB, Env: ['SERVICE_NAME=/'] }),
+    expected: [],
+    warnings: ['service name "/" (SERVICE_NAME) contains "/"'],
+  },
+  {
+    name: 'segment (found by a property): SERVICE_NAME="../.."',
+    container: inspect({ ...WEB, Env: ['SERVICE_NAME=../..'] }),
+    expected: [],
+    warnings: ['service name "../.." (SERVICE_NAME) contains "/"'],
+  },
+  {
+    name: 'segment (found by a property): a tab in label SERVICE_NAME',
+    container: inspect({ ...WEB, Labels: { SERVICE_NAME: 'a\ta' } }),
+    expected: [],
+    warnings: ['service name "a\\ta" (SERVICE_NAME) contains a control character (U+0009)'],
+  },
+  {
+    name: 'segment (found by a property): DEL in label SERVICE_<port>_NAME',
+    container: inspect({ ...WEB, Labels: { SERVICE_80_NAME: '\u007f' } }),
+    expected: [],
+    warnings: ['service name "\\u007f" (SERVICE_80_NAME) contains a control character (U+007F)'],
+  },
+  {
+    name: 'segment (found by a property): a tab in the image name, the default name',
+    container: inspect({ ...WEB, Image: 'a\ta' }),
+    expected: [],
+    warnings: ['service name "a\\ta" (the image name) contains a control character (U+0009)'],
+  },
   {
     name: 'segment: "." and "/" are fine inside a segment',
     container: inspect({ ...WEB, Env: ['SERVICE_NAME=web.v2', 'SERVICE_ID=a..b:%2F'] }),
@@ -1167,6 +1204,18 @@ describe('service model (docs/registrator.md, "Services")', () => {
       `container a/b (${SHORT_ID}): service ID "h1:a/b:80" (the default ID, <host>:<container name>:<port>) contains "/": ` +
         'a name or ID is one key segment (not empty, not "." or "..", no "/", no control character); port 80/tcp skipped',
     ]);
+  });
+
+  it('segment (found by a property): a NUL container name makes the default ID "h1:\\u0000:80", skipped', () => {
+    const result = containerServices(inspect({ ...WEB, Name: '/\u0000' }), options());
+    assert.deepEqual(result.services, []);
+    assert.equal(result.warnings.length, 1);
+    assert.ok(
+      result.warnings[0].includes(
+        'service ID "h1:\\u0000:80" (the default ID, <host>:<container name>:<port>) contains a control character (U+0000)',
+      ),
+      result.warnings[0],
+    );
   });
 
   it('does not change the inspect result it is given', () => {
