@@ -108,15 +108,53 @@ describe('service names and IDs that are not one key segment, against real docke
       const reason = `container ${name(tag)} (${id.slice(0, 12)}): ${text}: ${RULE}; port 80/tcp skipped`;
       const match = (l: LogLine) => l.container === id && l.reason === reason;
       await daemon.waitForLog('service skipped', 3, 20_000, match);
-      assert.equal(
-        daemon.count('service skipped', (l) => l.container === id),
-        3,
+      assert.deepEqual(
+        daemon.lines
+          .filter((l) => l.message === 'service skipped' && l.container === id)
+          .map((l) => l.registry)
+          .sort(),
+        ['etcd:///services', 'hamesh:///mesh', 'skydns2:///skydns.local'],
         `${tag}: ${JSON.stringify(daemon.lines.filter((l) => l.container === id))}`,
       );
     }
     assert.equal(
       daemon.count('service skipped', (l) => l.container === good),
       0,
+    );
+  });
+
+  it("removes what an earlier release registered under such a name: the registry's key and its ownership record", async () => {
+    const old = await run('old', ['-e', 'SERVICE_NAME=team/web', '-e', 'SERVICE_ID=x/y', '-p', '80']);
+    const hostPort = Number(await suite.hostPort(old, '80/tcp'));
+    // As an earlier release wrote it: the key, then its ownership record (the service as registered).
+    const service: Service = {
+      id: 'x/y',
+      name: 'team/web',
+      port: hostPort,
+      ip: IP,
+      tags: [],
+      attrs: {},
+      origin: {
+        containerId: old,
+        containerName: name('old'),
+        hostPort,
+        exposedPort: 80,
+        proto: 'tcp',
+        hostIp: '0.0.0.0',
+        hostname: old.slice(0, 12),
+      },
+    };
+    await suite.etcd.client.put('/services/team/web/x/y').value(`${IP}:${hostPort}`);
+    const record = `${OWNERS}etcd/services/${old}/x%2Fy`;
+    await suite.etcd.client.put(record).value(JSON.stringify(service));
+    await suite.start(['-ip', IP, 'etcd:///services']);
+    await waitFor('the old registration removed', async () => {
+      const left = { ...(await suite.etcd.tree('/services/team/')), ...(await suite.etcd.tree(record)) };
+      return Object.keys(left).length === 0;
+    });
+    assert.equal(
+      suite.daemon!.count('service skipped', (l) => l.container === old),
+      1,
     );
   });
 });
