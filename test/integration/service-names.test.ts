@@ -152,6 +152,7 @@ describe('service names and IDs that are not one key segment, against real docke
       const left = { ...(await suite.etcd.tree('/services/team/')), ...(await suite.etcd.tree(record)) };
       return Object.keys(left).length === 0;
     });
+    await suite.daemon!.waitForLog('service skipped', 1, 10_000, (l) => l.container === old);
     assert.equal(
       suite.daemon!.count('service skipped', (l) => l.container === old),
       1,
