@@ -217,6 +217,13 @@ export class HostClaim {
     const delay = this.backoff.duration;
     this.backoff = this.backoff.next(undefined);
     this.options.log.warn('could not judge the host-name claim; retrying', { inMs: Math.round(delay), err });
+    if (!this.held && this.current.state !== 'conflict') {
+      this.current = {
+        state: 'claiming',
+        host: this.options.record.host,
+        reason: `the host-name claim could not be taken: ${(err as Error)?.message ?? String(err)}`,
+      };
+    }
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.attempt(), delay);
   }
