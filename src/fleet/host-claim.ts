@@ -96,7 +96,8 @@ export class HostClaim {
   /** Takes the claim for this engine or stands by; resolves once it is judged (held or conflict), retrying while etcd does not answer. */
   async start(engine: EngineIdentity): Promise<void> {
     if (this.closed) return;
-    this.record = { ...this.options.record, engine };
+    const { host, hostname, pid, version, since } = this.options.record;
+    this.record = { host, engine, hostname, pid, version, since };
     this.value = JSON.stringify(this.record);
     this.restartWatch();
     this.probeTimer = setInterval(() => void this.probe(), CLAIM_PROBE_MS);
