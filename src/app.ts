@@ -4,7 +4,7 @@ import type { Config } from './config/load';
 import { Daemon, DaemonRequests, selfHealDelayMs } from './daemon';
 import { healDelayMs } from './daemon/heal-window';
 import { createDockerClient } from './docker/client';
-import { containerOfHostname, EngineIdentity, readEngineIdentity } from './docker/engine-info';
+import { containerOfHostname, EngineIdentity, looksLikeContainerId, readEngineIdentity } from './docker/engine-info';
 import { createEtcdClient } from './etcd/client';
 import { historyFor } from './etcd/history';
 import { ChosenHostName, defaultHostName } from './fleet/host-name';
@@ -20,8 +20,9 @@ import { createWriters, loadRegistryParts } from './writers';
 export async function runDaemon(configured: Config, log: Logger): Promise<void> {
   checkWritersAvailable(configured);
   const docker = createDockerClient(configured.docker);
-  const engine = await readEngineIdentity(docker, log.child({ component: 'docker.info' }));
-  const chosen = await chooseHostName(configured, docker, engine);
+  // Asked once; until the engine answers nothing is claimed, so nothing is written (the watcher reconnects meanwhile).
+  const engineAnswer = readEngineIdentity(docker, log.child({ component: 'docker.info' }));
+  const chosen = await chooseHostName(configured, docker, engineAnswer);
   const config: Config = { ...configured, host: chosen.host };
   const etcd = createEtcdClient(config.etcd);
   const history = historyFor(etcd);
@@ -31,7 +32,6 @@ export async function runDaemon(configured: Config, log: Logger): Promise<void> 
     ? new HostClaim(etcd, {
         record: {
           host: config.host,
-          engine,
           hostname: hostname(),
           pid: process.pid,
           version: packageVersion(),
@@ -100,7 +100,6 @@ export async function runDaemon(configured: Config, log: Logger): Promise<void> 
   log.info('starting', {
     host: config.host,
     hostFrom: chosen.source,
-    engine,
     docker: config.docker.kind === 'socket' ? config.docker.socketPath : `${config.docker.host}:${config.docker.port}`,
     etcd: config.etcd.hosts,
     etcdAuth: config.etcd.user ? 'user' : config.etcd.cert ? 'client-cert' : 'none',
@@ -112,7 +111,10 @@ export async function runDaemon(configured: Config, log: Logger): Promise<void> 
     selfHeal: config.selfHeal ? { delayMs: selfHealDelayMs(config.host) } : 'off',
     http: http?.url ?? 'off',
   });
-  void hostClaim?.start();
+  void engineAnswer.then((engine) => {
+    log.info('engine', { engine });
+    return hostClaim?.start(engine);
+  });
   await daemon.start();
 }
 
@@ -131,14 +133,17 @@ function usesDaemonEtcd(config: Config): boolean {
 async function chooseHostName(
   config: Config,
   docker: ReturnType<typeof createDockerClient>,
-  engine: EngineIdentity,
+  engine: Promise<EngineIdentity>,
 ): Promise<ChosenHostName> {
   if (config.hostConfigured) return { host: config.host, source: 'EC_REGISTRATOR_HOST' };
-  const chosen = defaultHostName(config.host, await containerOfHostname(docker, config.host), engine.name);
-  const problem = segmentProblem(chosen.host);
-  if (problem !== undefined || /\s/.test(chosen.host))
-    throw new ConfigError(
-      `the ${chosen.source === 'engine-name' ? "engine's name" : 'OS hostname'} ${JSON.stringify(chosen.host)} cannot be a host name (${problem ?? 'it has whitespace'}): set EC_REGISTRATOR_HOST`,
-    );
+  // Only a hostname that can be a container's ID needs the engine's answer (the daemon then waits for it).
+  const chosen = looksLikeContainerId(config.host)
+    ? defaultHostName(config.host, await containerOfHostname(docker, config.host), (await engine).name)
+    : defaultHostName(config.host, undefined, '');
+  const problem = segmentProblem(chosen.host) ?? (/\s/.test(chosen.host) ? 'it has whitespace' : undefined);
+  if (problem !== undefined) {
+    const source = chosen.source === 'engine-name' ? "the engine's name" : 'the OS hostname';
+    throw new ConfigError(`${source} ${JSON.stringify(chosen.host)} cannot be a host name (${problem}): set EC_REGISTRATOR_HOST`);
+  }
   return chosen;
 }

@@ -92,6 +92,16 @@ function count(items: Iterable<unknown>): number {
   return n;
 }
 
+/** How long a reconciliation waits for the host-name claim's first judgement before it goes on without writing. */
+const CLAIM_WAIT_MS = 1_000;
+
+/** Resolves when `work` settles or `ms` have passed, whichever comes first. */
+async function firstOf(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 /** Rejects when `deadline` (epoch ms) passes first; the work itself is left to finish or fail. */
 function withDeadline<T>(work: Promise<T>, deadline: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -218,14 +228,13 @@ export class Daemon {
   private async runReconcile(reason: string): Promise<void> {
     const started = Date.now();
     const repairing = this.repairing;
-    // Nothing is written before the host name is known to be this daemon's.
-    await this.options.hostClaim?.judged();
+    const claim = this.options.hostClaim;
+    // Nothing is written before the host name is known to be this daemon's; a claim still being
+    // taken (etcd refusing or unreachable) lets the reads run, so their failures are told, then fails.
+    if (claim) await firstOf(claim.judged(), CLAIM_WAIT_MS);
     this.throwIfStopping();
-    if (!this.holdsHostName()) {
-      this.log.info("not reconciling: this host name is not this daemon's to write", {
-        reason,
-        claim: this.options.hostClaim?.status().reason,
-      });
+    if (claim?.status().state === 'conflict') {
+      this.log.info("not reconciling: this host name is not this daemon's to write", { reason, claim: claim.status().reason });
       return;
     }
     try {
@@ -255,6 +264,7 @@ export class Daemon {
         this.queue.resume();
       }
       this.throwIfStopping();
+      if (!this.holdsHostName()) throw new Error(`not reconciled: ${claim?.status().reason ?? 'the host-name claim is not held'}`);
       const ids = new Set(await listing);
       this.throwIfStopping();
       for (const writer of this.admission.inStepWriters()) for (const id of writer.heldIds()) ids.add(id);
@@ -364,7 +374,8 @@ export class Daemon {
    */
   async stop(deleteHostData: boolean): Promise<void> {
     this.stopped = true;
-    if (deleteHostData && !this.holdsHostName()) {
+    // Only a name another daemon holds keeps its data; one whose claim is being taken (etcd down) is still tried.
+    if (deleteHostData && this.options.hostClaim?.status().state === 'conflict') {
       deleteHostData = false;
       this.log.warn("this host name is another daemon's: its data is left in place", { claim: this.options.hostClaim?.status().reason });
     }

@@ -32,12 +32,17 @@ export async function readEngineIdentity(docker: Docker, log: Logger): Promise<E
   return { id: String(info.ID ?? ''), name: String(info.Name ?? '') };
 }
 
+/** Whether a hostname can be a container's (short or whole) ID, as Docker gives one without `-h`. */
+export function looksLikeContainerId(hostname: string): boolean {
+  return /^[0-9a-f]{12,64}$/.test(hostname);
+}
+
 /**
  * The container named by this OS hostname on the engine, if there is one: a container started without
  * `-h` has its own short ID as its hostname. Undefined when the engine has no such container.
  */
 export async function containerOfHostname(docker: Docker, hostname: string): Promise<OwnContainerFacts | undefined> {
-  if (!/^[0-9a-f]{12,64}$/.test(hostname)) return undefined;
+  if (!looksLikeContainerId(hostname)) return undefined;
   try {
     return ownContainerFacts(await docker.getContainer(hostname).inspect());
   } catch {

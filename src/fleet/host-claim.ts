@@ -3,6 +3,7 @@ import { ExponentialBackoff } from 'cockatiel';
 import { LeaseKeeper } from '../etcd/lease-keeper';
 import { historyFor } from '../etcd/history';
 import { prefixEnd } from '../etcd/key-ops';
+import type { EngineIdentity } from '../docker/engine-info';
 import type { Logger } from '../log';
 import { claimKey, CLAIMS_PREFIX, ClaimRecord, describeClaim, parseClaim } from './claim-record';
 
@@ -30,8 +31,8 @@ export interface ClaimStatus {
 }
 
 export interface HostClaimOptions {
-  /** What this daemon claims with: its host name, engine, where it runs. */
-  record: ClaimRecord;
+  /** What this daemon claims with: its host name and where it runs (the engine is given to start()). */
+  record: Omit<ClaimRecord, 'engine'>;
   /** Told whenever the claim is taken (at start, or after a conflict or a lost lease). */
   onHeld(): void;
   log: Logger;
@@ -46,7 +47,8 @@ export interface HostClaimOptions {
 export class HostClaim {
   private current: ClaimStatus;
   private readonly key: string;
-  private readonly value: string;
+  private value = '';
+  private record?: ClaimRecord;
   private readonly lease: LeaseKeeper;
   private watcher?: Promise<Watcher | undefined>;
   private probeTimer?: NodeJS.Timeout;
@@ -68,7 +70,6 @@ export class HostClaim {
     private readonly options: HostClaimOptions,
   ) {
     this.key = claimKey(options.record.host);
-    this.value = JSON.stringify(options.record);
     this.current = { state: 'claiming', host: options.record.host, reason: 'the host-name claim has not been taken yet' };
     this.lease = new LeaseKeeper(etcd, {
       ttlSeconds: CLAIM_TTL_SECONDS,
@@ -92,8 +93,12 @@ export class HostClaim {
     return this.firstJudged;
   }
 
-  /** Takes the claim or stands by; resolves once it is judged (held or conflict), retrying while etcd does not answer. */
-  async start(): Promise<void> {
+  /** Takes the claim for this engine or stands by; resolves once it is judged (held or conflict), retrying while etcd does not answer. */
+  async start(engine: EngineIdentity): Promise<void> {
+    if (this.closed) return;
+    const { host, hostname, pid, version, since } = this.options.record;
+    this.record = { host, engine, hostname, pid, version, since };
+    this.value = JSON.stringify(this.record);
     this.restartWatch();
     this.probeTimer = setInterval(() => void this.probe(), CLAIM_PROBE_MS);
     await this.attempt();
@@ -139,7 +144,8 @@ export class HostClaim {
   }
 
   private async judge(): Promise<void> {
-    if (this.closed) return;
+    const record = this.record;
+    if (this.closed || !record) return;
     const lease = await this.lease.leaseId();
     const read = await this.etcd.kv.range({ key: Buffer.from(this.key) });
     historyFor(this.etcd).observe(read.header);
@@ -147,9 +153,9 @@ export class HostClaim {
     const existing = kv?.value.toString();
     const holder = existing === undefined ? undefined : parseClaim(existing);
     const ours = existing === this.value && kv?.lease === lease;
-    const sameEngine = holder?.engine.id === this.options.record.engine.id;
+    const sameEngine = holder?.engine.id === record.engine.id;
     if (!ours && existing !== undefined && (!sameEngine || this.yielded)) {
-      return this.conflict(holder, existing, kv?.lease ?? '0');
+      return this.conflict(record, holder, existing, kv?.lease ?? '0');
     }
     if (!ours) {
       // Free, or this engine's own claim (a restart): taken unless someone else wrote it meanwhile.
@@ -174,16 +180,11 @@ export class HostClaim {
     const later = this.judgedOnce;
     this.judgedOnce = true;
     this.resolveJudged();
-    this.options.log.info('host name claimed', {
-      host: this.options.record.host,
-      key: this.key,
-      engine: this.options.record.engine,
-      lease,
-    });
+    this.options.log.info('host name claimed', { host: record.host, key: this.key, engine: record.engine, lease });
     if (later) this.options.onHeld();
   }
 
-  private conflict(holder: ClaimRecord | undefined, value: string, lease: string): void {
+  private conflict(record: ClaimRecord, holder: ClaimRecord | undefined, value: string, lease: string): void {
     const host = this.options.record.host;
     const who = holder ? describeClaim(holder) : `a key that is not a claim (${JSON.stringify(value.slice(0, 200))})`;
     const unleased = lease === '0' ? '; that claim has no lease, so it never ends by itself: delete it if no daemon serves it' : '';
@@ -195,7 +196,7 @@ export class HostClaim {
     this.said = value;
     this.options.log.error('host name claimed by another daemon of another engine: writing and deleting nothing', {
       host,
-      ours: describeClaim(this.options.record),
+      ours: describeClaim(record),
       theirs: who,
       todo:
         "give one of the two daemons another host name (EC_REGISTRATOR_HOST, or the container's -h) or stop the other; " +
@@ -203,13 +204,20 @@ export class HostClaim {
     });
   }
 
-  private takeAgain(why: string, overwritten = false): void {
+  private takeAgain(why: string): void {
     if (this.closed) return;
-    // Overwritten, the newer daemon keeps the name; gone, anyone may take it.
-    this.yielded = overwritten;
+    // Gone, anyone may take it.
+    this.yielded = false;
     if (this.held)
       this.current = { state: 'claiming', host: this.options.record.host, reason: `the host-name claim is being taken again: ${why}` };
     void this.attempt();
+  }
+
+  /** Another daemon of this engine wrote the claim over this one's: the newer one keeps the name, at once. */
+  private overwritten(value: string, lease: string): void {
+    if (this.closed || !this.record) return;
+    this.yielded = true;
+    this.conflict(this.record, parseClaim(value), value, lease);
   }
 
   private retryLater(err: unknown): void {
@@ -217,19 +225,26 @@ export class HostClaim {
     const delay = this.backoff.duration;
     this.backoff = this.backoff.next(undefined);
     this.options.log.warn('could not judge the host-name claim; retrying', { inMs: Math.round(delay), err });
+    if (!this.held && this.current.state !== 'conflict') {
+      this.current = {
+        state: 'claiming',
+        host: this.options.record.host,
+        reason: `the host-name claim could not be taken: ${(err as Error)?.message ?? String(err)}`,
+      };
+    }
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.attempt(), delay);
   }
 
   /** The claim read back: gone, or not this daemon's any more, it is judged again; the header feeds the history. */
   private async probe(): Promise<void> {
-    if (this.closed || this.attempting) return;
+    if (this.closed || this.attempting || !this.record) return;
     try {
       const read = await this.etcd.kv.range({ key: Buffer.from(this.key) });
       historyFor(this.etcd).observe(read.header);
       const value = read.kvs[0]?.value.toString();
       if (value === undefined) this.takeAgain('the claim is gone');
-      else if (this.held && value !== this.value) this.takeAgain('the claim was overwritten', true);
+      else if (this.held && value !== this.value) this.overwritten(value, String(read.kvs[0].lease));
     } catch {
       // etcd unreachable: the lease keeper and the writers report it.
     }
@@ -246,7 +261,7 @@ export class HostClaim {
       .then((w) => {
         w.on('delete', () => this.takeAgain('the claim ended'));
         w.on('put', (kv) => {
-          if (this.held && kv.value.toString() !== this.value) this.takeAgain('the claim was overwritten', true);
+          if (this.held && kv.value.toString() !== this.value) this.overwritten(kv.value.toString(), String(kv.lease));
         });
         w.on('error', () => undefined);
         return w;

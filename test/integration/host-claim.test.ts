@@ -78,7 +78,10 @@ describe('one daemon per host name: two engines, two daemons, one host name', { 
       holder: JSON.parse(claim),
       reason: health.body.reason,
     });
-    assert.match(health.body.reason ?? '', new RegExp(`host name ${HOST} is claimed by another daemon: engine ${engineA.name} \\(ID ${engineA.id}\\)`));
+    assert.match(
+      health.body.reason ?? '',
+      new RegExp(`host name ${HOST} is claimed by another daemon: engine ${engineA.name} \\(ID ${engineA.id}\\)`),
+    );
     assert.equal(await b.daemon!.metric('registrator_host_name_conflict'), 1);
     assert.equal(await b.daemon!.metric('registrator_host_claim_held'), 0);
     const first = await a.daemon!.health();

@@ -211,7 +211,10 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
     // The configured host by default; tables without --json.
     const text = await runCli(['ls', ...URIS], env());
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, new RegExp(`^host ${A}\nmirror /registry/: 2 containers\n`));
+    assert.match(
+      text.stdout,
+      new RegExp(`^host ${A}\nclaim: none \\(no live daemon holds this host name\\)\nmirror /registry/: 2 containers\n`),
+    );
     assert.match(text.stdout, new RegExp(`\n  ${web.Id.slice(0, 12)}  web-${PID}  +${TEST_IMAGE}  running  `));
     assert.match(text.stdout, /\nhamesh:\/\/\/mesh: 2 services\n/);
     assert.equal(await revision(), before, 'ls wrote to etcd');

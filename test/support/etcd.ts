@@ -187,9 +187,26 @@ export class EtcdServer {
     rmSync(dir, { recursive: true, force: true });
     const peer = `http://127.0.0.1:${this.port + 1}`;
     await this.signal('SIGKILL');
-    await exec('etcdctl', ['snapshot', 'restore', file, '--name', 't', '--data-dir', dir, '--initial-cluster', `t=${peer}`, '--initial-advertise-peer-urls', peer, ...(clusterToken ? ['--initial-cluster-token', clusterToken] : [])], {
-      env: { ...process.env, ETCDCTL_API: '3' },
-    });
+    await exec(
+      'etcdctl',
+      [
+        'snapshot',
+        'restore',
+        file,
+        '--name',
+        't',
+        '--data-dir',
+        dir,
+        '--initial-cluster',
+        `t=${peer}`,
+        '--initial-advertise-peer-urls',
+        peer,
+        ...(clusterToken ? ['--initial-cluster-token', clusterToken] : []),
+      ],
+      {
+        env: { ...process.env, ETCDCTL_API: '3' },
+      },
+    );
     await this.moveTo(dir);
   }
 

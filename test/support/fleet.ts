@@ -81,7 +81,8 @@ export class FleetHost {
    */
   async expectedTree(ttl?: number): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
-    if (this.daemon?.running) out[`/_registrator/hosts/${this.host}`] = expectedClaim(this.host, await this.engineIdentity(), this.daemon.pid);
+    if (this.daemon?.running)
+      out[`/_registrator/hosts/${this.host}`] = expectedClaim(this.host, await this.engineIdentity(), this.daemon.pid);
     for (const c of await this.running()) {
       Object.assign(out, expectedMirror(c, this.host));
       const { services } = containerServices(c as never, {
