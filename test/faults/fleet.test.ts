@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { EtcdCluster } from '../support/etcd-cluster';
 import { assertConverged, FleetHost, FLEET_URIS } from '../support/fleet';
@@ -22,7 +25,7 @@ async function memberInUse(cluster: EtcdCluster, pid: number): Promise<number | 
   return undefined;
 }
 
-/** Only the keys of one host (mirror entries carry its name; services and records their ID prefix). */
+/** Only the keys of one host (mirror entries carry its name; services and records their ID prefix; its claim). */
 function ofHost(tree: Record<string, string>, host: string): Record<string, string> {
   const containers = new Set(
     Object.entries(tree)
@@ -37,6 +40,7 @@ function ofHost(tree: Record<string, string>, host: string): Record<string, stri
         if (k.startsWith('/registry/labels/')) return containers.has(parts[parts.length - 1]);
         if (k.startsWith('/registry/hosts/')) return parts[3] === host;
         if (k.startsWith('/_registrator/owners/')) return parts[3] === host;
+        if (k.startsWith('/_registrator/hosts/')) return parts[3] === host;
         return k.includes(`/${host}:`);
       }),
     ),
@@ -59,6 +63,7 @@ describe(
   { timeout: 600_000 },
   () => {
     let cluster: EtcdCluster;
+    const work = mkdtempSync(join(tmpdir(), 'sr-fleet-'));
     const a = new FleetHost(`fa${process.pid}`, () => cluster.endpoints);
     const b = new FleetHost(`fb${process.pid}`, () => cluster.endpoints);
     let others = simulated();
@@ -77,13 +82,14 @@ describe(
     after(async () => {
       await Promise.all([a.shutdown(), b.shutdown()]);
       await cluster?.stop();
+      rmSync(work, { recursive: true, force: true });
     });
 
     it("converges to both hosts' exact state; the simulated hosts' keys byte for byte", async () => {
       const tree = await assertConverged(cluster, [a, b], { extra });
-      // Per container: mirror 7 fields + host key + index record + 4 port keys + 2 labels x 2 keys = 17; services 3 hamesh + 1 etcd + 2 records = 6.
-      assert.equal(Object.keys(ofHost(tree, a.host)).length, 3 * 23);
-      assert.equal(Object.keys(ofHost(tree, b.host)).length, 3 * 23);
+      // Per host its claim; per container: mirror 7 fields + host key + index record + 4 port keys + 2 labels x 2 keys = 17; services 3 hamesh + 1 etcd + 2 records = 6.
+      assert.equal(Object.keys(ofHost(tree, a.host)).length, 3 * 23 + 1);
+      assert.equal(Object.keys(ofHost(tree, b.host)).length, 3 * 23 + 1);
     });
 
     it("SIGTERM on one host deletes its data and leaves the other's byte for byte", async () => {
@@ -144,6 +150,29 @@ describe(
       await b.run();
       await assertConverged(cluster, [a, b], { stableMs: 1_000, extra });
       await a.docker(['rm', stopped.Id]);
+    });
+
+    it('the cluster restored from a snapshot taken before containers changed: both real hosts exact within 5 s, unasked; the simulated fleet as restored', async (t) => {
+      const snap = join(work, 'cluster.db');
+      await cluster.snapshot(snap);
+      // After the snapshot: one container more on A, one fewer on B; the restored cluster lacks the one and still holds the other.
+      await a.run();
+      const gone = (await b.running())[0];
+      await b.docker(['rm', '-f', gone.Id]);
+      await assertConverged(cluster, [a, b], { extra });
+      const changes = await Promise.all([a, b].map((h) => h.daemon!.metric('registrator_etcd_history_changes_total', { kind: 'cluster' })));
+      const signals = [a, b].map((h) => h.daemon!.count('handling signal'));
+      await cluster.restoreFrom(snap);
+      const restored = Date.now();
+      const tree = await assertConverged(cluster, [a, b], { extra, timeoutMs: 5_000 });
+      const took = Date.now() - restored;
+      t.diagnostic(`the whole tree was exact ${took} ms after the restored cluster answered`);
+      assert.ok(took < 5_000, `exact after ${took} ms`);
+      assert.ok(!JSON.stringify(tree).includes(gone.Id), 'the container removed after the snapshot left nothing');
+      for (const [i, h] of [a, b].entries()) {
+        assert.equal(await h.daemon!.metric('registrator_etcd_history_changes_total', { kind: 'cluster' }), changes[i] + 1);
+        assert.equal(h.daemon!.count('handling signal'), signals[i], `${h.host} was sent no signal`);
+      }
     });
 
     it('neither daemon logged an error it did not recover from, and both still run', async () => {

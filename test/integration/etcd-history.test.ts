@@ -91,7 +91,12 @@ describe('etcd history changes under the daemon: it repairs the whole tree withi
       assert.equal((await daemon.health()).body.etcdHistory?.state, 'steady');
       assert.equal(daemon.count('handling signal'), 0, 'the daemon was sent no signal');
     } catch (err) {
-      t.diagnostic(`the daemon's log since the change:\n${daemon.lines.slice(logged).map((l) => JSON.stringify(l)).join('\n')}`);
+      t.diagnostic(
+        `the daemon's log since the change:\n${daemon.lines
+          .slice(logged)
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
+      );
       throw err;
     } finally {
       await sampler.stop();

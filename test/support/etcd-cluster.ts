@@ -1,11 +1,14 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Etcd3 } from 'etcd3';
 import { readPrefix } from '../../src/etcd/reads';
 import { freePorts } from './ports';
 import { waitFor } from './wait';
+
+const exec = promisify(execFile);
 
 /** etcd3 sets no deadline of its own: a member without a leader would hold a call for ever. */
 function callDeadline(ms: number) {
@@ -20,7 +23,8 @@ class Member {
     readonly name: string,
     readonly clientPort: number,
     readonly peerPort: number,
-    readonly dataDir: string,
+    /** Its data dir; a restore moves it to a new one. */
+    public dataDir: string,
   ) {}
 
   get endpoint(): string {
@@ -38,13 +42,17 @@ class Member {
  */
 export class EtcdCluster {
   readonly members: Member[];
-  /** A client that knows every member, for reading the tree whichever members are up. */
-  readonly client: Etcd3;
+  /** A client that knows every member, for reading the tree whichever members are up (a new one after a restore). */
+  client: Etcd3;
 
   private constructor(members: Member[]) {
     this.members = members;
-    this.client = new Etcd3({
-      hosts: members.map((m) => `http://${m.endpoint}`),
+    this.client = this.newClient();
+  }
+
+  private newClient(): Etcd3 {
+    return new Etcd3({
+      hosts: this.members.map((m) => `http://${m.endpoint}`),
       dialTimeout: 2_000,
       defaultCallOptions: callDeadline(3_000),
     });
@@ -96,6 +104,39 @@ export class EtcdCluster {
       { stdio: process.env.SR_ETCD_LOG ? 'inherit' : 'ignore' },
     );
     if (wait) await this.waitMember(i);
+  }
+
+  /** `etcdctl snapshot save` to `file`, through member 0. */
+  async snapshot(file: string): Promise<void> {
+    await exec('etcdctl', [`--endpoints=http://${this.members[0].endpoint}`, 'snapshot', 'save', file], {
+      env: { ...process.env, ETCDCTL_API: '3' },
+    });
+  }
+
+  /**
+   * etcd's disaster recovery for a cluster: every member stopped, each restored from `file` into a
+   * new data dir (`etcdctl snapshot restore` with the whole cluster and a new token: a new cluster
+   * ID, the snapshot's revision), all started again at their client URLs; resolves once all answer.
+   */
+  async restoreFrom(file: string): Promise<void> {
+    const cluster = this.members.map((x) => `${x.name}=http://127.0.0.1:${x.peerPort}`).join(',');
+    const token = `sr-restored-${process.pid}-${Date.now()}`;
+    for (let i = 0; i < this.members.length; i++) await this.kill(i);
+    for (const m of this.members) {
+      const dir = mkdtempSync(join(tmpdir(), `sr-etcd-${m.name}-restored-`));
+      rmSync(dir, { recursive: true, force: true });
+      const peer = `http://127.0.0.1:${m.peerPort}`;
+      const args = ['snapshot', 'restore', file, '--name', m.name, '--data-dir', dir, '--initial-cluster', cluster];
+      await exec('etcdctl', [...args, '--initial-advertise-peer-urls', peer, '--initial-cluster-token', token], {
+        env: { ...process.env, ETCDCTL_API: '3' },
+      });
+      rmSync(m.dataDir, { recursive: true, force: true });
+      m.dataDir = dir;
+    }
+    this.client.close();
+    this.client = this.newClient();
+    await Promise.all(this.members.map((_, i) => this.launch(i, false)));
+    await this.waitHealthy();
   }
 
   /** Kills member `i` (SIGKILL: an outage, not a clean leave). */

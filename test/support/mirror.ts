@@ -45,7 +45,7 @@ export function expectedMirror(c: Docker.ContainerInspectInfo, host: string, dir
 }
 
 /** Everything etcd holds that belongs to one container id (its entry, host key, label index keys, index record). */
-export async function heldFor(etcd: EtcdServer, id: string, dir = 'registry'): Promise<Record<string, string>> {
+export async function heldFor(etcd: Pick<EtcdServer, 'tree'>, id: string, dir = 'registry'): Promise<Record<string, string>> {
   const records = Object.entries(await etcd.tree('/_registrator/owners/')).filter(([k]) => k.endsWith(`/mirror/${dir}/${id}`));
   const tree = { ...(await etcd.tree(`/${dir}/`)), ...Object.fromEntries(records) };
   return Object.fromEntries(
