@@ -1,13 +1,17 @@
 import type Docker from 'dockerode';
 import { WriterAdmission } from './daemon/admission';
-import { ReconcileScheduler } from './daemon/scheduler';
+import { type Delay, ReconcileScheduler } from './daemon/scheduler';
+import { SyncQueue } from './daemon/sync-queue';
 import { ContainerEngine, ContainerEvent, dockerEngine, EventWatch, isNetworkAction, isRunning } from './docker/engine';
+import type { EtcdHistory, HistoryChange } from './etcd/history';
+import type { ClaimStatus } from './fleet/host-claim';
 import type { Logger } from './log';
-import type { DaemonObserver, DaemonStatus } from './observer';
+import type { DaemonObserver, DaemonStatus, HistoryStatus } from './observer';
 import type { Writer } from './writer';
 
 export { WriterUnreachableError } from './daemon/admission';
 export { selfHealDelayMs } from './daemon/heal-window';
+export { SyncQueue } from './daemon/sync-queue';
 
 export interface DaemonOptions {
   /** Seconds between full reconciliations; 0 = only on start, reconnect and SIGHUP. */
@@ -24,7 +28,16 @@ export interface DaemonOptions {
    * Self-healing: how long after a writer reports this host's data deleted behind its back the
    * daemon reconciles to write it back (see selfHealDelayMs); undefined turns self-healing off.
    */
-  healDelayMs?: number;
+  healDelayMs?: Delay;
+  /** How long after etcd's history changed to reconcile (default: healDelayMs, else at once). */
+  repairDelayMs?: Delay;
+  /**
+   * The claim on this daemon's host name (docs/fleet.md): while it is not held (another daemon of
+   * another engine holds the name), nothing is written or deleted, on any signal. Absent: no claim.
+   */
+  hostClaim?: HostGate;
+  /** The etcd history of the daemon's etcd client: a change brings every writer back in step (docs/fleet.md). */
+  history?: EtcdHistory;
   /**
    * `-retry-attempts` / `-retry-interval`: how often a writer that does not answer its first ping
    * is pinged again before the daemon gives up (`attempts` -1: never gives up).
@@ -39,6 +52,18 @@ export interface DaemonOptions {
   onFatal?: (err: Error) => void;
   /** Told about events, writes and reconciliations (metrics); optional. */
   observer?: DaemonObserver;
+}
+
+/** What the daemon needs of its host-name claim (fleet/host-claim.ts). */
+export interface HostGate {
+  readonly held: boolean;
+  status(): ClaimStatus;
+  /** Resolves once the claim was first judged (held or not), or given up. */
+  judged(): Promise<void>;
+  /** Judges the claim again (after etcd's history changed). */
+  reassert(): Promise<void>;
+  /** Gives the host name up (SIGTERM, SIGINT). */
+  release(): Promise<void>;
 }
 
 /** What a writer may ask of the daemon that runs it (given to writers made by the daemon's constructor). */
@@ -65,6 +90,16 @@ function count(items: Iterable<unknown>): number {
   let n = 0;
   for (const _ of items) n++;
   return n;
+}
+
+/** How long a reconciliation waits for the host-name claim's first judgement before it goes on without writing. */
+const CLAIM_WAIT_MS = 1_000;
+
+/** Resolves when `work` settles or `ms` have passed, whichever comes first. */
+async function firstOf(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /** Rejects when `deadline` (epoch ms) passes first; the work itself is left to finish or fail. */
@@ -97,6 +132,9 @@ export class Daemon {
   /** Containers whose last sync found them running: the ones a network event is a hint for (onEvent). */
   private readonly running = new Set<string>();
   private readonly observer: DaemonObserver;
+  /** The history change being repaired, until a reconciliation that started after it succeeds. */
+  private repairing?: HistoryChange & { at: string };
+  private historyChanges = 0;
 
   /**
    * `docker`: dockerode's client, or any other ContainerEngine. `writers`: the writers, or a function
@@ -122,6 +160,7 @@ export class Daemon {
       onFatal: options.onFatal,
       onReachable: (writer) => void this.reconcile(`${writer.name} reachable`).catch(() => undefined),
     });
+    options.history?.onChange((change) => this.historyChanged(change));
     this.queue = new SyncQueue((id) => this.syncContainer(id), options.concurrency ?? 16);
     this.events = this.engine.watch({
       onEvent: (e) => this.onEvent(e),
@@ -158,12 +197,46 @@ export class Daemon {
    * hand). Reconciles after this host's delay; reports that arrive meanwhile join that one run.
    */
   heal(reason: string): void {
+    if (this.stopped || !this.holdsHostName()) return;
+    this.observer.healed?.();
     this.scheduler.heal(reason);
+  }
+
+  /** Whether this daemon may write: it holds its host name's claim, or has none to hold. */
+  private holdsHostName(): boolean {
+    return this.options.hostClaim?.held ?? true;
+  }
+
+  /**
+   * etcd's history changed under the daemon (etcd/history.ts; its watches already restart from the
+   * current revision): the claim is judged again, then every writer reloads what etcd holds now and
+   * is brought back in step, after the fleet's spread delay.
+   */
+  private historyChanged(change: HistoryChange): void {
+    if (this.stopped) return;
+    this.historyChanges++;
+    this.repairing = { ...change, at: new Date().toISOString() };
+    this.observer.historyChanged?.(change.kind);
+    this.log.warn('etcd history changed under the daemon; bringing every writer back in step from what etcd holds now', { ...change });
+    void (async () => {
+      await this.options.hostClaim?.reassert().catch(() => undefined);
+      await this.scheduler.repair(`${change.kind}: ${change.detail}`);
+    })();
   }
 
   /** One reconciliation; rejects when it failed (the scheduler retries it) or was abandoned (StoppingError). */
   private async runReconcile(reason: string): Promise<void> {
     const started = Date.now();
+    const repairing = this.repairing;
+    const claim = this.options.hostClaim;
+    // Nothing is written before the host name is known to be this daemon's; a claim still being
+    // taken (etcd refusing or unreachable) lets the reads run, so their failures are told, then fails.
+    if (claim) await firstOf(claim.judged(), CLAIM_WAIT_MS);
+    this.throwIfStopping();
+    if (claim?.status().state === 'conflict') {
+      this.log.info("not reconciling: this host name is not this daemon's to write", { reason, claim: claim.status().reason });
+      return;
+    }
     try {
       await this.admission.firstPings();
       this.throwIfStopping();
@@ -191,6 +264,7 @@ export class Daemon {
         this.queue.resume();
       }
       this.throwIfStopping();
+      if (!this.holdsHostName()) throw new Error(`not reconciled: ${claim?.status().reason ?? 'the host-name claim is not held'}`);
       const ids = new Set(await listing);
       this.throwIfStopping();
       for (const writer of this.admission.inStepWriters()) for (const id of writer.heldIds()) ids.add(id);
@@ -217,6 +291,10 @@ export class Daemon {
       if (failed > 0) throw new Error(`${failed} of ${ids.size} containers could not be written`);
       if (unloaded.length > 0) throw new Error(`not reconciled: ${unloaded.join(', ')}`);
       this.log.info('reconciled', { reason, containers: ids.size, ms: Date.now() - started });
+      if (repairing && this.repairing === repairing) {
+        this.repairing = undefined;
+        this.log.info('writers back in step after the etcd history change', { kind: repairing.kind, since: repairing.at });
+      }
       this.observer.reconciled?.(true, (Date.now() - started) / 1000);
     } catch (err) {
       if (this.stopped) {
@@ -248,7 +326,14 @@ export class Daemon {
 
   /** What /healthz and the state gauges report: Docker subscribed, first reconciliation done, each writer's state. */
   status(): DaemonStatus {
+    const history: HistoryStatus = {
+      state: this.repairing ? 'recovering' : 'steady',
+      changes: this.historyChanges,
+      ...(this.repairing ? { last: this.repairing } : {}),
+    };
     return {
+      ...(this.options.hostClaim ? { hostClaim: this.options.hostClaim.status() } : {}),
+      ...(this.options.history ? { etcdHistory: history } : {}),
       dockerConnected: this.events.subscribed,
       firstReconcileDone: this.scheduler.firstRunDone,
       writers: this.writers.map((w) => ({
@@ -261,6 +346,12 @@ export class Daemon {
 
   /** SIGUSR2: delete every host's data under every writer's prefixes, then write ours again. */
   async purgeAndRefill(): Promise<void> {
+    if (!this.holdsHostName()) {
+      this.log.warn("SIGUSR2 ignored: this host name is another daemon's, so this one purges nothing", {
+        claim: this.options.hostClaim?.status().reason,
+      });
+      return;
+    }
     await this.queue.pause();
     let purges: PromiseSettledResult<void>[];
     try {
@@ -283,6 +374,10 @@ export class Daemon {
    */
   async stop(deleteHostData: boolean): Promise<void> {
     this.stopped = true;
+    if (deleteHostData && !this.holdsHostName()) {
+      deleteHostData = false;
+      this.log.warn("this host name is another daemon's: its data is left in place", { claim: this.options.hostClaim?.status().reason });
+    }
     this.scheduler.stop();
     this.admission.stop();
     const deadline = Date.now() + (deleteHostData ? (this.options.shutdownDeadlineMs ?? 8_000) : (this.options.stopGraceMs ?? 1_000));
@@ -304,8 +399,11 @@ export class Daemon {
       );
       if (failures.length > 0) throw new Error(`could not delete all of this host's data (${failures.join('; ')})`);
     } finally {
-      // Whatever happened above: the writers' watches and their backends' connections are closed.
+      // Whatever happened above: the writers' watches and their backends' connections are closed, the host name given up.
       await Promise.all(this.writers.map((w) => w.close?.().catch(() => undefined)));
+      await this.options.hostClaim
+        ?.release()
+        .catch((err: unknown) => this.log.warn('could not give the host-name claim up; it ends with its lease', { err }));
     }
   }
 
@@ -330,6 +428,7 @@ export class Daemon {
   }
 
   private async syncContainer(id: string): Promise<void> {
+    if (!this.holdsHostName()) return;
     const state = await this.engine.inspect(id);
     if (state.info && isRunning(state.info)) this.running.add(id);
     else this.running.delete(id);
@@ -343,113 +442,5 @@ export class Daemon {
       this.log.warn('write failed', { id, writer: e.writer.name, err: e.err });
     }
     if (errors.length > 0) throw errors[0].err;
-  }
-}
-
-interface Waiter {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
-function waiter(): Waiter {
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Callers may not await every request; a failure is still reported to those who do.
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
-}
-
-/**
- * Runs "sync this container" jobs: one at a time per container (so a container's events apply
- * in order), different containers concurrently up to `concurrency`. Requests for a container
- * that already has a job waiting are merged into it: the job re-inspects anyway, so one pass
- * covers every event that arrived before it started.
- */
-export class SyncQueue {
-  private readonly active = new Set<string>();
-  private readonly waiting = new Map<string, Waiter>();
-  private readonly ready: string[] = [];
-  private running = 0;
-  private paused = false;
-  private closedWith?: Error;
-  private drained: Array<() => void> = [];
-
-  constructor(
-    private readonly worker: (id: string) => Promise<void>,
-    private readonly concurrency: number,
-  ) {}
-
-  /** Resolves once a sync of `id` that started after this call has finished. */
-  request(id: string): Promise<void> {
-    if (this.closedWith) return Promise.reject(this.closedWith);
-    const existing = this.waiting.get(id);
-    if (existing) return existing.promise;
-    const w = waiter();
-    this.waiting.set(id, w);
-    if (!this.active.has(id)) this.ready.push(id);
-    this.pump();
-    return w.promise;
-  }
-
-  /** Stops starting jobs; resolves when the running ones have finished. Requests keep queueing. */
-  pause(): Promise<void> {
-    this.paused = true;
-    return this.running === 0 ? Promise.resolve() : new Promise((resolve) => this.drained.push(resolve));
-  }
-
-  resume(): void {
-    if (this.closedWith) return;
-    this.paused = false;
-    this.pump();
-  }
-
-  /**
-   * Starts nothing ever again (a resume no longer undoes it) and rejects every request not yet
-   * started with `reason`; resolves when the running jobs have finished.
-   */
-  close(reason: Error): Promise<void> {
-    this.closedWith = reason;
-    const drained = this.pause();
-    for (const w of this.waiting.values()) w.reject(reason);
-    this.waiting.clear();
-    this.ready.length = 0;
-    return drained;
-  }
-
-  get size(): number {
-    return this.running + this.waiting.size;
-  }
-
-  private pump(): void {
-    while (!this.paused && this.running < this.concurrency && this.ready.length > 0) {
-      const id = this.ready.shift()!;
-      const w = this.waiting.get(id);
-      if (!w) continue;
-      this.waiting.delete(id);
-      this.active.add(id);
-      this.running++;
-      const settle = (finish: () => void) => {
-        // Bookkeeping first, so a requester that awaited this job sees the queue without it.
-        this.active.delete(id);
-        this.running--;
-        if (this.waiting.has(id)) this.ready.push(id);
-        if (this.running === 0) {
-          const done = this.drained;
-          this.drained = [];
-          done.forEach((fn) => fn());
-        }
-        finish();
-        this.pump();
-      };
-      this.worker(id).then(
-        () => settle(w.resolve),
-        (err) => settle(() => w.reject(err)),
-      );
-    }
   }
 }

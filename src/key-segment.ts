@@ -4,13 +4,13 @@
  * or a key outside its prefix (`team/web`, `..`).
  */
 
-/** Whether `value` holds a control character: U+0000 to U+001F or U+007F. */
-function hasControl(value: string): boolean {
+/** The first control character in `value` (U+0000 to U+001F or U+007F) as `U+000A`, or undefined. */
+function firstControl(value: string): string | undefined {
   for (let i = 0; i < value.length; i++) {
     const code = value.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f) return true;
+    if (code < 0x20 || code === 0x7f) return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
   }
-  return false;
+  return undefined;
 }
 
 /** Why `value` cannot be one key segment, or undefined when it can. */
@@ -18,6 +18,6 @@ export function segmentProblem(value: string): string | undefined {
   if (value === '') return 'is empty';
   if (value === '.' || value === '..') return `is "${value}"`;
   if (value.includes('/')) return 'contains "/"';
-  if (hasControl(value)) return 'contains a control character';
-  return undefined;
+  const control = firstControl(value);
+  return control === undefined ? undefined : `contains a control character (${control})`;
 }

@@ -1,10 +1,8 @@
 import convict from 'convict';
 import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
+import { segmentProblem } from '../key-segment';
 import { parseSwitch } from '../switch-words';
-
-/** Docker/etcd key segment: printable, no slash, not empty. */
-const HOST_NAME = /^[^/\s]+$/;
 
 /** A Docker object name as Docker accepts it. */
 const DOCKER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -47,7 +45,9 @@ export function registerFormats(): void {
     coerce: (v: unknown) => String(v).trim(),
     validate(value: unknown) {
       requireString(value);
-      if (value !== '' && !HOST_NAME.test(value)) throw new Error('must not contain "/" or whitespace');
+      // One key segment of every layout it is filed under (key-segment.ts), and no whitespace; '' is unset (the OS hostname).
+      if (value !== '' && (segmentProblem(value) !== undefined || /\s/.test(value)))
+        throw new Error('must be one key segment: not "." or "..", no "/", whitespace or control character');
     },
   });
   convict.addFormat({

@@ -20,6 +20,8 @@ export interface Config {
   selfHeal: boolean;
   /** Host name this daemon files its data under. */
   host: string;
+  /** Whether `host` was configured (EC_REGISTRATOR_HOST, -host, the config file) rather than the OS hostname. */
+  hostConfigured: boolean;
   docker: DockerEndpoint;
   etcd: EtcdSettings;
   ip: string;
@@ -194,6 +196,7 @@ function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config
     mirror: raw.mirror,
     selfHeal: raw.selfHeal,
     host: raw.host || hostname(),
+    hostConfigured: raw.host !== '',
     docker,
     etcd: {
       ...raw.etcd,

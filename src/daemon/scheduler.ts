@@ -1,3 +1,4 @@
+import { ExponentialBackoff, type IBackoff } from 'cockatiel';
 import type { Logger } from '../log';
 
 /** The longest wait before retrying a failed reconciliation. */
@@ -9,7 +10,16 @@ export interface SchedulerOptions {
   /** First delay before reconciling again after a failure (doubles, capped at 30 s; default 1 s). */
   retryDelayMs?: number;
   /** How long after a report of deleted data to reconcile (heal); undefined: reports are ignored. */
-  healDelayMs?: number;
+  healDelayMs?: Delay;
+  /** How long after etcd's history changed to reconcile (repair); default the heal delay, else at once. */
+  repairDelayMs?: Delay;
+}
+
+/** A delay in milliseconds, or how to work it out when it is needed (the fleet's size is read then). */
+export type Delay = number | (() => Promise<number>);
+
+async function delayOf(delay: Delay): Promise<number> {
+  return typeof delay === 'number' ? delay : delay();
 }
 
 /**
@@ -21,7 +31,9 @@ export class ReconcileScheduler {
   private resyncTimer?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
   private healTimer?: NodeJS.Timeout;
-  private retryDelayMs: number;
+  /** Decorrelated jitter: a fleet whose etcd failed them all does not retry in step. */
+  private backoff: IBackoff<unknown>;
+  private healPending = false;
   private failedSince?: number;
   private stopped = false;
   private running?: Promise<void>;
@@ -34,7 +46,7 @@ export class ReconcileScheduler {
     private readonly log: Logger,
     private readonly options: SchedulerOptions,
   ) {
-    this.retryDelayMs = options.retryDelayMs ?? 1_000;
+    this.backoff = this.firstBackoff();
     let resolve!: () => void;
     const promise = new Promise<void>((r) => (resolve = r));
     this.firstRun = { resolve, promise };
@@ -78,20 +90,45 @@ export class ReconcileScheduler {
    */
   heal(reason: string): void {
     const delay = this.options.healDelayMs;
-    if (this.stopped || delay === undefined || this.healTimer) return;
-    this.log.info("this host's data was deleted from etcd; writing it back", { reason, inMs: delay });
+    if (delay === undefined) return;
+    this.later(delay, 'self-heal', "this host's data was deleted from etcd; writing it back", reason);
+  }
+
+  /** etcd's history changed: reconciles after the same spread delay as self-healing (a rebuilt etcd empties the fleet's data at once). */
+  repair(reason: string): Promise<void> {
+    return this.later(
+      this.options.repairDelayMs ?? this.options.healDelayMs ?? 0,
+      'etcd history changed',
+      'bringing every writer back in step',
+      reason,
+    );
+  }
+
+  /** One reconciliation after `delay`; reports that arrive meanwhile join it. Resolves when it is scheduled. */
+  private async later(delay: Delay, runReason: string, message: string, reason: string): Promise<void> {
+    if (this.stopped || this.healPending) return;
+    this.healPending = true;
+    let ms: number;
+    try {
+      ms = await delayOf(delay);
+    } catch {
+      ms = typeof delay === 'number' ? delay : 1_000;
+    }
+    if (this.stopped) return;
+    this.log.info(message, { reason, inMs: ms });
     this.healTimer = setTimeout(() => {
       this.healTimer = undefined;
-      void this.request('self-heal').catch(() => undefined);
-    }, delay);
+      this.healPending = false;
+      void this.request(runReason).catch(() => undefined);
+    }, ms);
   }
 
   /** A failed write leaves a difference behind: reconcile again later, backing off while it keeps failing. */
   retryLater(): void {
     if (this.stopped || this.retryTimer) return;
     this.failedSince ??= Date.now();
-    const delay = this.retryDelayMs;
-    this.retryDelayMs = Math.min(MAX_RETRY_DELAY_MS, this.retryDelayMs * 2);
+    const delay = Math.round(this.backoff.duration);
+    this.backoff = this.backoff.next(undefined);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.request('retry').catch(() => undefined);
@@ -122,6 +159,10 @@ export class ReconcileScheduler {
   private recovered(): void {
     if (this.failedSince !== undefined) this.log.info('writers back in step', { afterMs: Date.now() - this.failedSince });
     this.failedSince = undefined;
-    this.retryDelayMs = this.options.retryDelayMs ?? 1_000;
+    this.backoff = this.firstBackoff();
+  }
+
+  private firstBackoff(): IBackoff<unknown> {
+    return new ExponentialBackoff({ initialDelay: this.options.retryDelayMs ?? 1_000, maxDelay: MAX_RETRY_DELAY_MS }).next();
   }
 }

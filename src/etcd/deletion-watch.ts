@@ -1,5 +1,6 @@
 import type { Etcd3, Watcher } from 'etcd3';
 import type { Logger } from '../log';
+import { historyFor, isCompactedError } from './history';
 
 /**
  * Watches the key prefixes a writer holds this host's data under and reports every key deleted
@@ -7,14 +8,19 @@ import type { Logger } from '../log';
  * whether it was a key it holds, and the daemon writes it back (self-healing, docs/mirror.md).
  * Only this host's own prefixes are watched, so etcd sends it what concerns it, not the fleet's
  * traffic. All watchers of a client share its one watch stream; etcd3 resumes them after an outage
- * from the last revision seen, so a deletion made meanwhile still arrives.
+ * from the last revision seen, so a deletion made meanwhile still arrives. When etcd's history
+ * changes (another cluster, a lower revision, a compacted watch: etcd/history.ts) every watcher is
+ * made again from the current revision, and the writer's reconciliation covers what was missed.
  */
 /** Longest close() waits for etcd to confirm the cancellations. */
 const CLOSE_WAIT_MS = 300;
 
 export class DeletionWatch {
   private readonly watchers = new Map<string, Promise<Watcher | undefined>>();
+  /** What watch() was last asked for, to make the watchers again after a history change. */
+  private wanted: { prefixes: string[]; withPuts: ReadonlySet<string> } = { prefixes: [], withPuts: new Set() };
   private closed = false;
+  private readonly stopRestarts: () => void;
 
   constructor(
     private readonly etcd: Etcd3,
@@ -22,7 +28,9 @@ export class DeletionWatch {
     private readonly log: Logger,
     /** Told of puts under the prefixes watched `withPuts`, where a writer cares who else writes there (claims on hamesh ports). */
     private readonly onPut?: (key: string) => void,
-  ) {}
+  ) {
+    this.stopRestarts = historyFor(etcd).onRestart(() => this.restart());
+  }
 
   /**
    * Watches exactly `prefixes` from now on: the new ones are added, the others cancelled. Those in
@@ -31,8 +39,9 @@ export class DeletionWatch {
    */
   watch(prefixes: Iterable<string>, withPuts: ReadonlySet<string> = new Set()): void {
     if (this.closed) return;
+    this.wanted = { prefixes: [...prefixes], withPuts };
     // A watcher is known by its prefix and whether it reports puts.
-    const wanted = new Map([...prefixes].map((prefix) => [`${withPuts.has(prefix) ? 'put' : 'delete'} ${prefix}`, prefix]));
+    const wanted = new Map(this.wanted.prefixes.map((prefix) => [`${withPuts.has(prefix) ? 'put' : 'delete'} ${prefix}`, prefix]));
     for (const [id, watcher] of this.watchers) {
       if (wanted.has(id)) continue;
       this.watchers.delete(id);
@@ -55,11 +64,20 @@ export class DeletionWatch {
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.stopRestarts();
     const all = [...this.watchers.values()];
     this.watchers.clear();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(all.map(cancel)), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
     clearTimeout(timer);
+  }
+
+  /** Cancels every watcher and makes them again, from the current revision. */
+  private restart(): void {
+    if (this.closed) return;
+    for (const watcher of this.watchers.values()) void cancel(watcher);
+    this.watchers.clear();
+    this.watch(this.wanted.prefixes, this.wanted.withPuts);
   }
 
   private async create(prefix: string, withPuts: boolean): Promise<Watcher | undefined> {
@@ -72,9 +90,11 @@ export class DeletionWatch {
       const watcher = await builder.create();
       watcher.on('delete', (kv) => this.onDelete(kv.key.toString()));
       if (onPut) watcher.on('put', (kv) => onPut(kv.key.toString()));
-      watcher.on('error', (err) =>
-        this.log.warn("watch of this host's keys failed; a resync or SIGHUP still repairs them", { prefix, err }),
-      );
+      watcher.on('error', (err) => {
+        // etcd dropped the watch: the deletions it would have sent are lost, so the history is judged changed.
+        if (isCompactedError(err)) return historyFor(this.etcd).compacted(prefix, (err as Error).message);
+        this.log.warn("watch of this host's keys failed; a resync or SIGHUP still repairs them", { prefix, err });
+      });
       if (this.closed) await watcher.cancel();
       return watcher;
     } catch (err) {

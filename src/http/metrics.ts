@@ -15,6 +15,8 @@ export class Metrics implements DaemonObserver {
   private readonly reconcileSeconds: Histogram<'outcome'>;
   private readonly reconciliations: Counter<'outcome'>;
   private readonly leases: Gauge<'registry'>;
+  private readonly historyChanges: Counter<'kind'>;
+  private readonly selfHeals: Counter;
   /** Until the daemon exists (readStatusFrom) there is no status: no writer series yet, Docker shown disconnected. */
   private statusSource: () => DaemonStatus | undefined = () => undefined;
 
@@ -75,6 +77,19 @@ export class Metrics implements DaemonObserver {
       registers,
     });
 
+    this.historyChanges = new Counter({
+      name: 'registrator_etcd_history_changes_total',
+      help: "etcd's history changed under the daemon: another cluster ID (cluster), a lower revision (revision), a compacted watch (compacted)",
+      labelNames: ['kind'],
+      registers,
+    });
+    for (const kind of ['cluster', 'revision', 'compacted']) this.historyChanges.inc({ kind }, 0);
+    this.selfHeals = new Counter({
+      name: 'registrator_self_heals_total',
+      help: "Reports that this host's data was deleted from etcd behind its back (each asks for a self-healing reconciliation)",
+      registers,
+    });
+
     const fromStatus = <L extends string>(name: string, help: string, labelNames: L[], set: (gauge: Gauge<L>, s: DaemonStatus) => void) =>
       new Gauge<L>({
         name,
@@ -113,6 +128,21 @@ export class Metrics implements DaemonObserver {
         for (const w of s.writers) g.set({ writer: w.name }, w.containersHeld);
       },
     );
+    fromStatus('registrator_host_claim_held', 'Whether this daemon holds the claim on its host name (1), or not (0)', [], (g, s) =>
+      g.set(Number((s.hostClaim?.state ?? 'held') === 'held')),
+    );
+    fromStatus(
+      'registrator_host_name_conflict',
+      "Whether another live daemon, of another engine, holds this daemon's host name (1): this one writes nothing",
+      [],
+      (g, s) => g.set(Number(s.hostClaim?.state === 'conflict')),
+    );
+    fromStatus(
+      'registrator_etcd_history_recovering',
+      "Whether the daemon is bringing the writers back in step after etcd's history changed (1)",
+      [],
+      (g, s) => g.set(Number(s.etcdHistory?.state === 'recovering')),
+    );
   }
 
   /** Where the state gauges read the daemon's status from, once the daemon exists. */
@@ -133,6 +163,14 @@ export class Metrics implements DaemonObserver {
     const outcome = ok ? 'success' : 'failure';
     this.reconcileSeconds.observe({ outcome }, seconds);
     this.reconciliations.inc({ outcome });
+  }
+
+  historyChanged(kind: string): void {
+    this.historyChanges.inc({ kind });
+  }
+
+  healed(): void {
+    this.selfHeals.inc();
   }
 
   leaseHeld(registry: string, held: boolean): void {

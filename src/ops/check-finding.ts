@@ -6,9 +6,10 @@
 /**
  * `label-key`: a `labels/<label>/<id>` index key; `host-key`: a `hosts/<host>/<name>` key; `entry`: a
  * `containers/<id>/` entry; `mirror-record`: a mirror index record `/_registrator/owners/<host>/mirror/<dir>/<id>`;
- * `registry-record`: a registry's ownership record `/_registrator/owners/<host>/<scheme>/<path>/...`.
+ * `registry-record`: a registry's ownership record `/_registrator/owners/<host>/<scheme>/<path>/...`;
+ * `host-claim`: a host-name claim `/_registrator/hosts/<host>` that never ends (no lease) or is not a claim.
  */
-export type FindingKind = 'label-key' | 'host-key' | 'entry' | 'mirror-record' | 'registry-record';
+export type FindingKind = 'label-key' | 'host-key' | 'entry' | 'mirror-record' | 'registry-record' | 'host-claim';
 
 /** One key, or every key under a prefix (a range). */
 export type KeySpan = { key: string } | { prefix: string };

@@ -46,6 +46,7 @@ function storeLine(store: StoreReport, fix: boolean): string {
     `${o.notChecked} not checked`,
   ];
   read.push(`${o.prefix} ${plural(o.records, 'record')} (${scopes.join(', ')})`);
+  if (store.claims) read.push(`${store.claims.prefix} ${plural(store.claims.claims, 'host-name claim')} (${store.claims.leased} leased)`);
   const found = store.findings.length === 0 ? 'no findings' : plural(store.findings.length, 'finding');
   const fixed =
     fix && store.findings.length > 0

@@ -1,6 +1,8 @@
 import type { Etcd3, IKeyValue } from 'etcd3';
 import { prefixPages, readStoredKeys } from '../etcd/reads';
 import type { MirrorLayout } from '../mirror/keys';
+import { CLAIMS_PREFIX } from '../fleet/claim-record';
+import { type ClaimCounts, judgeClaims } from './check-claims';
 import type { Finding } from './check-finding';
 import { fixFindings, type FixOutcome } from './check-fix';
 import { type Kv, MirrorJudge, type MirrorCounts, type MirrorVerdict } from './check-mirror';
@@ -44,6 +46,8 @@ export interface StoreReport {
   /** null with --no-mirror, and in a registry's own etcd. */
   mirror: (MirrorCounts & { prefix: string }) | null;
   owners: OwnerCounts & { prefix: string };
+  /** The host-name claims, read after the two passes (in the daemon's etcd only; null elsewhere). */
+  claims: (ClaimCounts & { prefix: string }) | null;
   /** Sorted by key. */
   findings: ReportedFinding[];
 }
@@ -73,12 +77,14 @@ export interface FleetCheck {
 interface Store {
   client: Etcd3;
   label: string;
+  /** The daemon's own etcd, where the host-name claims are. */
+  main: boolean;
   mirror?: MirrorLayout;
   registries: CheckedRegistry[];
 }
 
 function storesOf(target: CheckTarget): Store[] {
-  const main: Store = { client: target.etcd, label: target.endpoints, mirror: target.mirror, registries: [] };
+  const main: Store = { client: target.etcd, label: target.endpoints, main: true, mirror: target.mirror, registries: [] };
   // Ownership records are kept in the registry's own etcd: a URI with a host:port is read there.
   const others = new Map<string, Store>();
   for (const registry of target.registries) {
@@ -90,7 +96,7 @@ function storesOf(target: CheckTarget): Store[] {
       continue;
     }
     let store = others.get(uri.authority);
-    if (!store) others.set(uri.authority, (store = { client: backend.etcd, label: uri.authority, registries: [] }));
+    if (!store) others.set(uri.authority, (store = { client: backend.etcd, label: uri.authority, main: false, registries: [] }));
     store.registries.push(checked);
   }
   return [...(main.mirror || main.registries.length > 0 ? [main] : []), ...others.values()];
@@ -132,13 +138,19 @@ async function checkStore(store: Store, options: CheckOptions): Promise<StoreRep
     owners.judge(records, new Set(held.keys()));
   }
   const ownersVerdict = owners.finish();
-  const findings = [...(verdict?.findings ?? []), ...ownersVerdict.findings].sort((a, b) => byText(a.key, b.key));
+  const claimed: IKeyValue[] = [];
+  if (store.main) {
+    for await (const page of prefixPages(store.client, CLAIMS_PREFIX, read)) claimed.push(...page.kvs);
+  }
+  const claims = judgeClaims(claimed);
+  const findings = [...(verdict?.findings ?? []), ...ownersVerdict.findings, ...claims.findings].sort((a, b) => byText(a.key, b.key));
   return {
     etcd: store.label,
     revision,
     pages,
     mirror: store.mirror && verdict ? { prefix: store.mirror.allPrefix, ...verdict.counts } : null,
     owners: { prefix: OWNERS_PREFIX, ...ownersVerdict.counts },
+    claims: store.main ? { prefix: CLAIMS_PREFIX, ...claims.counts } : null,
     findings,
   };
 }

@@ -1,3 +1,4 @@
+import { describeClaim } from '../fleet/claim-record';
 import type { LsReport } from './ls';
 import type { ListedPort } from './mirror-listing';
 import { table } from './text';
@@ -10,9 +11,16 @@ function count(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? '' : 's'}`;
 }
 
+function claimLine(claim: LsReport['claim']): string {
+  if (!claim) return 'claim: none (no live daemon holds this host name)';
+  const who = claim.record ? describeClaim(claim.record) : 'not a claim';
+  const lease = claim.lease === '0' ? 'no lease: it never ends by itself (registrator check reports it)' : `lease ${claim.lease}`;
+  return `claim ${claim.key}: ${who}; ${lease}`;
+}
+
 /** `registrator ls` as text: a table per writer. Pure. */
 export function formatLs(report: LsReport): string {
-  const lines = [`host ${report.host}`];
+  const lines = [`host ${report.host}`, claimLine(report.claim)];
   if (report.mirror) {
     const { prefix, containers } = report.mirror;
     lines.push(`mirror ${prefix}: ${count(containers.length, 'container')}`);

@@ -1,5 +1,6 @@
 import type { Etcd3 } from 'etcd3';
 import type { Config } from '../config/load';
+import { claimKey, type ClaimRecord, parseClaim } from '../fleet/claim-record';
 import { readHostEntries } from '../mirror/host-entries';
 import { MirrorLayout } from '../mirror/keys';
 import { listContainer, ListedContainer } from './mirror-listing';
@@ -24,9 +25,20 @@ export interface ListedService {
 export type RegistryListing =
   { registry: string; covered: true; services: ListedService[] } | { registry: string; covered: false; reason: string };
 
+/** The claim on a host name (docs/fleet.md): which daemon holds it, under which lease. */
+export interface ListedClaim {
+  key: string;
+  /** What the claim says; null when the key holds something else. */
+  record: ClaimRecord | null;
+  /** The lease holding it; `0`: none, so it never ends by itself (`registrator check` reports it). */
+  lease: string;
+}
+
 /** `registrator ls --json`: what one host holds in etcd. Documented in docs/operations.md. */
 export interface LsReport {
   host: string;
+  /** The claim on the host name; null when no live daemon holds it. */
+  claim: ListedClaim | null;
   /** null with --no-mirror. */
   mirror: { prefix: string; containers: ListedContainer[] } | null;
   /** One per registry URI, in the order given. */
@@ -35,11 +47,18 @@ export interface LsReport {
 
 /** Reads (never writes) what `config.host` holds: its mirror entries and its services in each registry. */
 export async function listHost(config: Config, etcd: Etcd3, registries: readonly OpsRegistry[]): Promise<LsReport> {
-  const [mirror, listings] = await Promise.all([
+  const [claim, mirror, listings] = await Promise.all([
+    readClaim(etcd, config.host),
     config.mirror ? listMirror(etcd, new MirrorLayout(config.etcd.dir), config.host) : null,
     Promise.all(registries.map(listRegistry)),
   ]);
-  return { host: config.host, mirror, registries: listings };
+  return { host: config.host, claim, mirror, registries: listings };
+}
+
+async function readClaim(etcd: Etcd3, host: string): Promise<ListedClaim | null> {
+  const key = claimKey(host);
+  const kv = (await etcd.kv.range({ key: Buffer.from(key) })).kvs[0];
+  return kv ? { key, record: parseClaim(kv.value.toString()) ?? null, lease: String(kv.lease) } : null;
 }
 
 async function listMirror(etcd: Etcd3, layout: MirrorLayout, host: string): Promise<NonNullable<LsReport['mirror']>> {

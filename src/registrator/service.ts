@@ -7,6 +7,7 @@ import {
   swarmServiceRef,
   type SwarmServiceInfo,
 } from '../docker/engine';
+import { segmentProblem } from '../key-segment';
 
 /**
  * The service model (docs/registrator.md, "Services"): an inspected container plus the daemon's options give the services
@@ -29,7 +30,10 @@ import {
  * - ignore values `false`, `0`, `no` (any case) do not ignore;
  * - an image given by short ID (12+ hex of the container's image) yields the container name too;
  * - a service larger than MAX_SERVICE_BYTES is skipped with a warning;
- * - `ignore` is a control key like `name`, `id` and `tags` and is left out of `attrs`.
+ * - `ignore` is a control key like `name`, `id` and `tags` and is left out of `attrs`;
+ * - a name or ID that is not one key segment (key-segment.ts: empty, `.`, `..`, a `/` or a control
+ *   character) skips its service with a warning naming where it came from: by the registries' layouts
+ *   it would read back as another name or ID, or as a key outside the prefix.
  *
  * Additions gliderlabs did not have (docs/registrator.md, "Networks, Compose and Swarm"):
  * - SERVICE_NETWORK / SERVICE_<port>_NETWORK / `-network` choose the network whose address a container
@@ -261,14 +265,43 @@ function buildServices(
   const isGroup = planned.length > 1;
   const labels = (config.Labels ?? {}) as Record<string, unknown>;
   const compose = options.nameFrom === 'compose' ? composeService(labels) : undefined;
-  const defaultName = swarm?.serviceName || compose?.service || defaultServiceName(config.Image, containerName, container.Image);
+  const imageName = imageBasename(config.Image, container.Image);
+  const defaultName = swarm?.serviceName || compose?.service || (imageName ?? containerName);
+  const defaultNameFrom = swarm?.serviceName
+    ? 'the Swarm service name'
+    : compose?.service
+      ? `label ${COMPOSE_SERVICE_LABEL}`
+      : imageName !== undefined
+        ? 'the image name'
+        : 'the container name';
   const hostname = typeof config.Hostname === 'string' ? config.Hostname : '';
   const usedIds = new Set<string>();
   const services: Service[] = [];
   // The container whose addresses the services use: the network container when it shares one.
   const addressed = (networking.kind === 'container' ? networking.other : undefined) ?? container;
   for (const plan of planned) {
-    const service = toService(plan, { container, addressed, containerName, defaultName, hostname, isGroup, options, swarm, compose });
+    const { service, from } = toService(plan, {
+      container,
+      addressed,
+      containerName,
+      defaultName,
+      defaultNameFrom,
+      hostname,
+      isGroup,
+      options,
+      swarm,
+      compose,
+    });
+    const notSegments = [segmentWarning('service name', service.name, from.name), segmentWarning('service ID', service.id, from.id)].filter(
+      (w) => w !== undefined,
+    );
+    if (notSegments.length > 0) {
+      warn(
+        `${notSegments.join(' and ')}: a name or ID is one key segment (not empty, not "." or "..", ` +
+          `no "/", no control character); port ${portLabel(plan.candidate)} skipped`,
+      );
+      continue;
+    }
     const bytes = Buffer.byteLength(JSON.stringify(service));
     if (bytes > MAX_SERVICE_BYTES) {
       warn(
@@ -555,12 +588,27 @@ function planPort(
   return { candidate, values, fromPort, ip, port, hostPort, ingress };
 }
 
+/** Longest part of a value quoted in a warning; a longer one is cut there, its length said. */
+const SHOWN_CHARS = 200;
+
+/** `service name "a/b" (SERVICE_NAME) contains "/"`, or undefined when `value` is one key segment. */
+function segmentWarning(what: string, value: string, from: string): string | undefined {
+  const problem = segmentProblem(value);
+  if (problem === undefined) return undefined;
+  // JSON-quoted, DEL too (JSON leaves it raw), so the log line shows what the value holds.
+  const escaped = (text: string) => quote(text).replaceAll('\u007f', '\\u007f');
+  const shown = value.length > SHOWN_CHARS ? `${escaped(value.slice(0, SHOWN_CHARS))}... (${value.length} characters)` : escaped(value);
+  return `${what} ${shown} (${from}) ${problem}`;
+}
+
 interface ServiceContext {
   container: ContainerInfo;
   /** The container whose network the services are on (itself, or the one it shares a network with). */
   addressed: ContainerInfo;
   containerName: string;
   defaultName: string;
+  /** Where the default name came from, for warnings: `the image name`, `label com.docker.compose.service`, ... */
+  defaultNameFrom: string;
   hostname: string;
   isGroup: boolean;
   options: ServiceModelOptions;
@@ -569,7 +617,8 @@ interface ServiceContext {
   compose: { service: string; project: string } | undefined;
 }
 
-function toService(plan: PlannedService, context: ServiceContext): Service {
+/** The service of one planned port, and where its name and ID came from (`SERVICE_NAME`, `SERVICE_80_ID`, a default). */
+function toService(plan: PlannedService, context: ServiceContext): { service: Service; from: { name: string; id: string } } {
   const { candidate, values, fromPort } = plan;
   const { options, isGroup } = context;
   const udp = candidate.proto === 'udp';
@@ -622,7 +671,18 @@ function toService(plan: PlannedService, context: ServiceContext): Service {
   const health = (context.container.State as { Health?: { Status?: unknown } } | undefined)?.Health?.Status;
   if (typeof health === 'string' && HEALTH_STATES.includes(health)) service.origin.health = health as ContainerHealth;
   if (options.ttl !== undefined && options.ttl > 0) service.ttl = options.ttl;
-  return service;
+  const from = {
+    name: givenName === '' ? context.defaultNameFrom : nameFromPort ? `SERVICE_${candidate.exposedPort}_NAME` : 'SERVICE_NAME',
+    id:
+      givenId !== ''
+        ? fromPort.has('id')
+          ? `SERVICE_${candidate.exposedPort}_ID`
+          : 'SERVICE_ID'
+        : plan.ingress
+          ? 'the default ID, <host>:swarm:<Swarm service>:<port>'
+          : 'the default ID, <host>:<container name>:<port>',
+  };
+  return { service, from };
 }
 
 /**
@@ -848,13 +908,18 @@ function quote(text: string): string {
  * `imageId` is inspect's `.Image` (`sha256:<hex>`), the image the reference resolved to.
  */
 export function defaultServiceName(image: unknown, containerName: string, imageId?: unknown): string {
+  return imageBasename(image, imageId) ?? containerName;
+}
+
+/** The image's basename (see defaultServiceName), or undefined when the container name stands in for it. */
+function imageBasename(image: unknown, imageId: unknown): string | undefined {
   const reference = typeof image === 'string' ? image.trim() : '';
-  if (reference === '' || isImageId(reference) || isShortIdOf(reference, imageId)) return containerName;
+  if (reference === '' || isImageId(reference) || isShortIdOf(reference, imageId)) return undefined;
   const withoutDigest = reference.split('@')[0];
   // The last path segment; a registry's ":port" lives in an earlier segment, so the first ':' left is the tag.
   const basename = withoutDigest.slice(withoutDigest.lastIndexOf('/') + 1);
   const name = basename.split(':')[0];
-  return name === '' ? containerName : name;
+  return name === '' ? undefined : name;
 }
 
 /** `sha256:<hex>` or a full 64-hex ID. */

@@ -57,6 +57,7 @@ function countsOf(tree: Tree) {
       labelKeys: under('/registry/labels/').length,
     },
     records: records.length,
+    claims: under('/_registrator/hosts/').length,
     mirrorRecords: scope('mirror/registry').length,
     hamesh: scope('hamesh/mesh').length,
     etcd: scope('etcd/services').length,
@@ -167,6 +168,7 @@ describe('registrator check against a real etcd', () => {
               { registry: 'skydns2:///skydns.local', scope: 'skydns2/skydns.local', records: counts.skydns, serviceKeys: counts.skydns },
             ],
           },
+          claims: { prefix: '/_registrator/hosts/', claims: counts.claims, leased: counts.claims },
           findings: [],
         },
       ],
@@ -385,6 +387,7 @@ describe('registrator check against a real etcd', () => {
               { registry: 'skydns2:///skydns.local', scope: 'skydns2/skydns.local', records: 6, serviceKeys: 6 },
             ],
           },
+          claims: { prefix: '/_registrator/hosts/', claims: counts.claims, leased: counts.claims },
           findings: expected,
         },
       ],
@@ -526,6 +529,7 @@ describe('registrator check against a real etcd', () => {
           notChecked: 1800,
           registries: [{ registry: `etcd://${etcd.endpoint}/services`, scope: 'etcd/services', records: 600, serviceKeys: 600 }],
         },
+        claims: null,
         findings: [],
       });
     } finally {

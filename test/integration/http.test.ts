@@ -46,6 +46,12 @@ async function healthIs(port: number, code: number, body: unknown, timeoutMs = 3
   });
 }
 
+/** A /healthz body as the daemon gives it with its claim held (or as given) and etcd's history steady. */
+function body(base: Record<string, unknown>, claim: Record<string, unknown> = { state: 'held', host: HOST }): Record<string, unknown> {
+  const reason = claim.reason === undefined ? {} : { reason: claim.reason };
+  return { ...base, hostClaim: claim, etcdHistory: { state: 'steady', changes: 0 }, ...reason };
+}
+
 /** `local address:port` of every TCP socket process `pid` listens on. */
 async function listening(pid: number): Promise<string[]> {
   const { stdout } = await exec('ss', ['-Hltnp']);
@@ -104,7 +110,11 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
     await d.waitForReconciliations(1);
     assert.deepEqual(await listening(d.pid), [`127.0.0.1:${port}`]);
     assert.ok(d.lines.some((l) => l.message === 'http listening' && l.address === '127.0.0.1' && l.port === port));
-    await healthIs(port, 200, { status: 'ok', docker: 'connected', writers: { 'writer.mirror': 'in-step', 'writer.hamesh': 'in-step' } });
+    await healthIs(
+      port,
+      200,
+      body({ status: 'ok', docker: 'connected', writers: { 'writer.mirror': 'in-step', 'writer.hamesh': 'in-step' } }),
+    );
 
     let text = await scrape(port);
     const expectStart: Record<string, number | undefined> = {
@@ -180,16 +190,24 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
   it('/healthz: 503 while etcd is down and a write failed, 200 again once it is back', async () => {
     const d = start(['hamesh:///mesh']);
     await d.waitForReconciliations(1);
-    await healthIs(port, 200, { status: 'ok', docker: 'connected', writers: { 'writer.mirror': 'in-step', 'writer.hamesh': 'in-step' } });
+    await healthIs(
+      port,
+      200,
+      body({ status: 'ok', docker: 'connected', writers: { 'writer.mirror': 'in-step', 'writer.hamesh': 'in-step' } }),
+    );
 
     await etcd.signal('SIGKILL');
     await web();
     await d.waitForMetric('registrator_write_errors_total', {}, 1, 30_000);
-    await healthIs(port, 503, {
-      status: 'degraded',
-      docker: 'connected',
-      writers: { 'writer.mirror': 'out-of-step', 'writer.hamesh': 'out-of-step' },
-    });
+    await healthIs(
+      port,
+      503,
+      body({
+        status: 'degraded',
+        docker: 'connected',
+        writers: { 'writer.mirror': 'out-of-step', 'writer.hamesh': 'out-of-step' },
+      }),
+    );
     await d.waitForReconciliations(1, 'failure', 30_000);
     const text = await scrape(port);
     assert.equal(sample(text, 'registrator_write_errors_total{writer="writer.mirror"}'), 1);
@@ -203,7 +221,7 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
     await healthIs(
       port,
       200,
-      { status: 'ok', docker: 'connected', writers: { 'writer.mirror': 'in-step', 'writer.hamesh': 'in-step' } },
+      body({ status: 'ok', docker: 'connected', writers: { 'writer.mirror': 'in-step', 'writer.hamesh': 'in-step' } }),
       60_000,
     );
     assert.equal(sample(await scrape(port), 'registrator_containers_held{writer="writer.mirror"}'), 1);
@@ -214,11 +232,15 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
     const d = start(['-retry-interval', '200', `hamesh://127.0.0.1:${dead}/mesh`]);
     await d.waitForReconciliations(1);
     await d.waitForWriterState('writer.hamesh', 'unreachable');
-    await healthIs(port, 503, {
-      status: 'degraded',
-      docker: 'connected',
-      writers: { 'writer.mirror': 'in-step', 'writer.hamesh': 'unreachable' },
-    });
+    await healthIs(
+      port,
+      503,
+      body({
+        status: 'degraded',
+        docker: 'connected',
+        writers: { 'writer.mirror': 'in-step', 'writer.hamesh': 'unreachable' },
+      }),
+    );
     const text = await scrape(port);
     assert.equal(sample(text, 'registrator_writer_reachable{writer="writer.hamesh"}'), 0);
     assert.equal(sample(text, 'registrator_writer_in_step{writer="writer.hamesh"}'), 0);
@@ -230,18 +252,26 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
     const d = start([]);
     // The state is the same before the first attempt: only the log tells that Docker was tried and refused.
     await d.waitForLog('cannot reach Docker; retrying');
-    await healthIs(port, 503, { status: 'starting', docker: 'disconnected', writers: { 'writer.mirror': 'out-of-step' } });
+    await healthIs(
+      port,
+      503,
+      body(
+        { status: 'starting', docker: 'disconnected', writers: { 'writer.mirror': 'out-of-step' } },
+        // Nothing is claimed before the engine says who it is.
+        { state: 'claiming', host: HOST, reason: 'the host-name claim has not been taken yet' },
+      ),
+    );
     assert.equal(sample(await scrape(port), 'registrator_docker_connected'), 0);
 
     await engine.start(true);
     await d.waitForReconciliations(1, 'success', 30_000);
-    await healthIs(port, 200, { status: 'ok', docker: 'connected', writers: { 'writer.mirror': 'in-step' } });
+    await healthIs(port, 200, body({ status: 'ok', docker: 'connected', writers: { 'writer.mirror': 'in-step' } }));
 
     await engine.stop();
-    await healthIs(port, 503, { status: 'degraded', docker: 'disconnected', writers: { 'writer.mirror': 'in-step' } });
+    await healthIs(port, 503, body({ status: 'degraded', docker: 'disconnected', writers: { 'writer.mirror': 'in-step' } }));
     assert.equal(sample(await scrape(port), 'registrator_docker_connected'), 0);
     await engine.start(true);
-    await healthIs(port, 200, { status: 'ok', docker: 'connected', writers: { 'writer.mirror': 'in-step' } });
+    await healthIs(port, 200, body({ status: 'ok', docker: 'connected', writers: { 'writer.mirror': 'in-step' } }));
     assert.equal(sample(await scrape(port), 'registrator_docker_connected'), 1);
   });
 
@@ -263,7 +293,9 @@ describe('HTTP listener: /metrics and /healthz of the real daemon, real dockerd 
     );
     assert.equal(d.lines.find((l) => l.message === 'reconciled')?.containers, 450);
     assert.deepEqual(await etcd.tree('/registry/'), {});
-    assert.deepEqual(await etcd.tree('/_registrator/'), {});
+    assert.deepEqual(await etcd.tree('/_registrator/owners/'), {});
+    // What is left is the running daemon's claim on its host name.
+    assert.deepEqual(Object.keys(await etcd.tree('/_registrator/')), [`/_registrator/hosts/${HOST}`]);
     const text = await scrape(port);
     assert.equal(sample(text, 'registrator_writes_total{writer="writer.mirror"}'), 450);
     assert.equal(sample(text, 'registrator_containers_held{writer="writer.mirror"}'), 0);

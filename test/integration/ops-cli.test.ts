@@ -151,6 +151,8 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
     const services = [listedService(db, 'db', '5432'), listedService(web, 'web', '80')];
     assert.deepEqual(JSON.parse(a.stdout) as LsReport, {
       host: A,
+      // Its daemon stopped with SIGINT, which gives the claim up.
+      claim: null,
       mirror: { prefix: '/registry/', containers: [listed(db, '5432'), listed(web, '80')] },
       registries: [
         { registry: 'hamesh:///mesh', covered: true, services },
@@ -163,6 +165,7 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
     const data = hostBData();
     assert.deepEqual(JSON.parse(b.stdout) as LsReport, {
       host: B,
+      claim: null,
       mirror: {
         prefix: '/registry/',
         containers: [
@@ -208,7 +211,10 @@ describe('registrator ls and diff against real dockerd and etcd', () => {
     // The configured host by default; tables without --json.
     const text = await runCli(['ls', ...URIS], env());
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, new RegExp(`^host ${A}\nmirror /registry/: 2 containers\n`));
+    assert.match(
+      text.stdout,
+      new RegExp(`^host ${A}\nclaim: none \\(no live daemon holds this host name\\)\nmirror /registry/: 2 containers\n`),
+    );
     assert.match(text.stdout, new RegExp(`\n  ${web.Id.slice(0, 12)}  web-${PID}  +${TEST_IMAGE}  running  `));
     assert.match(text.stdout, /\nhamesh:\/\/\/mesh: 2 services\n/);
     assert.equal(await revision(), before, 'ls wrote to etcd');

@@ -559,30 +559,30 @@ describe('consulkv:// and consul://host/<path> against real dockerd and the agen
     });
     const daemon = await startDaemon([`consulkv://${a.address}/services`, `consul://${a.address}/kvpath/sub`]);
     const web = await run('kvweb', ['-p', '80', '-e', 'SERVICE_NAME=kvweb']);
-    const dns = await run('kvdns', ['-p', '53/udp', '-e', 'SERVICE_NAME=kvdns', '-e', 'SERVICE_ID=custom/dns']);
+    const dns = await run('kvdns', ['-p', '53/udp', '-e', 'SERVICE_NAME=kvdns', '-e', 'SERVICE_ID=custom%dns']);
     const pWeb = await hostPort(web);
     const pDns = await hostPort(dns, '53/udp');
     const expected = {
       [`services/kvweb/${sid('kvweb')}`]: `${IP}:${pWeb}`,
-      'services/kvdns/custom/dns': `${IP}:${pDns}`,
+      'services/kvdns/custom%dns': `${IP}:${pDns}`,
       [`kvpath/sub/kvweb/${sid('kvweb')}`]: `${IP}:${pWeb}`,
-      'kvpath/sub/kvdns/custom/dns': `${IP}:${pDns}`,
+      'kvpath/sub/kvdns/custom%dns': `${IP}:${pDns}`,
     };
     const ours = () =>
       Object.fromEntries(
         Object.entries({ ...a.kvTree('services/'), ...a.kvTree('kvpath/') }).filter(
-          ([k]) => k.includes(`-${RUN}:`) || k.includes('custom/dns'),
+          ([k]) => k.includes(`-${RUN}:`) || k.includes('custom%dns'),
         ),
       );
     await waitFor('keys written', () => Object.keys(ours()).length === 4);
     assert.deepStrictEqual(ours(), expected);
     const record = JSON.parse(
-      a.kvTree(`_registrator/owners/${HOST}/consulkv/services/`)[`_registrator/owners/${HOST}/consulkv/services/custom%2Fdns`],
+      a.kvTree(`_registrator/owners/${HOST}/consulkv/services/`)[`_registrator/owners/${HOST}/consulkv/services/custom%25dns`],
     ) as Service;
-    assert.equal(record.id, 'custom/dns');
-    assert.ok(a.kvTree(`_registrator/owners/${HOST}/consulkv/kvpath/sub/`)[`_registrator/owners/${HOST}/consulkv/kvpath/sub/custom%2Fdns`]);
+    assert.equal(record.id, 'custom%dns');
+    assert.ok(a.kvTree(`_registrator/owners/${HOST}/consulkv/kvpath/sub/`)[`_registrator/owners/${HOST}/consulkv/kvpath/sub/custom%25dns`]);
     // Values go as they are, not JSON-encoded.
-    assert.equal(a.requestsTo('PUT', '/v1/kv/services/kvdns/custom/dns').at(-1)?.body, `${IP}:${pDns}`);
+    assert.equal(a.requestsTo('PUT', '/v1/kv/services/kvdns/custom%dns').at(-1)?.body, `${IP}:${pDns}`);
 
     await dockerCli(['rm', '-f', web]);
     await waitFor(
@@ -592,7 +592,7 @@ describe('consulkv:// and consul://host/<path> against real dockerd and the agen
         !(`kvpath/sub/kvweb/${sid('kvweb')}` in ours()) &&
         !Object.keys(a.kvTree(`_registrator/owners/${HOST}/`)).some((k) => k.includes('kvweb')),
     );
-    assert.ok(`services/kvdns/custom/dns` in ours());
+    assert.ok(`services/kvdns/custom%dns` in ours());
 
     daemon.signal('SIGTERM');
     assert.equal(await daemon.exited, 0);

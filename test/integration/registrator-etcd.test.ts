@@ -115,18 +115,18 @@ describe('etcd and skydns2 backends against real dockerd and etcd', () => {
     await suite.etcd.client.put('/services/db/other-host:db:5432').value('10.0.0.2:5432');
     await suite.etcd.client.put('/_registrator/owners/other-host/etcd/services/other-host%3Adb%3A5432').value(JSON.stringify(other));
     await start();
-    const dies = await containers.run(['-e', 'SERVICE_ID=custom/id', '-e', 'SERVICE_NAME=dies', '-p', '80', TEST_IMAGE, 'sleep', '1000']);
+    const dies = await containers.run(['-e', 'SERVICE_ID=custom%id', '-e', 'SERVICE_NAME=dies', '-p', '80', TEST_IMAGE, 'sleep', '1000']);
     const lives = await containers.run(['-e', 'SERVICE_NAME=lives', '-p', '80', TEST_IMAGE, 'sleep', '1000']);
     await waitFor('registered', async () => Object.keys(await registry(suite.etcd)).length === 5);
-    assert.equal((await registry(suite.etcd))['/services/dies/custom/id'], `${IP}:${Number(await suite.hostPort(dies, '80/tcp'))}`);
+    assert.equal((await registry(suite.etcd))['/services/dies/custom%id'], `${IP}:${Number(await suite.hostPort(dies, '80/tcp'))}`);
 
     suite.daemon!.signal('SIGKILL');
     await suite.daemon!.exited;
     await dockerCli(['rm', '-f', dies]);
-    assert.ok('/services/dies/custom/id' in (await registry(suite.etcd)), 'nobody removed it while the daemon was down');
+    assert.ok('/services/dies/custom%id' in (await registry(suite.etcd)), 'nobody removed it while the daemon was down');
 
     await start();
-    await waitFor('stale registration removed', async () => !('/services/dies/custom/id' in (await registry(suite.etcd))));
+    await waitFor('stale registration removed', async () => !('/services/dies/custom%id' in (await registry(suite.etcd))));
     const left = await registry(suite.etcd);
     assert.equal(left['/services/db/other-host:db:5432'], '10.0.0.2:5432');
     assert.ok(`/services/lives/${HOST}:${(await containers.inspect(lives)).Name.slice(1)}:80` in left);

@@ -24,6 +24,8 @@ const RUN = `sec${process.pid}`;
 const HOST = `sec-${process.pid}`;
 const IP = '10.9.8.6';
 const ROLE_SCRIPT = join(__dirname, '../../../scripts/etcd-role.sh');
+/** The host-name claims: every daemon writes its own and counts the fleet's (docs/fleet.md). */
+const CLAIMS = '/_registrator/hosts/';
 
 const containers = new TestContainers(`security-${process.pid}`);
 const daemons: DaemonProcess[] = [];
@@ -201,7 +203,7 @@ describe('etcd with user and password', () => {
   before(async () => {
     etcd = await EtcdServer.start();
     await etcd.enableAuth(ROOT_PW);
-    await roleScript(etcd, ROOT_PW, ['--role', 'mirror', '--user', 'reg', '/registry/', `/_registrator/owners/${HOST}/`], {
+    await roleScript(etcd, ROOT_PW, ['--role', 'mirror', '--user', 'reg', '/registry/', `/_registrator/owners/${HOST}/`, CLAIMS], {
       EC_REGISTRATOR_ETCD_PASSWORD: REG_PW,
     });
   });
@@ -243,7 +245,7 @@ describe('secrets never reach the output', () => {
   before(async () => {
     etcd = await EtcdServer.start({ tls: pki });
     await etcd.enableAuth(ROOT_PW);
-    await roleScript(etcd, ROOT_PW, ['--user', 'reg', '/registry/', `/_registrator/owners/${HOST}/`], {
+    await roleScript(etcd, ROOT_PW, ['--user', 'reg', '/registry/', `/_registrator/owners/${HOST}/`, CLAIMS], {
       EC_REGISTRATOR_ETCD_PASSWORD: ETCD_PW,
     });
     consul = await ConsulAgentStandIn.start({
@@ -378,7 +380,7 @@ describe('least-privilege etcd role (scripts/etcd-role.sh)', () => {
     const created = await roleScript(
       etcd,
       ROOT_PW,
-      ['--role', 'registrator', '--user', 'reg', '/registry/', '/mesh/', '/services/', OWNERS],
+      ['--role', 'registrator', '--user', 'reg', '/registry/', '/mesh/', '/services/', OWNERS, CLAIMS],
       { EC_REGISTRATOR_ETCD_PASSWORD: REG_PW },
     );
     assert.equal(
@@ -389,6 +391,7 @@ describe('least-privilege etcd role (scripts/etcd-role.sh)', () => {
         'role registrator: readwrite on prefix /mesh/',
         'role registrator: readwrite on prefix /services/',
         `role registrator: readwrite on prefix ${OWNERS}`,
+        `role registrator: readwrite on prefix ${CLAIMS}`,
         'user reg created',
         'user reg: granted role registrator',
         '',
@@ -459,6 +462,7 @@ describe('least-privilege etcd role (scripts/etcd-role.sh)', () => {
     assert.equal(
       out,
       [
+        'role registrator: revoked prefix /_registrator/hosts/',
         'role registrator: revoked prefix /_registrator/owners/' + HOST + '/',
         'role registrator: revoked prefix /mesh/',
         'role registrator: revoked prefix /services/',

@@ -96,6 +96,11 @@ export class DaemonProcess {
     void this.exited.then((code) => (this.exitCode = code));
   }
 
+  /** Whether the process has not exited yet. */
+  get running(): boolean {
+    return this.exitCode === undefined;
+  }
+
   get pid(): number {
     return this.proc.pid!;
   }

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { CLAIMS_PREFIX, parseClaim } from '../../src/fleet/claim-record';
+import { packageVersion } from '../../src/version';
 import type Docker from 'dockerode';
 import { containerServices, Service } from '../../src/registrator/service';
 import { DaemonProcess } from './daemon';
@@ -16,6 +19,24 @@ export interface TreeSource {
 }
 
 /**
+ * A claim as the fleet's trees compare it: every field but `since` (when the daemon took it), which
+ * no test can know beforehand. A value that is no claim is kept as it is.
+ */
+function comparableClaim(value: string): string {
+  const claim = parseClaim(value);
+  if (!claim) return value;
+  const { since: _since, ...rest } = claim;
+  return JSON.stringify(rest);
+}
+
+/** The whole etcd tree with every host-name claim made comparable (comparableClaim). */
+export async function fleetTree(source: TreeSource, prefix = '/'): Promise<Record<string, string>> {
+  const tree = await source.tree(prefix);
+  for (const key of Object.keys(tree)) if (key.startsWith(CLAIMS_PREFIX)) tree[key] = comparableClaim(tree[key]);
+  return tree;
+}
+
+/**
  * One Docker host of a fleet: a private dockerd (so its whole container list is known exactly)
  * and the registrator for it, under its own host name, with -internal services on exposed port 80.
  */
@@ -24,6 +45,7 @@ export class FleetHost {
   readonly containers: TestContainers;
   daemon?: DaemonProcess;
   private serial = 0;
+  private identity?: Promise<{ id: string; name: string }>;
 
   constructor(
     readonly host: string,
@@ -77,6 +99,19 @@ export class FleetHost {
    */
   async expectedTree(ttl?: number): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
+    // A running daemon holds the claim on its host name, naming this engine (docs/fleet.md).
+    if (this.daemon?.running) {
+      out[`${CLAIMS_PREFIX}${this.host}`] = comparableClaim(
+        JSON.stringify({
+          host: this.host,
+          engine: await this.engine(),
+          hostname: hostname(),
+          pid: this.daemon.pid,
+          version: packageVersion(),
+          since: '',
+        }),
+      );
+    }
     for (const c of await this.running()) {
       Object.assign(out, expectedMirror(c, this.host));
       const { services } = containerServices(c as never, {
@@ -91,6 +126,18 @@ export class FleetHost {
       for (const s of services) Object.assign(out, serviceKeys(this.host, s));
     }
     return out;
+  }
+
+  /** This host's engine as it names itself (`GET /info`). */
+  async engine(): Promise<{ id: string; name: string }> {
+    this.identity ??= this.docker(['info', '--format', '{{json .ID}} {{json .Name}}']).then((line) => {
+      const [id, name] = line
+        .trim()
+        .split(' ')
+        .map((v) => JSON.parse(v) as string);
+      return { id, name };
+    });
+    return this.identity;
   }
 
   async shutdown(): Promise<void> {
@@ -139,7 +186,7 @@ export async function assertConverged(
     'the etcd tree to equal the fleet state',
     async () => {
       expected = await expectedFleetTree(hosts, options.ttl, options.extra?.());
-      const tree = await etcd.tree('/');
+      const tree = await fleetTree(etcd);
       return JSON.stringify(tree) === JSON.stringify(expected);
     },
     options.timeoutMs ?? 60_000,
@@ -147,6 +194,6 @@ export async function assertConverged(
   ).catch(() => undefined);
   if (options.stableMs) await sleep(options.stableMs);
   expected = await expectedFleetTree(hosts, options.ttl, options.extra?.());
-  assert.deepEqual(await etcd.tree('/'), expected);
+  assert.deepEqual(await fleetTree(etcd), expected);
   return expected;
 }

@@ -273,6 +273,26 @@ describe('configuration: rejected input names the offending value', () => {
     ],
     ['bad log level', ['--log-level', 'loud'], {}, /log.level .*"loud"/],
     [
+      'host name with "/"',
+      ['-host', 'a/b'],
+      {},
+      /^invalid host \(-host \/ EC_REGISTRATOR_HOST\): must be one key segment: not "\." or "\.\.", no "\/", whitespace or control character: value was "a\/b"$/,
+    ],
+    [
+      'host name ".."',
+      [],
+      { EC_REGISTRATOR_HOST: '..' },
+      /^invalid host \(-host \/ EC_REGISTRATOR_HOST\): must be one key segment.*: value was "\.\."$/,
+    ],
+    ['host name "."', ['-host', '.'], {}, /^invalid host \(-host \/ EC_REGISTRATOR_HOST\): must be one key segment.*: value was "\."$/],
+    ['host name with whitespace', [], { EC_HOST: 'my host' }, /^invalid host \(-host \/ EC_REGISTRATOR_HOST\): .*value was "my host"$/],
+    [
+      'host name with a control character, escaped',
+      [],
+      { EC_REGISTRATOR_HOST: 'node\u00017' },
+      /^invalid host \(-host \/ EC_REGISTRATOR_HOST\): must be one key segment.*: value was "node\\u00017"$/,
+    ],
+    [
       'unknown config-file key',
       ['--config', file('unknown.json', '{"resync": 1, "colour": "blue"}')],
       {},
@@ -352,6 +372,23 @@ describe('registrator CLI exit status', () => {
       assert.equal(r.status, 2, JSON.stringify([args, env]));
       assert.equal(r.stdout, '');
       assert.match(r.stderr, pattern);
+    }
+  });
+
+  it('exits 2 with one stderr line naming a host name that is not one key segment, from the flag or the env var', () => {
+    for (const [args, env, value] of [
+      [['-host', '..'], {}, '".."'],
+      [[], { EC_REGISTRATOR_HOST: 'team/web' }, '"team/web"'],
+      [[], { EC_HOST: 'node\n7' }, '"node\\n7"'],
+    ] as const) {
+      const r = cli([...args], env);
+      assert.equal(r.status, 2, JSON.stringify([args, env]));
+      assert.equal(r.stdout, '');
+      assert.equal(
+        r.stderr,
+        'registrator: invalid host (-host / EC_REGISTRATOR_HOST): must be one key segment: not "." or "..", ' +
+          `no "/", whitespace or control character: value was ${value}\n`,
+      );
     }
   });
 

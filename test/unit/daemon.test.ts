@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { Daemon, DaemonOptions, DaemonRequests, StoppingError, WriterUnreachableError } from '../../src/daemon';
+import { Daemon, DaemonOptions, DaemonRequests, HostGate, StoppingError, WriterUnreachableError } from '../../src/daemon';
+import { EtcdHistory } from '../../src/etcd/history';
+import type { ClaimStatus } from '../../src/fleet/host-claim';
 import type { Writer } from '../../src/writer';
 import { sleep, waitFor } from '../support/wait';
 import { Gate, MemoryEngine, MemoryWriter, recordingLogger, RecordingObserver } from '../support/daemon-fakes';
@@ -285,5 +287,103 @@ describe('Daemon: stop', () => {
     await daemon.stop(true);
     assert.deepEqual(late.calls, ['late removeHostData']);
     assert.deepEqual(late.stored(), []);
+  });
+});
+
+/** A host-name claim the test holds or gives to another daemon by hand. */
+class TestClaim implements HostGate {
+  state: ClaimStatus['state'] = 'claiming';
+  released = false;
+  private resolveJudged!: () => void;
+  private readonly judgedOnce = new Promise<void>((resolve) => (this.resolveJudged = resolve));
+  get held(): boolean {
+    return this.state === 'held';
+  }
+  set(state: ClaimStatus['state']): void {
+    this.state = state;
+    this.resolveJudged();
+  }
+  status(): ClaimStatus {
+    return { state: this.state, host: 'h', ...(this.state === 'conflict' ? { reason: 'host name h is claimed by another daemon' } : {}) };
+  }
+  judged(): Promise<void> {
+    return this.judgedOnce;
+  }
+  async reassert(): Promise<void> {}
+  async release(): Promise<void> {
+    this.released = true;
+  }
+}
+
+describe('Daemon: the host-name claim', () => {
+  it('waits for the claim before the first reconciliation; held, it writes', async () => {
+    const writer = new MemoryWriter('mirror');
+    const claim = new TestClaim();
+    const { engine, daemon } = daemonWith([writer], { hostClaim: claim });
+    engine.run('web');
+    const started = daemon.start();
+    await sleep(20);
+    assert.deepEqual(writer.calls, [], 'nothing before the claim is judged');
+    claim.set('held');
+    await started;
+    assert.deepEqual(writer.stored(), ['web']);
+  });
+
+  it('in conflict: no load, no write, SIGUSR2 purges nothing, SIGTERM deletes nothing, and the claim is given up on stop', async () => {
+    const writer = new MemoryWriter('mirror');
+    const claim = new TestClaim();
+    claim.set('conflict');
+    const { engine, daemon } = daemonWith([writer], { hostClaim: claim });
+    engine.run('web');
+    writer.store.set('old', { id: 'old', info: null, active: true });
+    await daemon.start();
+    await daemon.reconcile('SIGHUP');
+    await daemon.purgeAndRefill();
+    daemon.heal('a key deleted');
+    assert.equal(daemon.status().hostClaim?.state, 'conflict');
+    await daemon.stop(true);
+    assert.deepEqual(
+      writer.calls.filter((c) => !c.endsWith('close')),
+      [],
+    );
+    assert.deepEqual([...writer.store.keys()], ['old']);
+    assert.equal(claim.released, true);
+  });
+
+  it('takes over once the claim is held: a reconciliation writes, and SIGTERM then deletes', async () => {
+    const writer = new MemoryWriter('mirror');
+    const claim = new TestClaim();
+    claim.set('conflict');
+    const { engine, daemon } = daemonWith([writer], { hostClaim: claim });
+    engine.run('web');
+    await daemon.start();
+    assert.deepEqual(writer.stored(), []);
+    claim.set('held');
+    await daemon.reconcile('host name claimed');
+    assert.deepEqual(writer.stored(), ['web']);
+    await daemon.stop(true);
+    assert.ok(writer.calls.includes('mirror removeHostData'));
+  });
+});
+
+describe('Daemon: etcd history', () => {
+  it('a change is shown as recovering until a reconciliation after it succeeded, which reloads every writer', async () => {
+    const writer = new MemoryWriter('mirror');
+    const history = new EtcdHistory();
+    const { engine, daemon, reconciled } = daemonWith([writer], { history, repairDelayMs: 5 });
+    engine.run('web');
+    await daemon.start();
+    const loads = writer.calls.filter((c) => c.endsWith('loadHeld')).length;
+    writer.loadGate = new Gate();
+    history.observe({ cluster_id: '1', revision: '50' });
+    history.observe({ cluster_id: '2', revision: '3' });
+    assert.equal(daemon.status().etcdHistory?.state, 'recovering');
+    assert.equal(daemon.status().etcdHistory?.last?.kind, 'cluster');
+    await waitFor('the repair to load', () => writer.calls.filter((c) => c.endsWith('loadHeld')).length > loads);
+    assert.equal(daemon.status().etcdHistory?.state, 'recovering', 'still loading');
+    writer.loadGate.open();
+    await waitFor('recovered', () => daemon.status().etcdHistory?.state === 'steady');
+    assert.ok(reconciled().some((r) => String(r).startsWith('etcd history changed')));
+    assert.equal(daemon.status().etcdHistory?.changes, 1);
   });
 });

@@ -610,6 +610,7 @@ describe('check: text output', () => {
             notChecked: 1,
             registries: [{ registry: 'etcd:///services', scope: 'etcd/services', records: 3, serviceKeys: 3 }],
           },
+          claims: { prefix: '/_registrator/hosts/', claims: 4, leased: 3 },
           findings: [
             { kind: 'entry', key: C1, value: null, reason: 'has no host key', judgedOn: [], deletes: [{ prefix: C1 }], fix: 'deleted' },
             {
@@ -634,7 +635,7 @@ describe('check: text output', () => {
       [
         `entry ${C1}: has no host key: deleted`,
         `label-key /registry/labels/role/${GHOST} = a\\u000ab: ${noEntry(GHOST)}: kept: changed since the check`,
-        'etcd http://127.0.0.1:2379 at revision 812: read /registry/ 40 keys (2 entries, 1 hosts/ key, 3 labels/ keys, 0 not checked) and /_registrator/owners/ 6 records (2 mirror, 3 etcd:///services, 1 not checked) in 3 pages: 2 findings, 1 deleted, 1 kept',
+        'etcd http://127.0.0.1:2379 at revision 812: read /registry/ 40 keys (2 entries, 1 hosts/ key, 3 labels/ keys, 0 not checked) and /_registrator/owners/ 6 records (2 mirror, 3 etcd:///services, 1 not checked) and /_registrator/hosts/ 4 host-name claims (3 leased) in 3 pages: 2 findings, 1 deleted, 1 kept',
         'consul://: not checked: check reads only the etcd-based registries (hamesh, etcd, skydns2)',
       ].join('\n'),
     );

@@ -75,6 +75,18 @@ describe('text output', () => {
   it('ls: a table per writer; not covered registries named', () => {
     const report: LsReport = {
       host: 'h1',
+      claim: {
+        key: '/_registrator/hosts/h1',
+        record: {
+          host: 'h1',
+          engine: { id: 'AKFM:V45N', name: 'vm' },
+          hostname: 'vm',
+          pid: 42,
+          version: '0.1.0',
+          since: '2026-12-07T07:00:00Z',
+        },
+        lease: '7587',
+      },
       mirror: {
         prefix: '/registry/',
         containers: [
@@ -119,6 +131,7 @@ describe('text output', () => {
       formatLs(report),
       [
         'host h1',
+        'claim /_registrator/hosts/h1: engine vm (ID AKFM:V45N), daemon pid 42 on vm since 2026-12-07T07:00:00Z; lease 7587',
         'mirror /registry/: 1 container',
         '  ID            NAME  IMAGE  STATE    IP  PORTS',
         '  dddddddddddd  web   img    running  -   80/tcp->0.0.0.0:8080',

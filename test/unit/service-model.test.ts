@@ -1058,6 +1058,125 @@ const cases: Case[] = [
     container: inspect({ ...WEB, State: { Health: { Status: 'none' } } }),
     expected: [web()],
   },
+
+  // A name or ID is one key segment (key-segment.ts); one that is not skips its service only
+  {
+    name: 'segment: SERVICE_NAME with "/" would read back as another name and ID: skipped',
+    container: inspect({ ...WEB, Env: ['SERVICE_NAME=team/web'] }),
+    expected: [],
+    warnings: [
+      'service name "team/web" (SERVICE_NAME) contains "/": a name or ID is one key segment (not empty, not "." or "..", ' +
+        'no "/", no control character); port 80/tcp skipped',
+    ],
+  },
+  {
+    name: 'segment: SERVICE_ID with "/"',
+    container: inspect({ ...WEB, Labels: { SERVICE_ID: 'x/y' } }),
+    expected: [],
+    warnings: ['service ID "x/y" (SERVICE_ID) contains "/": a name or ID is one key segment'],
+  },
+  {
+    name: 'segment: a bad name and a bad ID make one warning',
+    container: inspect({ ...WEB, Env: ['SERVICE_NAME=team/web', 'SERVICE_ID=x/y'] }),
+    expected: [],
+    warnings: ['service name "team/web" (SERVICE_NAME) contains "/" and service ID "x/y" (SERVICE_ID) contains "/": a name'],
+  },
+  {
+    name: 'segment: a name climbing out of the prefix',
+    container: inspect({ ...WEB, Env: ['SERVICE_NAME=../../registry/hosts'] }),
+    expected: [],
+    warnings: ['service name "../../registry/hosts" (SERVICE_NAME) contains "/"'],
+  },
+  {
+    name: 'segment: a name of ".."',
+    container: inspect({ ...WEB, Env: ['SERVICE_NAME=..'] }),
+    expected: [],
+    warnings: ['service name ".." (SERVICE_NAME) is ".."'],
+  },
+  {
+    name: 'segment: a bad SERVICE_<port>_ID skips that port; the other registers',
+    container: inspect({ ...TWO_PORTS, Env: ['SERVICE_80_ID=.'] }),
+    expected: [tls()],
+    warnings: ['service ID "." (SERVICE_80_ID) is ".": a name or ID is one key segment'],
+  },
+  {
+    name: 'segment: a generic ".." name on several ports gets -<port>, which makes it one segment',
+    container: inspect({ ...TWO_PORTS, Env: ['SERVICE_NAME=..'] }),
+    expected: [web({ name: '..-80' }), tls({ name: '..-443' })],
+  },
+  {
+    name: 'segment: a control character, escaped in the warning',
+    container: inspect({ ...WEB, Labels: { SERVICE_NAME: 'we\nb' } }),
+    expected: [],
+    warnings: ['service name "we\\nb" (SERVICE_NAME) contains a control character (U+000A)'],
+  },
+  {
+    name: 'segment: DEL in SERVICE_<port>_NAME',
+    container: inspect({ ...WEB, Labels: { SERVICE_80_NAME: 'web\u007f' } }),
+    expected: [],
+    warnings: ['service name "web\\u007f" (SERVICE_80_NAME) contains a control character (U+007F)'],
+  },
+  {
+    name: 'segment: a default name from the image',
+    container: inspect({ ...WEB, Image: 'team/we\tb:1' }),
+    expected: [],
+    warnings: ['service name "we\\tb" (the image name) contains a control character (U+0009)'],
+  },
+  {
+    name: 'segment: a default name from the Compose service label',
+    container: inspect({ ...WEB, Labels: { 'com.docker.compose.service': '..' } }),
+    options: { nameFrom: 'compose' },
+    expected: [],
+    warnings: ['service name ".." (label com.docker.compose.service) is ".."'],
+  },
+  {
+    name: 'segment: a long value is cut in the warning, its length said',
+    container: inspect({ ...WEB, Env: [`SERVICE_ID=a/${'x'.repeat(300)}`] }),
+    expected: [],
+    warnings: [`service ID "a/${'x'.repeat(198)}"... (302 characters) (SERVICE_ID) contains "/"`],
+  },
+  // Shrunk counterexamples key-layouts.property.test.ts found in the model before names and IDs were checked
+  {
+    name: 'segment (found by a property): label SERVICE_NAME="." gave /services/./<id>, outside the layout',
+    container: inspect({ ...WEB, Labels: { SERVICE_NAME: '.' } }),
+    expected: [],
+    warnings: ['service name "." (SERVICE_NAME) is "."'],
+  },
+  {
+    name: 'segment (found by a property): SERVICE_NAME="/" gave /services///<id>',
+    container: inspect({ ...WEB, Env: ['SERVICE_NAME=/'] }),
+    expected: [],
+    warnings: ['service name "/" (SERVICE_NAME) contains "/"'],
+  },
+  {
+    name: 'segment (found by a property): SERVICE_NAME="../.."',
+    container: inspect({ ...WEB, Env: ['SERVICE_NAME=../..'] }),
+    expected: [],
+    warnings: ['service name "../.." (SERVICE_NAME) contains "/"'],
+  },
+  {
+    name: 'segment (found by a property): a tab in label SERVICE_NAME',
+    container: inspect({ ...WEB, Labels: { SERVICE_NAME: 'a\ta' } }),
+    expected: [],
+    warnings: ['service name "a\\ta" (SERVICE_NAME) contains a control character (U+0009)'],
+  },
+  {
+    name: 'segment (found by a property): DEL in label SERVICE_<port>_NAME',
+    container: inspect({ ...WEB, Labels: { SERVICE_80_NAME: '\u007f' } }),
+    expected: [],
+    warnings: ['service name "\\u007f" (SERVICE_80_NAME) contains a control character (U+007F)'],
+  },
+  {
+    name: 'segment (found by a property): a tab in the image name, the default name',
+    container: inspect({ ...WEB, Image: 'a\ta' }),
+    expected: [],
+    warnings: ['service name "a\\ta" (the image name) contains a control character (U+0009)'],
+  },
+  {
+    name: 'segment: "." and "/" are fine inside a segment',
+    container: inspect({ ...WEB, Env: ['SERVICE_NAME=web.v2', 'SERVICE_ID=a..b:%2F'] }),
+    expected: [web({ name: 'web.v2', id: 'a..b:%2F' })],
+  },
 ];
 
 describe('service model (docs/registrator.md, "Services")', () => {
@@ -1077,6 +1196,27 @@ describe('service model (docs/registrator.md, "Services")', () => {
       });
     });
   }
+
+  it('segment: a default ID from a container name with "/" (never from Docker) is skipped, naming where it came from', () => {
+    const result = containerServices(inspect({ ...WEB, Name: '/a/b' }), options());
+    assert.deepEqual(result.services, []);
+    assert.deepEqual(result.warnings, [
+      `container a/b (${SHORT_ID}): service ID "h1:a/b:80" (the default ID, <host>:<container name>:<port>) contains "/": ` +
+        'a name or ID is one key segment (not empty, not "." or "..", no "/", no control character); port 80/tcp skipped',
+    ]);
+  });
+
+  it('segment (found by a property): a NUL container name makes the default ID "h1:\\u0000:80", skipped', () => {
+    const result = containerServices(inspect({ ...WEB, Name: '/\u0000' }), options());
+    assert.deepEqual(result.services, []);
+    assert.equal(result.warnings.length, 1);
+    assert.ok(
+      result.warnings[0].includes(
+        'service ID "h1:\\u0000:80" (the default ID, <host>:<container name>:<port>) contains a control character (U+0000)',
+      ),
+      result.warnings[0],
+    );
+  });
 
   it('does not change the inspect result it is given', () => {
     const container = inspect({ ...TWO_PORTS, Env: ['SERVICE_NAME=web'], Labels: { SERVICE_TAGS: 'a' } });
