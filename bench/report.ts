@@ -325,7 +325,7 @@ function renderRefill(refill: RefillResult): string[] {
       name(r),
       seconds(r.convergedMs),
       `${r.hostsConverged} / ${r.hosts}`,
-      `${r.daemon.requestsPerWrite.toFixed(2)} (${r.daemon.requests} for ${r.daemon.neededWrites})`,
+      `${r.daemon.requestsPerWrite.toFixed(2)} (${r.daemon.requests - r.daemon.backgroundRequests} for ${r.daemon.neededWrites}; with its background ${r.daemon.allRequestsPerWrite.toFixed(2)})`,
       ms(r.probe.refill.p99Ms),
       `${r.probe.p99Ratio.toFixed(2)}x`,
       [summary[i].met.converged, summary[i].met.requestsPerWrite, summary[i].met.probeP99].map(yesNo).join(' / '),
@@ -357,7 +357,13 @@ function renderRefill(refill: RefillResult): string[] {
         (r) => `${seconds(r.daemon.delayMs)} / ${seconds(r.daemon.keysBackMs)} / ${seconds(r.daemon.reconciledMs)}`,
       ),
       figure('daemon: failed reconciliations / failed writes', (r) => `${r.daemon.failedReconciliations} / ${r.daemon.failedWrites}`),
-      figure('daemon: requests while idle (10 s before the purge)', (r) => String(r.daemon.idleRequests)),
+      figure(
+        'daemon: requests in the 10 s before the purge / that rate over the refill',
+        (r) => `${r.daemon.idleRequests} / ${r.daemon.backgroundRequests}`,
+      ),
+      figure('probe: slowest reads (after the purge: latency)', (r) =>
+        r.probe.slowest.map((x) => `${seconds(x.afterPurgeMs)}: ${ms(x.ms)}`).join(', '),
+      ),
       figure('probe on the idle etcd: p50 / p99 / max', (r) => probe(r.probe.idle)),
       figure('probe during the refill: p50 / p99 / max', (r) => probe(r.probe.refill)),
       figure(

@@ -4,13 +4,14 @@ import { FleetSize, healDelayMs } from '../src/daemon/heal-window';
 import { EtcdMemberPausedError } from '../src/etcd/errors';
 import { toRequestOp } from '../src/etcd/key-ops';
 import { readHostEntries } from '../src/mirror/host-entries';
+import { claimKey } from '../src/fleet/claim-record';
+import { countClaims } from '../src/fleet/host-claim';
 import { MirrorLayout, mirrorEntry, planMirror } from '../src/mirror/keys';
 import { SimulatedFleet, simulatedContainer, simulatedHost } from '../test/support/fleet-fill';
-import { countKeys } from './measure';
 import { pool } from './pool';
 
 /** Where every daemon holds a lease-held claim on its host name; their count is the fleet's size. */
-export const CLAIMS_PREFIX = '/_registrator/hosts/';
+export { CLAIMS_PREFIX } from '../src/fleet/claim-record';
 
 /** The daemon's retry of a failed reconciliation: cockatiel's ExponentialBackoff (decorrelated jitter, its default), 1 s to 30 s. */
 const RETRY_BACKOFF = { initialDelay: 1_000, maxDelay: 30_000 };
@@ -79,7 +80,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 
 /**
  * One simulated host of the fleet healing after a purge as its daemon does: one count-only read
- * of the claims, its delay from the daemon's own `healDelayMs`, then a reconciliation of its
+ * of the claims (the daemon's `countClaims`), its delay from the daemon's own `healDelayMs`, then a reconciliation of its
  * mirror entries: what it holds read back with the daemon's `readHostEntries`, and for each
  * container the daemon's `planMirror` against the entry the product's key builders give, one
  * transaction per container, 16 at a time. The first failure ends the attempt (the daemon's
@@ -102,7 +103,7 @@ export class SimulatedHost {
 
   /** Its claim's key. */
   get claimKey(): string {
-    return `${CLAIMS_PREFIX}${this.host}`;
+    return claimKey(this.host);
   }
 
   /** Heals from a purge answered at `purgedAt` (wall ms) until its entries are all written back, or `signal` aborts. */
@@ -116,7 +117,7 @@ export class SimulatedHost {
       failures: Object.fromEntries(FAILURE_KINDS.map((k) => [k, 0])) as Record<FailureKind, number>,
     };
     try {
-      result.hostsCounted = await countKeys(this.client, CLAIMS_PREFIX);
+      result.hostsCounted = await countClaims(this.client);
     } catch (err) {
       result.failures[failureKind(err)]++;
     }

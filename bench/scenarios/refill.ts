@@ -72,9 +72,13 @@ export interface DaemonRefill {
   neededWrites: number;
   /** New HTTP/2 streams it opened to etcd from the purge to its `reconciled` line after it (each a gRPC call). */
   requests: number;
-  requestsPerWrite: number;
-  /** The same over the idle span before the purge (its background: 0 when idle). */
+  /** The same over the idle span before the purge (its background: the claim's probe every second), and that rate over the refill's span. */
   idleRequests: number;
+  backgroundRequests: number;
+  /** (requests - backgroundRequests) / neededWrites: what the refill itself asked of etcd per entry it wrote back. */
+  requestsPerWrite: number;
+  /** requests / neededWrites, the background included. */
+  allRequestsPerWrite: number;
   /** The self-healing delay it logged (`inMs` of its "writing it back" line), if it logged one. */
   delayMs?: number;
   /** From the purge until all its `hosts/<host>/` keys were back, and until its `reconciled` line. */
@@ -121,7 +125,7 @@ export interface RefillRun {
     lastDoneMs?: number;
   };
   daemon: DaemonRefill;
-  probe: { idle: ProbeFigures; refill: ProbeFigures; p99Ratio: number };
+  probe: { idle: ProbeFigures; refill: ProbeFigures; p99Ratio: number; slowest: Array<{ afterPurgeMs: number; ms: number }> };
   /** CPU time from the purge to the end of the refill: etcd's, the bench process's (the simulated fleet) and the daemon's. */
   cpuMs: { etcd: number; bench: number; daemon: number };
   /** Wall time of that span. */
@@ -255,8 +259,13 @@ export async function refillScenario(ctx: RefillContext, spec: RefillSpec): Prom
     // The next refill starts from an etcd holding the live keys only, as the first did.
     say('refill: compacting etcd before the next refill...');
     await etcd.client.kv.compact({ revision: String(await revision(etcd.client)), physical: true });
-    // Without the claims every host knows only itself: the window of before.
+    // Without the claims every host knows only itself: the window of before. The daemon keeps the
+    // largest count it has seen, so a new one takes its place (SIGINT keeps the data).
     await lease.revoke();
+    await daemon.stop();
+    say('refill: the simulated claims revoked; a new daemon started, which sees only its own claim...');
+    daemon = new BenchDaemon(counter.endpoint, []);
+    await daemon.whileRunning(daemon.loggedAt('reconciled', 120_000));
     runs.push(await refill(ctx, spec, simulated, daemon, counter, 'one-second'));
     return { ...spec, fleetKeys, counterCheck, runs };
   } finally {
@@ -358,11 +367,14 @@ async function refill(
   const allBack = doneAts.length === refills.length && daemonKeysBackAt !== undefined;
   const lastBackAt = Math.max(...refills.map((r) => r.doneAt ?? Infinity), daemonKeysBackAt ?? Infinity);
   const counts = await hostCounts(client, layout, [...simulated.map((s) => s.host), HOST]);
-  const hostsConverged = counts.filter((n, i) => n >= (i < simulated.length ? spec.containers : neededWrites)).length;
+  // The daemon's own count moves with the engine's other containers (a shared machine): it is back when all it had were seen back.
+  const hostsConverged = counts.filter((n, i) => (i < simulated.length ? n >= spec.containers : daemonKeysBackAt !== undefined)).length;
   const keysAfter = await countKeys(client, layout.allPrefix);
   const lines = daemon.process.lines.slice(linesBefore);
   const healLine = lines.find((l) => typeof l.inMs === 'number');
   const requests = counter.between(purgeAt, reconciledAt ?? endedAt);
+  const idleRequests = counter.between(idleFrom, purgeAt - 1);
+  const backgroundRequests = Math.round((idleRequests / (purgeAt - idleFrom)) * ((reconciledAt ?? endedAt) - purgeAt));
   const failures = Object.fromEntries(FAILURE_KINDS.map((k) => [k, refills.reduce((n, r) => n + r.failures[k], 0)])) as Record<
     FailureKind,
     number
@@ -393,8 +405,10 @@ async function refill(
     daemon: {
       neededWrites,
       requests,
-      requestsPerWrite: requests / neededWrites,
-      idleRequests: counter.between(idleFrom, purgeAt - 1),
+      idleRequests,
+      backgroundRequests,
+      requestsPerWrite: Math.max(0, requests - backgroundRequests) / neededWrites,
+      allRequestsPerWrite: requests / neededWrites,
       delayMs: healLine ? Number(healLine.inMs) : undefined,
       keysBackMs: daemonKeysBackAt === undefined ? undefined : daemonKeysBackAt - purgeAt,
       reconciledMs: reconciledAt === undefined ? undefined : reconciledAt - purgeAt,
@@ -402,7 +416,16 @@ async function refill(
       failedWrites: lines.filter((l) => l.message === 'write failed').length,
       connections: counter.connections,
     },
-    probe: { idle, refill: during, p99Ratio: during.p99Ms / idle.p99Ms },
+    probe: {
+      idle,
+      refill: during,
+      p99Ratio: during.p99Ms / idle.p99Ms,
+      slowest: reads
+        .filter((r) => r.at >= purgedAt)
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, 5)
+        .map((r) => ({ afterPurgeMs: r.at - purgeAt, ms: Math.round(r.ms) })),
+    },
     cpuMs,
     wallMs: endedAt - purgeAt,
   };
@@ -420,7 +443,7 @@ function describe(run: RefillRun): string {
   return (
     `all back after ${s(run.convergedMs)} (${run.hostsConverged} of ${run.hosts} hosts complete); ` +
     `simulated: ${run.simulated.written} entries written, ${run.simulated.hostsRetried} hosts retried, failures: ${failed.join(', ') || 'none'}; ` +
-    `daemon: ${run.daemon.requests} requests for ${run.daemon.neededWrites} entries (${run.daemon.requestsPerWrite.toFixed(2)} per write), ` +
-    `keys back after ${s(run.daemon.keysBackMs)}; probe p99 ${run.probe.refill.p99Ms.toFixed(0)} ms (idle ${run.probe.idle.p99Ms.toFixed(0)} ms), max ${run.probe.refill.maxMs.toFixed(0)} ms`
+    `daemon: ${run.daemon.requests} requests (${run.daemon.backgroundRequests} of them its background) for ${run.daemon.neededWrites} entries (${run.daemon.requestsPerWrite.toFixed(2)} per write), ` +
+    `keys back after ${s(run.daemon.keysBackMs)}; probe p99 ${run.probe.refill.p99Ms.toFixed(0)} ms (idle ${run.probe.idle.p99Ms.toFixed(0)} ms), max ${run.probe.refill.maxMs.toFixed(0)} ms; slowest reads at ${run.probe.slowest.map((r) => `${(r.afterPurgeMs / 1000).toFixed(1)} s (${r.ms} ms)`).join(', ')}`
   );
 }
