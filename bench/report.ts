@@ -343,7 +343,7 @@ function renderRefill(refill: RefillResult): string[] {
         'claims counted / window / longest simulated delay',
         (r) => `${r.claims} / ${seconds(r.windowMs)} / ${seconds(r.longestDelayMs)}`,
       ),
-      figure('purge (one deletion of the mirror prefix)', (r) => seconds(r.purgeMs)),
+      figure('purge of the mirror prefix (deletions of up to 10,000 keys)', (r) => `${seconds(r.purgeMs)} (${r.purgeDeletions})`),
       figure('mirror keys before / after', (r) => `${r.keysBefore.toLocaleString('en')} / ${r.keysAfter.toLocaleString('en')}`),
       figure('simulated hosts back: median / last', (r) => `${seconds(r.simulated.medianDoneMs)} / ${seconds(r.simulated.lastDoneMs)}`),
       figure(

@@ -55,6 +55,12 @@ const CLAIMS_PER_TXN = 120;
 const COUNTER_CHECK_REQUESTS = 20;
 /** Clients created or connected at once when the simulated hosts get their own. */
 const CONNECT_CONCURRENCY = 50;
+/**
+ * Keys per deletion of the purge. The daemon's SIGUSR2 deletes the whole mirror prefix in one
+ * request; at 1,000 x 100 (1.7 M keys in one revision, with the daemon's watch open) that drove this
+ * machine's etcd 3.4 to 23 GB and the kernel's OOM killer, twice (docs/performance.md, "Refill").
+ */
+const PURGE_PAGE_KEYS = 10_000;
 /** How often progress is shown while a refill runs. */
 const PROGRESS_MS = 15_000;
 
@@ -101,8 +107,9 @@ export interface RefillRun {
   longestDelayMs: number;
   /** The bound: the window plus LIMIT_AFTER_WINDOW_MS. */
   limitMs: number;
-  /** The purge: one deletion of the mirror prefix, sent to answered. */
+  /** The purge: the mirror prefix deleted in `purgeDeletions` deletions of up to PURGE_PAGE_KEYS keys, first sent to last answered. */
   purgeMs: number;
+  purgeDeletions: number;
   /** From the purge until the last host had its keys back; undefined when some were not back at the limit. */
   convergedMs?: number;
   /** Hosts whose `hosts/<host>/` keys were all back at the end (count-only reads), of `hosts`. */
@@ -183,6 +190,21 @@ async function claim(etcd: EtcdServer, hosts: readonly SimulatedHost[]): Promise
     });
   }
   return lease;
+}
+
+/** Deletes every key under `prefix`, PURGE_PAGE_KEYS at a time (each page read keys-only, then its span deleted); resolves with the deletions sent. */
+async function purgePrefix(client: Etcd3, prefix: string): Promise<number> {
+  const end = prefixEnd(prefix);
+  let from = Buffer.from(prefix);
+  let deletions = 0;
+  for (;;) {
+    const page = await client.kv.range({ key: from, range_end: end, keys_only: true, limit: PURGE_PAGE_KEYS });
+    if (page.kvs.length === 0) return deletions;
+    const next = Buffer.concat([page.kvs[page.kvs.length - 1].key, Buffer.from([0])]);
+    await client.kv.deleteRange({ key: from, range_end: next });
+    deletions++;
+    from = next;
+  }
 }
 
 /** `hosts/<host>/` keys of each host (count-only reads, 128 per transaction). */
@@ -388,6 +410,7 @@ async function refill(
     longestDelayMs: Math.max(...refills.map((r) => r.delayMs)),
     limitMs,
     purgeMs: purgedAt - purgeAt,
+    purgeDeletions: deletions,
     convergedMs: allBack ? lastBackAt - purgeAt : undefined,
     hostsConverged,
     hosts: counts.length,
