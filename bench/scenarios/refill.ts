@@ -330,12 +330,12 @@ async function refill(
   const etcdProcess = etcdPid(etcd.dataDir);
   const cpuBefore = { etcd: cpuOf(etcdProcess), bench: process.cpuUsage(), daemon: cpuOf(daemon.process.pid) };
 
-  // The purge a SIGUSR2 sends (MirrorWriter.purgeAll): one deletion of the whole mirror prefix.
+  // What a SIGUSR2 deletes (MirrorWriter.purgeAll: the whole mirror prefix), in pages (PURGE_PAGE_KEYS).
   const purgeAt = Date.now();
-  await client.delete().prefix(layout.allPrefix);
+  const deletions = await purgePrefix(client, layout.allPrefix);
   const purgedAt = Date.now();
   say(
-    `  purged in ${((purgedAt - purgeAt) / 1000).toFixed(1)} s; every host heals on its own now (bound: ${Math.round(limitMs / 1000)} s)`,
+    `  purged in ${((purgedAt - purgeAt) / 1000).toFixed(1)} s (${deletions} deletions); every host heals on its own now (bound: ${Math.round(limitMs / 1000)} s)`,
   );
 
   const abort = new AbortController();
