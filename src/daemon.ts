@@ -374,7 +374,8 @@ export class Daemon {
    */
   async stop(deleteHostData: boolean): Promise<void> {
     this.stopped = true;
-    if (deleteHostData && !this.holdsHostName()) {
+    // Only a name another daemon holds keeps its data; one whose claim is being taken (etcd down) is still tried.
+    if (deleteHostData && this.options.hostClaim?.status().state === 'conflict') {
       deleteHostData = false;
       this.log.warn("this host name is another daemon's: its data is left in place", { claim: this.options.hostClaim?.status().reason });
     }

@@ -96,7 +96,8 @@ export class HostClaim {
   /** Takes the claim for this engine or stands by; resolves once it is judged (held or conflict), retrying while etcd does not answer. */
   async start(engine: EngineIdentity): Promise<void> {
     if (this.closed) return;
-    this.record = { ...this.options.record, engine };
+    const { host, hostname, pid, version, since } = this.options.record;
+    this.record = { host, engine, hostname, pid, version, since };
     this.value = JSON.stringify(this.record);
     this.restartWatch();
     this.probeTimer = setInterval(() => void this.probe(), CLAIM_PROBE_MS);
@@ -203,13 +204,20 @@ export class HostClaim {
     });
   }
 
-  private takeAgain(why: string, overwritten = false): void {
+  private takeAgain(why: string): void {
     if (this.closed) return;
-    // Overwritten, the newer daemon keeps the name; gone, anyone may take it.
-    this.yielded = overwritten;
+    // Gone, anyone may take it.
+    this.yielded = false;
     if (this.held)
       this.current = { state: 'claiming', host: this.options.record.host, reason: `the host-name claim is being taken again: ${why}` };
     void this.attempt();
+  }
+
+  /** Another daemon of this engine wrote the claim over this one's: the newer one keeps the name, at once. */
+  private overwritten(value: string, lease: string): void {
+    if (this.closed || !this.record) return;
+    this.yielded = true;
+    this.conflict(this.record, parseClaim(value), value, lease);
   }
 
   private retryLater(err: unknown): void {
@@ -236,7 +244,7 @@ export class HostClaim {
       historyFor(this.etcd).observe(read.header);
       const value = read.kvs[0]?.value.toString();
       if (value === undefined) this.takeAgain('the claim is gone');
-      else if (this.held && value !== this.value) this.takeAgain('the claim was overwritten', true);
+      else if (this.held && value !== this.value) this.overwritten(value, String(read.kvs[0].lease));
     } catch {
       // etcd unreachable: the lease keeper and the writers report it.
     }
@@ -253,7 +261,7 @@ export class HostClaim {
       .then((w) => {
         w.on('delete', () => this.takeAgain('the claim ended'));
         w.on('put', (kv) => {
-          if (this.held && kv.value.toString() !== this.value) this.takeAgain('the claim was overwritten', true);
+          if (this.held && kv.value.toString() !== this.value) this.overwritten(kv.value.toString(), String(kv.lease));
         });
         w.on('error', () => undefined);
         return w;

@@ -355,7 +355,7 @@ describe('Docker is only read', () => {
         ),
       ),
     ].sort();
-    assert.deepEqual(endpoints, ['/containers/<id>/json', '/containers/json', '/events']);
+    assert.deepEqual(endpoints, ['/containers/<id>/json', '/containers/json', '/events', '/info']);
     assert.ok(
       proxy.requests.some((r) => r.target.includes(`/containers/${id}/json`)),
       'the container was inspected through the proxy',

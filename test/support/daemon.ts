@@ -96,13 +96,13 @@ export class DaemonProcess {
     void this.exited.then((code) => (this.exitCode = code));
   }
 
-  /** Whether the process has not exited yet. */
-  get running(): boolean {
-    return this.exitCode === undefined;
-  }
-
   get pid(): number {
     return this.proc.pid!;
+  }
+
+  /** Whether it has not exited yet. */
+  get running(): boolean {
+    return this.exitCode === undefined && this.proc.exitCode === null && this.proc.signalCode === null;
   }
 
   /** Number of log lines with this message so far. */

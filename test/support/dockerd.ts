@@ -1,6 +1,6 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dockerCli } from './docker';
@@ -49,6 +49,8 @@ export class PrivateDockerd {
         `unix://${this.socket}`,
         '--pidfile',
         join(this.dir, 'docker.pid'),
+        '--config-file',
+        this.writeConfig(),
         '--bridge',
         this.bridge,
         '--iptables=false',
@@ -71,6 +73,17 @@ export class PrivateDockerd {
       60_000,
       250,
     );
+  }
+
+  /**
+   * Its daemon.json: its own trust key, hence its own engine ID (`GET /info` `ID`), as another
+   * machine's engine has. Docker 20.10 derives the ID from /etc/docker/key.json otherwise, which it
+   * would share with the machine's engine (the key's path is a daemon.json setting only).
+   */
+  private writeConfig(): string {
+    const file = join(this.dir, 'daemon.json');
+    writeFileSync(file, JSON.stringify({ 'deprecated-key-path': join(this.dir, 'key.json') }));
+    return file;
   }
 
   private async ensureBridge(): Promise<void> {

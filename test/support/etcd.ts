@@ -32,7 +32,8 @@ export class EtcdServer {
 
   private constructor(
     readonly port: number,
-    readonly dataDir: string,
+    /** Its data dir; a restore or a rebuild moves it to a new one. */
+    public dataDir: string,
     readonly options: EtcdServerOptions,
   ) {
     this.endpoint = `127.0.0.1:${port}`;
@@ -168,6 +169,58 @@ export class EtcdServer {
     const line = text.split('\n').find((l) => l.startsWith('etcd_network_client_grpc_sent_bytes_total '));
     if (!line) throw new Error('etcd /metrics has no etcd_network_client_grpc_sent_bytes_total');
     return Number(line.split(' ')[1]);
+  }
+
+  /** `etcdctl snapshot save` to `file` (etcd's documented backup). */
+  async snapshot(file: string): Promise<void> {
+    await this.etcdctl(['snapshot', 'save', file]);
+  }
+
+  /**
+   * etcd's disaster recovery: stops the process, restores `file` into a new data dir
+   * (`etcdctl snapshot restore`: a new cluster ID, the snapshot's revision) and starts it there at
+   * the same client URL.
+   */
+  async restoreFrom(file: string): Promise<void> {
+    const dir = mkdtempSync(join(tmpdir(), 'sr-etcd-restored-'));
+    rmSync(dir, { recursive: true, force: true });
+    const peer = `http://127.0.0.1:${this.port + 1}`;
+    await this.signal('SIGKILL');
+    await exec(
+      'etcdctl',
+      [
+        'snapshot',
+        'restore',
+        file,
+        '--name',
+        't',
+        '--data-dir',
+        dir,
+        '--initial-cluster',
+        `t=${peer}`,
+        '--initial-advertise-peer-urls',
+        peer,
+      ],
+      {
+        env: { ...process.env, ETCDCTL_API: '3' },
+      },
+    );
+    await this.moveTo(dir);
+  }
+
+  /** Stops the process and starts it on a new, empty data dir at the same client URL (revision 1, a new cluster ID). */
+  async rebuildEmpty(): Promise<void> {
+    await this.signal('SIGKILL');
+    await this.moveTo(mkdtempSync(join(tmpdir(), 'sr-etcd-')));
+  }
+
+  /** Starts on `dir` (the old data dir deleted), with a new test client: the old one's connection was to the process that is gone. */
+  private async moveTo(dir: string): Promise<void> {
+    rmSync(this.dataDir, { recursive: true, force: true });
+    this.dataDir = dir;
+    this.client.close();
+    this.client = new Etcd3(this.clientOptions());
+    await this.launch();
   }
 
   async stop(): Promise<void> {

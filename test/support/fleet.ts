@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { hostname } from 'node:os';
-import { CLAIMS_PREFIX, parseClaim } from '../../src/fleet/claim-record';
-import { packageVersion } from '../../src/version';
 import type Docker from 'dockerode';
 import { containerServices, Service } from '../../src/registrator/service';
 import { DaemonProcess } from './daemon';
 import { dockerCli, ensureTestImage, TEST_IMAGE, TestContainers } from './docker';
 import { PrivateDockerd } from './dockerd';
+import { Engine, engineOf, expectedClaim, withClaimTimes } from './host-claims';
 import { expectedMirror, sorted } from './mirror';
 import { sleep, waitFor } from './wait';
 
@@ -19,24 +17,6 @@ export interface TreeSource {
 }
 
 /**
- * A claim as the fleet's trees compare it: every field but `since` (when the daemon took it), which
- * no test can know beforehand. A value that is no claim is kept as it is.
- */
-function comparableClaim(value: string): string {
-  const claim = parseClaim(value);
-  if (!claim) return value;
-  const { since: _since, ...rest } = claim;
-  return JSON.stringify(rest);
-}
-
-/** The whole etcd tree with every host-name claim made comparable (comparableClaim). */
-export async function fleetTree(source: TreeSource, prefix = '/'): Promise<Record<string, string>> {
-  const tree = await source.tree(prefix);
-  for (const key of Object.keys(tree)) if (key.startsWith(CLAIMS_PREFIX)) tree[key] = comparableClaim(tree[key]);
-  return tree;
-}
-
-/**
  * One Docker host of a fleet: a private dockerd (so its whole container list is known exactly)
  * and the registrator for it, under its own host name, with -internal services on exposed port 80.
  */
@@ -45,14 +25,16 @@ export class FleetHost {
   readonly containers: TestContainers;
   daemon?: DaemonProcess;
   private serial = 0;
-  private identity?: Promise<{ id: string; name: string }>;
+  private engine?: Engine;
 
+  /** `engineName`: its private engine's name, when two hosts share one host name (each its own engine). */
   constructor(
     readonly host: string,
     private readonly etcdEndpoints: () => string,
     private readonly extraArgs: string[] = [],
+    engineName = host,
   ) {
-    this.dockerd = new PrivateDockerd(host);
+    this.dockerd = new PrivateDockerd(engineName);
     this.containers = new TestContainers(host, this.dockerd.env);
   }
 
@@ -95,23 +77,12 @@ export class FleetHost {
   /**
    * Every key this host's registrator must hold for what runs on its engine: mirror entries
    * (written out field by field in test/support/mirror.ts), hamesh and etcd service keys, and
-   * the ownership records next to them.
+   * the ownership records next to them, and while its registrator runs, its host-name claim.
    */
   async expectedTree(ttl?: number): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
-    // A running daemon holds the claim on its host name, naming this engine (docs/fleet.md).
-    if (this.daemon?.running) {
-      out[`${CLAIMS_PREFIX}${this.host}`] = comparableClaim(
-        JSON.stringify({
-          host: this.host,
-          engine: await this.engine(),
-          hostname: hostname(),
-          pid: this.daemon.pid,
-          version: packageVersion(),
-          since: '',
-        }),
-      );
-    }
+    if (this.daemon?.running)
+      out[`/_registrator/hosts/${this.host}`] = expectedClaim(this.host, await this.engineIdentity(), this.daemon.pid);
     for (const c of await this.running()) {
       Object.assign(out, expectedMirror(c, this.host));
       const { services } = containerServices(c as never, {
@@ -128,16 +99,10 @@ export class FleetHost {
     return out;
   }
 
-  /** This host's engine as it names itself (`GET /info`). */
-  async engine(): Promise<{ id: string; name: string }> {
-    this.identity ??= this.docker(['info', '--format', '{{json .ID}} {{json .Name}}']).then((line) => {
-      const [id, name] = line
-        .trim()
-        .split(' ')
-        .map((v) => JSON.parse(v) as string);
-      return { id, name };
-    });
-    return this.identity;
+  /** This host's engine as `GET /info` names it (asked once). */
+  async engineIdentity(): Promise<Engine> {
+    this.engine ??= await engineOf(this.dockerd.env);
+    return this.engine;
   }
 
   async shutdown(): Promise<void> {
@@ -173,7 +138,7 @@ export async function expectedFleetTree(
 
 /**
  * Waits until the WHOLE etcd tree equals the fleet's expected state (nothing missing, nothing
- * extra, every value exact), then asserts it once more so a failure prints the difference.
+ * extra, every value exact; claims but for their `since`), then asserts it once more so a failure prints the difference.
  * `stableMs`: the state must also hold that long (no late write or delete undoing it).
  */
 export async function assertConverged(
@@ -186,7 +151,7 @@ export async function assertConverged(
     'the etcd tree to equal the fleet state',
     async () => {
       expected = await expectedFleetTree(hosts, options.ttl, options.extra?.());
-      const tree = await fleetTree(etcd);
+      const tree = withClaimTimes(await etcd.tree('/'));
       return JSON.stringify(tree) === JSON.stringify(expected);
     },
     options.timeoutMs ?? 60_000,
@@ -194,6 +159,6 @@ export async function assertConverged(
   ).catch(() => undefined);
   if (options.stableMs) await sleep(options.stableMs);
   expected = await expectedFleetTree(hosts, options.ttl, options.extra?.());
-  assert.deepEqual(await fleetTree(etcd), expected);
+  assert.deepEqual(withClaimTimes(await etcd.tree('/')), expected);
   return expected;
 }
