@@ -341,10 +341,12 @@ async function refill(
   const abort = new AbortController();
   const heals = simulated.map((s) => s.heal(purgedAt, schedule, abort.signal));
   let daemonKeysBackAt: number | undefined;
+  // Back when all its entries are, or when it says it has reconciled since the purge: another user's
+  // container that is gone meanwhile (a shared engine) is not written back.
   const daemonBack = (async () => {
     while (!abort.signal.aborted) {
       const [n] = await hostCounts(client, layout, [HOST]).catch(() => [0]);
-      if (n >= neededWrites) return (daemonKeysBackAt = Date.now());
+      if (n >= neededWrites || daemon.process.count('reconciled') > reconciledBefore) return (daemonKeysBackAt = Date.now());
       await sleep(250);
     }
     return undefined;
