@@ -3,6 +3,8 @@ import type { MemoryFigures } from './daemon-run';
 import { COMMAND_GOAL, type CommandsResult } from './scenarios/commands';
 import { FLEET_GOAL, FleetLife, FleetResult } from './scenarios/fleet';
 import type { LatencySamples } from './scenarios/latency';
+import { REFILL_GOALS, RefillResult, RefillRun } from './scenarios/refill';
+import { FAILURE_KINDS } from './simulated-host';
 import type { StartupRound } from './scenarios/startup';
 import type { WriteCounts, WritesResult } from './scenarios/writes';
 import { median, percentile } from './measure';
@@ -25,10 +27,12 @@ export interface ConfigurationResult {
 export interface BenchResults {
   startedAt: string;
   machine: { cpus: number; node: string; docker: string; etcd: string };
-  settings: { parts: string[]; sizes: number[]; rounds: number; latencySamples: number; fleet?: string };
+  settings: { parts: string[]; sizes: number[]; rounds: number; latencySamples: number; fleet?: string; refill?: string };
   configurations: ConfigurationResult[];
   /** The fleet part (BENCH_PARTS, BENCH_FLEET). */
   fleet?: FleetResult;
+  /** The refill part (BENCH_PARTS, BENCH_REFILL). */
+  refill?: RefillResult;
   /** The commands part: quick commands against `node -e 0`. */
   commands?: CommandsResult;
 }
@@ -192,7 +196,7 @@ export function renderTables(results: BenchResults): string {
   const head =
     `${machine.cpus} CPUs, Node ${machine.node}, Docker ${machine.docker}, etcd ${machine.etcd}; parts ${settings.parts.join(', ')}; ` +
     `${settings.parts.includes('startup') ? `sizes ${settings.sizes.join(', ')}, ${settings.latencySamples} latency samples, ` : ''}` +
-    `${settings.fleet ? `fleet ${settings.fleet}, ` : ''}median of ${settings.rounds} round(s)`;
+    `${settings.fleet ? `fleet ${settings.fleet}, ` : ''}${settings.refill ? `refill ${settings.refill}, ` : ''}median of ${settings.rounds} round(s)`;
   const sections = [head];
   if (summary.length > 0) {
     sections.push(`Startup sync (spawn to every container in etcd; median of rounds)\n${startup}`);
@@ -202,6 +206,7 @@ export function renderTables(results: BenchResults): string {
   }
   if (results.commands) sections.push(renderCommands(results.commands));
   if (results.fleet) sections.push(...renderFleet(results.fleet));
+  if (results.refill) sections.push(...renderRefill(results.refill));
   return sections.join('\n\n');
 }
 
@@ -279,7 +284,102 @@ function renderFleet(fleet: FleetResult): string[] {
   ];
 }
 
+/** Each refill against the goals: every host back, the daemon's requests per needed write, the probe's p99. */
+export function summariseRefill(refill: RefillResult) {
+  return refill.runs.map((r) => ({
+    schedule: r.schedule,
+    convergedMs: r.convergedMs ?? null,
+    hostsConverged: `${r.hostsConverged}/${r.hosts}`,
+    requestsPerWrite: r.daemon.requestsPerWrite,
+    probeP99Ms: r.probe.refill.p99Ms,
+    probeP99Ratio: r.probe.p99Ratio,
+    met: {
+      converged: r.convergedMs !== undefined && r.hostsConverged === r.hosts,
+      requestsPerWrite: r.daemon.requestsPerWrite <= REFILL_GOALS.requestsPerWrite,
+      probeP99: r.probe.refill.p99Ms < REFILL_GOALS.probeP99Ms,
+    },
+  }));
+}
+
+const seconds = (x: number | undefined) => (x === undefined ? 'not within the bound' : `${(x / 1000).toFixed(1)} s`);
+const yesNo = (met: boolean) => (met ? 'yes' : 'NO');
+const probe = (p: RefillRun['probe']['idle']) =>
+  `${ms(p.p50Ms)} / ${ms(p.p99Ms)} / ${ms(p.maxMs)}${p.unanswered ? ` (${p.unanswered} of ${p.reads} unanswered)` : ` (${p.reads} reads)`}`;
+
+/** The refill part's tables: the goals for each schedule, then what every host and etcd went through. */
+function renderRefill(refill: RefillResult): string[] {
+  const runs = refill.runs;
+  const summary = summariseRefill(refill);
+  const name = (r: RefillRun) => (r.schedule === 'fleet' ? 'fleet-sized window' : 'one-second window (before)');
+  const goals = table(
+    [
+      'schedule',
+      'purge to every host back (goal: all converge)',
+      'hosts back',
+      `daemon's requests per needed write (goal <= ${REFILL_GOALS.requestsPerWrite})`,
+      'probe p99 during the refill (goal < 1 s)',
+      'vs idle',
+      'met',
+    ],
+    runs.map((r, i) => [
+      name(r),
+      seconds(r.convergedMs),
+      `${r.hostsConverged} / ${r.hosts}`,
+      `${r.daemon.requestsPerWrite.toFixed(2)} (${r.daemon.requests - r.daemon.backgroundRequests} for ${r.daemon.neededWrites}; with its background ${r.daemon.allRequestsPerWrite.toFixed(2)})`,
+      ms(r.probe.refill.p99Ms),
+      `${r.probe.p99Ratio.toFixed(2)}x`,
+      [summary[i].met.converged, summary[i].met.requestsPerWrite, summary[i].met.probeP99].map(yesNo).join(' / '),
+    ]),
+  );
+  const figure = (label: string, of: (r: RefillRun) => string): string[] => [label, ...runs.map(of)];
+  const failures = (r: RefillRun) =>
+    FAILURE_KINDS.filter((k) => r.simulated.failures[k] > 0)
+      .map((k) => `${r.simulated.failures[k]} ${k}`)
+      .join(', ') || 'none';
+  const details = table(
+    ['figure', ...runs.map(name)],
+    [
+      figure(
+        'claims counted / window / longest simulated delay',
+        (r) => `${r.claims} / ${seconds(r.windowMs)} / ${seconds(r.longestDelayMs)}`,
+      ),
+      figure('purge of the mirror prefix (deletions of up to 10,000 keys)', (r) => `${seconds(r.purgeMs)} (${r.purgeDeletions})`),
+      figure('mirror keys before / after', (r) => `${r.keysBefore.toLocaleString('en')} / ${r.keysAfter.toLocaleString('en')}`),
+      figure('simulated hosts back: median / last', (r) => `${seconds(r.simulated.medianDoneMs)} / ${seconds(r.simulated.lastDoneMs)}`),
+      figure(
+        'simulated: entries written / reconciliations',
+        (r) => `${r.simulated.written.toLocaleString('en')} / ${r.simulated.attempts.toLocaleString('en')}`,
+      ),
+      figure('simulated: hosts that retried / most attempts', (r) => `${r.simulated.hostsRetried} / ${r.simulated.mostAttempts}`),
+      figure('simulated: failed requests', failures),
+      figure(
+        'daemon: delay it logged / keys back / reconciled',
+        (r) => `${seconds(r.daemon.delayMs)} / ${seconds(r.daemon.keysBackMs)} / ${seconds(r.daemon.reconciledMs)}`,
+      ),
+      figure('daemon: failed reconciliations / failed writes', (r) => `${r.daemon.failedReconciliations} / ${r.daemon.failedWrites}`),
+      figure(
+        'daemon: requests in the 10 s before the purge / that rate over the refill',
+        (r) => `${r.daemon.idleRequests} / ${r.daemon.backgroundRequests}`,
+      ),
+      figure('probe: slowest reads (after the purge: latency)', (r) =>
+        r.probe.slowest.map((x) => `${seconds(x.afterPurgeMs)}: ${ms(x.ms)}`).join(', '),
+      ),
+      figure('probe on the idle etcd: p50 / p99 / max', (r) => probe(r.probe.idle)),
+      figure('probe during the refill: p50 / p99 / max', (r) => probe(r.probe.refill)),
+      figure(
+        'CPU from the purge on: etcd / bench (simulated hosts) / daemon',
+        (r) => `${seconds(r.cpuMs.etcd)} / ${seconds(r.cpuMs.bench)} / ${seconds(r.cpuMs.daemon)} in ${seconds(r.wallMs)}`,
+      ),
+    ],
+  );
+  return [
+    `Refill: ${refill.hosts} hosts x ${refill.containers} containers (${refill.hosts - 1} simulated, one real daemon) after a purge of the whole mirror\n${goals}`,
+    `Refill: what each refill went through (request counter check: ${refill.counterCheck.counted} streams counted for ${refill.counterCheck.sent} requests)\n${details}`,
+  ];
+}
+
 export function writeResults(path: string, results: BenchResults): void {
   const fleetSummary = results.fleet ? { fleetSummary: summariseFleet(results.fleet) } : {};
-  writeFileSync(path, `${JSON.stringify({ ...results, summary: summarise(results), ...fleetSummary }, null, 2)}\n`);
+  const refillSummary = results.refill ? { refillSummary: summariseRefill(results.refill) } : {};
+  writeFileSync(path, `${JSON.stringify({ ...results, summary: summarise(results), ...fleetSummary, ...refillSummary }, null, 2)}\n`);
 }

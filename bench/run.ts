@@ -3,7 +3,7 @@
  * the same real dockerd and etcd in the same run. See docs/performance.md.
  *
  *   npm run bench
- *   BENCH_PARTS=commands,fleet,startup  BENCH_FLEET=1000x100  (0: no fleet part)
+ *   BENCH_PARTS=commands,fleet,refill,startup  BENCH_FLEET=1000x100  BENCH_REFILL=1000x100  (0: no fleet / refill part)
  *   BENCH_SIZES=200,500,1000  BENCH_ROUNDS=3  BENCH_LATENCY_SAMPLES=50  BENCH_OUT=bench-results.json
  *   BENCH_CONFIGURATIONS=mirror,mirror+hamesh+etcd  BENCH_CPU_PROF=<dir>  BENCH_DOCKER_SOCKET=/var/run/docker.sock  BENCH_NODE_OPTIONS=<flags>
  */
@@ -20,6 +20,7 @@ import { BenchResults, ConfigurationResult, renderTables, SizeResult, writeResul
 import { commandsScenario } from './scenarios/commands';
 import { FleetResult, fleetScenario, FleetSpec } from './scenarios/fleet';
 import { latencyScenario } from './scenarios/latency';
+import { RefillResult, refillScenario, RefillSpec } from './scenarios/refill';
 import { startupRound } from './scenarios/startup';
 import { writesScenario } from './scenarios/writes';
 
@@ -36,28 +37,37 @@ const [SAMPLES] = numbers('BENCH_LATENCY_SAMPLES', '50');
 const OUT = process.env.BENCH_OUT ?? 'bench-results.json';
 const WANTED = (process.env.BENCH_CONFIGURATIONS ?? CONFIGURATIONS.map((c) => c.name).join(',')).split(',');
 const SELECTED = CONFIGURATIONS.filter((c) => WANTED.includes(c.name));
+/** `<hosts>x<containers>` from an environment variable, `0` for none. */
+function hostsByContainers(name: string, fallback: string): { hosts: number; containers: number } | undefined {
+  const text = process.env[name] ?? fallback;
+  if (text.trim() === '0') return undefined;
+  const match = /^\s*(\d+)\s*x\s*(\d+)\s*$/.exec(text);
+  if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) throw new Error(`${name} must be <hosts>x<containers> (e.g. 1000x100), or 0`);
+  return { hosts: Number(match[1]), containers: Number(match[2]) };
+}
+
 /** `<hosts>x<containers>` other hosts in the fleet part's filled etcd; `0` skips that part. */
 const FLEET = process.env.BENCH_FLEET ?? '1000x100';
-const FLEET_SPEC: FleetSpec | undefined = (() => {
-  if (FLEET.trim() === '0') return undefined;
-  const match = /^\s*(\d+)\s*x\s*(\d+)\s*$/.exec(FLEET);
-  if (!match || Number(match[1]) < 1 || Number(match[2]) < 1)
-    throw new Error('BENCH_FLEET must be <hosts>x<containers> (e.g. 1000x100), or 0');
-  return { hosts: Number(match[1]), containers: Number(match[2]) };
-})();
+const FLEET_SPEC: FleetSpec | undefined = hostsByContainers('BENCH_FLEET', '1000x100');
+/** `<hosts>x<containers>` of the refill part's fleet, its one real daemon included; `0` skips that part. */
+const REFILL = process.env.BENCH_REFILL ?? '1000x100';
+const REFILL_SPEC: RefillSpec | undefined = hostsByContainers('BENCH_REFILL', '1000x100');
+if (REFILL_SPEC && REFILL_SPEC.hosts < 2) throw new Error('BENCH_REFILL needs at least 2 hosts: the daemon and a simulated one');
 /**
- * The parts to run, in this order: the quick commands (no engine needed), then the fleet part (on a
- * host with few containers) before the startup part grows the fleet.
+ * The parts to run, in this order: the quick commands (no engine needed), then the fleet and refill
+ * parts (on a host with few containers) before the startup part grows the fleet.
  */
-const PART_NAMES = ['commands', 'fleet', 'startup'] as const;
+const PART_NAMES = ['commands', 'fleet', 'refill', 'startup'] as const;
 /** Rounds of the commands part: each is a handful of ~0.1 s processes. */
 const COMMAND_ROUNDS = 11;
 const PARTS = (process.env.BENCH_PARTS ?? PART_NAMES.join(',')).split(',').map((p) => p.trim());
 /** Whether the fleet part (etcd with a fleet's data vs empty) runs: it takes minutes to fill. */
 const FLEET_PART = PARTS.includes('fleet') && FLEET_SPEC !== undefined;
+/** Whether the refill part (a whole fleet healing after a purge, twice) runs: it takes minutes to fill and to refill. */
+const REFILL_PART = PARTS.includes('refill') && REFILL_SPEC !== undefined;
 /** Whether the startup part (startup sync, then latency, writes and memory with the synced daemon) runs. */
 const STARTUP_PART = PARTS.includes('startup');
-/** etcd's backend quota for the fleet part's two etcds: 1.7 M keys and their history outgrow the 2 GiB default. */
+/** etcd's backend quota for the fleet and refill parts' etcds: 1.7 M keys and their history outgrow the 2 GiB default. */
 const FLEET_QUOTA_BYTES = 8 * 1024 * 1024 * 1024;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -80,7 +90,13 @@ async function main(): Promise<void> {
   if (SELECTED.length === 0) throw new Error(`BENCH_CONFIGURATIONS names none of ${CONFIGURATIONS.map((c) => c.name).join(', ')}`);
   const unknown = PARTS.filter((p) => !(PART_NAMES as readonly string[]).includes(p));
   if (unknown.length > 0) throw new Error(`BENCH_PARTS: unknown ${unknown.join(', ')} (parts: ${PART_NAMES.join(', ')})`);
-  if (!PARTS.includes('commands') && !FLEET_PART && !STARTUP_PART) throw new Error('nothing to run: BENCH_PARTS=fleet with BENCH_FLEET=0');
+  if (!PARTS.includes('commands') && !FLEET_PART && !REFILL_PART && !STARTUP_PART)
+    throw new Error('nothing to run: BENCH_PARTS names only parts whose size is 0 (BENCH_FLEET, BENCH_REFILL)');
+  // Both parts run on the bench's first containers; the refill part cannot run on fewer than the fleet part started.
+  if (FLEET_PART && REFILL_PART && REFILL_SPEC!.containers < FLEET_SPEC!.containers)
+    throw new Error(
+      `BENCH_REFILL's containers (${REFILL_SPEC!.containers}) cannot be fewer than BENCH_FLEET's (${FLEET_SPEC!.containers})`,
+    );
   await ensureTestImage();
   const docker = new Docker({ socketPath: process.env.BENCH_DOCKER_SOCKET ?? '/var/run/docker.sock' });
   const fleet = new Fleet(docker, String(process.pid));
@@ -107,17 +123,19 @@ async function main(): Promise<void> {
         .replace(/^etcd Version:\s*/, ''),
     },
     settings: {
-      parts: PART_NAMES.filter((p) => (p === 'commands' ? PARTS.includes(p) : p === 'fleet' ? FLEET_PART : STARTUP_PART)),
+      parts: PART_NAMES.filter((p) => ({ commands: PARTS.includes(p), fleet: FLEET_PART, refill: REFILL_PART, startup: STARTUP_PART })[p]),
       sizes: SIZES,
       rounds: ROUNDS,
       latencySamples: SAMPLES,
       ...(FLEET_PART ? { fleet: FLEET } : {}),
+      ...(REFILL_PART ? { refill: REFILL } : {}),
     },
     configurations: SELECTED.map((c): ConfigurationResult => ({ name: c.name, args: c.args, sizes: [] })),
   };
   try {
     if (PARTS.includes('commands')) results.commands = commandsScenario(COMMAND_ROUNDS);
     if (FLEET_PART) results.fleet = await fleetPart(docker, fleet);
+    if (REFILL_PART) results.refill = await refillPart(docker, fleet);
     if (STARTUP_PART) await startupPart({ docker, etcd: await startEtcd(), fleet, cpuProfileDir: process.env.BENCH_CPU_PROF }, results);
     say('');
     say(renderTables(results));
@@ -139,6 +157,17 @@ async function fleetPart(docker: Docker, fleet: Fleet): Promise<FleetResult> {
     return await fleetScenario({ docker, fleet, empty, filled, say }, SELECTED, FLEET_SPEC!, ROUNDS);
   } finally {
     await Promise.all([empty, filled].map(stopEtcd));
+  }
+}
+
+/** An etcd of its own with room for the fleet, stopped once done. */
+async function refillPart(docker: Docker, fleet: Fleet): Promise<RefillResult> {
+  say('refill part: starting an etcd for the fleet...');
+  const etcd = await startEtcd({ quotaBytes: FLEET_QUOTA_BYTES });
+  try {
+    return await refillScenario({ docker, fleet, etcd, say }, REFILL_SPEC!);
+  } finally {
+    await stopEtcd(etcd);
   }
 }
 
