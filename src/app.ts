@@ -9,7 +9,7 @@ import { createEtcdClient } from './etcd/client';
 import { historyFor } from './etcd/history';
 import { ChosenHostName, defaultHostName } from './fleet/host-name';
 import { countClaims, HostClaim } from './fleet/host-claim';
-import { segmentProblem } from './key-segment';
+import { hostNameProblem } from './key-segment';
 import type { Logger } from './log';
 import { packageVersion } from './version';
 import { installSignalHandlers, SignalTarget } from './signals';
@@ -45,11 +45,9 @@ export async function runDaemon(configured: Config, log: Logger): Promise<void> 
   let fleetHosts = 1;
   const healDelay = async () => {
     if (hostClaim) fleetHosts = Math.max(fleetHosts, await countClaims(etcd).catch(() => fleetHosts));
-    const containers = Math.max(0, ...(daemon.status().writers.map((w) => w.containersHeld) ?? [0]));
-    return healDelayMs(config.host, {
-      hosts: fleetHosts,
-      keysPerHost: containers * KEYS_PER_CONTAINER * Math.max(1, daemon.status().writers.length ?? 1),
-    });
+    const { writers } = daemon.status();
+    const containers = Math.max(0, ...writers.map((w) => w.containersHeld));
+    return healDelayMs(config.host, { hosts: fleetHosts, keysPerHost: containers * KEYS_PER_CONTAINER * Math.max(1, writers.length) });
   };
   // prom-client is loaded only when the listener is on.
   const metrics = config.httpPort > 0 ? new (await import('./http/metrics')).Metrics() : undefined;
@@ -140,7 +138,7 @@ async function chooseHostName(
   const chosen = looksLikeContainerId(config.host)
     ? defaultHostName(config.host, await containerOfHostname(docker, config.host), (await engine).name)
     : defaultHostName(config.host, undefined, '');
-  const problem = segmentProblem(chosen.host) ?? (/\s/.test(chosen.host) ? 'it has whitespace' : undefined);
+  const problem = hostNameProblem(chosen.host);
   if (problem !== undefined) {
     const source = chosen.source === 'engine-name' ? "the engine's name" : 'the OS hostname';
     throw new ConfigError(`${source} ${JSON.stringify(chosen.host)} cannot be a host name (${problem}): set EC_REGISTRATOR_HOST`);

@@ -21,3 +21,8 @@ export function segmentProblem(value: string): string | undefined {
   const control = firstControl(value);
   return control === undefined ? undefined : `contains a control character (${control})`;
 }
+
+/** Why `value` cannot be a host name (one key segment, and no whitespace: it is also a log and DNS-like name), or undefined. */
+export function hostNameProblem(value: string): string | undefined {
+  return segmentProblem(value) ?? (/\s/.test(value) ? 'contains whitespace' : undefined);
+}

@@ -1,7 +1,7 @@
 import convict from 'convict';
 import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
-import { segmentProblem } from '../key-segment';
+import { hostNameProblem } from '../key-segment';
 import { parseSwitch } from '../switch-words';
 
 /** A Docker object name as Docker accepts it. */
@@ -46,7 +46,7 @@ export function registerFormats(): void {
     validate(value: unknown) {
       requireString(value);
       // One key segment of every layout it is filed under (key-segment.ts), and no whitespace; '' is unset (the OS hostname).
-      if (value !== '' && (segmentProblem(value) !== undefined || /\s/.test(value)))
+      if (value !== '' && hostNameProblem(value) !== undefined)
         throw new Error('must be one key segment: not "." or "..", no "/", whitespace or control character');
     },
   });

@@ -1,5 +1,5 @@
 import { EtcdLeaseInvalidError, type Etcd3, type Watcher } from 'etcd3';
-import { ExponentialBackoff } from 'cockatiel';
+import { ExponentialBackoff, type IBackoff } from 'cockatiel';
 import { LeaseKeeper } from '../etcd/lease-keeper';
 import { historyFor } from '../etcd/history';
 import { prefixEnd } from '../etcd/key-ops';
@@ -11,6 +11,11 @@ import { claimKey, CLAIMS_PREFIX, ClaimRecord, describeClaim, parseClaim } from 
 export const CLAIM_TTL_SECONDS = 10;
 /** How often the claim is read back: the same read tells etcd's cluster ID and revision (etcd/history.ts). */
 export const CLAIM_PROBE_MS = 1_000;
+
+/** Waits between tries while etcd does not answer a judgement: short, so a restart after etcd is back is quick. */
+function claimBackoff(): IBackoff<unknown> {
+  return new ExponentialBackoff({ initialDelay: 200, maxDelay: 5_000 }).next();
+}
 
 /** Where this daemon stands with its host name. */
 export type ClaimState =
@@ -53,7 +58,7 @@ export class HostClaim {
   private watcher?: Promise<Watcher | undefined>;
   private probeTimer?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
-  private backoff = new ExponentialBackoff({ initialDelay: 200, maxDelay: 5_000 }).next();
+  private backoff = claimBackoff();
   private attempting?: Promise<void>;
   private again = false;
   private closed = false;
@@ -172,7 +177,7 @@ export class HostClaim {
       historyFor(this.etcd).observe(result.header);
       if (!result.succeeded) return void (this.again = true);
     }
-    this.backoff = new ExponentialBackoff({ initialDelay: 200, maxDelay: 5_000 }).next();
+    this.backoff = claimBackoff();
     if (this.held) return;
     this.current = { state: 'held', host: this.options.record.host };
     this.said = '';
