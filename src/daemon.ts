@@ -434,8 +434,18 @@ export class Daemon {
     if (state.info && isRunning(state.info)) this.running.add(id);
     else this.running.delete(id);
     const writers = this.admission.inStepWriters();
-    const results = await Promise.allSettled(writers.map((w) => w.sync(state)));
-    results.forEach((r, i) => this.observer.written?.(writers[i].name, r.status === 'fulfilled'));
+    // Each writer's sync is counted as it settles, not once the slowest has.
+    const results = await Promise.allSettled(
+      writers.map((w) =>
+        w.sync(state).then(
+          () => this.observer.written?.(w.name, true),
+          (err: unknown) => {
+            this.observer.written?.(w.name, false);
+            throw err;
+          },
+        ),
+      ),
+    );
     const errors = results.flatMap((r, i) => (r.status === 'rejected' ? [{ writer: writers[i], err: r.reason as Error }] : []));
     for (const e of errors) {
       // Out of step until a reconciliation reloads it: a down store is not hammered once per event.
