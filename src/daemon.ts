@@ -423,7 +423,9 @@ export class Daemon {
     if (this.stopped || !this.engine.serviceTasks) return;
     this.log.debug('event', { action: 'service update', id: serviceId });
     this.engine.serviceTasks(serviceId).then(
-      (ids) => ids.forEach((id) => this.queue.request(id).catch(() => this.scheduler.retryLater())),
+      (ids) => {
+        for (const id of ids) this.queue.request(id).catch(() => this.scheduler.retryLater());
+      },
       () => this.scheduler.retryLater(),
     );
   }

@@ -91,7 +91,8 @@ export class ReconcileScheduler {
   heal(reason: string): void {
     const delay = this.options.healDelayMs;
     if (delay === undefined) return;
-    this.later(delay, 'self-heal', "this host's data was deleted from etcd; writing it back", reason);
+    // later() never rejects (a delay that fails falls back to a fixed one).
+    void this.later(delay, 'self-heal', "this host's data was deleted from etcd; writing it back", reason);
   }
 
   /** etcd's history changed: reconciles after the same spread delay as self-healing (a rebuilt etcd empties the fleet's data at once). */
