@@ -39,6 +39,8 @@ export function checkProgress(stream: ProgressStream): CheckProgress {
   let drawn = false;
   const line = () => `registrator check: ${count(pages)} pages read, ${count(keys)} keys judged (${where})`;
   const draw = () => {
+    // Nothing to tell while the check is still connecting and finding the revision.
+    if (where === '') return;
     const text = line();
     if (text === shown) return;
     shown = text;

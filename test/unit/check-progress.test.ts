@@ -24,6 +24,9 @@ describe('check progress on stderr', () => {
   it('on a terminal: one line rewritten in place, at most every interval and only when it changed, cleared at the end', () => {
     const tty = new FakeTty(true, 200);
     const progress = checkProgress(tty);
+    // No pass begun yet (connecting, reading the revision): nothing to tell.
+    mock.timers.tick(PROGRESS_INTERVAL_MS * 3);
+    assert.deepEqual(tty.writes, []);
     progress.pass('127.0.0.1:2379', '/registry/');
     progress.page(1000);
     progress.page(1000);
