@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { etcdEndpoint } from '../etcd/endpoint';
 import { parseRegistryUri } from '../registrator/schemes';
+import { checkSkydnsTrees } from './registry-trees';
 import type { RegistryUri } from '../registrator/uri';
 import { describeKey, parseArgv, usage } from './argv';
 import { ConfigError } from '../config-error';
@@ -191,8 +192,10 @@ function resolve(raw: RawConfig, env: NodeJS.ProcessEnv, isTty: boolean): Config
   if (new Set(etcdHosts.map((h) => h.split('://')[0])).size > 1) {
     throw new ConfigError(`etcd endpoints mix http:// and https:// (${raw.etcd.hosts.join(',')}): use one scheme for all`);
   }
+  const uris = raw.uris.map(parseRegistryUri);
+  checkSkydnsTrees(uris);
   return {
-    uris: raw.uris.map(parseRegistryUri),
+    uris,
     mirror: raw.mirror,
     selfHeal: raw.selfHeal,
     host: raw.host || hostname(),

@@ -7,6 +7,7 @@ import type { Finding } from './check-finding';
 import { fixFindings, type FixOutcome } from './check-fix';
 import { type Kv, MirrorJudge, type MirrorCounts, type MirrorVerdict } from './check-mirror';
 import { type CheckedRegistry, type OwnerCounts, OWNERS_PREFIX, OwnersJudge } from './check-owners';
+import type { CheckProgress } from './check-progress';
 import type { OpsRegistry } from './registries';
 import { byText } from './text';
 
@@ -28,6 +29,8 @@ export interface CheckTarget {
 export interface CheckOptions {
   /** Keys per range request of the passes (default: reads.ts PAGE_KEYS). */
   pageSize?: number;
+  /** Told of every pass and page as it is read (check-progress.ts: a line on a terminal's stderr); ended when the check is. */
+  progress?: CheckProgress;
 }
 
 /** A finding as reported; `fix` only after `--fix`. */
@@ -117,13 +120,16 @@ async function currentRevision(client: Etcd3): Promise<string> {
 async function checkStore(store: Store, options: CheckOptions): Promise<StoreReport> {
   const revision = await currentRevision(store.client);
   const read = { pageSize: options.pageSize, revision };
+  const progress = options.progress;
   let pages = 0;
   let verdict: MirrorVerdict | undefined;
   if (store.mirror) {
     const judge = new MirrorJudge(store.mirror);
+    progress?.pass(store.label, store.mirror.allPrefix);
     for await (const page of prefixPages(store.client, store.mirror.allPrefix, read)) {
       pages++;
       judge.page(strings(page.kvs));
+      progress?.page(page.kvs.length);
     }
     verdict = judge.finish();
   }
@@ -131,16 +137,22 @@ async function checkStore(store: Store, options: CheckOptions): Promise<StoreRep
     mirror: store.mirror && verdict ? { layout: store.mirror, verdict } : undefined,
     registries: store.registries,
   });
+  progress?.pass(store.label, OWNERS_PREFIX);
   for await (const page of prefixPages(store.client, OWNERS_PREFIX, read)) {
     pages++;
     const records = owners.read(strings(page.kvs));
     const held = records.serviceKeys.length > 0 ? await readStoredKeys(store.client, records.serviceKeys, revision) : new Map();
     owners.judge(records, new Set(held.keys()));
+    progress?.page(page.kvs.length);
   }
   const ownersVerdict = owners.finish();
   const claimed: IKeyValue[] = [];
   if (store.main) {
-    for await (const page of prefixPages(store.client, CLAIMS_PREFIX, read)) claimed.push(...page.kvs);
+    progress?.pass(store.label, CLAIMS_PREFIX);
+    for await (const page of prefixPages(store.client, CLAIMS_PREFIX, read)) {
+      claimed.push(...page.kvs);
+      progress?.page(page.kvs.length);
+    }
   }
   const claims = judgeClaims(claimed);
   const findings = [...(verdict?.findings ?? []), ...ownersVerdict.findings, ...claims.findings].sort((a, b) => byText(a.key, b.key));
@@ -175,8 +187,12 @@ function tally(fix: boolean, stores: StoreReport[], notCovered: CheckReport['not
 export async function checkFleet(target: CheckTarget, options: CheckOptions = {}): Promise<FleetCheck> {
   const stores = storesOf(target);
   const reports: StoreReport[] = [];
-  // One etcd after the other: the point is a bounded load on etcd, not speed.
-  for (const store of stores) reports.push(await checkStore(store, options));
+  try {
+    // One etcd after the other: the point is a bounded load on etcd, not speed.
+    for (const store of stores) reports.push(await checkStore(store, options));
+  } finally {
+    options.progress?.end();
+  }
   const notCovered = target.registries.flatMap((r) => ('backend' in r ? [] : [{ registry: r.uri.raw, reason: NOT_CHECKED }]));
   return { report: tally(false, reports, notCovered), clients: stores.map((s) => s.client) };
 }

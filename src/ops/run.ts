@@ -7,6 +7,7 @@ import { MirrorLayout } from '../mirror/keys';
 import { createWriters, HostWriters, loadRegistryParts } from '../writers';
 import { checkFleet, fixFleet } from './check';
 import { formatCheck } from './check-format';
+import { checkProgress } from './check-progress';
 import { formatDiff } from './diff-format';
 import { EXIT_USAGE, OpsCommand, OpsInvocation, OpsIo, processIo } from './invocation';
 import { listHost } from './ls';
@@ -46,7 +47,8 @@ export async function runOpsInvocation(invocation: OpsInvocation, io: OpsIo = pr
         mirror: config.mirror ? new MirrorLayout(config.etcd.dir) : undefined,
         registries,
       };
-      const check = await checkFleet(target);
+      // Progress goes to stderr only when it is a terminal; stdout has the report alone.
+      const check = await checkFleet(target, { progress: checkProgress(io.stderr) });
       const report = fix ? await fixFleet(check) : check.report;
       io.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatCheck(report)}\n`);
       return report.findings > 0 ? 1 : 0;

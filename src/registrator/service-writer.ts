@@ -338,6 +338,6 @@ export class ServiceWriter implements Writer {
     const text = [...warnings, ...notes].join('; ');
     if (!this.warned.isNew(containerId, text)) return;
     for (const warning of warnings) this.log.warn('service skipped', { container: containerId, reason: warning });
-    for (const note of notes) this.log.warn('service metadata left out', { container: containerId, reason: note });
+    for (const note of notes) this.log.warn('service registered with a warning', { container: containerId, reason: note });
   }
 }

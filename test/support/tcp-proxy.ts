@@ -4,7 +4,8 @@ import { freePorts } from './ports';
 /**
  * A TCP proxy on 127.0.0.1 in front of one target port, that a test can cut (every connection
  * reset, new ones refused at once) and mend: a daemon cut off from etcd while the test's own client
- * still reaches it.
+ * still reaches it. With `delayMs`, every chunk from the target reaches the client that much later
+ * (in order): a slow network, so that work that is quick on loopback takes a known while.
  */
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
@@ -13,6 +14,7 @@ export class TcpProxy {
   private constructor(
     readonly port: number,
     private readonly server: Server,
+    private readonly delayMs: number,
   ) {}
 
   /** `127.0.0.1:<port>`, to hand to the process under test. */
@@ -20,10 +22,10 @@ export class TcpProxy {
     return `127.0.0.1:${this.port}`;
   }
 
-  static async start(targetPort: number): Promise<TcpProxy> {
+  static async start(targetPort: number, options: { delayMs?: number } = {}): Promise<TcpProxy> {
     const port = await freePorts(1);
     const server = createServer();
-    const proxy = new TcpProxy(port, server);
+    const proxy = new TcpProxy(port, server, options.delayMs ?? 0);
     server.on('connection', (client) => proxy.accept(client, targetPort));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -62,6 +64,7 @@ export class TcpProxy {
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
     client.pipe(upstream);
-    upstream.pipe(client);
+    if (this.delayMs === 0) upstream.pipe(client);
+    else upstream.on('data', (chunk: Buffer) => setTimeout(() => client.destroyed || client.write(chunk), this.delayMs));
   }
 }

@@ -213,6 +213,12 @@ describe('configuration: rejected input names the offending value', () => {
     ['malformed URI', ['not-a-uri'], {}, /malformed registry URI "not-a-uri"/],
     ['unknown scheme', ['redis://localhost/x'], {}, /unknown registry scheme "redis"/],
     ['URI without its prefix', ['hamesh://'], {}, /"hamesh:\/\/" needs a key prefix/],
+    [
+      'etcd prefix inside a skydns2 domain tree',
+      ['etcd:///skydns/local/skydns/x', 'skydns2:///skydns.local'],
+      {},
+      /^registry URI "etcd:\/\/\/skydns\/local\/skydns\/x" writes inside the tree of "skydns2:\/\/\/skydns\.local" \(\/skydns\/local\/skydns\/\), where CoreDNS reads every value as JSON/,
+    ],
     ['bad etcd endpoint', [], { EC_REGISTRATOR_ETCD_HOSTS: 'ftp://x:1' }, /etcd.hosts .*must use http/],
     [
       'mixed etcd schemes',

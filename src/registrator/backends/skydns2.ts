@@ -1,23 +1,22 @@
 import type { BackendFactory } from '../backend';
 import { etcdKvBackend } from '../etcd-kv-backend';
-import type { Service } from '../service';
+import { skydnsFields, skydnsNameProblem, skydnsPath, skydnsRecord } from './skydns2-layout';
 
-/** `skydns.local` -> `/skydns/local/skydns`, SkyDNS's reversed-label layout. */
-export function skydnsPath(domain: string): string {
-  return `/skydns/${domain.split('.').filter(Boolean).reverse().join('/')}`;
-}
+export { skydnsPath, skydnsRecord } from './skydns2-layout';
 
-export function skydnsRecord(service: Service): string {
-  return JSON.stringify(
-    service.ttl ? { host: service.ip, port: service.port, ttl: service.ttl } : { host: service.ip, port: service.port },
-  );
-}
-
-/** skydns2://[host:port]/<domain>: `/skydns/<reversed domain>/<name>/<id>` = `{"host","port"}` (docs/registrator.md). */
+/**
+ * skydns2://[host:port]/<domain>: `/skydns/<reversed domain>/<name>/<id>` = the JSON record CoreDNS's
+ * etcd plugin reads (docs/registrator.md, "skydns2"). A service CoreDNS cannot serve by its name or ID
+ * is still written, with a warning naming the fix; a bad SERVICE_PRIORITY or SERVICE_WEIGHT is left out.
+ */
 export const createSkydns2Backend: BackendFactory = (uri, context) => {
   const base = skydnsPath(uri.path);
   return etcdKvBackend(uri, context, {
     root: `${base}/`,
     entries: (s) => [[`${base}/${s.name}/${s.id}`, skydnsRecord(s)]],
+    notes: (s) => {
+      const name = skydnsNameProblem(s, uri.path);
+      return [...(name ? [name] : []), ...skydnsFields(s).notes];
+    },
   });
 };
