@@ -102,7 +102,7 @@ export class EtcdKvBackend implements Backend, EtcdRegistryReader {
 
   admit(service: Service): Admission {
     const rejected = this.reject(service);
-    return rejected !== undefined ? { rejected } : { notes: this.layout.notes?.(service) ?? [] };
+    return rejected ? { rejected } : { notes: this.layout.notes?.(service) ?? [] };
   }
 
   followsDockerHealth(): boolean {

@@ -71,7 +71,7 @@ export class ConsulAgentBackend extends ServiceByServiceBackend {
 
   override admit(service: Service): Admission {
     const rejected = this.reject(service);
-    return rejected !== undefined ? { rejected } : { notes: [] };
+    return rejected ? { rejected } : { notes: [] };
   }
 
   /** `PUT /v1/agent/service/register?replace-existing-checks`, then the docker-health status when it has that check. */
