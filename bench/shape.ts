@@ -1,5 +1,5 @@
 import type { ContainerInfo } from '../src/docker/engine';
-import { hameshKeys } from '../src/registrator/backends/hamesh';
+import { hameshKeys } from '../src/hamesh/layout';
 import { MirrorLayout, mirrorEntry } from '../src/mirror/keys';
 import { hostPort } from '../src/registrator/address';
 import { OWNERS_ROOT } from '../src/etcd/key-ops';

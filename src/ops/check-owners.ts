@@ -14,7 +14,7 @@ export interface CheckedRegistry {
   readonly registry: string;
   /** e.g. `hamesh/mesh`: records live under `/_registrator/owners/<host>/<scope>/`. */
   readonly scope: string;
-  /** The keys one service is written as in that registry (EtcdKvBackend.keysOf). */
+  /** The keys one service is written as in that registry (EtcdRegistryReader.keysOf). */
   keysOf(service: Service): string[];
 }
 

@@ -4,7 +4,6 @@ import type { Config } from '../config/load';
 import { inspectState, type ContainerState } from '../docker/engine';
 import { keyChanges, KeyChange, readTouchedKeys } from '../etcd/changes';
 import type { KeyOp } from '../etcd/key-ops';
-import { EtcdKvBackend } from '../registrator/etcd-kv-backend';
 import type { ServiceAction } from '../registrator/service';
 import type { HostWriters } from '../writers';
 import { DockerReadError } from './errors';
@@ -107,8 +106,8 @@ export async function planHost(config: Config, docker: Docker, etcd: Etcd3, host
   }
   for (const uri of config.uris) {
     const registry = hostWriters.registries.find((r) => r.uri === uri);
-    const backend = registry?.backend;
-    if (!registry || !(backend instanceof EtcdKvBackend)) {
+    const backend = registry?.backend.reader;
+    if (!registry || !backend) {
       report.push({ writer: uri.raw, covered: false, reason: NOT_COVERED });
       continue;
     }

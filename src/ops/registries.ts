@@ -1,7 +1,7 @@
 import type { Etcd3 } from 'etcd3';
 import type { Config } from '../config/load';
 import type { Logger } from '../log';
-import { EtcdKvBackend } from '../registrator/etcd-kv-backend';
+import type { EtcdRegistryReader } from '../registrator/backend';
 import { KNOWN_SCHEMES, loadBackendFactories, schemeSpec } from '../registrator/schemes';
 import type { RegistryUri } from '../registrator/uri';
 import { openBackends } from '../writers';
@@ -12,8 +12,8 @@ const COVERED = KNOWN_SCHEMES.filter((scheme) => schemeSpec(scheme).opsCovered);
 /** Why the others are left out; docs/operations.md says the same. */
 export const NOT_COVERED = `not covered: ls and diff read only the etcd-based registries (${COVERED.join(', ')})`;
 
-/** A registry URI as the operator commands see it: its backend made read-only, or why it is left out. */
-export type OpsRegistry = { uri: RegistryUri; backend: EtcdKvBackend } | { uri: RegistryUri; notCovered: string };
+/** A registry URI as the operator commands see it: its backend made read-only, read through its reader, or why it is left out. */
+export type OpsRegistry = { uri: RegistryUri; backend: EtcdRegistryReader } | { uri: RegistryUri; notCovered: string };
 
 /** The URIs `ls`, `diff` and `check` read. */
 export function coveredUris(uris: readonly RegistryUri[]): RegistryUri[] {
@@ -29,7 +29,7 @@ export async function openRegistries(config: Config, etcd: Etcd3, log: Logger): 
   const made = openBackends(config, { etcd, factories, log });
   return config.uris.map((uri) => {
     const backend = made.find((m) => m.uri === uri)?.backend;
-    if (backend instanceof EtcdKvBackend) return { uri, backend };
+    if (backend?.reader) return { uri, backend: backend.reader };
     void backend?.close();
     return { uri, notCovered: NOT_COVERED };
   });

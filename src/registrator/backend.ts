@@ -1,6 +1,8 @@
 import type { Etcd3 } from 'etcd3';
+import type { KeyOp } from '../etcd/key-ops';
 import type { Logger } from '../log';
 import type { DaemonObserver } from '../observer';
+import type { RegistrationBook } from './registration-book';
 import type { Service, ServiceAction } from './service';
 import type { RegistryUri } from './uri';
 
@@ -22,62 +24,84 @@ export interface UnreadableRecord {
   value: string;
 }
 
+/** What a registry's records say this host holds: the services, and the records that hold none. */
+export interface HostRecords {
+  owned: OwnedService[];
+  unreadable: UnreadableRecord[];
+}
+
 /**
- * A service registry, as gliderlabs/registrator's bridge sees one: register, deregister, refresh,
- * ping. Adding a registry is one file in backends/ that exports its factory, and its row in schemes.ts.
+ * Whether a registry takes a service: not its business at all (netfilter: a container without
+ * IPv6), rejected with a reason (a warning naming the container), or taken, with what is odd about
+ * it (metadata left out: a warning, the service still registers).
+ */
+export type Admission = { concerned: false } | { rejected: string } | { notes: string[] };
+
+/** A registry as `registrator ls`, `diff` and `check` read it: kept in etcd, read key by key. */
+export interface EtcdRegistryReader {
+  /** The etcd it lives in (the daemon's, or the URI's own). */
+  readonly etcd: Etcd3;
+  /** Its scope in ownership records, e.g. `hamesh/mesh` (records: `/_registrator/owners/<host>/<scope>/`). */
+  readonly scope: string;
+  /** The keys one service is written as (without its ownership record). */
+  keysOf(service: Service): string[];
+  /** What carrying out a service writer's actions commits, leases aside (`registrator diff`). */
+  actionOps(actions: readonly ServiceAction[]): KeyOp[];
+  /** What `-cleanup`'s removal of dangling services would delete, read without writing. */
+  danglingOps(keep: Service[]): Promise<{ ops: KeyOp[]; removed: string[] }>;
+  /** Every service this host's records name, and how the registry holds it. */
+  owned(): Promise<OwnedService[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * A service registry, as gliderlabs/registrator's bridge sees one. Adding a registry is one file in
+ * backends/ that exports its factory, and its row in schemes.ts. Every member is there for every
+ * registry: an etcd-based one applies a container's changes in one transaction (EtcdKvBackend), the
+ * others service by service (ServiceByServiceBackend).
  */
 export interface Backend {
   /** The URI it was made from, for logs. */
   readonly description: string;
+  /** What this host holds in the registry: filled by `load`, changed by `apply`, `clear` and `purge`. */
+  readonly book: RegistrationBook;
+  /**
+   * The registry is this host's alone (a local ipset): after every reconciliation, `-cleanup` or
+   * not, `removeDangling` removes whatever the daemon does not hold.
+   */
+  readonly exclusive: boolean;
+  /** How `ls`, `diff` and `check` read it; null for a registry not kept in etcd. */
+  readonly reader: EtcdRegistryReader | null;
   /** Resolves when the registry answers. */
   ping(): Promise<void>;
-  /** Writes (or overwrites) one service, and records that this host owns it. */
-  register(service: Service): Promise<void>;
-  /**
-   * Carries out one container's steps at once, where the registry can (etcd: one transaction, so a
-   * consumer never sees a changed service missing or half written). Without it, the steps are
-   * taken one by one through register/deregister/refresh.
-   */
-  apply?(actions: readonly ServiceAction[]): Promise<void>;
-  /** Records `owned` could not read (not a service); the service writer warns and removes them. */
-  unreadableRecords?(): readonly UnreadableRecord[];
-  /** Removes unreadable records, each only while it still holds the value read. */
-  removeRecords?(records: readonly UnreadableRecord[]): Promise<void>;
-  /** Removes one service this host registered, and its ownership record. */
-  deregister(service: Service): Promise<void>;
-  /** Renews a service's time to live; a registry without TTLs writes it again. */
-  refresh(service: Service): Promise<void>;
   /**
    * Every service this host owns in the registry, as recorded there (survives restarts and crashes),
-   * and whether the registry still holds it as written (a purge or a hand edit may have removed it).
+   * and whether the registry still holds it as written (a purge or a hand edit may have removed it);
+   * the book is filled from it.
    */
-  owned(): Promise<OwnedService[]>;
+  load(): Promise<HostRecords>;
+  /** Carries out one container's steps (register, rewrite, refresh, deregister), and books them. */
+  apply(actions: readonly ServiceAction[]): Promise<void>;
+  /** Whether the registry takes the service (see Admission). */
+  admit(service: Service): Admission;
   /**
    * Whether the registry reports this service's Docker health itself (Consul's docker-health check):
    * then the service stays registered while its container runs, healthy or not, and a change of
    * health alone is a `refresh`, not a new registration.
    */
-  followsDockerHealth?(service: Service): boolean;
-  /** Whether the service is any of this registry's business (netfilter: only containers with IPv6); default yes. */
-  concerns?(service: Service): boolean;
-  /** Why this registry cannot take the service (a warning naming the container), or undefined. */
-  reject?(service: Service): string | undefined;
-  /** What is odd about a service it takes (metadata left out): a warning naming the container, the service still registers. */
-  notes?(service: Service): string[];
+  followsDockerHealth(service: Service): boolean;
+  /** Removes unreadable records, each only while it still holds the value read. */
+  removeRecords(records: readonly UnreadableRecord[]): Promise<void>;
   /**
-   * `-cleanup`: removes services this host's default IDs (`<host>:...`) name but `keep` does not
-   * hold, e.g. left by another registrator that kept no ownership records. Returns what it removed.
+   * `-cleanup` (and, for an exclusive registry, every reconciliation): removes services this host's
+   * default IDs (`<host>:...`) name but `keep` does not hold, e.g. left by another registrator that
+   * kept no ownership records. Returns what it removed.
    */
-  removeDangling?(keep: Service[]): Promise<string[]>;
-  /**
-   * The registry is this host's alone (a local ipset): after every reconciliation, `-cleanup` or
-   * not, `removeDangling` removes whatever the daemon does not hold.
-   */
-  readonly exclusive?: boolean;
-  /** SIGTERM: removes everything this host registered at once (an exclusive registry: everything in it). */
-  clear?(): Promise<void>;
+  removeDangling(keep: Service[]): Promise<string[]>;
+  /** SIGTERM: removes everything this host registered (an exclusive registry: everything in it). */
+  clear(): Promise<void>;
   /** SIGUSR2: deletes every host's data of this registry, where the registry is purged at all. */
-  purge?(): Promise<void>;
+  purge(): Promise<void>;
   /** Closes connections the backend opened itself. */
   close(): Promise<void>;
 }

@@ -1,4 +1,6 @@
+import type { Etcd3 } from 'etcd3';
 import type { KeyOp, RevisionGuard } from '../etcd/key-ops';
+import type { Logger } from '../log';
 import type { Service, ServiceAction } from './service';
 
 /** How one etcd-based registry lays a service out. */
@@ -22,14 +24,30 @@ export interface KeyLayout {
   notes?(service: Service): string[];
   /** Prefixes SIGUSR2 purges (every host's data), if this registry is purged at all. */
   purgePrefixes?: string[];
-  /** Keys of the service that only one service of the registry may hold at a time (hamesh ports): see Claim. */
-  claims?(service: Service): Claim[];
+  /** Keys of the service that only one service of the registry may hold at a time (hamesh ports): the one hook a layout plugs into the core. */
+  claims?: ClaimHook;
+}
+
+/**
+ * The claims of a registry's services on keys one service at a time may hold, and their judge:
+ * what a layout with such keys (src/hamesh/) plugs into the etcd registry core.
+ */
+export interface ClaimHook {
+  /** The claims of one service. Pure. */
+  of(service: Service): Claim[];
+  /**
+   * Judges the claims of these services from what etcd holds in their ranges, remembers the lost
+   * ones (see `lost`), and says once through `log` who keeps a key several services claim.
+   */
+  judge(etcd: Etcd3, services: readonly Service[], log?: Logger): Promise<void>;
+  /** The claim keys this host's services have lost to another service's claim. */
+  readonly lost: ReadonlySet<string>;
 }
 
 /**
  * A key that one service of a registry may hold at a time (a hamesh port). Every service that wants
  * it files its claim under `range`; the service whose claim key sorts first writes `entry`, the others
- * do without it. Claims are judged by the writer from etcd (readClaims); the ops below take the verdict.
+ * do without it. Claims are judged by the layout's ClaimHook from etcd; the ops below take the verdict.
  */
 export interface Claim {
   range: string;
@@ -73,7 +91,7 @@ export function registerOps(layout: KeyLayout, records: RecordBook, service: Ser
     { put: records.keyOf(service), value: JSON.stringify(service), lease },
     ...rest.map(([key, value]) => ({ put: key, value, lease })),
   ];
-  for (const claim of layout.claims?.(service) ?? []) {
+  for (const claim of layout.claims?.of(service) ?? []) {
     ops.push({ put: claim.key, value: verdict?.value ?? '', lease });
     if (!verdict?.lost.has(claim.key)) ops.push({ put: claim.entry[0], value: claim.entry[1], lease });
   }
@@ -91,7 +109,7 @@ export function deregisterOps(layout: KeyLayout, records: RecordBook, service: S
   // Without a known revision nothing but the record is deleted: revision 0 never matches a key that exists.
   const guard: RevisionGuard | undefined = entries[0] ? { key: entries[0][0], modRevision: held?.revision ?? '0' } : undefined;
   const tree = layout.tree?.(service);
-  const claims = layout.claims?.(service) ?? [];
+  const claims = layout.claims?.of(service) ?? [];
   const whole = tree !== undefined && ![...keep].some((k) => k.startsWith(tree));
   const keys = [...entries.map(([key]) => key), ...claims.map((c) => c.entry[0]), ...claims.map((c) => c.key)];
   const ops: KeyOp[] = [
@@ -125,33 +143,11 @@ export function changeOps(
       deletes.push({ delete: earlier.recordKey });
     // A claimed key this service held and has since lost goes, while its tree is still this host's write.
     const entries = layout.entries(a.service);
-    for (const claim of layout.claims?.(a.service) ?? []) {
+    for (const claim of layout.claims?.of(a.service) ?? []) {
       if (earlier && entries[0] && options.verdict?.lost.has(claim.key) && !written.has(claim.entry[0])) {
         deletes.push({ delete: claim.entry[0], ifRevision: { key: entries[0][0], modRevision: earlier.revision } });
       }
     }
   }
   return { puts, deletes };
-}
-
-/**
- * Judges claims from what etcd holds in their ranges: a claim wins when its key sorts first among
- * the claims filed there and the ones judged with it. Returns, per claim key, whether it wins and the other
- * claimants' `<name>/<id>`. Pure.
- */
-export function judgeClaims(
-  claims: readonly Claim[],
-  filed: ReadonlyMap<string, readonly string[]>,
-): Map<string, { wins: boolean; others: string[] }> {
-  const out = new Map<string, { wins: boolean; others: string[] }>();
-  for (const claim of claims) {
-    // The claims being judged together count as filed: two of them on one port see each other.
-    const together = claims.filter((c) => c.range === claim.range).map((c) => c.key);
-    const all = [...new Set([...(filed.get(claim.range) ?? []), ...together])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    out.set(claim.key, {
-      wins: all[0] === claim.key,
-      others: all.filter((k) => k !== claim.key).map((k) => decodeURIComponent(k.slice(claim.range.length))),
-    });
-  }
-  return out;
 }

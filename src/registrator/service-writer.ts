@@ -2,7 +2,7 @@ import { isRunning, swarmServiceRef, type ContainerInfo, type ContainerState } f
 import type { Logger } from '../log';
 import { WarnOnce } from '../warn-once';
 import type { Writer } from '../writer';
-import type { Backend } from './backend';
+import type { Backend, UnreadableRecord } from './backend';
 import { containerServices, planServices, Service, ServiceAction, ServiceModelOptions } from './service';
 import type { RegistryUri } from './uri';
 
@@ -63,12 +63,11 @@ export function isShared(service: Service): boolean {
 
 /**
  * Keeps one registry backend in step with this host's containers: per container, the services the
- * service model gives, registered when new or changed and deregistered when gone.
+ * service model gives, registered when new or changed and deregistered when gone. What this host
+ * holds there is the backend's book, the one owner of it: the writer plans from it, the backend keeps it.
  */
 export class ServiceWriter implements Writer {
   readonly name: string;
-  /** container id -> service id -> the service as registered. */
-  private held = new Map<string, Map<string, Service>>();
   /** Held services whose keys the registry no longer holds as written: registered again if still wanted. */
   private broken = new Set<Service>();
   /** Warnings already logged per container, so a resync does not repeat them. */
@@ -83,6 +82,8 @@ export class ServiceWriter implements Writer {
   private readonly sharedWanted = new Map<string, Map<string, Service>>();
   /** Syncs of Swarm tasks run one after another, so a shared service passes from task to task in order. */
   private sharedSyncs: Promise<void> = Promise.resolve();
+  /** Ownership records the last load could not read: removed after the reconciliation. */
+  private unreadable: readonly UnreadableRecord[] = [];
 
   constructor(
     private readonly backend: Backend,
@@ -94,20 +95,17 @@ export class ServiceWriter implements Writer {
   }
 
   async loadHeld(): Promise<void> {
-    const held = new Map<string, Map<string, Service>>();
     const broken = new Set<Service>();
     const takenOver: string[] = [];
-    for (const { service, intact, takenOver: taken } of await this.backend.owned()) {
-      const id = service.origin?.containerId ?? '';
-      if (!held.has(id)) held.set(id, new Map());
-      held.get(id)!.set(service.id, service);
+    const { owned, unreadable } = await this.backend.load();
+    for (const { service, intact, takenOver: taken } of owned) {
       if (!intact) broken.add(service);
       if (taken) takenOver.push(service.id);
     }
-    this.held = held;
     this.broken = broken;
+    this.unreadable = unreadable;
     this.sharedOwner = new Map();
-    for (const [containerId, services] of held) for (const s of services.values()) if (isShared(s)) this.sharedOwner.set(s.id, containerId);
+    for (const s of this.backend.book.services()) if (isShared(s)) this.sharedOwner.set(s.id, s.origin.containerId);
     if (this.said.isNew('takenOver', takenOver.join(' '))) {
       this.log.warn(
         'services whose keys a later registration (another container or host with ' +
@@ -115,7 +113,6 @@ export class ServiceWriter implements Writer {
         { services: takenOver },
       );
     }
-    const unreadable = this.backend.unreadableRecords?.() ?? [];
     if (this.said.isNew('unreadable', unreadable.map((r) => r.key).join(' '))) {
       this.log.warn('ownership records that are not a service: skipped, removed after this reconciliation', {
         keys: unreadable.map((r) => r.key),
@@ -124,12 +121,12 @@ export class ServiceWriter implements Writer {
   }
 
   heldIds(): Iterable<string> {
-    return this.held.keys();
+    return this.backend.book.containerIds();
   }
 
   async sync(state: ContainerState): Promise<void> {
     const task = state.info ? swarmServiceRef(state.info) !== undefined : false;
-    if (!task && ![...(this.held.get(state.id)?.values() ?? [])].some(isShared)) return this.syncNow(state);
+    if (!task && ![...this.backend.book.servicesOf(state.id).values()].some(isShared)) return this.syncNow(state);
     const run = this.sharedSyncs.then(() => this.syncNow(state));
     this.sharedSyncs = run.catch(() => undefined);
     return run;
@@ -145,36 +142,25 @@ export class ServiceWriter implements Writer {
     if (plan.warnings) this.warnOnce(state.id, plan.warnings, plan.notes ?? []);
     else this.warned.forget(state.id);
     this.noteShared(state.id, plan);
-    const held = this.held.get(state.id) ?? new Map<string, Service>();
-    // One container's steps at once where the registry can (one etcd transaction), else one by one.
-    if (this.backend.apply) await this.backend.apply(plan.actions);
+    // The backend carries the steps out (an etcd registry in one transaction) and books them.
+    await this.backend.apply(plan.actions);
     for (const action of plan.actions) {
       const { service } = action;
       switch (action.kind) {
         case 'refresh':
-          if (!this.backend.apply) await this.backend.refresh(service);
-          held.set(service.id, service);
           this.broken.delete(action.previous);
           this.log.info('health reported', { service: service.id, health: service.origin.health ?? 'none', container: state.id });
           break;
         case 'rewrite':
           this.broken.delete(service);
-          if (!this.backend.apply) await this.backend.register(service);
           this.log.info('registered again', { service: service.id, container: state.id });
           break;
         case 'deregister':
           this.broken.delete(service);
-          if (!this.backend.apply) await this.backend.deregister(service);
-          held.delete(service.id);
           this.log.info('deregistered', { service: service.id, container: state.id });
           break;
         case 'register':
-          if (!this.backend.apply) await this.backend.register(service);
-          if (isShared(service) && service.origin.containerId !== state.id) {
-            // A shared service handed over to another task is held for that task's container (its syncs wait for this one).
-            const successor = this.held.get(service.origin.containerId) ?? new Map<string, Service>();
-            this.held.set(service.origin.containerId, successor.set(service.id, service));
-          } else held.set(service.id, service);
+          // A shared service handed over to another task is booked for that task's container (its syncs wait for this one).
           this.log.info('registered', {
             service: service.id,
             name: service.name,
@@ -184,8 +170,6 @@ export class ServiceWriter implements Writer {
           break;
       }
     }
-    if (held.size > 0) this.held.set(state.id, held);
-    else this.held.delete(state.id);
   }
 
   /** Records which containers give which shared services, and whose registration each is once `plan` is carried out. */
@@ -224,14 +208,14 @@ export class ServiceWriter implements Writer {
       const result = containerServices(state.info, this.options.model);
       warnings = [...result.warnings];
       for (const s of result.services) {
-        if (!state.active && !this.backend.followsDockerHealth?.(s)) continue;
-        if (this.backend.concerns && !this.backend.concerns(s)) continue;
+        if (!state.active && !this.backend.followsDockerHealth(s)) continue;
+        const admission = this.backend.admit(s);
+        if ('concerned' in admission) continue;
         const where = `${s.origin.containerName} port ${s.origin.exposedPort}/${s.origin.proto}`;
-        const reason = this.backend.reject?.(s);
-        if (reason) warnings.push(`${where}: ${reason}`);
+        if ('rejected' in admission) warnings.push(`${where}: ${admission.rejected}`);
         else {
           wanted.set(s.id, s);
-          for (const note of this.backend.notes?.(s) ?? []) notes.push(`${where}: ${note}`);
+          for (const note of admission.notes) notes.push(`${where}: ${note}`);
         }
       }
     }
@@ -245,10 +229,10 @@ export class ServiceWriter implements Writer {
       }
     }
     const actions = planServices({
-      held: this.held.get(state.id) ?? new Map(),
+      held: this.backend.book.servicesOf(state.id),
       wanted,
       broken: this.broken,
-      followsDockerHealth: (s) => this.backend.followsDockerHealth?.(s) ?? false,
+      followsDockerHealth: (s) => this.backend.followsDockerHealth(s),
     });
     // A shared service this container gives up passes to another container that gives it, if one does.
     for (const action of [...actions]) {
@@ -270,58 +254,45 @@ export class ServiceWriter implements Writer {
   planCleanup(plans: ReadonlyMap<string, ServicePlan>): ServiceAction[] {
     if (!this.options.cleanup) return [];
     return [...plans].flatMap(([id, plan]) =>
-      plan.kept ? [...(this.held.get(id)?.values() ?? [])].map((service) => ({ kind: 'deregister' as const, service })) : [],
+      plan.kept ? [...this.backend.book.servicesOf(id).values()].map((service) => ({ kind: 'deregister' as const, service })) : [],
     );
   }
 
   async afterReconcile(): Promise<void> {
-    const unreadable = this.backend.unreadableRecords?.() ?? [];
+    const unreadable = this.unreadable;
     if (unreadable.length > 0) {
-      await this.backend.removeRecords?.(unreadable);
+      await this.backend.removeRecords(unreadable);
+      this.unreadable = this.unreadable.filter((r) => !unreadable.includes(r));
       this.log.info('removed ownership records that were not a service', { keys: unreadable.map((r) => r.key) });
     }
     if (this.backend.exclusive) await this.pruneUnheld('removed stale entries');
     if (!this.options.cleanup) return;
     for (const id of [...this.kept]) {
-      for (const service of this.held.get(id)?.values() ?? []) {
-        await this.backend.deregister(service);
+      for (const service of this.backend.book.servicesOf(id).values()) {
+        await this.backend.apply([{ kind: 'deregister', service }]);
         this.log.info('deregistered (-cleanup: container exited)', { service: service.id, container: id });
       }
-      this.held.delete(id);
       this.kept.delete(id);
     }
     if (!this.backend.exclusive) await this.pruneUnheld('removed dangling services (-cleanup)');
   }
 
   private async pruneUnheld(message: string): Promise<void> {
-    if (!this.backend.removeDangling) return;
-    const keep = [...this.held.values()].flatMap((services) => [...services.values()]);
-    const removed = await this.backend.removeDangling(keep);
+    const removed = await this.backend.removeDangling(this.backend.book.services());
     if (removed.length > 0) this.log.info(message, { registry: this.backend.description, removed });
   }
 
   async removeHostData(): Promise<void> {
-    if (this.backend.clear) {
-      await this.backend.clear();
-      this.held.clear();
-      this.sharedOwner.clear();
-      this.log.info("deleted this host's registrations", { registry: this.backend.description });
-      return;
-    }
-    const owned = await this.backend.owned();
-    for (const { service } of owned) await this.backend.deregister(service);
-    this.held.clear();
+    await this.backend.clear();
     this.sharedOwner.clear();
-    this.log.info("deleted this host's registrations", { registry: this.backend.description, services: owned.length });
+    this.log.info("deleted this host's registrations", { registry: this.backend.description });
   }
 
   /** SIGUSR2: registries that are purged (hamesh) lose every host's data; the refill re-registers ours. */
   async purgeAll(): Promise<void> {
-    if (!this.backend.purge) return;
     await this.backend.purge();
     // Ownership records survive the purge; the refill's reload finds their keys gone and rewrites them.
-    this.held.clear();
-    this.sharedOwner.clear();
+    if (this.backend.book.size === 0) this.sharedOwner.clear();
   }
 
   /** Closes what the backend opened itself (watches, a lease's keep-alive, its own connections). */
@@ -330,8 +301,7 @@ export class ServiceWriter implements Writer {
   }
 
   describeHostData(): string {
-    const count = [...this.held.values()].reduce((n, m) => n + m.size, 0);
-    return `up to ${count} services in ${this.backend.description}`;
+    return `up to ${this.backend.book.size} services in ${this.backend.description}`;
   }
 
   private warnOnce(containerId: string, warnings: string[], notes: string[]): void {

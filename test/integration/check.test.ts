@@ -7,7 +7,7 @@ import { formatCheck } from '../../src/ops/check-format';
 import { parseOpsCommand, type OpsInvocation } from '../../src/ops/invocation';
 import { closeRegistries, openRegistries } from '../../src/ops/registries';
 import { containerServices } from '../../src/registrator/service';
-import { hameshKeys } from '../../src/registrator/backends/hamesh';
+import { hameshKeys } from '../../src/hamesh/layout';
 import { inspect } from '../fixtures/inspect';
 import { runCli } from '../support/cli';
 import { DaemonProcess } from '../support/daemon';

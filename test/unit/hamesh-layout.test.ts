@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hameshClaims, hameshEntry, hameshKeys, isDnsName } from '../../src/registrator/backends/hamesh';
+import { hameshEntry, hameshKeys, isDnsName } from '../../src/hamesh/layout';
+import { hameshClaims } from '../../src/hamesh/port-claims';
 import type { Service } from '../../src/registrator/service';
 
 function service(attrs: Record<string, string>): Service {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KeyOp } from '../../src/etcd/key-ops';
-import { hameshClaims, hameshKeys, hameshServicePrefix } from '../../src/registrator/backends/hamesh';
-import { changeOps, HeldRecord, judgeClaims, KeyLayout, RecordBook } from '../../src/registrator/registration-ops';
+import { hameshKeys, hameshServicePrefix } from '../../src/hamesh/layout';
+import { HameshPortClaims, judgeClaims } from '../../src/hamesh/port-claims';
+import { changeOps, HeldRecord, KeyLayout, RecordBook } from '../../src/registrator/registration-ops';
 import type { Service, ServiceAction } from '../../src/registrator/service';
 
 const A = 'a'.repeat(64);
@@ -162,7 +163,7 @@ describe("changeOps: one container's steps as one transaction of puts and guarde
   });
 
   it('a port claim: the claim filed always, the port key only while the claim wins; a lost port this host wrote is deleted under its guard', () => {
-    const claiming: KeyLayout = { ...hamesh, claims: (s) => hameshClaims('mesh', s) };
+    const claiming: KeyLayout = { ...hamesh, claims: new HameshPortClaims('mesh') };
     const db = { ...service(), attrs: { external_port: '5432' } };
     const claimKey = '/_registrator/claims/hamesh/mesh/external_port/5432/web%2Fh1%3Aweb%3A80';
     const won = changeOps(claiming, book(OWNERS), [{ kind: 'register', service: db }], { verdict: { lost: new Set(), value: 'h1' } });

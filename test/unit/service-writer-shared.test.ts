@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import winston from 'winston';
 import type { ContainerInfo, ContainerState, SwarmServiceInfo } from '../../src/docker/engine';
-import type { Backend, OwnedService } from '../../src/registrator/backend';
+import type { OwnedService } from '../../src/registrator/backend';
 import type { Service } from '../../src/registrator/service';
+import { ServiceByServiceBackend } from '../../src/registrator/service-by-service';
 import { ServiceWriter } from '../../src/registrator/service-writer';
 import { inspect } from '../fixtures/inspect';
 import { sleep } from '../support/wait';
@@ -14,7 +15,7 @@ import { sleep } from '../support/wait';
  */
 
 /** A registry in memory, one call at a time, each taking a little while (so syncs overlap). */
-class MemoryRegistry implements Backend {
+class MemoryRegistry extends ServiceByServiceBackend {
   readonly description = 'memory';
   /** service id -> the service as registered. */
   readonly entries = new Map<string, Service>();

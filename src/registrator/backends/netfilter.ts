@@ -1,8 +1,9 @@
 import type { Logger } from '../../log';
-import type { Backend, BackendFactory, OwnedService } from '../backend';
+import type { Admission, BackendFactory, OwnedService } from '../backend';
 import { canonicalEntry, chainRules, parseSavedEntries, serviceEntries } from '../netfilter/entries';
 import { findTool, ip6tablesRunner, runTool } from '../netfilter/tools';
 import type { Service } from '../service';
+import { ServiceByServiceBackend } from '../service-by-service';
 
 /** How often the set and the rules are checked (and restored after a firewalld reload or a flush). */
 const RULE_CHECK_INTERVAL_MS = 5_000;
@@ -13,9 +14,9 @@ const RULE_CHECK_INTERVAL_MS = 5_000;
  * this host's alone, so it is its own record: after every reconciliation whatever the daemon does
  * not hold is removed from it.
  */
-export class NetfilterBackend implements Backend {
+export class NetfilterBackend extends ServiceByServiceBackend {
   readonly description: string;
-  readonly exclusive = true;
+  override readonly exclusive = true;
   /** ping entry -> services using it: a container's ping entry goes with its last port. */
   private readonly pingUsers = new Map<string, Set<string>>();
   private ready = false;
@@ -28,6 +29,7 @@ export class NetfilterBackend implements Backend {
     private readonly log: Logger,
     description: string,
   ) {
+    super();
     this.description = description;
   }
 
@@ -43,8 +45,8 @@ export class NetfilterBackend implements Backend {
   }
 
   /** An IPv4-only container has nothing to open in an IPv6 firewall. */
-  concerns(service: Service): boolean {
-    return serviceEntries(service) !== undefined;
+  override admit(service: Service): Admission {
+    return serviceEntries(service) !== undefined ? { notes: [] } : { concerned: false };
   }
 
   async register(service: Service): Promise<void> {
@@ -79,7 +81,7 @@ export class NetfilterBackend implements Backend {
   }
 
   /** Removes every entry of the set that none of `keep` accounts for (containers gone while the daemon was down). */
-  async removeDangling(keep: Service[]): Promise<string[]> {
+  override async removeDangling(keep: Service[]): Promise<string[]> {
     const wanted = new Set<string>();
     for (const service of keep) {
       const entries = serviceEntries(service);
@@ -92,7 +94,7 @@ export class NetfilterBackend implements Backend {
   }
 
   /** SIGTERM: empties the set. The set and the DROP rule stay, so containers stay closed while no registrator runs. */
-  async clear(): Promise<void> {
+  protected override async removeAll(): Promise<void> {
     await this.ipset(['flush', this.set]);
     this.pingUsers.clear();
   }

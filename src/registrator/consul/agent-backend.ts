@@ -1,6 +1,7 @@
 import type { Logger } from '../../log';
 import { WarnOnce } from '../../warn-once';
-import type { Backend, OwnedService } from '../backend';
+import type { Admission, OwnedService } from '../backend';
+import { ServiceByServiceBackend } from '../service-by-service';
 import type { ContainerHealth, Service } from '../service';
 import { AttrWarning, dockerHealthCheckId, dockerHealthOutput, dockerHealthStatus, hasDockerHealthCheck } from './checks';
 import { ConsulClient, segment } from './client';
@@ -41,7 +42,7 @@ export const DOCKER_HEALTH_KEEPALIVE_MS = 10_000;
  * (docs/registrator.md). The service's Meta carries the ownership marker (meta.ts), so `owned()` finds this
  * host's registrations (and only those) in the agent, with the service exactly as registered.
  */
-export class ConsulAgentBackend implements Backend {
+export class ConsulAgentBackend extends ServiceByServiceBackend {
   readonly description: string;
   /** Warnings already logged per service ID, so a refresh or a re-registration does not repeat them. */
   private readonly warned = new WarnOnce({ emptyForgets: false });
@@ -56,6 +57,7 @@ export class ConsulAgentBackend implements Backend {
     private readonly client: ConsulClient,
     private readonly options: ConsulAgentBackendOptions,
   ) {
+    super();
     this.description = options.description;
   }
 
@@ -65,6 +67,11 @@ export class ConsulAgentBackend implements Backend {
 
   reject(service: Service): string | undefined {
     return registrationProblem(service);
+  }
+
+  override admit(service: Service): Admission {
+    const rejected = this.reject(service);
+    return rejected ? { rejected } : { notes: [] };
   }
 
   /** `PUT /v1/agent/service/register?replace-existing-checks`, then the docker-health status when it has that check. */
@@ -106,7 +113,7 @@ export class ConsulAgentBackend implements Backend {
     this.keepalive.delete(service.id);
   }
 
-  followsDockerHealth(service: Service): boolean {
+  override followsDockerHealth(service: Service): boolean {
     return hasDockerHealthCheck(service);
   }
 

@@ -1,6 +1,7 @@
 import { hostPort } from '../address';
-import type { Backend, OwnedService } from '../backend';
+import type { OwnedService } from '../backend';
 import type { Service } from '../service';
+import { ServiceByServiceBackend } from '../service-by-service';
 import { serviceOfRecord } from '../service-record';
 import { ConsulClient } from './client';
 import { kvDelete, kvGet, kvList, kvPut } from './kv';
@@ -28,13 +29,14 @@ function kvValue(service: Service): string {
  * written before the key and deleted after it, so a crash between the two never leaves a key nobody
  * owns. A key is deleted only while it still holds this host's value (check-and-set on its ModifyIndex).
  */
-export class ConsulKvBackend implements Backend {
+export class ConsulKvBackend extends ServiceByServiceBackend {
   readonly description: string;
 
   constructor(
     private readonly client: ConsulClient,
     private readonly options: ConsulKvBackendOptions,
   ) {
+    super();
     this.description = options.description;
   }
 
