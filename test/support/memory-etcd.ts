@@ -214,8 +214,8 @@ export class MemoryEtcd {
     clearInterval(this.expiryTimer);
     for (const c of this.clients) c.close();
     for (const s of this.streams) s.call.end();
-    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     this.server.forceShutdown();
+    await Promise.resolve();
   }
 
   // --- the gRPC services ---
