@@ -4,6 +4,7 @@ import { DeletionWatch } from '../etcd/deletion-watch';
 import { TransactionTooLargeError } from '../etcd/errors';
 import { atomicLimitExceeded, KeyOp, ownersPrefix } from '../etcd/key-ops';
 import { LeaseKeeper } from '../etcd/lease-keeper';
+import { deletePrefixInPages } from '../etcd/purge';
 import { prefixPages, readPrefix, readStoredKeys } from '../etcd/reads';
 import type { Logger } from '../log';
 import { WarnOnce } from '../warn-once';
@@ -225,10 +226,7 @@ export class EtcdKvBackend implements Backend {
     if (prefixes.length === 0) return;
     // Nothing is held while the purge lands, so the watch does not take it for another host's.
     this.clearHeld();
-    await commitSplit(
-      this.etcd,
-      prefixes.map((p) => ({ deletePrefix: p })),
-    );
+    await Promise.all(prefixes.map((p) => deletePrefixInPages(this.etcd, p)));
   }
 
   /**
