@@ -89,7 +89,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
  * mirror entries: what it holds read back with the daemon's `readHostEntries`, and for each
  * container the daemon's `planMirror` against the entry the product's key builders give, one
  * transaction per container, 16 at a time, each at its slot of the daemon's `healPacer` (schedule
- * `fleet`). The first failure ends the attempt (the daemon's
+ * `fleet`: also as few in flight as it allows). The first failure ends the attempt (the daemon's
  * writer then drops out of step and writes nothing more until the next reconciliation); the
  * next one comes after cockatiel's ExponentialBackoff, as the daemon's retry. Its own etcd
  * client has the daemon's options (call deadline, breaker, retry), so it fails as a daemon fails.
@@ -163,17 +163,19 @@ export class SimulatedHost {
     const containers = Array.from({ length: this.fleet.containers }, (_, c) => c);
     await pool(containers, IN_FLIGHT, async (c) => {
       if (failed || signal.aborted) return;
-      await pacer?.wait(signal);
-      if (failed || signal.aborted) return;
-      const info = simulatedContainer(this.fleet, this.index, c);
-      const ops = planMirror(info.Id, held.get(info.Id) ?? new Map(), mirrorEntry(info, this.host, this.layout), this.layout);
-      if (ops.length === 0) return;
+      const release = await pacer?.slot(signal);
       try {
+        if (failed || signal.aborted) return;
+        const info = simulatedContainer(this.fleet, this.index, c);
+        const ops = planMirror(info.Id, held.get(info.Id) ?? new Map(), mirrorEntry(info, this.host, this.layout), this.layout);
+        if (ops.length === 0) return;
         await this.client.kv.txn({ success: ops.map(toRequestOp) });
         result.written++;
       } catch (err) {
         failed = true;
         result.failures[failureKind(err)]++;
+      } finally {
+        release?.();
       }
     });
     return !failed && !signal.aborted;

@@ -307,7 +307,12 @@ export class Daemon {
       }
       if (failed > 0) throw new Error(`${failed} of ${ids.size} containers could not be written`);
       if (unloaded.length > 0) throw new Error(`not reconciled: ${unloaded.join(', ')}`);
-      this.log.info('reconciled', { reason, containers: ids.size, ms: Date.now() - started, ...(pacer ? { syncsPerSecond: Math.round(pacer.perSecond * 10) / 10 } : {}) });
+      this.log.info('reconciled', {
+        reason,
+        containers: ids.size,
+        ms: Date.now() - started,
+        ...(pacer ? { syncsPerSecond: Math.round(pacer.perSecond * 10) / 10 } : {}),
+      });
       this.refilling = false;
       if (repairing && this.repairing === repairing) {
         this.repairing = undefined;
@@ -330,10 +335,14 @@ export class Daemon {
     if (this.stopped) throw new StoppingError();
   }
 
-  /** A sync requested at its slot of the pace; one not yet requested when the daemon stops is refused by the closed queue. */
+  /** A sync requested at its slot of the pace (and while few enough are under way); one not yet requested when the daemon stops is refused by the closed queue. */
   private async pacedRequest(pacer: Pacer, id: string): Promise<void> {
-    await pacer.wait(this.stopping.signal);
-    return this.queue.request(id);
+    const release = await pacer.slot(this.stopping.signal);
+    try {
+      await this.queue.request(id);
+    } finally {
+      release();
+    }
   }
 
   /** Logs `synced N/M` every PROGRESS_EVERY settled syncs, when there are more than that many. */

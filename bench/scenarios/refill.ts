@@ -35,7 +35,11 @@ export interface RefillSpec {
   hosts: number;
   /** Containers per simulated host, and the bench host's own containers. */
   containers: number;
+  /** The refills to run, in this order (BENCH_REFILL_SCHEDULES; default all three). */
+  schedules?: readonly Schedule[];
 }
+
+export const SCHEDULES: readonly Schedule[] = ['fleet', 'fleet-unpaced', 'one-second'];
 
 /** The goals of issue 24, point 4 (docs/performance.md, "Refill"). */
 export const REFILL_GOALS = { requestsPerWrite: 1.2, probeP99Ms: 1_000 };
@@ -265,10 +269,13 @@ export async function refillScenario(ctx: RefillContext, spec: RefillSpec): Prom
       say('refill: compacting etcd before the next refill...');
       await etcd.client.kv.compact({ revision: String(await revision(etcd.client)), physical: true });
     };
-    runs.push(await refill(ctx, spec, simulated, daemon, counter, 'fleet'));
-    await compact();
-    runs.push(await refill(ctx, spec, simulated, daemon, counter, 'fleet-unpaced'));
-    await compact();
+    const schedules = SCHEDULES.filter((s) => (spec.schedules ?? SCHEDULES).includes(s));
+    for (const schedule of schedules.filter((s) => s !== 'one-second')) {
+      if (runs.length > 0) await compact();
+      runs.push(await refill(ctx, spec, simulated, daemon, counter, schedule));
+    }
+    if (!schedules.includes('one-second')) return { ...spec, fleetKeys, counterCheck, runs };
+    if (runs.length > 0) await compact();
     // Without the claims every host knows only itself: the window of before. The daemon keeps the
     // largest count it has seen, so a new one takes its place (SIGINT keeps the data).
     await lease.revoke();
