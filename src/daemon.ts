@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type Docker from 'dockerode';
 import { WriterAdmission } from './daemon/admission';
 import type { Pacer } from './daemon/heal-pace';
@@ -164,6 +165,8 @@ export class Daemon {
       ? dockerEngine(docker, log.child({ component: 'docker.watcher' }), { healthPollMs: options.podmanHealthPollMs })
       : docker;
     this.observer = options.observer ?? {};
+    // Every paced sync that waits for its slot listens to it (and stops listening when it goes): a reconciliation of 1,000 containers waits 1,000 at once.
+    setMaxListeners(0, this.stopping.signal);
     this.scheduler = new ReconcileScheduler((reason) => this.runReconcile(reason), log, options);
     this.writers =
       typeof writers === 'function'

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { Etcd3, Lease } from 'etcd3';
@@ -334,6 +335,8 @@ async function refill(
   );
 
   const abort = new AbortController();
+  // Each simulated host's syncs waiting for their slot listen to it: thousands at once.
+  setMaxListeners(0, abort.signal);
   const heals = simulated.map((s) => s.heal(purgedAt, schedule, abort.signal));
   let daemonKeysBackAt: number | undefined;
   // Back when all its entries are, or when it says it has reconciled since the purge: another user's

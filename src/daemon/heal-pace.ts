@@ -56,8 +56,12 @@ export class Pacer {
   async slot(signal?: AbortSignal): Promise<() => void> {
     if (this.running >= this.inFlight && !signal?.aborted)
       await new Promise<void>((resolve) => {
-        this.queued.push(resolve);
-        signal?.addEventListener('abort', () => resolve(), { once: true });
+        const done = () => {
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        this.queued.push(done);
+        signal?.addEventListener('abort', done, { once: true });
       });
     this.running++;
     await this.wait(signal);
