@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { ExponentialBackoff, IBackoff } from 'cockatiel';
 import type { Etcd3 } from 'etcd3';
 import { Pacer, healPacer } from '../src/daemon/heal-pace';
@@ -113,7 +114,14 @@ export class SimulatedHost {
   }
 
   /** Heals from a purge answered at `purgedAt` (wall ms) until its entries are all written back, or `signal` aborts. */
-  async heal(purgedAt: number, schedule: Schedule, signal: AbortSignal): Promise<HostRefill> {
+  async heal(purgedAt: number, schedule: Schedule, fleetSignal: AbortSignal): Promise<HostRefill> {
+    // A signal of its own, as a daemon has: the fleet's one signal with every waiting sync of 999
+    // hosts listening made each listener added or removed a walk of tens of thousands (the bench's CPU).
+    const own = new AbortController();
+    setMaxListeners(0, own.signal);
+    const signal = own.signal;
+    if (fleetSignal.aborted) own.abort();
+    else fleetSignal.addEventListener('abort', () => own.abort(), { once: true });
     const result: HostRefill = {
       host: this.host,
       hostsCounted: 0,
