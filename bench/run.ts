@@ -4,6 +4,7 @@
  *
  *   npm run bench
  *   BENCH_PARTS=commands,fleet,refill,startup  BENCH_FLEET=1000x100  BENCH_REFILL=1000x100  (0: no fleet / refill part)
+ *   BENCH_REFILL_SCHEDULES=fleet,fleet-unpaced,one-second
  *   BENCH_SIZES=200,500,1000  BENCH_ROUNDS=3  BENCH_LATENCY_SAMPLES=50  BENCH_OUT=bench-results.json
  *   BENCH_CONFIGURATIONS=mirror,mirror+hamesh+etcd  BENCH_CPU_PROF=<dir>  BENCH_DOCKER_SOCKET=/var/run/docker.sock  BENCH_NODE_OPTIONS=<flags>
  */
@@ -20,7 +21,8 @@ import { BenchResults, ConfigurationResult, renderTables, SizeResult, writeResul
 import { commandsScenario } from './scenarios/commands';
 import { FleetResult, fleetScenario, FleetSpec } from './scenarios/fleet';
 import { latencyScenario } from './scenarios/latency';
-import { RefillResult, refillScenario, RefillSpec } from './scenarios/refill';
+import { RefillResult, refillScenario, RefillSpec, SCHEDULES } from './scenarios/refill';
+import type { Schedule } from './simulated-host';
 import { startupRound } from './scenarios/startup';
 import { writesScenario } from './scenarios/writes';
 
@@ -51,7 +53,11 @@ const FLEET = process.env.BENCH_FLEET ?? '1000x100';
 const FLEET_SPEC: FleetSpec | undefined = hostsByContainers('BENCH_FLEET', '1000x100');
 /** `<hosts>x<containers>` of the refill part's fleet, its one real daemon included; `0` skips that part. */
 const REFILL = process.env.BENCH_REFILL ?? '1000x100';
-const REFILL_SPEC: RefillSpec | undefined = hostsByContainers('BENCH_REFILL', '1000x100');
+const REFILL_SCHEDULES = (process.env.BENCH_REFILL_SCHEDULES ?? SCHEDULES.join(',')).split(',').map((s) => s.trim()) as Schedule[];
+if (REFILL_SCHEDULES.some((s) => !SCHEDULES.includes(s)))
+  throw new Error(`BENCH_REFILL_SCHEDULES: one or more of ${SCHEDULES.join(', ')}, comma separated`);
+const REFILL_FLEET = hostsByContainers('BENCH_REFILL', '1000x100');
+const REFILL_SPEC: RefillSpec | undefined = REFILL_FLEET && { ...REFILL_FLEET, schedules: REFILL_SCHEDULES };
 if (REFILL_SPEC && REFILL_SPEC.hosts < 2) throw new Error('BENCH_REFILL needs at least 2 hosts: the daemon and a simulated one');
 /**
  * The parts to run, in this order: the quick commands (no engine needed), then the fleet and refill

@@ -1,9 +1,11 @@
+import { setMaxListeners } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { Etcd3, Lease } from 'etcd3';
 import { healWindowMs } from '../../src/daemon/heal-window';
 import { etcdClientOptions } from '../../src/etcd/client';
 import { prefixEnd } from '../../src/etcd/key-ops';
+import { deletePrefixInPages } from '../../src/etcd/purge';
 import { MirrorLayout } from '../../src/mirror/keys';
 import { packageVersion } from '../../src/version';
 import type { EtcdServer } from '../../test/support/etcd';
@@ -26,14 +28,19 @@ import { CLAIMS_PREFIX, FAILURE_KINDS, FailureKind, HostRefill, Schedule, Simula
  * containers of the bench's own, talking to etcd through a proxy that counts its requests. The
  * bench purges the whole mirror with the one deletion a daemon's SIGUSR2 sends; every host then
  * heals on its own: the simulated ones as bench/simulated-host.ts does, the daemon as it does.
- * This runs twice: with the fleet-sized window, then with the one-second window of before.
+ * This runs three times: with the fleet-sized window and the daemon's pace, with the same window
+ * unpaced (the simulated hosts; the daemon paces regardless), then with the one-second window of before.
  */
 export interface RefillSpec {
   /** Hosts in the fleet, the real daemon's included. */
   hosts: number;
   /** Containers per simulated host, and the bench host's own containers. */
   containers: number;
+  /** The refills to run, in this order (BENCH_REFILL_SCHEDULES; default all three). */
+  schedules?: readonly Schedule[];
 }
+
+export const SCHEDULES: readonly Schedule[] = ['fleet', 'fleet-unpaced', 'one-second'];
 
 /** The goals of issue 24, point 4 (docs/performance.md, "Refill"). */
 export const REFILL_GOALS = { requestsPerWrite: 1.2, probeP99Ms: 1_000 };
@@ -55,12 +62,6 @@ const CLAIMS_PER_TXN = 120;
 const COUNTER_CHECK_REQUESTS = 20;
 /** Clients created or connected at once when the simulated hosts get their own. */
 const CONNECT_CONCURRENCY = 50;
-/**
- * Keys per deletion of the purge. The daemon's SIGUSR2 deletes the whole mirror prefix in one
- * request; at 1,000 x 100 (1.7 M keys in one revision, with the daemon's watch open) that drove this
- * machine's etcd 3.4 to 23 GB and the kernel's OOM killer, twice (docs/performance.md, "Refill").
- */
-const PURGE_PAGE_KEYS = 10_000;
 /** How often progress is shown while a refill runs. */
 const PROGRESS_MS = 15_000;
 
@@ -127,6 +128,8 @@ export interface RefillRun {
     written: number;
     /** Failed requests (after each client's own retry), by kind. */
     failures: Record<FailureKind, number>;
+    /** The pace of their container writes (per second; Infinity: unpaced), the same for every host of a fleet. */
+    syncsPerSecond: number;
     /** Median and last time from the purge to a simulated host's keys all back. */
     medianDoneMs?: number;
     lastDoneMs?: number;
@@ -190,21 +193,6 @@ async function claim(etcd: EtcdServer, hosts: readonly SimulatedHost[]): Promise
     });
   }
   return lease;
-}
-
-/** Deletes every key under `prefix`, PURGE_PAGE_KEYS at a time (each page read keys-only, then its span deleted); resolves with the deletions sent. */
-async function purgePrefix(client: Etcd3, prefix: string): Promise<number> {
-  const end = prefixEnd(prefix);
-  let from = Buffer.from(prefix);
-  let deletions = 0;
-  for (;;) {
-    const page = await client.kv.range({ key: from, range_end: end, keys_only: true, limit: PURGE_PAGE_KEYS });
-    if (page.kvs.length === 0) return deletions;
-    const next = Buffer.concat([page.kvs[page.kvs.length - 1].key, Buffer.from([0])]);
-    await client.kv.deleteRange({ key: from, range_end: next });
-    deletions++;
-    from = next;
-  }
 }
 
 /** `hosts/<host>/` keys of each host (count-only reads, 128 per transaction). */
@@ -277,10 +265,18 @@ export async function refillScenario(ctx: RefillContext, spec: RefillSpec): Prom
     await daemon.whileRunning(daemon.loggedAt('reconciled', 120_000));
 
     const runs: RefillRun[] = [];
-    runs.push(await refill(ctx, spec, simulated, daemon, counter, 'fleet'));
-    // The next refill starts from an etcd holding the live keys only, as the first did.
-    say('refill: compacting etcd before the next refill...');
-    await etcd.client.kv.compact({ revision: String(await revision(etcd.client)), physical: true });
+    // Each next refill starts from an etcd holding the live keys only, as the first did.
+    const compact = async () => {
+      say('refill: compacting etcd before the next refill...');
+      await etcd.client.kv.compact({ revision: String(await revision(etcd.client)), physical: true });
+    };
+    const schedules = SCHEDULES.filter((s) => (spec.schedules ?? SCHEDULES).includes(s));
+    for (const schedule of schedules.filter((s) => s !== 'one-second')) {
+      if (runs.length > 0) await compact();
+      runs.push(await refill(ctx, spec, simulated, daemon, counter, schedule));
+    }
+    if (!schedules.includes('one-second')) return { ...spec, fleetKeys, counterCheck, runs };
+    if (runs.length > 0) await compact();
     // Without the claims every host knows only itself: the window of before. The daemon keeps the
     // largest count it has seen, so a new one takes its place (SIGINT keeps the data).
     await lease.revoke();
@@ -312,7 +308,7 @@ async function refill(
   const claims = await countKeys(client, CLAIMS_PREFIX);
   const keysPerHost = spec.containers * 16;
   const windowMs =
-    schedule === 'fleet' ? healWindowMs({ hosts: Math.max(1, claims), keysPerHost }) : healWindowMs({ hosts: 1, keysPerHost: 0 });
+    schedule !== 'one-second' ? healWindowMs({ hosts: Math.max(1, claims), keysPerHost }) : healWindowMs({ hosts: 1, keysPerHost: 0 });
   const limitMs = windowMs + LIMIT_AFTER_WINDOW_MS;
   const [neededWrites] = await hostCounts(client, layout, [HOST]);
   const keysBefore = await countKeys(client, layout.allPrefix);
@@ -330,15 +326,17 @@ async function refill(
   const etcdProcess = etcdPid(etcd.dataDir);
   const cpuBefore = { etcd: cpuOf(etcdProcess), bench: process.cpuUsage(), daemon: cpuOf(daemon.process.pid) };
 
-  // What a SIGUSR2 deletes (MirrorWriter.purgeAll: the whole mirror prefix), in pages (PURGE_PAGE_KEYS).
+  // What a SIGUSR2 deletes, as it deletes it (MirrorWriter.purgeAll: the whole mirror prefix in pages of PURGE_PAGE_KEYS).
   const purgeAt = Date.now();
-  const deletions = await purgePrefix(client, layout.allPrefix);
+  const deletions = await deletePrefixInPages(client, layout.allPrefix);
   const purgedAt = Date.now();
   say(
     `  purged in ${((purgedAt - purgeAt) / 1000).toFixed(1)} s (${deletions} deletions); every host heals on its own now (bound: ${Math.round(limitMs / 1000)} s)`,
   );
 
   const abort = new AbortController();
+  // Each simulated host's syncs waiting for their slot listen to it: thousands at once.
+  setMaxListeners(0, abort.signal);
   const heals = simulated.map((s) => s.heal(purgedAt, schedule, abort.signal));
   let daemonKeysBackAt: number | undefined;
   // Back when all its entries are, or when it says it has reconciled since the purge: another user's
@@ -408,7 +406,7 @@ async function refill(
   const run: RefillRun = {
     schedule,
     claims,
-    windowMs: schedule === 'fleet' ? healWindowMs({ hosts: Math.max(1, refills[0]?.hostsCounted ?? 1), keysPerHost }) : windowMs,
+    windowMs: schedule !== 'one-second' ? healWindowMs({ hosts: Math.max(1, refills[0]?.hostsCounted ?? 1), keysPerHost }) : windowMs,
     longestDelayMs: Math.max(...refills.map((r) => r.delayMs)),
     limitMs,
     purgeMs: purgedAt - purgeAt,
@@ -423,6 +421,7 @@ async function refill(
       hostsRetried: refills.filter((r) => r.attempts > 1).length,
       mostAttempts: Math.max(...refills.map((r) => r.attempts)),
       written: refills.reduce((n, r) => n + r.written, 0),
+      syncsPerSecond: Math.min(...refills.map((r) => r.syncsPerSecond)),
       failures,
       medianDoneMs: median(doneAts),
       lastDoneMs: doneAts.length ? Math.max(...doneAts) : undefined,

@@ -12,10 +12,11 @@ const MIN_WINDOW_MS = 1_000;
 /** The longest window: a host's data is back within this much plus the refill itself, whatever the fleet. */
 const MAX_WINDOW_MS = 600_000;
 /**
- * The write rate a fleet's refill is planned for: about half of what one 2-core etcd member took
- * in the refill benchmark (docs/performance.md), so reads stay quick while the fleet refills.
+ * The write rate a fleet's refill is planned for: about half of what one 2-core etcd member took in
+ * transactions of one container each in the refill benchmark (docs/performance.md: 8,000-10,000
+ * keys a second on a shared machine), so reads stay quick while the fleet refills.
  */
-export const REFILL_KEYS_PER_SECOND = 10_000;
+export const REFILL_KEYS_PER_SECOND = 5_000;
 
 /** What a host knows of its fleet when it heals. */
 export interface FleetSize {

@@ -22,7 +22,8 @@ export interface Page {
   revision: string;
 }
 
-function tooLarge(err: unknown): boolean {
+/** Whether etcd's answer was too large for the client (gRPC's message limit): ask again for less. */
+export function tooLarge(err: unknown): boolean {
   return err instanceof GRPCResourceExhastedError || /larger than max|RESOURCE_EXHAUSTED/i.test((err as Error)?.message ?? '');
 }
 

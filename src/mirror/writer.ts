@@ -4,6 +4,7 @@ import { commitAtomic, commitSplit } from '../etcd/commit';
 import { DeletionWatch } from '../etcd/deletion-watch';
 import { TransactionTooLargeError } from '../etcd/errors';
 import type { KeyOp } from '../etcd/key-ops';
+import { deletePrefixInPages } from '../etcd/purge';
 import { readPrefix } from '../etcd/reads';
 import { containerName, type ContainerState } from '../docker/engine';
 import { WarnOnce } from '../warn-once';
@@ -127,7 +128,7 @@ export class MirrorWriter implements Writer {
   async purgeAll(): Promise<void> {
     // Nothing is held while the purge lands, so the watch does not take it for another host's.
     this.held.clear();
-    await this.commit([{ deletePrefix: this.layout.allPrefix }]);
+    this.count([{ deletePrefix: this.layout.allPrefix }], await deletePrefixInPages(this.etcd, this.layout.allPrefix));
     this.log.info('purged the whole mirror', { prefix: this.layout.allPrefix });
   }
 

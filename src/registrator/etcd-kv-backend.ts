@@ -2,6 +2,7 @@ import { EtcdLeaseInvalidError, type Etcd3 } from 'etcd3';
 import { commitSplit } from '../etcd/commit';
 import { KeyOp, ownersPrefix } from '../etcd/key-ops';
 import { LeaseKeeper } from '../etcd/lease-keeper';
+import { deletePrefixInPages } from '../etcd/purge';
 import type { Logger } from '../log';
 import type { Admission, Backend, BackendContext, EtcdRegistryReader, HostRecords, OwnedService, UnreadableRecord } from './backend';
 import { commitChange } from './etcd-kv/commit-change';
@@ -181,10 +182,7 @@ export class EtcdKvBackend implements Backend, EtcdRegistryReader {
     if (prefixes.length === 0) return;
     // Nothing is held while the purge lands, so the watch does not take it for another host's.
     this.book.clear();
-    await commitSplit(
-      this.etcd,
-      prefixes.map((p) => ({ deletePrefix: p })),
-    );
+    await Promise.all(prefixes.map((p) => deletePrefixInPages(this.etcd, p)));
   }
 
   /**
