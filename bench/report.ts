@@ -311,9 +311,8 @@ function renderRefill(refill: RefillResult): string[] {
   const runs = refill.runs;
   const summary = summariseRefill(refill);
   const names: Record<RefillRun['schedule'], string> = {
-    fleet: 'fleet-sized window, paced (now)',
-    'fleet-unpaced': 'fleet-sized window, unpaced (before)',
-    'one-second': 'one-second window (before that)',
+    fleet: 'fleet-sized window (now)',
+    'one-second': 'one-second window (before)',
   };
   const name = (r: RefillRun) => names[r.schedule];
   const goals = table(
@@ -354,9 +353,6 @@ function renderRefill(refill: RefillResult): string[] {
       figure(
         'simulated: entries written / reconciliations',
         (r) => `${r.simulated.written.toLocaleString('en')} / ${r.simulated.attempts.toLocaleString('en')}`,
-      ),
-      figure('simulated: container writes per second per host (the pace)', (r) =>
-        Number.isFinite(r.simulated.syncsPerSecond) ? r.simulated.syncsPerSecond.toFixed(1) : 'unpaced',
       ),
       figure('simulated: hosts that retried / most attempts', (r) => `${r.simulated.hostsRetried} / ${r.simulated.mostAttempts}`),
       figure('simulated: failed requests', failures),

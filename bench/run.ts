@@ -4,7 +4,7 @@
  *
  *   npm run bench
  *   BENCH_PARTS=commands,fleet,refill,startup  BENCH_FLEET=1000x100  BENCH_REFILL=1000x100  (0: no fleet / refill part)
- *   BENCH_REFILL_SCHEDULES=fleet,fleet-unpaced,one-second
+ *   BENCH_REFILL_SCHEDULES=fleet,one-second
  *   BENCH_SIZES=200,500,1000  BENCH_ROUNDS=3  BENCH_LATENCY_SAMPLES=50  BENCH_OUT=bench-results.json
  *   BENCH_CONFIGURATIONS=mirror,mirror+hamesh+etcd  BENCH_CPU_PROF=<dir>  BENCH_DOCKER_SOCKET=/var/run/docker.sock  BENCH_NODE_OPTIONS=<flags>
  */

@@ -1,7 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { ExponentialBackoff, IBackoff } from 'cockatiel';
 import type { Etcd3 } from 'etcd3';
-import { Pacer, healPacer } from '../src/daemon/heal-pace';
 import { FleetSize, healDelayMs } from '../src/daemon/heal-window';
 import { EtcdMemberPausedError } from '../src/etcd/errors';
 import { toRequestOp } from '../src/etcd/key-ops';
@@ -24,12 +23,10 @@ const KEYS_PER_CONTAINER = 16;
 
 /**
  * How the hosts heal: `fleet`, after a delay in the window sized by the claims counted and this
- * host's keys, their container writes paced by the daemon's `healPacer` (the daemon's now);
- * `fleet-unpaced`, the same delays but writing as fast as etcd answers (the daemon's before);
- * `one-second`, the window of a host that knows nothing of its fleet
- * (`healDelayMs(host, { hosts: 1, keysPerHost: 0 })`, unpaced: the daemon's before that).
+ * host's keys (the daemon's now); `one-second`, the window of a host that knows nothing of its
+ * fleet (`healDelayMs(host, { hosts: 1, keysPerHost: 0 })`: the daemon's before).
  */
-export type Schedule = 'fleet' | 'fleet-unpaced' | 'one-second';
+export type Schedule = 'fleet' | 'one-second';
 
 /** How an etcd request of a simulated host failed (after its client's own retry). */
 export type FailureKind = 'deadline exceeded' | 'too many requests' | 'unavailable' | 'held back by the breaker' | 'other';
@@ -49,8 +46,6 @@ export interface HostRefill {
   hostsCounted: number;
   /** Its self-healing delay after the purge. */
   delayMs: number;
-  /** Container writes per second its pace allowed (Infinity: unpaced). */
-  syncsPerSecond: number;
   /** Reconciliations it ran: 1 when the first wrote everything. */
   attempts: number;
   /** Container entries it wrote (transactions that etcd committed). */
@@ -89,8 +84,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
  * of the claims (the daemon's `countClaims`), its delay from the daemon's own `healDelayMs`, then a reconciliation of its
  * mirror entries: what it holds read back with the daemon's `readHostEntries`, and for each
  * container the daemon's `planMirror` against the entry the product's key builders give, one
- * transaction per container, 16 at a time, each at its slot of the daemon's `healPacer` (schedule
- * `fleet`: also as few in flight as it allows). The first failure ends the attempt (the daemon's
+ * transaction per container, 16 at a time. The first failure ends the attempt (the daemon's
  * writer then drops out of step and writes nothing more until the next reconciliation); the
  * next one comes after cockatiel's ExponentialBackoff, as the daemon's retry. Its own etcd
  * client has the daemon's options (call deadline, breaker, retry), so it fails as a daemon fails.
@@ -126,7 +120,6 @@ export class SimulatedHost {
       host: this.host,
       hostsCounted: 0,
       delayMs: 0,
-      syncsPerSecond: Infinity,
       attempts: 0,
       written: 0,
       failures: Object.fromEntries(FAILURE_KINDS.map((k) => [k, 0])) as Record<FailureKind, number>,
@@ -141,14 +134,11 @@ export class SimulatedHost {
         ? { hosts: Math.max(1, result.hostsCounted), keysPerHost: this.fleet.containers * KEYS_PER_CONTAINER }
         : { hosts: 1, keysPerHost: 0 };
     result.delayMs = healDelayMs(this.host, fleet);
-    // The daemon asks for its pace as its reconciliation starts, and paces its retries too.
-    const pacer = schedule === 'fleet' ? healPacer(fleet, KEYS_PER_CONTAINER) : undefined;
-    result.syncsPerSecond = pacer?.perSecond ?? Infinity;
     await pause(purgedAt + result.delayMs - Date.now(), signal);
     let backoff: IBackoff<unknown> | undefined;
     while (!signal.aborted) {
       result.attempts++;
-      if (await this.reconcile(result, pacer, signal)) {
+      if (await this.reconcile(result, signal)) {
         result.doneAt = Date.now();
         break;
       }
@@ -159,7 +149,7 @@ export class SimulatedHost {
   }
 
   /** One reconciliation; true when every entry is in etcd as it should be. */
-  private async reconcile(result: HostRefill, pacer: Pacer | undefined, signal: AbortSignal): Promise<boolean> {
+  private async reconcile(result: HostRefill, signal: AbortSignal): Promise<boolean> {
     let held: Map<string, Map<string, string>>;
     try {
       held = (await readHostEntries(this.client, this.layout, this.host)).entries;
@@ -171,9 +161,7 @@ export class SimulatedHost {
     const containers = Array.from({ length: this.fleet.containers }, (_, c) => c);
     await pool(containers, IN_FLIGHT, async (c) => {
       if (failed || signal.aborted) return;
-      const release = await pacer?.slot(signal);
       try {
-        if (failed || signal.aborted) return;
         const info = simulatedContainer(this.fleet, this.index, c);
         const ops = planMirror(info.Id, held.get(info.Id) ?? new Map(), mirrorEntry(info, this.host, this.layout), this.layout);
         if (ops.length === 0) return;
@@ -182,8 +170,6 @@ export class SimulatedHost {
       } catch (err) {
         failed = true;
         result.failures[failureKind(err)]++;
-      } finally {
-        release?.();
       }
     });
     return !failed && !signal.aborted;

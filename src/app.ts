@@ -2,8 +2,7 @@ import { hostname } from 'node:os';
 import { ConfigError } from './config-error';
 import type { Config } from './config/load';
 import { Daemon, DaemonRequests, selfHealDelayMs } from './daemon';
-import { healPacer } from './daemon/heal-pace';
-import { FleetSize, healDelayMs } from './daemon/heal-window';
+import { healDelayMs } from './daemon/heal-window';
 import { createDockerClient } from './docker/client';
 import { containerOfHostname, EngineIdentity, looksLikeContainerId, readEngineIdentity } from './docker/engine-info';
 import { createEtcdClient } from './etcd/client';
@@ -44,14 +43,12 @@ export async function runDaemon(configured: Config, log: Logger): Promise<void> 
     : undefined;
   // The fleet's size for the self-healing window: the largest count of claims seen (an emptied etcd has none for a while).
   let fleetHosts = 1;
-  const keysPerContainer = () => KEYS_PER_CONTAINER * Math.max(1, daemon.status().writers.length);
-  const fleetSize = async (): Promise<FleetSize> => {
+  const healDelay = async () => {
     if (hostClaim) fleetHosts = Math.max(fleetHosts, await countClaims(etcd).catch(() => fleetHosts));
-    const containers = Math.max(0, ...daemon.status().writers.map((w) => w.containersHeld));
-    return { hosts: fleetHosts, keysPerHost: containers * keysPerContainer() };
+    const { writers } = daemon.status();
+    const containers = Math.max(0, ...writers.map((w) => w.containersHeld));
+    return healDelayMs(config.host, { hosts: fleetHosts, keysPerHost: containers * KEYS_PER_CONTAINER * Math.max(1, writers.length) });
   };
-  const healDelay = async () => healDelayMs(config.host, await fleetSize());
-  const healPace = async () => healPacer(await fleetSize(), keysPerContainer());
   // prom-client is loaded only when the listener is on.
   const metrics = config.httpPort > 0 ? new (await import('./http/metrics')).Metrics() : undefined;
   const parts = await loadRegistryParts(config, config.uris, log);
@@ -61,7 +58,6 @@ export async function runDaemon(configured: Config, log: Logger): Promise<void> 
     resyncSeconds: config.resync,
     healDelayMs: config.selfHeal ? healDelay : undefined,
     repairDelayMs: healDelay,
-    healPace,
     hostClaim,
     history,
     startupRetry: { attempts: config.retryAttempts, intervalMs: config.retryInterval },

@@ -1,7 +1,5 @@
-import { setMaxListeners } from 'node:events';
 import type Docker from 'dockerode';
 import { WriterAdmission } from './daemon/admission';
-import type { Pacer } from './daemon/heal-pace';
 import { type Delay, ReconcileScheduler } from './daemon/scheduler';
 import { SyncQueue } from './daemon/sync-queue';
 import { ContainerEngine, ContainerEvent, dockerEngine, EventWatch, isNetworkAction, isRunning } from './docker/engine';
@@ -33,12 +31,6 @@ export interface DaemonOptions {
   healDelayMs?: Delay;
   /** How long after etcd's history changed to reconcile (default: healDelayMs, else at once). */
   repairDelayMs?: Delay;
-  /**
-   * The pace of the container syncs of a reconciliation that writes back what vanished (a heal, a
-   * history change, a SIGUSR2 refill, and their retries), asked for when one starts (healPacer in
-   * daemon/heal-pace.ts). Absent, or when it fails: unpaced. Event syncs are never paced.
-   */
-  healPace?: () => Promise<Pacer>;
   /**
    * The claim on this daemon's host name (docs/fleet.md): while it is not held (another daemon of
    * another engine holds the name), nothing is written or deleted, on any signal. Absent: no claim.
@@ -81,9 +73,6 @@ export interface DaemonRequests {
   /** This host's data was deleted behind the writer's back: write it back after the self-healing delay. */
   heal(reason: string): void;
 }
-
-/** The reconciliations that write back what vanished: paced by `healPace`, and so are their retries until one succeeds. */
-const REFILL_REASONS = new Set(['self-heal', 'etcd history changed', 'SIGUSR2']);
 
 /** A reconciliation of more containers than this logs `synced N/M` every this many containers. */
 const PROGRESS_EVERY = 200;
@@ -140,10 +129,6 @@ export class Daemon {
   private readonly admission: WriterAdmission;
   private readonly scheduler: ReconcileScheduler;
   private stopped = false;
-  /** Aborted by stop: a paced reconciliation starts no more syncs. */
-  private readonly stopping = new AbortController();
-  /** A refill (REFILL_REASONS) has started and none has succeeded since: reconciliations are paced. */
-  private refilling = false;
   /** Containers whose last sync found them running: the ones a network event is a hint for (onEvent). */
   private readonly running = new Set<string>();
   private readonly observer: DaemonObserver;
@@ -165,8 +150,6 @@ export class Daemon {
       ? dockerEngine(docker, log.child({ component: 'docker.watcher' }), { healthPollMs: options.podmanHealthPollMs })
       : docker;
     this.observer = options.observer ?? {};
-    // Every paced sync that waits for its slot listens to it (and stops listening when it goes): a reconciliation of 1,000 containers waits 1,000 at once.
-    setMaxListeners(0, this.stopping.signal);
     this.scheduler = new ReconcileScheduler((reason) => this.runReconcile(reason), log, options);
     this.writers =
       typeof writers === 'function'
@@ -245,8 +228,6 @@ export class Daemon {
   private async runReconcile(reason: string): Promise<void> {
     const started = Date.now();
     const repairing = this.repairing;
-    if (REFILL_REASONS.has(reason)) this.refilling = true;
-    const pacing = this.refilling ? this.options.healPace?.().catch(() => undefined) : undefined;
     const claim = this.options.hostClaim;
     // Nothing is written before the host name is known to be this daemon's; a claim still being
     // taken (etcd refusing or unreachable) lets the reads run, so their failures are told, then fails.
@@ -289,11 +270,10 @@ export class Daemon {
       for (const writer of this.admission.inStepWriters()) for (const id of writer.heldIds()) ids.add(id);
       // So that one whose die went unseen (events lost) leaves the running set.
       for (const id of this.running) ids.add(id);
-      const pacer = await pacing;
       const results = await Promise.allSettled(
         this.withProgress(
           reason,
-          [...ids].map((id) => (pacer ? this.pacedRequest(pacer, id) : this.queue.request(id))),
+          [...ids].map((id) => this.queue.request(id)),
         ),
       );
       const failed = results.filter((r) => r.status === 'rejected').length;
@@ -310,13 +290,7 @@ export class Daemon {
       }
       if (failed > 0) throw new Error(`${failed} of ${ids.size} containers could not be written`);
       if (unloaded.length > 0) throw new Error(`not reconciled: ${unloaded.join(', ')}`);
-      this.log.info('reconciled', {
-        reason,
-        containers: ids.size,
-        ms: Date.now() - started,
-        ...(pacer ? { syncsPerSecond: Math.round(pacer.perSecond * 10) / 10 } : {}),
-      });
-      this.refilling = false;
+      this.log.info('reconciled', { reason, containers: ids.size, ms: Date.now() - started });
       if (repairing && this.repairing === repairing) {
         this.repairing = undefined;
         this.log.info('writers back in step after the etcd history change', { kind: repairing.kind, since: repairing.at });
@@ -336,16 +310,6 @@ export class Daemon {
 
   private throwIfStopping(): void {
     if (this.stopped) throw new StoppingError();
-  }
-
-  /** A sync requested at its slot of the pace (and while few enough are under way); one not yet requested when the daemon stops is refused by the closed queue. */
-  private async pacedRequest(pacer: Pacer, id: string): Promise<void> {
-    const release = await pacer.slot(this.stopping.signal);
-    try {
-      await this.queue.request(id);
-    } finally {
-      release();
-    }
   }
 
   /** Logs `synced N/M` every PROGRESS_EVERY settled syncs, when there are more than that many. */
@@ -410,7 +374,6 @@ export class Daemon {
    */
   async stop(deleteHostData: boolean): Promise<void> {
     this.stopped = true;
-    this.stopping.abort();
     // Only a name another daemon holds keeps its data; one whose claim is being taken (etcd down) is still tried.
     if (deleteHostData && this.options.hostClaim?.status().state === 'conflict') {
       deleteHostData = false;

@@ -28,8 +28,7 @@ import { CLAIMS_PREFIX, FAILURE_KINDS, FailureKind, HostRefill, Schedule, Simula
  * containers of the bench's own, talking to etcd through a proxy that counts its requests. The
  * bench purges the whole mirror with the one deletion a daemon's SIGUSR2 sends; every host then
  * heals on its own: the simulated ones as bench/simulated-host.ts does, the daemon as it does.
- * This runs three times: with the fleet-sized window and the daemon's pace, with the same window
- * unpaced (the simulated hosts; the daemon paces regardless), then with the one-second window of before.
+ * This runs twice: with the fleet-sized window, then with the one-second window of before.
  */
 export interface RefillSpec {
   /** Hosts in the fleet, the real daemon's included. */
@@ -40,7 +39,7 @@ export interface RefillSpec {
   schedules?: readonly Schedule[];
 }
 
-export const SCHEDULES: readonly Schedule[] = ['fleet', 'fleet-unpaced', 'one-second'];
+export const SCHEDULES: readonly Schedule[] = ['fleet', 'one-second'];
 
 /** The goals of issue 24, point 4 (docs/performance.md, "Refill"). */
 export const REFILL_GOALS = { requestsPerWrite: 1.2, probeP99Ms: 1_000 };
@@ -128,8 +127,6 @@ export interface RefillRun {
     written: number;
     /** Failed requests (after each client's own retry), by kind. */
     failures: Record<FailureKind, number>;
-    /** The pace of their container writes (per second; Infinity: unpaced), the same for every host of a fleet. */
-    syncsPerSecond: number;
     /** Median and last time from the purge to a simulated host's keys all back. */
     medianDoneMs?: number;
     lastDoneMs?: number;
@@ -421,7 +418,6 @@ async function refill(
       hostsRetried: refills.filter((r) => r.attempts > 1).length,
       mostAttempts: Math.max(...refills.map((r) => r.attempts)),
       written: refills.reduce((n, r) => n + r.written, 0),
-      syncsPerSecond: Math.min(...refills.map((r) => r.syncsPerSecond)),
       failures,
       medianDoneMs: median(doneAts),
       lastDoneMs: doneAts.length ? Math.max(...doneAts) : undefined,
