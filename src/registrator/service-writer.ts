@@ -3,7 +3,9 @@ import type { Logger } from '../log';
 import { WarnOnce } from '../warn-once';
 import type { Writer } from '../writer';
 import type { Backend } from './backend';
-import { containerServices, planServices, Service, ServiceAction, ServiceModelOptions } from './service';
+import type { Service, ServiceAction, ServiceModelOptions } from './service';
+import { containerServices } from './service-model';
+import { planServices } from './service-plan';
 import type { RegistryUri } from './uri';
 
 export interface ServiceWriterOptions {

@@ -8,7 +8,7 @@ import { createEtcdBackend } from '../../src/registrator/backends/etcd';
 import { createHameshBackend } from '../../src/registrator/backends/hamesh';
 import { createSkydns2Backend } from '../../src/registrator/backends/skydns2';
 import { EtcdKvBackend } from '../../src/registrator/etcd-kv-backend';
-import { containerServices } from '../../src/registrator/service';
+import { containerServices } from '../../src/registrator/service-model';
 import { parseRegistryUri } from '../../src/registrator/schemes';
 import { inspect } from '../fixtures/inspect';
 import { silentLogger } from './log';
