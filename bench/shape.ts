@@ -1,4 +1,4 @@
-import type { ContainerInfo } from '../src/docker/engine';
+import type { ContainerInfo } from '../src/docker/container-facts';
 import { hameshKeys } from '../src/registrator/backends/hamesh';
 import { MirrorLayout, mirrorEntry } from '../src/mirror/keys';
 import { hostPort } from '../src/registrator/address';

@@ -5,7 +5,7 @@ import { DeletionWatch } from '../etcd/deletion-watch';
 import { TransactionTooLargeError } from '../etcd/errors';
 import type { KeyOp } from '../etcd/key-ops';
 import { readPrefix } from '../etcd/reads';
-import { containerName, type ContainerState } from '../docker/engine';
+import { containerName, type ContainerState } from '../docker/container-facts';
 import { WarnOnce } from '../warn-once';
 import type { Writer } from '../writer';
 import { HeldEntries } from './held-entries';

@@ -1,4 +1,4 @@
-import { ContainerInfo, containerName as nameOfContainer, networkAddress } from '../docker/engine';
+import { ContainerInfo, containerName as nameOfContainer, networkAddress } from '../docker/container-facts';
 import { segmentProblem } from '../key-segment';
 import {
   COMPOSE_SERVICE_LABEL,

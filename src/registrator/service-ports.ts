@@ -1,4 +1,11 @@
-import { ContainerInfo, networkAddress, networkContainerRef, parsePortKey, swarmServiceRef, type SwarmServiceInfo } from '../docker/engine';
+import {
+  ContainerInfo,
+  networkAddress,
+  networkContainerRef,
+  parsePortKey,
+  swarmServiceRef,
+  type SwarmServiceInfo,
+} from '../docker/container-facts';
 import type { Protocol, ServiceModelOptions } from './service';
 import { SWARM_SERVICE_NAME_LABEL } from './service';
 import { type ContainerMetadata, metadataForPort } from './service-metadata';

@@ -1,4 +1,4 @@
-import { isRunning, swarmServiceRef, type ContainerInfo, type ContainerState } from '../docker/engine';
+import { isRunning, swarmServiceRef, type ContainerInfo, type ContainerState } from '../docker/container-facts';
 import type { Logger } from '../log';
 import { WarnOnce } from '../warn-once';
 import type { Writer } from '../writer';

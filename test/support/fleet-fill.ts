@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
-import type { ContainerInfo } from '../../src/docker/engine';
+import type { ContainerInfo } from '../../src/docker/container-facts';
 import { KeyOp, toRequestOp } from '../../src/etcd/key-ops';
 import { MirrorLayout, mirrorEntry } from '../../src/mirror/keys';
 import type { BackendFactory } from '../../src/registrator/backend';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ContainerInfo } from '../../src/docker/engine';
+import type { ContainerInfo } from '../../src/docker/container-facts';
 import type { ContainerHealth, Service, ServiceModelOptions } from '../../src/registrator/service';
 import { containerServices } from '../../src/registrator/service-model';
 import { ID, inspect } from '../fixtures/inspect';
