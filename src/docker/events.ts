@@ -3,6 +3,7 @@
  * line of the stream reads. Pure.
  */
 import { StringDecoder } from 'node:string_decoder';
+import { FULL_OR_SHORT_CONTAINER_ID } from './container-id';
 
 /** Container actions the watcher acts on (docs/mirror.md, "The Docker watcher"). */
 export const CONTAINER_ACTIONS = ['start', 'die', 'destroy', 'pause', 'unpause', 'rename', 'health_status', 'update'] as const;
@@ -64,8 +65,6 @@ export type ParsedEventLine =
   | { kind: 'ignored'; reason: string }
   | { kind: 'malformed'; reason: string };
 
-const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
-
 interface RawEvent {
   Type?: unknown;
   Action?: unknown;
@@ -95,7 +94,7 @@ export function parseEventLine(line: string): ParsedEventLine {
   if (type !== 'container') return { kind: 'ignored', reason: `type ${String(type)}` };
   const rawAction = typeof e.Action === 'string' ? e.Action : typeof e.status === 'string' ? e.status : undefined;
   const id = typeof e.Actor?.ID === 'string' ? e.Actor.ID : typeof e.id === 'string' ? e.id : undefined;
-  if (rawAction === undefined || id === undefined || !CONTAINER_ID.test(id)) {
+  if (rawAction === undefined || id === undefined || !FULL_OR_SHORT_CONTAINER_ID.test(id)) {
     return { kind: 'malformed', reason: 'no container id or action' };
   }
   const named = rawAction.split(':')[0].trim();
@@ -115,7 +114,8 @@ function networkEvent(e: RawEvent): ParsedEventLine {
   if (!(NETWORK_ACTIONS as readonly string[]).includes(action)) return { kind: 'ignored', reason: `network action ${action}` };
   const attributes = e.Actor?.Attributes;
   const id = attributes && typeof attributes === 'object' && 'container' in attributes ? attributes.container : e.Actor?.ID;
-  if (typeof id !== 'string' || !CONTAINER_ID.test(id)) return { kind: 'malformed', reason: `network ${action} without a container id` };
+  if (typeof id !== 'string' || !FULL_OR_SHORT_CONTAINER_ID.test(id))
+    return { kind: 'malformed', reason: `network ${action} without a container id` };
   return { kind: 'event', event: { id, action: action as HandledAction } };
 }
 

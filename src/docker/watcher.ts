@@ -5,6 +5,7 @@
 import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log';
+import { type Backoff, exponentialBackoff } from '../retry-backoff';
 import { engineKindOf, EventLineSplitter, eventFilters, parseEventLine, type ContainerEvent, type EngineKind } from './events';
 import { type HealthChecks, type HealthPoll, pollHealthChecks } from './health-checks';
 
@@ -98,6 +99,7 @@ export class DockerWatcher {
   }
 
   private async run(): Promise<void> {
+    let backoff: Backoff | undefined;
     let failures = 0;
     while (!this.stopped) {
       let connectedAt = 0;
@@ -134,8 +136,10 @@ export class DockerWatcher {
         this.log.warn('cannot reach Docker; retrying', { err, attempt: failures + 1 });
       }
       // A stream that stayed up a while resets the backoff; one that keeps dying right away does not.
-      failures = connectedAt && Date.now() - connectedAt > 5_000 ? 0 : failures + 1;
-      await this.sleep(Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.max(0, failures - 1)));
+      const longLived = connectedAt !== 0 && Date.now() - connectedAt > 5_000;
+      failures = longLived ? 0 : failures + 1;
+      backoff = longLived ? undefined : (backoff?.next(undefined) ?? exponentialBackoff(this.initialBackoffMs, this.maxBackoffMs, false));
+      await this.sleep(backoff?.duration ?? this.initialBackoffMs);
     }
   }
 

@@ -6,6 +6,7 @@ import {
   swarmServiceRef,
   type SwarmServiceInfo,
 } from '../docker/container-facts';
+import { FULL_CONTAINER_ID } from '../docker/container-id';
 import type { Protocol, ServiceModelOptions } from './service';
 import { SWARM_SERVICE_NAME_LABEL } from './service';
 import { type ContainerMetadata, metadataForPort } from './service-metadata';
@@ -420,5 +421,5 @@ export function portLabel(candidate: PortCandidate): string {
 }
 /** A container reference as Docker's CLI shows it: a full ID shortened to 12, a name as is. */
 function shortRef(reference: string): string {
-  return /^[0-9a-f]{64}$/.test(reference) ? reference.slice(0, 12) : reference;
+  return FULL_CONTAINER_ID.test(reference) ? reference.slice(0, 12) : reference;
 }
