@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
-import { EventLineSplitter, HANDLED_ACTIONS } from '../src/docker/engine';
+import { EventLineSplitter, HANDLED_ACTIONS } from '../src/docker/events';
 
 /** One Docker container event as the engine sends it. */
 export interface EngineEvent {

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { Etcd3 } from 'etcd3';
-import { isNotFound } from '../src/docker/engine';
+import { isNotFound } from '../src/docker/container-facts';
 import { commitSplit as commitOps } from '../src/etcd/commit';
 import { pool } from './pool';
 import { Shape, shapeKeys } from './shape';

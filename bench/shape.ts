@@ -1,9 +1,10 @@
-import type { ContainerInfo } from '../src/docker/engine';
+import type { ContainerInfo } from '../src/docker/container-facts';
 import { hameshKeys } from '../src/hamesh/layout';
 import { MirrorLayout, mirrorEntry } from '../src/mirror/keys';
 import { hostPort } from '../src/registrator/address';
 import { OWNERS_ROOT } from '../src/etcd/key-ops';
-import { containerServices, Service, ServiceModelOptions } from '../src/registrator/service';
+import type { Service, ServiceModelOptions } from '../src/registrator/service';
+import { containerServices } from '../src/registrator/service-model';
 
 /** The host name every daemon and reference of the benchmark files its data under. */
 export const HOST = 'bench-host';

@@ -1,6 +1,7 @@
 import type { Logger } from '../log';
 import type { WriterState } from '../observer';
 import type { Writer } from '../writer';
+import { constantBackoff } from '../retry-backoff';
 
 /** A writer that never answered within its startup retries. */
 export class WriterUnreachableError extends Error {
@@ -101,7 +102,8 @@ export class WriterAdmission {
   private async admitWhenReachable(writer: Writer, firstError: unknown): Promise<void> {
     const { attempts, intervalMs } = this.options.startupRetry ?? { attempts: -1, intervalMs: 2_000 };
     let err = firstError;
-    for (let attempt = 1; !this.stopped; attempt++) {
+    let wait = constantBackoff(intervalMs);
+    for (let attempt = 1; !this.stopped; attempt++, wait = wait.next(undefined)) {
       if (attempts >= 0 && attempt > attempts) {
         this.options.onFatal?.(new WriterUnreachableError(writer.name, attempts, err));
         return;
@@ -110,10 +112,10 @@ export class WriterAdmission {
         writer: writer.name,
         attempt,
         of: attempts < 0 ? 'unlimited' : attempts,
-        inMs: intervalMs,
+        inMs: wait.duration,
         err,
       });
-      await this.sleep(intervalMs);
+      await this.sleep(wait.duration);
       if (this.stopped) return;
       try {
         await writer.ping!();

@@ -1,4 +1,5 @@
-import { ExponentialBackoff, type IBackoff } from 'cockatiel';
+import type { IBackoff } from 'cockatiel';
+import { exponentialBackoff } from '../retry-backoff';
 import type { Logger } from '../log';
 
 /** The longest wait before retrying a failed reconciliation. */
@@ -164,6 +165,6 @@ export class ReconcileScheduler {
   }
 
   private firstBackoff(): IBackoff<unknown> {
-    return new ExponentialBackoff({ initialDelay: this.options.retryDelayMs ?? 1_000, maxDelay: MAX_RETRY_DELAY_MS }).next();
+    return exponentialBackoff(this.options.retryDelayMs ?? 1_000, MAX_RETRY_DELAY_MS);
   }
 }

@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { handleAll, retry, ExponentialBackoff } from 'cockatiel';
+import { FULL_OR_SHORT_CONTAINER_ID } from './container-id';
 import type { Logger } from '../log';
 
 /** Which engine this daemon serves, as the engine names itself (`GET /info`). */
@@ -34,7 +35,7 @@ export async function readEngineIdentity(docker: Docker, log: Logger): Promise<E
 
 /** Whether a hostname can be a container's (short or whole) ID, as Docker gives one without `-h`. */
 export function looksLikeContainerId(hostname: string): boolean {
-  return /^[0-9a-f]{12,64}$/.test(hostname);
+  return FULL_OR_SHORT_CONTAINER_ID.test(hostname);
 }
 
 /**

@@ -220,8 +220,9 @@ export function mergeTransactions<T extends { ops: readonly KeyOp[] }>(items: re
  * holds) and never mistakes another host's keys for its own.
  */
 
-/** Root of every host's records. */
-export const OWNERS_ROOT = '/_registrator/owners';
+import { OWNERS_ROOT } from '../owners-root';
+
+export { OWNERS_ROOT };
 
 /**
  * One host's records for one writer: `/_registrator/owners/<host>/<scope>/`, the scope naming the

@@ -1,5 +1,6 @@
 import { EtcdLeaseInvalidError, type Etcd3, type Watcher } from 'etcd3';
-import { ExponentialBackoff, type IBackoff } from 'cockatiel';
+import type { IBackoff } from 'cockatiel';
+import { exponentialBackoff } from '../retry-backoff';
 import { LeaseKeeper } from '../etcd/lease-keeper';
 import { historyFor } from '../etcd/history';
 import { prefixEnd } from '../etcd/key-ops';
@@ -14,7 +15,7 @@ export const CLAIM_PROBE_MS = 1_000;
 
 /** Waits between tries while etcd does not answer a judgement: short, so a restart after etcd is back is quick. */
 function claimBackoff(): IBackoff<unknown> {
-  return new ExponentialBackoff({ initialDelay: 200, maxDelay: 5_000 }).next();
+  return exponentialBackoff(200, 5_000);
 }
 
 /** Where this daemon stands with its host name. */

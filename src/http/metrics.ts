@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { HANDLED_ACTIONS } from '../docker/engine';
+import { HANDLED_ACTIONS } from '../docker/events';
 import type { DaemonObserver, DaemonStatus } from '../observer';
 
 /**

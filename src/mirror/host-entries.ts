@@ -1,9 +1,7 @@
 import type { Etcd3 } from 'etcd3';
+import { FULL_CONTAINER_ID } from '../docker/container-id';
 import { readPrefix, readPrefixes, readStoredKeys } from '../etcd/reads';
 import type { MirrorLayout } from './keys';
-
-/** A Docker container Id as the mirror files it (inspect gives 64 hex digits). */
-const CONTAINER_ID = /^[0-9a-f]{64}$/;
 
 /** What etcd holds of one host's mirror data, by container id, and the index keys that name no container. */
 export interface HostEntries {
@@ -33,11 +31,11 @@ export async function readHostEntries(etcd: Etcd3, layout: MirrorLayout, host: s
   };
   for (const [key, name] of index) {
     const id = key.slice(indexPrefix.length);
-    if (CONTAINER_ID.test(id)) own(id).set(key, name);
+    if (FULL_CONTAINER_ID.test(id)) own(id).set(key, name);
     else unreadable.push(key);
   }
   for (const [key, id] of hostKeys) {
-    if (CONTAINER_ID.test(id)) own(id).set(key, id);
+    if (FULL_CONTAINER_ID.test(id)) own(id).set(key, id);
     else unreadable.push(key);
   }
   const stored = await readPrefixes(

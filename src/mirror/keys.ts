@@ -1,4 +1,4 @@
-import { ContainerInfo, containerName, networkAddress, parsePortKey } from '../docker/engine';
+import { ContainerInfo, containerName, networkAddress, parsePortKey } from '../docker/container-facts';
 import { atomicLimitExceeded, ownersPrefix, type KeyOp } from '../etcd/key-ops';
 
 /** Key layout of the mirror (docs/mirror.md, "Key layout"), relative to one prefix such as `/registry`. */

@@ -6,7 +6,7 @@ import { TransactionTooLargeError } from '../etcd/errors';
 import type { KeyOp } from '../etcd/key-ops';
 import { deletePrefixInPages } from '../etcd/purge';
 import { readPrefix } from '../etcd/reads';
-import { containerName, type ContainerState } from '../docker/engine';
+import { containerName, type ContainerState } from '../docker/container-facts';
 import { WarnOnce } from '../warn-once';
 import type { Writer } from '../writer';
 import { HeldEntries } from './held-entries';

@@ -1,11 +1,12 @@
+import { FULL_CONTAINER_ID } from '../docker/container-id';
 import type { MirrorLayout } from '../mirror/keys';
 import type { Finding } from './check-finding';
 
 /** A key and its value as read from etcd. */
 export type Kv = readonly [key: string, value: string];
 
-/** A Docker container Id as the mirror files it (inspect gives 64 hex digits). */
-export const CONTAINER_ID = /^[0-9a-f]{64}$/;
+/** A Docker container Id as the mirror files it (docker/container-id.ts). */
+export const CONTAINER_ID = FULL_CONTAINER_ID;
 
 /** What the check keeps of one `containers/<id>/` entry: the fields the indexes must agree with. */
 export interface EntrySummary {

@@ -1,9 +1,11 @@
-import { isRunning, swarmServiceRef, type ContainerInfo, type ContainerState } from '../docker/engine';
+import { isRunning, swarmServiceRef, type ContainerInfo, type ContainerState } from '../docker/container-facts';
 import type { Logger } from '../log';
 import { WarnOnce } from '../warn-once';
 import type { Writer } from '../writer';
 import type { Backend, UnreadableRecord } from './backend';
-import { containerServices, planServices, Service, ServiceAction, ServiceModelOptions } from './service';
+import type { Service, ServiceAction, ServiceModelOptions } from './service';
+import { containerServices } from './service-model';
+import { planServices } from './service-plan';
 import type { RegistryUri } from './uri';
 
 export interface ServiceWriterOptions {

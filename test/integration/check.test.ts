@@ -6,7 +6,7 @@ import type { Finding } from '../../src/ops/check-finding';
 import { formatCheck } from '../../src/ops/check-format';
 import { parseOpsCommand, type OpsInvocation } from '../../src/ops/invocation';
 import { closeRegistries, openRegistries } from '../../src/ops/registries';
-import { containerServices } from '../../src/registrator/service';
+import { containerServices } from '../../src/registrator/service-model';
 import { hameshKeys } from '../../src/hamesh/layout';
 import { inspect } from '../fixtures/inspect';
 import { runCli } from '../support/cli';

@@ -1,6 +1,9 @@
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import type { ContainerInfo, ContainerEngine, ContainerEvent, ContainerState, EventWatch, WatcherHandlers } from '../../src/docker/engine';
+import type { ContainerInfo, ContainerState } from '../../src/docker/container-facts';
+import type { ContainerEngine } from '../../src/docker/engine';
+import type { ContainerEvent } from '../../src/docker/events';
+import type { EventWatch, WatcherHandlers } from '../../src/docker/watcher';
 import type { Logger } from '../../src/log';
 import type { DaemonObserver } from '../../src/observer';
 import type { Writer } from '../../src/writer';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
-import type { ContainerInfo } from '../../src/docker/engine';
+import type { ContainerInfo } from '../../src/docker/container-facts';
 import { KeyOp, toRequestOp } from '../../src/etcd/key-ops';
 import { MirrorLayout, mirrorEntry } from '../../src/mirror/keys';
 import type { BackendFactory } from '../../src/registrator/backend';
@@ -8,7 +8,7 @@ import { createEtcdBackend } from '../../src/registrator/backends/etcd';
 import { createHameshBackend } from '../../src/registrator/backends/hamesh';
 import { createSkydns2Backend } from '../../src/registrator/backends/skydns2';
 import { EtcdKvBackend } from '../../src/registrator/etcd-kv-backend';
-import { containerServices } from '../../src/registrator/service';
+import { containerServices } from '../../src/registrator/service-model';
 import { parseRegistryUri } from '../../src/registrator/schemes';
 import { inspect } from '../fixtures/inspect';
 import { silentLogger } from './log';

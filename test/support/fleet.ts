@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type Docker from 'dockerode';
-import { containerServices, Service } from '../../src/registrator/service';
+import type { Service } from '../../src/registrator/service';
+import { containerServices } from '../../src/registrator/service-model';
 import { DaemonProcess } from './daemon';
 import { dockerCli, ensureTestImage, TEST_IMAGE, TestContainers } from './docker';
 import { PrivateDockerd } from './dockerd';

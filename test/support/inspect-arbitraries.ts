@@ -3,7 +3,7 @@
  * labels of any text: the input of the pure planners (service model, mirror), for property tests.
  */
 import fc from 'fast-check';
-import type { ContainerInfo } from '../../src/docker/engine';
+import type { ContainerInfo } from '../../src/docker/container-facts';
 import { segmentProblem } from '../../src/key-segment';
 import type { ServiceModelOptions } from '../../src/registrator/service';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { containerName, networkAddress, parsePortKey } from '../../src/docker/engine';
+import { containerName, networkAddress, parsePortKey } from '../../src/docker/container-facts';
 import { readServiceRecord, serviceOfRecord } from '../../src/registrator/service-record';
 import { WarnOnce } from '../../src/warn-once';
 import { inspect } from '../fixtures/inspect';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
-import { inspectState, type ContainerInfo } from '../../src/docker/engine';
+import type { ContainerInfo } from '../../src/docker/container-facts';
+import { inspectState } from '../../src/docker/engine';
 import { ID, inspect } from '../fixtures/inspect';
 
 const POD_ID = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';

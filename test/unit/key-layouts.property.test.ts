@@ -20,13 +20,9 @@ import { ConsulKvBackend } from '../../src/registrator/consul/kv-backend';
 import { OWNER_HOST_KEY } from '../../src/registrator/consul/meta';
 import type { EtcdKvBackend } from '../../src/registrator/etcd-kv-backend';
 import { parseRegistryUri } from '../../src/registrator/schemes';
-import {
-  containerServices,
-  metadataForPort,
-  readContainerMetadata,
-  type Service,
-  type ServiceModelOptions,
-} from '../../src/registrator/service';
+import type { Service, ServiceModelOptions } from '../../src/registrator/service';
+import { metadataForPort, readContainerMetadata } from '../../src/registrator/service-metadata';
+import { containerServices } from '../../src/registrator/service-model';
 import { segmentProblem } from '../../src/key-segment';
 import { inspectInput, modelOptions, toInspect, type InspectInput } from '../support/inspect-arbitraries';
 import { silentLogger } from '../support/log';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isActive } from '../../src/docker/engine';
+import { isActive } from '../../src/docker/container-facts';
 import { MirrorLayout, mirrorEntry } from '../../src/mirror/keys';
 import { ID, inspect } from '../fixtures/inspect';
 import { baseEntry } from '../fixtures/mirror-entry';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Etcd3 } from 'etcd3';
-import type { ContainerInfo, ContainerState } from '../../src/docker/engine';
+import type { ContainerInfo, ContainerState } from '../../src/docker/container-facts';
 import { MirrorWriter } from '../../src/mirror/writer';
 import { ID, inspect } from '../fixtures/inspect';
 import { baseEntry } from '../fixtures/mirror-entry';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Etcd3 } from 'etcd3';
-import type { ContainerInfo } from '../../src/docker/engine';
+import type { ContainerInfo } from '../../src/docker/container-facts';
 import { MAX_TXN_OPS } from '../../src/etcd/key-ops';
 import { MirrorLayout, mirrorEntry } from '../../src/mirror/keys';
 import type { CheckReport } from '../../src/ops/check';
@@ -15,7 +15,8 @@ import type { BackendFactory } from '../../src/registrator/backend';
 import { createEtcdBackend } from '../../src/registrator/backends/etcd';
 import { createHameshBackend } from '../../src/registrator/backends/hamesh';
 import { EtcdKvBackend } from '../../src/registrator/etcd-kv-backend';
-import { containerServices, type Service } from '../../src/registrator/service';
+import type { Service } from '../../src/registrator/service';
+import { containerServices } from '../../src/registrator/service-model';
 import { parseRegistryUri } from '../../src/registrator/schemes';
 import { inspect } from '../fixtures/inspect';
 import { silentLogger } from '../support/log';

@@ -3,20 +3,11 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import winston from 'winston';
-import {
-  ContainerEvent,
-  ContainerInfo,
-  DockerWatcher,
-  dockerEngine,
-  engineKindOf,
-  eventFilters,
-  HealthChecks,
-  healthStatus,
-  isActive,
-  networkAddress,
-  normalizeInspect,
-  parseEventLine,
-} from '../../src/docker/engine';
+import { ContainerInfo, healthStatus, isActive, networkAddress, normalizeInspect } from '../../src/docker/container-facts';
+import { dockerEngine } from '../../src/docker/engine';
+import { ContainerEvent, engineKindOf, eventFilters, parseEventLine } from '../../src/docker/events';
+import { HealthChecks } from '../../src/docker/health-checks';
+import { DockerWatcher } from '../../src/docker/watcher';
 import { inspect } from '../fixtures/inspect';
 import {
   DOCKER_EVENTS_HEADERS,

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Daemon } from '../../src/daemon';
-import { parseEventLine, type EventWatch, type WatcherHandlers } from '../../src/docker/engine';
+import { parseEventLine } from '../../src/docker/events';
+import type { EventWatch, WatcherHandlers } from '../../src/docker/watcher';
 import { MemoryEngine, MemoryWriter, recordingLogger } from '../support/daemon-fakes';
 import { waitFor } from '../support/wait';
 

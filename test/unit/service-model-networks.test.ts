@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ContainerInfo, SwarmServiceInfo } from '../../src/docker/engine';
-import { Service, ServiceModelOptions, containerServices } from '../../src/registrator/service';
+import type { ContainerInfo, SwarmServiceInfo } from '../../src/docker/container-facts';
+import type { Service, ServiceModelOptions } from '../../src/registrator/service';
+import { containerServices } from '../../src/registrator/service-model';
 import { ID, inspect } from '../fixtures/inspect';
 
 /**

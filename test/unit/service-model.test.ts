@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ContainerInfo } from '../../src/docker/engine';
-import { ContainerHealth, Service, ServiceModelOptions, containerServices } from '../../src/registrator/service';
+import type { ContainerInfo } from '../../src/docker/container-facts';
+import type { ContainerHealth, Service, ServiceModelOptions } from '../../src/registrator/service';
+import { containerServices } from '../../src/registrator/service-model';
 import { ID, inspect } from '../fixtures/inspect';
 
 /** Host name and address every case runs with unless it says otherwise. */

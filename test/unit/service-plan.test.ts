@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planServices, type ContainerHealth, type Service, type ServiceAction } from '../../src/registrator/service';
+import type { ContainerHealth, Service, ServiceAction } from '../../src/registrator/service';
+import { planServices } from '../../src/registrator/service-plan';
 
 const CONTAINER = 'c'.repeat(64);
 

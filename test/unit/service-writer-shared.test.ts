@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import winston from 'winston';
-import type { ContainerInfo, ContainerState, SwarmServiceInfo } from '../../src/docker/engine';
+import type { ContainerInfo, ContainerState, SwarmServiceInfo } from '../../src/docker/container-facts';
 import type { OwnedService } from '../../src/registrator/backend';
 import type { Service } from '../../src/registrator/service';
 import { ServiceByServiceBackend } from '../../src/registrator/service-by-service';

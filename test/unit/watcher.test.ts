@@ -3,7 +3,8 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import winston from 'winston';
-import { ContainerEvent, DockerWatcher, EventLineSplitter, parseEventLine } from '../../src/docker/engine';
+import { ContainerEvent, EventLineSplitter, parseEventLine } from '../../src/docker/events';
+import { DockerWatcher } from '../../src/docker/watcher';
 import { waitFor } from '../support/wait';
 
 const ID = 'c'.repeat(64);

@@ -1,3 +1,4 @@
+import { OWNERS_ROOT_PATH } from '../../owners-root';
 import { hostPort } from '../address';
 import type { OwnedService } from '../backend';
 import type { Service } from '../service';
@@ -7,7 +8,7 @@ import { ConsulClient } from './client';
 import { kvDelete, kvGet, kvList, kvPut } from './kv';
 
 /** Root of the ownership records in Consul KV. */
-export const KV_OWNERS_ROOT = '_registrator/owners';
+export const KV_OWNERS_ROOT = OWNERS_ROOT_PATH;
 
 export interface ConsulKvBackendOptions {
   /** Key prefix without leading or trailing `/`, e.g. `services`. */

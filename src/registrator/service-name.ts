@@ -1,0 +1,55 @@
+import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from './service';
+
+/**
+ * The default service name of a container (docs/registrator.md, "Services"): the image's basename without registry,
+ * path, tag or digest. An image given by ID says nothing about the service, so the container
+ * name is used instead.
+ *
+ *   redis                                   -> redis
+ *   redis:7-alpine                          -> redis
+ *   redis@sha256:<hex>                      -> redis
+ *   registry.example.com:5000/team/app:1.2  -> app
+ *   sha256:<hex> or a bare 64-hex ID        -> <containerName>
+ *   a short ID (12+ hex) of `imageId`       -> <containerName>
+ *
+ * `imageId` is inspect's `.Image` (`sha256:<hex>`), the image the reference resolved to.
+ */
+export function defaultServiceName(image: unknown, containerName: string, imageId?: unknown): string {
+  return imageBasename(image, imageId) ?? containerName;
+}
+
+/** The image's basename (see defaultServiceName), or undefined when the container name stands in for it. */
+export function imageBasename(image: unknown, imageId: unknown): string | undefined {
+  const reference = typeof image === 'string' ? image.trim() : '';
+  if (reference === '' || isImageId(reference) || isShortIdOf(reference, imageId)) return undefined;
+  const withoutDigest = reference.split('@')[0];
+  // The last path segment; a registry's ":port" lives in an earlier segment, so the first ':' left is the tag.
+  const basename = withoutDigest.slice(withoutDigest.lastIndexOf('/') + 1);
+  const name = basename.split(':')[0];
+  return name === '' ? undefined : name;
+}
+
+/** `sha256:<hex>` or a full 64-hex ID. */
+function isImageId(reference: string): boolean {
+  return /^sha256:[0-9a-f]+$/i.test(reference) || /^[0-9a-f]{64}$/i.test(reference);
+}
+
+/**
+ * `docker run a7d1531d1e03`: a hex prefix of the image the container runs. Shorter than Docker's
+ * 12-character short ID, a repository name (`db`, `cafe`) could match its own ID by chance.
+ */
+function isShortIdOf(reference: string, imageId: unknown): boolean {
+  if (typeof imageId !== 'string' || !/^[0-9a-f]{12,64}$/i.test(reference)) return false;
+  return imageId
+    .toLowerCase()
+    .replace(/^sha256:/, '')
+    .startsWith(reference.toLowerCase());
+}
+
+/** Compose's service and project labels; undefined when the container has no service label. */
+export function composeService(labels: Record<string, unknown>): { service: string; project: string } | undefined {
+  const service = typeof labels[COMPOSE_SERVICE_LABEL] === 'string' ? (labels[COMPOSE_SERVICE_LABEL] as string).trim() : '';
+  if (service === '') return undefined;
+  const project = typeof labels[COMPOSE_PROJECT_LABEL] === 'string' ? (labels[COMPOSE_PROJECT_LABEL] as string).trim() : '';
+  return { service, project };
+}
