@@ -1,9 +1,9 @@
-import { isRunning, swarmServiceRef, type ContainerInfo, type ContainerState } from '../docker/engine';
+import { healthStatus, isRunning, swarmServiceRef, type ContainerInfo, type ContainerState } from '../docker/engine';
 import type { Logger } from '../log';
 import { WarnOnce } from '../warn-once';
 import type { Writer } from '../writer';
 import type { Backend } from './backend';
-import { containerServices, planServices, Service, ServiceAction, ServiceModelOptions } from './service';
+import { containerServices, LeftOut, planServices, Service, ServiceAction, ServiceModelOptions } from './service';
 import type { RegistryUri } from './uri';
 
 export interface ServiceWriterOptions {
@@ -51,6 +51,8 @@ export interface ServicePlan {
   notes?: string[];
   /** Services of a Swarm service's routing mesh this container wants while another task of it on this host holds them. */
   standby?: Service[];
+  /** What the model leaves out without a warning, and services held back for the container's health (`registrator explain`, /status). */
+  leftOut?: LeftOut[];
 }
 
 /**
@@ -218,13 +220,18 @@ export class ServiceWriter implements Writer {
     if (!state.active && keepsRegistration(state.info, this.options.deregister)) return { kept: true, actions: [], wanted: [] };
     const wanted = new Map<string, Service>();
     let warnings: string[] | undefined;
+    let leftOut: LeftOut[] | undefined;
     const notes: string[] = [];
     // A running container that is not healthy keeps the services whose registry reports its health.
     if (state.info && (state.active || isRunning(state.info))) {
       const result = containerServices(state.info, this.options.model);
       warnings = [...result.warnings];
+      leftOut = [...result.leftOut];
       for (const s of result.services) {
-        if (!state.active && !this.backend.followsDockerHealth?.(s)) continue;
+        if (!state.active && !this.backend.followsDockerHealth?.(s)) {
+          leftOut.push({ what: `service ${s.id}`, reason: `the container's health is ${healthStatus(state.info) ?? 'not healthy'}` });
+          continue;
+        }
         if (this.backend.concerns && !this.backend.concerns(s)) continue;
         const where = `${s.origin.containerName} port ${s.origin.exposedPort}/${s.origin.proto}`;
         const reason = this.backend.reject?.(s);
@@ -256,7 +263,7 @@ export class ServiceWriter implements Writer {
       const next = [...(this.sharedWanted.get(action.service.id) ?? [])].find(([containerId]) => containerId !== state.id);
       if (next) actions.push({ kind: 'register', service: next[1] });
     }
-    return { kept: false, actions, wanted: [...wanted.values()], warnings, notes, standby };
+    return { kept: false, actions, wanted: [...wanted.values()], warnings, notes, standby, ...(leftOut ? { leftOut } : {}) };
   }
 
   ping(): Promise<void> {

@@ -148,6 +148,14 @@ export interface ServiceModelResult {
   services: Service[];
   /** One line per problem, each naming the container and the reason. */
   warnings: string[];
+  /** Ports left out on purpose or for lack of a publication, which give no warning (`registrator explain`). */
+  leftOut: LeftOut[];
+}
+
+/** Something a writer does not write, and why. */
+export interface LeftOut {
+  what: string;
+  reason: string;
 }
 
 /**
@@ -219,17 +227,19 @@ export function containerServices(container: ContainerInfo, options: ServiceMode
   // A container without a name (never seen from Docker) is still told apart: by its short ID.
   const containerName = nameOfContainer(container) || shortId(container);
   const warnings: string[] = [];
+  const leftOut: LeftOut[] = [];
+  const skip = (what: string, reason: string): number => leftOut.push({ what, reason });
   const warn = (reason: string): void => {
     const line = `container ${containerName} (${shortId(container)}): ${reason}`;
     if (!warnings.includes(line)) warnings.push(line);
   };
   try {
-    const services = buildServices(container, containerName, options, warn);
-    return { services, warnings };
+    const services = buildServices(container, containerName, options, warn, skip);
+    return { services, warnings, leftOut };
   } catch (err) {
     // Inspect data is outside our control; a shape we did not foresee costs this container, not the daemon.
     warn(`could not be turned into services: ${(err as Error)?.message ?? String(err)}`);
-    return { services: [], warnings };
+    return { services: [], warnings, leftOut };
   }
 }
 
@@ -238,6 +248,7 @@ function buildServices(
   containerName: string,
   options: ServiceModelOptions,
   warn: (reason: string) => void,
+  skip: (what: string, reason: string) => void,
 ): Service[] {
   const config = (container.Config ?? {}) as Partial<ContainerInfo['Config']>;
   const metadata = readContainerMetadata(config.Env, config.Labels);
@@ -255,10 +266,11 @@ function buildServices(
   const networkNamed =
     Boolean(options.network) || metadata.generic.has('network') || [...metadata.perPort.values()].some((m) => m.has('network'));
   const byNetwork = networking.kind === 'published' && networkNamed && onUserNetworksOnly(container);
-  const candidates = portCandidates(container, networking, swarm, byNetwork, warn);
+  const candidates = portCandidates(container, networking, swarm, byNetwork, warn, skip);
+  if (candidates.length === 0 && networking.kind === 'internal') skip('container', '-internal is set and it exposes no port');
   const planned: PlannedService[] = [];
   for (const candidate of candidates) {
-    const plan = planPort(container, candidate, { networking, swarm, byNetwork }, metadata, options, warn);
+    const plan = planPort(container, candidate, { networking, swarm, byNetwork }, metadata, options, warn, skip);
     if (plan) planned.push(plan);
   }
 
@@ -396,6 +408,7 @@ function portCandidates(
   swarm: SwarmTask | undefined,
   byNetwork: boolean,
   warn: (reason: string) => void,
+  skip: (what: string, reason: string) => void,
 ): PortCandidate[] {
   const exposed = Object.keys(container.Config?.ExposedPorts ?? {});
   const published = (container.NetworkSettings?.Ports ?? {}) as Record<string, unknown>;
@@ -412,7 +425,10 @@ function portCandidates(
       continue;
     }
     const binding = preferredBinding(published[key]);
-    if (networking.kind === 'published' && !byNetwork && !binding?.HostPort) continue; // exposed but not published: nothing to register
+    if (networking.kind === 'published' && !byNetwork && !binding?.HostPort) {
+      skip(`port ${key}`, 'exposed but not published (-internal registers exposed ports)'); // nothing to register
+      continue;
+    }
     const normalized = `${parsed.exposedPort}/${parsed.proto}`;
     const known = byKey.get(normalized);
     if (!known || (!known.binding && binding)) byKey.set(normalized, { ...parsed, binding });
@@ -473,11 +489,14 @@ function planPort(
   metadata: ContainerMetadata,
   options: ServiceModelOptions,
   warn: (reason: string) => void,
+  skip: (what: string, reason: string) => void,
 ): PlannedService | undefined {
   const { networking, swarm } = reach;
   const { values, fromPort } = metadataForPort(metadata, candidate.exposedPort);
-  if (isIgnored(values.ignore)) return undefined;
-  if (options.explicit && (values.name ?? '').trim() === '') return undefined;
+  const ignoreFrom = fromPort.has('ignore') ? `SERVICE_${candidate.exposedPort}_IGNORE` : 'SERVICE_IGNORE';
+  if (isIgnored(values.ignore)) return void skip(`port ${portLabel(candidate)}`, `${ignoreFrom} is ${JSON.stringify(values.ignore)}`);
+  if (options.explicit && (values.name ?? '').trim() === '')
+    return void skip(`port ${portLabel(candidate)}`, '-explicit is set and it has no SERVICE_NAME or SERVICE_<port>_NAME');
 
   // The network named for this port: SERVICE_<port>_NETWORK, SERVICE_NETWORK, else -network.
   const givenNetwork = (values.network ?? '').trim();
