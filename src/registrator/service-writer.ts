@@ -1,4 +1,4 @@
-import { healthStatus, isRunning, swarmServiceRef, type ContainerInfo, type ContainerState } from '../docker/engine';
+import { containerName, healthStatus, isRunning, swarmServiceRef, type ContainerInfo, type ContainerState } from '../docker/engine';
 import type { Logger } from '../log';
 import { WarnOnce } from '../warn-once';
 import type { Writer } from '../writer';
@@ -79,6 +79,8 @@ export class ServiceWriter implements Writer {
   private readonly said = new WarnOnce({ emptyForgets: true });
   /** Containers that exited with an error and stay registered under `-deregister on-success`. */
   private readonly kept = new Set<string>();
+  /** Each running container's last plan, with its name (the status page). */
+  private readonly lastPlans = new Map<string, { name: string; plan: ServicePlan }>();
   /** Shared services (isShared) by service id: the container whose registration it is. */
   private sharedOwner = new Map<string, string>();
   /** Shared services by service id: every container that gives it, with the form it gives. */
@@ -129,6 +131,12 @@ export class ServiceWriter implements Writer {
     return this.held.keys();
   }
 
+  /** Per container: the services held, and its last plan while it runs (the status page). No I/O. */
+  statusView(): Array<{ containerId: string; held: Service[]; last?: { name: string; plan: ServicePlan } }> {
+    const ids = [...new Set([...this.held.keys(), ...this.lastPlans.keys()])];
+    return ids.map((id) => ({ containerId: id, held: [...(this.held.get(id)?.values() ?? [])], last: this.lastPlans.get(id) }));
+  }
+
   async sync(state: ContainerState): Promise<void> {
     const task = state.info ? swarmServiceRef(state.info) !== undefined : false;
     if (!task && ![...(this.held.get(state.id)?.values() ?? [])].some(isShared)) return this.syncNow(state);
@@ -139,6 +147,8 @@ export class ServiceWriter implements Writer {
 
   private async syncNow(state: ContainerState): Promise<void> {
     const plan = this.plan(state);
+    if (state.info && (state.active || isRunning(state.info))) this.lastPlans.set(state.id, { name: containerName(state.info), plan });
+    else this.lastPlans.delete(state.id);
     if (plan.kept) {
       this.kept.add(state.id);
       return;
