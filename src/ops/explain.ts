@@ -5,6 +5,8 @@ import { containerName, healthStatus, inspectState, isRunning, type ContainerSta
 import { claimKey, describeClaim, parseClaim, type ClaimRecord } from '../fleet/claim-record';
 import type { Logger } from '../log';
 import { MirrorLayout, wantedEntry } from '../mirror/keys';
+import { hameshClaims } from '../registrator/backends/hamesh';
+import { EtcdKvBackend } from '../registrator/etcd-kv-backend';
 import { resolveHostAddresses } from '../registrator/host-address';
 import { containerServices, type Service } from '../registrator/service';
 import type { HostWriters } from '../writers';
@@ -133,6 +135,8 @@ export async function explainContainer(
       );
       const services = plan.wanted.map((s) => ({ id: s.id, name: s.name, address: address(s), change: changes.get(s.id) ?? 'in step' }));
       const leftOut = [...claimed, ...leftOutOfPlan(plan, name, shortId)];
+      if (uri.scheme === 'hamesh' && registry.backend instanceof EtcdKvBackend)
+        leftOut.push(...(await lostPortClaims(registry.backend.etcd, uri.path, plan.wanted)));
       if (plan.kept)
         leftOut.push({ what: 'container', reason: 'exited with an error under -deregister on-success: its services are kept as they are' });
       for (const s of plan.standby ?? [])
@@ -155,4 +159,22 @@ export async function explainContainer(
     });
   }
   return { host: config.host, claim, container, writers };
+}
+
+/**
+ * hamesh ports (SERVICE_EXTERNAL_PORT, SERVICE_INTERNAL_PORT) another service holds: of the claims on
+ * a port, the first in byte order writes it; the others are registered without it. Reads the claims.
+ */
+async function lostPortClaims(etcd: Etcd3, prefix: string, services: readonly Service[]): Promise<LeftOut[]> {
+  const lost: LeftOut[] = [];
+  for (const service of services) {
+    for (const claim of hameshClaims(prefix, service)) {
+      const keys = Object.keys(await etcd.getAll().prefix(claim.range).strings()).sort(byText);
+      const first = keys.find((k) => k !== claim.key && byText(k, claim.key) < 0);
+      if (first === undefined) continue;
+      const holder = decodeURIComponent(first.slice(claim.range.length));
+      lost.push({ what: `service ${service.id}`, reason: `${claim.what} is claimed by service ${holder}: registered without it` });
+    }
+  }
+  return lost;
 }

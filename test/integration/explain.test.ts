@@ -36,6 +36,7 @@ describe('registrator explain against real dockerd and etcd', () => {
     await run('plain', '--expose', '90', '-p', '127.0.0.1:18082:80');
     await run('starting', '--health-cmd', 'true', '--health-interval', '1h', '-p', '127.0.0.1:18083:80');
     await run('badmode', '-e', 'SERVICE_MODE=udp-ish', '-p', '127.0.0.1:18084:80');
+    await run('claim', '-e', 'SERVICE_NAME=pg', '-e', 'SERVICE_MODE=tcp', '-e', 'SERVICE_EXTERNAL_PORT=5432', '-p', '127.0.0.1:18085:80');
     await run('nonet', '-e', 'SERVICE_NETWORK=nosuch', '--expose', '80');
   });
   after(async () => {
@@ -80,6 +81,22 @@ describe('registrator explain against real dockerd and etcd', () => {
   it('invalid hamesh metadata', async () => {
     const report = await explain(name('badmode'), 'hamesh:///mesh');
     assert.deepEqual(leftOut(report, 'hamesh:///mesh'), [{ what: 'port 80/tcp', reason: 'unknown SERVICE_MODE "udp-ish" (http or tcp)' }]);
+  });
+
+  it('a hamesh port claimed by another service', async () => {
+    const other = `/_registrator/claims/hamesh/mesh/external_port/5432/${encodeURIComponent('aaa/aaa:1')}`;
+    await etcd.client.put(other).value('x');
+    try {
+      const report = await explain(name('claim'), 'hamesh:///mesh');
+      assert.deepEqual(leftOut(report, 'hamesh:///mesh'), [
+        {
+          what: `service ${HOST}:${name('claim')}:80`,
+          reason: 'SERVICE_EXTERNAL_PORT 5432 is claimed by service aaa/aaa:1: registered without it',
+        },
+      ]);
+    } finally {
+      await etcd.client.delete().key(other);
+    }
   });
 
   it('a network named that the container is not on (-internal)', async () => {
