@@ -14,7 +14,7 @@ import type { Logger } from './log';
 import { packageVersion } from './version';
 import { installSignalHandlers, SignalTarget } from './signals';
 import { checkWritersAvailable } from './writers-available';
-import { createWriters, loadRegistryParts } from './writers';
+import { createWriters, HostWriters, loadRegistryParts } from './writers';
 
 /** Builds the daemon from a validated configuration and runs it until a stop signal. */
 export async function runDaemon(configured: Config, log: Logger): Promise<void> {
@@ -53,7 +53,9 @@ export async function runDaemon(configured: Config, log: Logger): Promise<void> 
   const metrics = config.httpPort > 0 ? new (await import('./http/metrics')).Metrics() : undefined;
   const parts = await loadRegistryParts(config, config.uris, log);
   // The daemon makes its writers, handing them what they may ask of it: a reconciliation, a heal.
-  const makeWriters = (requests: DaemonRequests) => createWriters(config, { etcd, ...parts, requests, observer: metrics, log }).writers;
+  let hostWriters: HostWriters | undefined; // the latest made, for the status page
+  const makeWriters = (requests: DaemonRequests) =>
+    (hostWriters = createWriters(config, { etcd, ...parts, requests, observer: metrics, log })).writers;
   const daemon: Daemon = new Daemon(docker, makeWriters, log.child({ component: 'daemon' }), {
     resyncSeconds: config.resync,
     healDelayMs: config.selfHeal ? healDelay : undefined,
@@ -78,6 +80,13 @@ export async function runDaemon(configured: Config, log: Logger): Promise<void> 
         port: config.httpPort,
         metrics,
         status: () => daemon.status(),
+        page: () =>
+          hostWriters && {
+            host: config.host,
+            status: () => daemon.status(),
+            mirror: hostWriters.mirror,
+            registries: hostWriters.registries.map((r) => ({ uri: r.uri.raw, writer: r.writer })),
+          },
         log: log.child({ component: 'http' }),
       })
     : undefined;

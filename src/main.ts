@@ -14,7 +14,7 @@ function exitOnConfigError(err: unknown): never {
 }
 
 /**
- * `registrator [options] [registry-uri ...]` runs the daemon; `registrator ls|diff|check ...` the
+ * `registrator [options] [registry-uri ...]` runs the daemon; `registrator ls|diff|check|explain ...` the
  * operator commands. Each step loads only what it needs: `--help`, `--version` and an unknown option
  * load no package, a bad configuration loads convict but neither the logger nor a client library,
  * and `ls` and `check` never load the Docker client.

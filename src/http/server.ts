@@ -5,6 +5,8 @@ import type { DaemonStatus } from '../observer';
 import { hostPort } from '../registrator/address';
 import { health } from './health';
 import type { Metrics } from './metrics';
+import { statusData, type StatusSource } from './status-data';
+import { statusPage } from './status-page';
 
 export interface HttpListenerOptions {
   /** `-http-address`: the IP to bind. */
@@ -13,6 +15,8 @@ export interface HttpListenerOptions {
   port: number;
   metrics: Metrics;
   status: () => DaemonStatus;
+  /** What `GET /status` and `/status.json` show; without it they are 404. */
+  page?: () => StatusSource | undefined;
   log: Logger;
 }
 
@@ -24,7 +28,8 @@ export interface HttpListener {
 }
 
 /**
- * The optional listener (`-http-port`): `GET /metrics` (Prometheus text format) and `GET /healthz`.
+ * The optional listener (`-http-port`): `GET /metrics` (Prometheus text format), `GET /healthz`, and
+ * the status page `GET /status` (HTML) with its data `GET /status.json`.
  * HEAD is answered like GET without a body; other methods get 405, other paths 404.
  * Rejects, naming the address, when it cannot bind (port in use, address not on this host).
  */
@@ -63,7 +68,8 @@ export async function startHttpListener(options: HttpListenerOptions): Promise<H
 
 async function handle(req: IncomingMessage, res: ServerResponse, options: HttpListenerOptions): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-  if (path !== '/metrics' && path !== '/healthz') return send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+  const source = path === '/status' || path === '/status.json' ? options.page?.() : undefined;
+  if (path !== '/metrics' && path !== '/healthz' && !source) return send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
     return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
@@ -71,6 +77,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpLi
   if (path === '/metrics') {
     const registry = options.metrics.registry;
     return send(res, 200, registry.contentType, await registry.metrics());
+  }
+  if (source) {
+    const data = statusData(source);
+    if (path === '/status.json') return send(res, 200, 'application/json', `${JSON.stringify(data, null, 2)}\n`);
+    return send(res, 200, 'text/html; charset=utf-8', statusPage(data));
   }
   const answer = health(options.status());
   return send(res, answer.code, 'application/json', `${JSON.stringify(answer.body)}\n`);

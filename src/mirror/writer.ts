@@ -6,7 +6,7 @@ import { TransactionTooLargeError } from '../etcd/errors';
 import type { KeyOp } from '../etcd/key-ops';
 import { deletePrefixInPages } from '../etcd/purge';
 import { readPrefix } from '../etcd/reads';
-import { containerName, type ContainerState } from '../docker/container-facts';
+import { containerName, healthStatus, isRunning, type ContainerState } from '../docker/container-facts';
 import { WarnOnce } from '../warn-once';
 import type { Writer } from '../writer';
 import { HeldEntries } from './held-entries';
@@ -46,6 +46,8 @@ export class MirrorWriter implements Writer {
   private readonly warned = new WarnOnce({ emptyForgets: true });
   /** Index keys under this host's prefixes that name no container, as last said (logged once). */
   private unreadable = '';
+  /** id -> why a running container has no entry (health, size), from its last sync. */
+  private readonly leftOut = new Map<string, string>();
   private readonly watch?: DeletionWatch;
 
   constructor(
@@ -77,6 +79,12 @@ export class MirrorWriter implements Writer {
 
   heldIds(): Iterable<string> {
     return this.held.ids();
+  }
+
+  /** Per container: the entry held, and why the last sync of a running container wrote none (the status page). No I/O. */
+  statusView(): Array<{ containerId: string; entry: ReadonlyMap<string, string>; leftOut?: string }> {
+    const ids = [...new Set([...this.held.ids(), ...this.leftOut.keys()])];
+    return ids.map((id) => ({ containerId: id, entry: this.held.get(id) ?? new Map<string, string>(), leftOut: this.leftOut.get(id) }));
   }
 
   async sync(state: ContainerState): Promise<void> {
@@ -172,6 +180,10 @@ export class MirrorWriter implements Writer {
    */
   private wanted(state: ContainerState): Map<string, string> {
     const wanted = state.active && state.info ? wantedEntry(state.info, this.options.host, this.layout) : undefined;
+    const health = state.info && isRunning(state.info) && !state.active ? healthStatus(state.info) : undefined;
+    const skipped = wanted && !wanted.entry ? wanted.skipped : health ? `the container's health is ${health}` : undefined;
+    if (skipped) this.leftOut.set(state.id, skipped);
+    else this.leftOut.delete(state.id);
     this.warnOnce(state, wanted);
     return wanted?.entry ?? new Map<string, string>();
   }

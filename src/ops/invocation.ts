@@ -30,6 +30,8 @@ export interface OpsInvocation {
   json: boolean;
   /** `check --fix`: delete what the check finds, each finding only while it is as it was found. */
   fix: boolean;
+  /** `explain <container>`: the container's name or ID. */
+  container?: string;
   /** The daemon's configuration, read exactly as the daemon reads it (flags, env, config file). */
   config: Config;
 }
@@ -84,6 +86,19 @@ Every daemon option and EC_REGISTRATOR_* variable is read as the daemon reads it
 TLS, auth, -etcd-dir, URIs from EC_REGISTRATOR_URIS); see registrator --help.
 consul*:// and netfilter:// URIs are named as not checked.
 Exit status: 0 nothing found, 1 findings (fixed or not), 2 bad usage or etcd could not be read.`,
+  explain: `usage: registrator explain <container> [--json] [options] [registry-uri ...]
+
+Explains one container (name or ID) on this host's engine: for the mirror and each registry URI,
+what the daemon would write for it and, for everything left out, why (SERVICE_IGNORE, -explicit,
+ports not published, health, networks, metadata, the host name claimed by another daemon, sizes).
+Uses the daemon's own planners; reads Docker (inspect) and etcd, writes nothing. Give it the
+options the daemon runs with (-host, -ip, -internal, -tags, -explicit, ...).
+
+  --json         one JSON document instead of text (shape: docs/operations.md)
+
+Every daemon option and EC_REGISTRATOR_* variable is read as the daemon reads it; see registrator --help.
+For consul*:// and netfilter:// URIs it says which services the daemon would register there.
+Exit status: 0 explained, 1 no such container, 2 bad usage or etcd or Docker could not be read.`,
 };
 
 export function opsUsage(command: OpsCommand): string {
@@ -99,15 +114,19 @@ export function parseOpsCommand(command: OpsCommand, argv: readonly string[], en
   const own = (a: string) => JSON_FLAGS.has(a) || (command === 'check' && FIX_FLAGS.has(a));
   const json = argv.some((a) => JSON_FLAGS.has(a));
   const fix = command === 'check' && argv.some((a) => FIX_FLAGS.has(a));
+  // `explain` takes the container first, before the daemon's options.
+  const container = command === 'explain' && argv[0] !== undefined && !argv[0].startsWith('-') ? argv[0] : undefined;
   const loaded = loadConfig(
-    argv.filter((a) => !own(a)),
+    (container === undefined ? argv : argv.slice(1)).filter((a) => !own(a)),
     env,
     isTty,
   );
   if (loaded.kind === 'help') return { kind: 'help', text: opsUsage(command) };
   if (loaded.kind === 'version') return loaded;
+  if (command === 'explain' && container === undefined)
+    throw new ConfigError('name the container to explain: registrator explain <container>');
   checkWritersAvailable(loaded.config);
-  return { kind: 'run', invocation: { command, json, fix, config: loaded.config } };
+  return { kind: 'run', invocation: { command, json, fix, ...(container !== undefined ? { container } : {}), config: loaded.config } };
 }
 
 /**

@@ -15,7 +15,7 @@ import { formatLs } from './ls-format';
 import { closeRegistries, coveredUris, openRegistries, OpsRegistry } from './registries';
 
 /** What was to be shown could not be read: `ls` fails with 1; `diff` and `check` with 2, as diff(1) does for trouble. */
-const EXIT_TROUBLE: Record<OpsCommand, number> = { ls: 1, diff: 2, check: 2 };
+const EXIT_TROUBLE: Record<OpsCommand, number> = { ls: 1, diff: 2, check: 2, explain: 2 };
 
 /**
  * Runs `registrator ls`, `diff` or `check`, as `prepareOpsCommand` read it, and resolves with the
@@ -30,6 +30,24 @@ export async function runOpsInvocation(invocation: OpsInvocation, io: OpsIo = pr
   let hostWriters: HostWriters | undefined;
   try {
     etcd = createEtcdClient(config.etcd);
+    if (command === 'explain') {
+      const [{ createDockerClient }, { explainContainer, NoSuchContainer }, { formatExplain }] = await Promise.all([
+        import('../docker/client'),
+        import('./explain'),
+        import('./explain-format'),
+      ]);
+      const docker = createDockerClient(config.docker);
+      hostWriters = createWriters(config, { etcd, ...(await loadRegistryParts(config, coveredUris(config.uris), log)), log });
+      try {
+        const report = await explainContainer(config, docker, etcd, hostWriters, invocation.container ?? '', log);
+        io.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatExplain(report)}\n`);
+        return 0;
+      } catch (err) {
+        if (!(err instanceof NoSuchContainer)) throw err;
+        io.stderr.write(`registrator explain: ${err.message}\n`);
+        return 1;
+      }
+    }
     if (command === 'diff') {
       // Only diff reads Docker: ls and check do not load its client.
       const [{ createDockerClient }, { planHost }] = await Promise.all([import('../docker/client'), import('./diff')]);

@@ -5,9 +5,11 @@ import {
   type ContainerHealth,
   HEALTH_STATES,
   MAX_SERVICE_BYTES,
+  type LeftOut,
   type Service,
   type ServiceModelOptions,
   type ServiceModelResult,
+  type SkipFn,
 } from './service';
 import { quote, readContainerMetadata, splitTags } from './service-metadata';
 import { composeService, imageBasename } from './service-name';
@@ -66,17 +68,19 @@ export function containerServices(container: ContainerInfo, options: ServiceMode
   // A container without a name (never seen from Docker) is still told apart: by its short ID.
   const containerName = nameOfContainer(container) || shortId(container);
   const warnings: string[] = [];
+  const leftOut: LeftOut[] = [];
+  const skip: SkipFn = (what, reason) => void leftOut.push({ what, reason });
   const warn = (reason: string): void => {
     const line = `container ${containerName} (${shortId(container)}): ${reason}`;
     if (!warnings.includes(line)) warnings.push(line);
   };
   try {
-    const services = buildServices(container, containerName, options, warn);
-    return { services, warnings };
+    const services = buildServices(container, containerName, options, warn, skip);
+    return { services, warnings, leftOut };
   } catch (err) {
     // Inspect data is outside our control; a shape we did not foresee costs this container, not the daemon.
     warn(`could not be turned into services: ${(err as Error)?.message ?? String(err)}`);
-    return { services: [], warnings };
+    return { services: [], warnings, leftOut };
   }
 }
 
@@ -85,6 +89,7 @@ function buildServices(
   containerName: string,
   options: ServiceModelOptions,
   warn: (reason: string) => void,
+  skip: SkipFn,
 ): Service[] {
   const config = (container.Config ?? {}) as Partial<ContainerInfo['Config']>;
   const metadata = readContainerMetadata(config.Env, config.Labels);
@@ -102,10 +107,11 @@ function buildServices(
   const networkNamed =
     Boolean(options.network) || metadata.generic.has('network') || [...metadata.perPort.values()].some((m) => m.has('network'));
   const byNetwork = networking.kind === 'published' && networkNamed && onUserNetworksOnly(container);
-  const candidates = portCandidates(container, networking, swarm, byNetwork, warn);
+  const candidates = portCandidates(container, networking, swarm, byNetwork, warn, skip);
+  if (candidates.length === 0 && networking.kind === 'internal') skip('container', '-internal is set and it exposes no port');
   const planned: PlannedService[] = [];
   for (const candidate of candidates) {
-    const plan = planPort(container, candidate, { networking, swarm, byNetwork }, metadata, options, warn);
+    const plan = planPort(container, candidate, { networking, swarm, byNetwork }, metadata, options, warn, skip);
     if (plan) planned.push(plan);
   }
 

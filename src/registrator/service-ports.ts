@@ -7,7 +7,7 @@ import {
   type SwarmServiceInfo,
 } from '../docker/container-facts';
 import { FULL_CONTAINER_ID } from '../docker/container-id';
-import type { Protocol, ServiceModelOptions } from './service';
+import type { Protocol, ServiceModelOptions, SkipFn } from './service';
 import { SWARM_SERVICE_NAME_LABEL } from './service';
 import { type ContainerMetadata, metadataForPort } from './service-metadata';
 
@@ -133,6 +133,7 @@ export function portCandidates(
   swarm: SwarmTask | undefined,
   byNetwork: boolean,
   warn: (reason: string) => void,
+  skip: SkipFn,
 ): PortCandidate[] {
   const exposed = Object.keys(container.Config?.ExposedPorts ?? {});
   const published = (container.NetworkSettings?.Ports ?? {}) as Record<string, unknown>;
@@ -149,7 +150,10 @@ export function portCandidates(
       continue;
     }
     const binding = preferredBinding(published[key]);
-    if (networking.kind === 'published' && !byNetwork && !binding?.HostPort) continue; // exposed but not published: nothing to register
+    if (networking.kind === 'published' && !byNetwork && !binding?.HostPort) {
+      skip(`port ${key}`, 'exposed but not published (-internal registers exposed ports)'); // nothing to register
+      continue;
+    }
     const normalized = `${parsed.exposedPort}/${parsed.proto}`;
     const known = byKey.get(normalized);
     if (!known || (!known.binding && binding)) byKey.set(normalized, { ...parsed, binding });
@@ -225,10 +229,13 @@ export function planPort(
   metadata: ContainerMetadata,
   options: ServiceModelOptions,
   warn: (reason: string) => void,
+  skip: SkipFn,
 ): PlannedService | undefined {
   const { values, fromPort } = metadataForPort(metadata, candidate.exposedPort);
-  if (isIgnored(values.ignore)) return undefined;
-  if (options.explicit && (values.name ?? '').trim() === '') return undefined;
+  const ignoreFrom = fromPort.has('ignore') ? `SERVICE_${candidate.exposedPort}_IGNORE` : 'SERVICE_IGNORE';
+  if (isIgnored(values.ignore)) return void skip(`port ${portLabel(candidate)}`, `${ignoreFrom} is ${JSON.stringify(values.ignore)}`);
+  if (options.explicit && (values.name ?? '').trim() === '')
+    return void skip(`port ${portLabel(candidate)}`, '-explicit is set and it has no SERVICE_NAME or SERVICE_<port>_NAME');
   const named = namedNetwork(container, candidate, values, fromPort, options, warn);
   const address = addressOf(container, candidate, reach, named, options, warn);
   if (address === undefined) return undefined;

@@ -1,9 +1,16 @@
-import { isRunning, swarmServiceRef, type ContainerInfo, type ContainerState } from '../docker/container-facts';
+import {
+  containerName,
+  healthStatus,
+  isRunning,
+  swarmServiceRef,
+  type ContainerInfo,
+  type ContainerState,
+} from '../docker/container-facts';
 import type { Logger } from '../log';
 import { WarnOnce } from '../warn-once';
 import type { Writer } from '../writer';
 import type { Backend, UnreadableRecord } from './backend';
-import type { Service, ServiceAction, ServiceModelOptions } from './service';
+import type { LeftOut, Service, ServiceAction, ServiceModelOptions } from './service';
 import { containerServices } from './service-model';
 import { planServices } from './service-plan';
 import type { RegistryUri } from './uri';
@@ -53,6 +60,8 @@ export interface ServicePlan {
   notes?: string[];
   /** Services of a Swarm service's routing mesh this container wants while another task of it on this host holds them. */
   standby?: Service[];
+  /** What the model leaves out without a warning, and services held back for the container's health (`registrator explain`, /status). */
+  leftOut?: LeftOut[];
 }
 
 /**
@@ -78,6 +87,8 @@ export class ServiceWriter implements Writer {
   private readonly said = new WarnOnce({ emptyForgets: true });
   /** Containers that exited with an error and stay registered under `-deregister on-success`. */
   private readonly kept = new Set<string>();
+  /** Each running container's last plan, with its name (the status page). */
+  private readonly lastPlans = new Map<string, { name: string; plan: ServicePlan }>();
   /** Shared services (isShared) by service id: the container whose registration it is. */
   private sharedOwner = new Map<string, string>();
   /** Shared services by service id: every container that gives it, with the form it gives. */
@@ -126,6 +137,13 @@ export class ServiceWriter implements Writer {
     return this.backend.book.containerIds();
   }
 
+  /** Per container: the services held, and its last plan while it runs (the status page). No I/O. */
+  statusView(): Array<{ containerId: string; held: Service[]; last?: { name: string; plan: ServicePlan } }> {
+    const book = this.backend.book;
+    const ids = [...new Set([...book.containerIds(), ...this.lastPlans.keys()])];
+    return ids.map((id) => ({ containerId: id, held: [...book.servicesOf(id).values()], last: this.lastPlans.get(id) }));
+  }
+
   async sync(state: ContainerState): Promise<void> {
     const task = state.info ? swarmServiceRef(state.info) !== undefined : false;
     if (!task && ![...this.backend.book.servicesOf(state.id).values()].some(isShared)) return this.syncNow(state);
@@ -136,6 +154,8 @@ export class ServiceWriter implements Writer {
 
   private async syncNow(state: ContainerState): Promise<void> {
     const plan = this.plan(state);
+    if (state.info && (state.active || isRunning(state.info))) this.lastPlans.set(state.id, { name: containerName(state.info), plan });
+    else this.lastPlans.delete(state.id);
     if (plan.kept) {
       this.kept.add(state.id);
       return;
@@ -204,13 +224,18 @@ export class ServiceWriter implements Writer {
     if (!state.active && keepsRegistration(state.info, this.options.deregister)) return { kept: true, actions: [], wanted: [] };
     const wanted = new Map<string, Service>();
     let warnings: string[] | undefined;
+    let leftOut: LeftOut[] | undefined;
     const notes: string[] = [];
     // A running container that is not healthy keeps the services whose registry reports its health.
     if (state.info && (state.active || isRunning(state.info))) {
       const result = containerServices(state.info, this.options.model);
       warnings = [...result.warnings];
+      leftOut = [...result.leftOut];
       for (const s of result.services) {
-        if (!state.active && !this.backend.followsDockerHealth(s)) continue;
+        if (!state.active && !this.backend.followsDockerHealth(s)) {
+          leftOut.push({ what: `service ${s.id}`, reason: `the container's health is ${healthStatus(state.info) ?? 'not healthy'}` });
+          continue;
+        }
         const admission = this.backend.admit(s);
         if ('concerned' in admission) continue;
         const where = `${s.origin.containerName} port ${s.origin.exposedPort}/${s.origin.proto}`;
@@ -242,7 +267,7 @@ export class ServiceWriter implements Writer {
       const next = [...(this.sharedWanted.get(action.service.id) ?? [])].find(([containerId]) => containerId !== state.id);
       if (next) actions.push({ kind: 'register', service: next[1] });
     }
-    return { kept: false, actions, wanted: [...wanted.values()], warnings, notes, standby };
+    return { kept: false, actions, wanted: [...wanted.values()], warnings, notes, standby, ...(leftOut ? { leftOut } : {}) };
   }
 
   ping(): Promise<void> {

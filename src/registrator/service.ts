@@ -107,7 +107,18 @@ export interface ServiceModelResult {
   services: Service[];
   /** One line per problem, each naming the container and the reason. */
   warnings: string[];
+  /** Ports left out on purpose or for lack of a publication, which give no warning (`registrator explain`). */
+  leftOut: LeftOut[];
 }
+
+/** Something a writer does not write, and why. */
+export interface LeftOut {
+  what: string;
+  reason: string;
+}
+
+/** Records something left out without a warning. */
+export type SkipFn = (what: string, reason: string) => void;
 
 /**
  * Largest service, as JSON in UTF-8. Registries keep a service whole in one value next to keys
