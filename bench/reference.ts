@@ -6,7 +6,7 @@ import { pool } from './pool';
 import { Shape, shapeKeys } from './shape';
 
 /** Containers the reference inspects and writes at once, as the daemon does by default. */
-export const REFERENCE_CONCURRENCY = 16;
+const REFERENCE_CONCURRENCY = 16;
 
 /**
  * The least any registrator must do, with nothing around it: per container one inspect and one

@@ -59,7 +59,7 @@ function table(head: string[], rows: string[][]): string {
 }
 
 /** Medians over rounds of the fleet part, their ratios filled / empty, and the checks summed over rounds. */
-export function summariseFleet(fleet: FleetResult) {
+function summariseFleet(fleet: FleetResult) {
   return fleet.configurations.map((c) => ({
     name: c.name,
     fleetKeys: c.fleetKeys,
@@ -91,7 +91,7 @@ export function summariseFleet(fleet: FleetResult) {
 }
 
 /** Medians over rounds and percentiles over samples, as printed and as stored in the JSON summary. */
-export function summarise(results: BenchResults) {
+function summarise(results: BenchResults) {
   return results.configurations
     .filter((c) => c.sizes.length > 0)
     .map((c) => ({
@@ -285,7 +285,7 @@ function renderFleet(fleet: FleetResult): string[] {
 }
 
 /** Each refill against the goals: every host back, the daemon's requests per needed write, the probe's p99. */
-export function summariseRefill(refill: RefillResult) {
+function summariseRefill(refill: RefillResult) {
   return refill.runs.map((r) => ({
     schedule: r.schedule,
     convergedMs: r.convergedMs ?? null,

@@ -25,7 +25,7 @@ export interface Shape {
 }
 
 /** The service model settings matching the daemon's `-internal -ip 127.0.0.1 -useIpFromLabel bench.ip`. */
-export const MODEL: ServiceModelOptions = {
+const MODEL: ServiceModelOptions = {
   host: HOST,
   hostIp: '127.0.0.1',
   internal: true,

@@ -56,7 +56,7 @@ export interface HostRefill {
   doneAt?: number;
 }
 
-export function failureKind(err: unknown): FailureKind {
+function failureKind(err: unknown): FailureKind {
   if (err instanceof EtcdMemberPausedError) return 'held back by the breaker';
   const message = err instanceof Error ? err.message : String(err);
   if (/too many requests/i.test(message)) return 'too many requests';

@@ -12,7 +12,7 @@ export interface SignalTarget {
 }
 
 /** A stop that did not finish within its limit (SignalOptions.stopLimitMs). */
-export class StopOverdueError extends Error {
+class StopOverdueError extends Error {
   constructor(limitMs: number) {
     super(`stop took longer than ${limitMs} ms`);
     this.name = 'StopOverdueError';

@@ -21,7 +21,7 @@ export function readPem(file: PemFile): Buffer {
 }
 
 /** Node skips CA entries it cannot parse without a word; a CA file must hold certificates and only those. */
-export function checkCertificates(pem: Buffer, file: PemFile): void {
+function checkCertificates(pem: Buffer, file: PemFile): void {
   const blocks = pem.toString('utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (blocks.length === 0) throw new ConfigError(`${file.setting} file "${file.path}" holds no PEM certificate`);
   for (const block of blocks) {

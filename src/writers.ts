@@ -41,7 +41,7 @@ export interface RegistryBackend {
   backend: Backend;
 }
 
-export interface RegistryWriter extends RegistryBackend {
+interface RegistryWriter extends RegistryBackend {
   writer: ServiceWriter;
 }
 

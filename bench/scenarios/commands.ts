@@ -8,7 +8,7 @@ const COMMANDS: ReadonlyArray<readonly string[]> = [['--version'], ['--help'], [
 /** Goal for `registrator --version` against `node -e 0`. */
 export const COMMAND_GOAL = 1.5;
 
-export interface CommandTiming {
+interface CommandTiming {
   args: readonly string[];
   /** Median wall time of the whole process. */
   ms: number;

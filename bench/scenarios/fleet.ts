@@ -52,7 +52,7 @@ export interface FleetContext {
 }
 
 /** What was checked around one daemon's life on one etcd. */
-export interface FleetChecks {
+interface FleetChecks {
   /** This host's containers whose keys were compared (all of them). */
   containers: number;
   /** Their keys (shapeKeys) that were absent, or held another value, after the first reconciliation. */
@@ -99,7 +99,7 @@ export interface FleetLife {
   checks: FleetChecks;
 }
 
-export interface FleetConfigurationResult {
+interface FleetConfigurationResult {
   name: string;
   /** Keys in the filled etcd while this configuration ran, and the registry URIs its simulated hosts write. */
   fleetKeys: number;
@@ -256,10 +256,7 @@ async function life(ctx: FleetContext, etcd: EtcdServer, config: BenchConfigurat
  * before (other hosts') it put or deleted, and keys it put that are still there, which are then
  * deleted so the next daemon starts from the same etcd. `keysAfter` leaves those out.
  */
-export async function restore(
-  client: Etcd3,
-  revBefore: number,
-): Promise<Pick<FleetChecks, 'othersChanged' | 'leftAfterSigterm' | 'keysAfter'>> {
+async function restore(client: Etcd3, revBefore: number): Promise<Pick<FleetChecks, 'othersChanged' | 'leftAfterSigterm' | 'keysAfter'>> {
   const changes = await changesBetween(client, revBefore, await revision(client), 60_000);
   const changed = [...new Set(changes.map((c) => c.key))];
   const before = new Set(await existing(client, changed, revBefore));

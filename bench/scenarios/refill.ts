@@ -73,7 +73,7 @@ export interface RefillContext {
 }
 
 /** What the real daemon did in one refill. */
-export interface DaemonRefill {
+interface DaemonRefill {
   /** Its container entries before the purge (its `hosts/<host>/` keys): the writes it needed. */
   neededWrites: number;
   /** New HTTP/2 streams it opened to etcd from the purge to its `reconciled` line after it (each a gRPC call). */

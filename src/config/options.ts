@@ -6,7 +6,7 @@
  * `-podman-health-poll` says otherwise: Podman's `health_status` event comes before the check's result
  * is stored (docs/podman.md, "Health checks").
  */
-export const PODMAN_HEALTH_POLL_MS = 2_000;
+const PODMAN_HEALTH_POLL_MS = 2_000;
 
 /**
  * The whole configuration. Every option has an `EC_REGISTRATOR_*` env var and a

@@ -16,5 +16,5 @@ export function createConfig(options: { env: NodeJS.ProcessEnv; args: string[] }
   return convict(schema, { env: options.env, args: options.args });
 }
 
-export type ConfigInstance = ReturnType<typeof createConfig>;
+type ConfigInstance = ReturnType<typeof createConfig>;
 export type RawConfig = ReturnType<ConfigInstance['getProperties']>;

@@ -16,7 +16,7 @@ const MAX_WINDOW_MS = 600_000;
  * transactions of one container each in the refill benchmark (docs/performance.md: 8,000-10,000
  * keys a second on a shared machine), so reads stay quick while the fleet refills.
  */
-export const REFILL_KEYS_PER_SECOND = 5_000;
+const REFILL_KEYS_PER_SECOND = 5_000;
 
 /** What a host knows of its fleet when it heals. */
 export interface FleetSize {
@@ -33,7 +33,7 @@ export function healWindowMs(fleet: FleetSize): number {
 }
 
 /** Where in [0, 1) a host's delay falls in the window: FNV-1a of its name, the same at every heal. */
-export function hostFraction(host: string): number {
+function hostFraction(host: string): number {
   let hash = 0x811c9dc5;
   for (const byte of Buffer.from(host)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
   return hash / 2 ** 32;

@@ -6,7 +6,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { FULL_OR_SHORT_CONTAINER_ID } from './container-id';
 
 /** Container actions the watcher acts on (docs/mirror.md, "The Docker watcher"). */
-export const CONTAINER_ACTIONS = ['start', 'die', 'destroy', 'pause', 'unpause', 'rename', 'health_status', 'update'] as const;
+const CONTAINER_ACTIONS = ['start', 'die', 'destroy', 'pause', 'unpause', 'rename', 'health_status', 'update'] as const;
 /**
  * Network actions the watcher acts on: `docker network connect`/`disconnect` change a container's
  * addresses, so the container they name (`Actor.Attributes.container`) is synced again.

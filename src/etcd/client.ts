@@ -27,7 +27,7 @@ export interface EtcdSettings {
 }
 
 /** Deadline for one etcd call, so a frozen member cannot hang a write forever. */
-export const ETCD_CALL_TIMEOUT_MS = 5_000;
+const ETCD_CALL_TIMEOUT_MS = 5_000;
 
 /** Shape of the options we hand to etcd3, kept separate so it can be inspected without connecting. */
 export function etcdClientOptions(settings: Pick<EtcdSettings, 'hosts' | 'ca' | 'cert' | 'key' | 'user' | 'password'>): IOptions {

@@ -1,5 +1,5 @@
 /** etcd's client port: what an endpoint given without a port means (docs/configuration.md). */
-export const ETCD_DEFAULT_PORT = 2379;
+const ETCD_DEFAULT_PORT = 2379;
 
 /**
  * `host`, `host:port`, `[v6]` or `[v6]:port`, with etcd's port added when none is given. Without it,

@@ -11,7 +11,7 @@ import {
  * etcd could be reached but refused this client as configured (certificates, user, role). Retrying
  * helps only once something is changed on one side, so the message says what to look at.
  */
-export class EtcdAccessError extends Error {
+class EtcdAccessError extends Error {
   constructor(
     readonly endpoint: string,
     message: string,
@@ -22,19 +22,19 @@ export class EtcdAccessError extends Error {
 }
 
 /** The TLS handshake with etcd failed: a certificate was not accepted by one side. */
-export class EtcdTlsError extends EtcdAccessError {
+class EtcdTlsError extends EtcdAccessError {
   // Kept "recoverable" for etcd3: the member is skipped like an unreachable one and tried again later.
   readonly [RecoverableError] = true;
 }
 
 /** etcd did not accept the user name and password, or wants some and none were given. */
-export class EtcdAuthError extends EtcdAccessError {}
+class EtcdAuthError extends EtcdAccessError {}
 
 /** The user's roles do not allow an operation the daemon needs. */
-export class EtcdPermissionError extends EtcdAccessError {}
+class EtcdPermissionError extends EtcdAccessError {}
 
 /** No connection to an etcd member (refused, timed out, name not resolved). */
-export class EtcdUnreachableError extends Error {
+class EtcdUnreachableError extends Error {
   readonly [RecoverableError] = true;
   constructor(
     readonly endpoint: string,

@@ -1,7 +1,7 @@
 import type { Etcd3 } from 'etcd3';
 
 /** How etcd's history changed under the daemon (docs/fleet.md, "etcd history"). */
-export type HistoryChangeKind =
+type HistoryChangeKind =
   /** Another cluster answers at the endpoint: restored from a snapshot, or rebuilt empty. */
   | 'cluster'
   /** A revision lower than one already seen: the history went back. */

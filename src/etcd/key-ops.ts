@@ -57,7 +57,7 @@ export function toRequestOp(op: KeyOp): IRequestOp {
 }
 
 /** Bytes an op takes in a request (UTF-8 lengths plus framing), for the request size limit. */
-export function opSize(op: KeyOp): number {
+function opSize(op: KeyOp): number {
   if ('put' in op) return Buffer.byteLength(op.put) + Buffer.byteLength(op.value) + 16;
   const guard = op.ifRevision ? Buffer.byteLength(op.ifRevision.key) + 32 : 0;
   if ('deletePrefix' in op) return Buffer.byteLength(op.deletePrefix) * 2 + 16 + guard;
@@ -65,7 +65,7 @@ export function opSize(op: KeyOp): number {
 }
 
 /** A conditional delete is a nested transaction, which etcd lets use only what its parent leaves of the 128. */
-export function isNested(op: KeyOp): boolean {
+function isNested(op: KeyOp): boolean {
   return !('put' in op) && (op.ifRevision !== undefined || ('delete' in op && op.ifValue !== undefined));
 }
 

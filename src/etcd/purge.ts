@@ -7,7 +7,7 @@ import { tooLarge } from './reads';
  * revision, with watches open) drove a 2-core etcd 3.4 to 23 GB and the kernel's OOM killer in the
  * refill benchmark (docs/performance.md, "Refill"); 10,000 keys at a time it stays small.
  */
-export const PURGE_PAGE_KEYS = 10_000;
+const PURGE_PAGE_KEYS = 10_000;
 
 /**
  * SIGUSR2's purge: deletes every key under `prefix` a page at a time: the page's keys read

@@ -10,7 +10,7 @@ import { MAX_TXN_OPS, prefixEnd } from './key-ops';
  */
 
 /** Keys per page: far below the message limit for keys of ordinary size (the halving covers the rest). */
-export const PAGE_KEYS = 1000;
+const PAGE_KEYS = 1000;
 
 /** Prefixes read together in one transaction of ranges (each range capped at RANGE_KEYS keys). */
 const PREFIXES_PER_TXN = 64;

@@ -9,9 +9,9 @@ import type { Logger } from '../log';
 import { claimKey, CLAIMS_PREFIX, ClaimRecord, describeClaim, parseClaim } from './claim-record';
 
 /** Seconds a claim outlives its daemon (a SIGKILL, a crash): the longest a successor on another engine waits. */
-export const CLAIM_TTL_SECONDS = 10;
+const CLAIM_TTL_SECONDS = 10;
 /** How often the claim is read back: the same read tells etcd's cluster ID and revision (etcd/history.ts). */
-export const CLAIM_PROBE_MS = 1_000;
+const CLAIM_PROBE_MS = 1_000;
 
 /** Waits between tries while etcd does not answer a judgement: short, so a restart after etcd is back is quick. */
 function claimBackoff(): IBackoff<unknown> {
@@ -19,7 +19,7 @@ function claimBackoff(): IBackoff<unknown> {
 }
 
 /** Where this daemon stands with its host name. */
-export type ClaimState =
+type ClaimState =
   /** Not yet judged (etcd not answered yet, or the claim is being taken again after its lease was lost). */
   | 'claiming'
   /** This daemon holds the host name: it writes. */

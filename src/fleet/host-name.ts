@@ -1,7 +1,7 @@
 import type { OwnContainerFacts } from '../docker/engine-info';
 
 /** Where the host name this daemon files its data under came from (logged at start). */
-export type HostNameSource = 'EC_REGISTRATOR_HOST' | 'os-hostname' | 'engine-name';
+type HostNameSource = 'EC_REGISTRATOR_HOST' | 'os-hostname' | 'engine-name';
 
 export interface ChosenHostName {
   host: string;

@@ -15,7 +15,7 @@ export interface MeshService {
   origin: { containerName: string };
 }
 
-export type HameshMode = 'http' | 'tcp';
+type HameshMode = 'http' | 'tcp';
 
 /** A DNS name: labels of 1-63 letters, digits and inner hyphens; 253 characters at most. */
 const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;

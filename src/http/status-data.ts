@@ -20,6 +20,10 @@ export interface StatusData {
   containers: StatusContainer[];
 }
 
+/**
+ * One container on the status page, in `/status.json` (docs/operations.md).
+ * @public
+ */
 export interface StatusContainer {
   id: string;
   name: string;

@@ -49,7 +49,7 @@ export class MirrorLayout {
 }
 
 /** The IP the mirror shows: the default bridge IP, else the IP of the first network, by name, that has one, else "". */
-export function mirrorIp(c: ContainerInfo): string {
+function mirrorIp(c: ContainerInfo): string {
   return networkAddress(c, 'IPAddress', 'by-name');
 }
 
@@ -66,7 +66,7 @@ interface PortEntry {
  * A spec that is not a port (`abc/tcp`, `80/tcp/x`, `99999/tcp`, `""`) is left out and reported:
  * nothing can reach it, and it would not give a `<port>-<proto>` key of its own.
  */
-export function mirrorPorts(c: ContainerInfo): { ports: PortEntry[]; problems: string[] } {
+function mirrorPorts(c: ContainerInfo): { ports: PortEntry[]; problems: string[] } {
   const bindings = (c.NetworkSettings?.Ports ?? {}) as Record<string, Array<{ HostIp?: string; HostPort?: string }> | null>;
   const specs = new Set([...Object.keys(bindings), ...Object.keys(c.Config?.ExposedPorts ?? {})]);
   const byKey = new Map<string, PortEntry>();
@@ -89,7 +89,7 @@ export function mirrorPorts(c: ContainerInfo): { ports: PortEntry[]; problems: s
 }
 
 /** The state value the mirror shows. */
-export function mirrorState(c: ContainerInfo): string {
+function mirrorState(c: ContainerInfo): string {
   if (c.State?.Paused) return 'paused';
   return c.State?.Status ?? 'running';
 }

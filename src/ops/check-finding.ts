@@ -8,6 +8,7 @@
  * `containers/<id>/` entry; `mirror-record`: a mirror index record `/_registrator/owners/<host>/mirror/<dir>/<id>`;
  * `registry-record`: a registry's ownership record `/_registrator/owners/<host>/<scheme>/<path>/...`;
  * `host-claim`: a host-name claim `/_registrator/hosts/<host>` that never ends (no lease) or is not a claim.
+ * @public
  */
 export type FindingKind = 'label-key' | 'host-key' | 'entry' | 'mirror-record' | 'registry-record' | 'host-claim';
 

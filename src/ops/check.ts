@@ -12,7 +12,7 @@ import type { OpsRegistry } from './registries';
 import { byText } from './text';
 
 /** Why a consul*:// or netfilter:// URI is not checked; docs/operations.md says the same. */
-export const NOT_CHECKED = 'not checked: check reads only the etcd-based registries (hamesh, etcd, skydns2)';
+const NOT_CHECKED = 'not checked: check reads only the etcd-based registries (hamesh, etcd, skydns2)';
 
 /** What `registrator check` looks at, as configured. */
 export interface CheckTarget {

@@ -1,5 +1,5 @@
 /** The operator commands: `registrator ls`, `diff`, `check` and `explain`. */
-export const OPS_COMMANDS = ['ls', 'diff', 'check', 'explain'] as const;
+const OPS_COMMANDS = ['ls', 'diff', 'check', 'explain'] as const;
 export type OpsCommand = (typeof OPS_COMMANDS)[number];
 
 export function isOpsCommand(word: string | undefined): word is OpsCommand {

@@ -10,14 +10,20 @@ import { DockerReadError } from './errors';
 import { NOT_COVERED } from './registries';
 import { byText } from './text';
 
-/** A key a writer would put: new (`previous` null) or changed. */
+/**
+ * A key a writer would put: new (`previous` null) or changed.
+ * @public
+ */
 export interface PlannedPut {
   key: string;
   value: string;
   previous: string | null;
 }
 
-/** A key a writer would delete, with the value it holds now. */
+/**
+ * A key a writer would delete, with the value it holds now.
+ * @public
+ */
 export interface PlannedDelete {
   key: string;
   previous: string;
@@ -26,9 +32,14 @@ export interface PlannedDelete {
 /**
  * What would happen to one service: `register` (new), `update` (changed: its old form is removed),
  * `rewrite` (unchanged, but its keys are not as written), `refresh` (health only), `deregister`.
+ * @public
  */
 export type ServiceChange = 'register' | 'update' | 'rewrite' | 'refresh' | 'deregister';
 
+/**
+ * A service in `diff --json` (docs/operations.md).
+ * @public
+ */
 export interface PlannedService {
   id: string;
   name: string;
@@ -36,6 +47,10 @@ export interface PlannedService {
   change: ServiceChange;
 }
 
+/**
+ * One writer's entry in `diff --json` (docs/operations.md).
+ * @public
+ */
 export type WriterDiff =
   | {
       /** `mirror`, or the registry URI as given. */

@@ -16,7 +16,10 @@ import { DockerReadError } from './errors';
 import { inactiveReason, leftOutOfPlan, warningAsLeftOut, type LeftOut } from './left-out';
 import { byText } from './text';
 
-/** A service a registry would hold for the container. */
+/**
+ * A service a registry would hold for the container.
+ * @public
+ */
 export interface ExplainedService {
   id: string;
   name: string;
@@ -26,6 +29,10 @@ export interface ExplainedService {
   change: string;
 }
 
+/**
+ * One writer's entry in `explain --json` (docs/operations.md).
+ * @public
+ */
 export type ExplainedWriter =
   | {
       writer: 'mirror';

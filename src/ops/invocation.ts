@@ -3,7 +3,7 @@ import { loadConfig, type Config } from '../config/load';
 import { checkWritersAvailable } from '../writers-available';
 import type { OpsCommand } from './commands';
 
-export { isOpsCommand, OPS_COMMANDS, type OpsCommand } from './commands';
+export { type OpsCommand } from './commands';
 
 /** Bad usage, as for the daemon. */
 export const EXIT_USAGE = 2;

@@ -7,7 +7,10 @@ import { listContainer, ListedContainer } from './mirror-listing';
 import type { OpsRegistry } from './registries';
 import { byText } from './text';
 
-/** A service a host owns in a registry, from its ownership record (`registrator ls`). */
+/**
+ * A service a host owns in a registry, from its ownership record (`registrator ls`).
+ * @public
+ */
 export interface ListedService {
   id: string;
   name: string;
@@ -22,10 +25,17 @@ export interface ListedService {
   takenOver: boolean;
 }
 
+/**
+ * One registry's entry in `ls --json` (docs/operations.md).
+ * @public
+ */
 export type RegistryListing =
   { registry: string; covered: true; services: ListedService[] } | { registry: string; covered: false; reason: string };
 
-/** The claim on a host name (docs/fleet.md): which daemon holds it, under which lease. */
+/**
+ * The claim on a host name (docs/fleet.md): which daemon holds it, under which lease.
+ * @public
+ */
 export interface ListedClaim {
   key: string;
   /** What the claim says; null when the key holds something else. */

@@ -31,6 +31,7 @@ export interface KeyLayout {
 /**
  * The claims of a registry's services on keys one service at a time may hold, and their judge:
  * what a layout with such keys (src/hamesh/) plugs into the etcd registry core.
+ * @public
  */
 export interface ClaimHook {
   /** The claims of one service. Pure. */

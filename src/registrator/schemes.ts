@@ -20,7 +20,7 @@ export interface SchemeSpec {
  * a registry: one file in backends/ that exports its factory, its row here, and its name in the
  * `Scheme` type (uri.ts).
  */
-export const SCHEMES = {
+const SCHEMES = {
   hamesh: {
     needsPath: 'a key prefix (hamesh:///services)',
     opsCovered: true,

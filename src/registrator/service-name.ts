@@ -1,24 +1,19 @@
 import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from './service';
 
 /**
- * The default service name of a container (docs/registrator.md, "Services"): the image's basename without registry,
- * path, tag or digest. An image given by ID says nothing about the service, so the container
- * name is used instead.
+ * The image's basename, the default service name of a container (docs/registrator.md, "Services"):
+ * without registry, path, tag or digest; undefined when the container name stands in for it, as an
+ * image given by ID says nothing about the service.
  *
  *   redis                                   -> redis
  *   redis:7-alpine                          -> redis
  *   redis@sha256:<hex>                      -> redis
  *   registry.example.com:5000/team/app:1.2  -> app
- *   sha256:<hex> or a bare 64-hex ID        -> <containerName>
- *   a short ID (12+ hex) of `imageId`       -> <containerName>
+ *   sha256:<hex> or a bare 64-hex ID        -> undefined (the container name)
+ *   a short ID (12+ hex) of `imageId`       -> undefined (the container name)
  *
  * `imageId` is inspect's `.Image` (`sha256:<hex>`), the image the reference resolved to.
  */
-export function defaultServiceName(image: unknown, containerName: string, imageId?: unknown): string {
-  return imageBasename(image, imageId) ?? containerName;
-}
-
-/** The image's basename (see defaultServiceName), or undefined when the container name stands in for it. */
 export function imageBasename(image: unknown, imageId: unknown): string | undefined {
   const reference = typeof image === 'string' ? image.trim() : '';
   if (reference === '' || isImageId(reference) || isShortIdOf(reference, imageId)) return undefined;

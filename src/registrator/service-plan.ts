@@ -17,7 +17,7 @@ export interface ServicePlanInput {
  * Whether two values are the same data as JSON holds them: object keys in any order, a property that is
  * undefined the same as one that is absent (a service read back from a registry has none of them).
  */
-export function sameData(a: unknown, b: unknown): boolean {
+function sameData(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) || Array.isArray(b)) {
@@ -32,12 +32,12 @@ export function sameData(a: unknown, b: unknown): boolean {
 }
 
 /** The same service. */
-export function sameService(a: Service, b: Service): boolean {
+function sameService(a: Service, b: Service): boolean {
   return sameData(a, b);
 }
 
 /** The same service apart from the container's Docker health. */
-export function sameButHealth(a: Service, b: Service): boolean {
+function sameButHealth(a: Service, b: Service): boolean {
   return sameData({ ...a, origin: { ...a.origin, health: undefined } }, { ...b, origin: { ...b.origin, health: undefined } });
 }
 

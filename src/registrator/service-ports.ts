@@ -29,7 +29,7 @@ export type Networking =
   | { kind: 'published' };
 
 /** An exposed port with its first binding, before metadata is applied. */
-export type PortBinding = { HostIp?: string; HostPort?: string };
+type PortBinding = { HostIp?: string; HostPort?: string };
 
 export interface PortCandidate {
   exposedPort: number;
@@ -87,7 +87,7 @@ function isHostNetwork(container: ContainerInfo): boolean {
 }
 
 /** The container's networks by name, as Docker reports them. */
-export function networksOf(
+function networksOf(
   container: ContainerInfo,
 ): Record<string, { IPAddress?: string; GlobalIPv6Address?: string; NetworkID?: string } | undefined> {
   return (container.NetworkSettings?.Networks ?? {}) as Record<
@@ -386,7 +386,7 @@ function publishedAddress(
  * `-internal`: the container's IPv4 address, else (an IPv6-only container) its global IPv6 address;
  * the default bridge's, else the one on the network it was started on, else the first network's by name.
  */
-export function containerAddress(container: ContainerInfo): string {
+function containerAddress(container: ContainerInfo): string {
   const fallback = 'own-network-then-by-name';
   return networkAddress(container, 'IPAddress', fallback) || networkAddress(container, 'GlobalIPv6Address', fallback);
 }
@@ -406,7 +406,7 @@ function taskAddress(container: ContainerInfo): string {
 }
 
 /** `-useIpFromLabel`: the label's value without a `/prefix`, or undefined when off, absent or empty. */
-export function addressFromLabel(container: ContainerInfo, labelName: string): string | undefined {
+function addressFromLabel(container: ContainerInfo, labelName: string): string | undefined {
   if (!labelName) return undefined;
   const value = container.Config?.Labels?.[labelName];
   if (typeof value !== 'string' || value.trim() === '') return undefined;
@@ -419,7 +419,7 @@ function isIgnored(value: string | undefined): boolean {
   return value !== undefined && !NOT_IGNORED.has(value.trim().toLowerCase());
 }
 
-export function isPortNumber(n: number): boolean {
+function isPortNumber(n: number): boolean {
   return Number.isInteger(n) && n >= 1 && n <= 65535;
 }
 

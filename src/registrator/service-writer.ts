@@ -40,7 +40,7 @@ export function serviceWriterName(uris: readonly RegistryUri[], index: number): 
  * Exited with an error under `-deregister on-success`: stays registered until it is removed or
  * restarted. Exit 0, death by a signal (status > 128) or a vanished container deregister (docs/registrator.md, "Services").
  */
-export function keepsRegistration(info: ContainerInfo | null, mode: ServiceWriterOptions['deregister']): boolean {
+function keepsRegistration(info: ContainerInfo | null, mode: ServiceWriterOptions['deregister']): boolean {
   if (mode !== 'on-success' || !info || info.State?.Running) return false;
   const code = info.State?.ExitCode ?? 0;
   return code !== 0 && code <= 128;
@@ -68,7 +68,7 @@ export interface ServicePlan {
  * A service one of several containers gives alike, registered once: a port a Swarm service publishes
  * through the routing mesh, which each of its tasks on this host gives at the node's address.
  */
-export function isShared(service: Service): boolean {
+function isShared(service: Service): boolean {
   return service.origin.swarm?.ingress === true;
 }
 

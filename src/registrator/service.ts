@@ -94,7 +94,7 @@ export interface ServiceModelOptions {
 }
 
 /** Where a service without SERVICE_NAME takes its name from (`-name-from`). */
-export type NameSource = 'image' | 'compose';
+type NameSource = 'image' | 'compose';
 
 /** Compose's labels (v1 and v2 alike) on the containers of a project. */
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';

@@ -14,7 +14,7 @@ const RULE_CHECK_INTERVAL_MS = 5_000;
  * this host's alone, so it is its own record: after every reconciliation whatever the daemon does
  * not hold is removed from it.
  */
-export class NetfilterBackend extends ServiceByServiceBackend {
+class NetfilterBackend extends ServiceByServiceBackend {
   readonly description: string;
   override readonly exclusive = true;
   /** ping entry -> services using it: a container's ping entry goes with its last port. */

@@ -2,7 +2,7 @@ import type { BackendFactory } from '../backend';
 import { etcdKvBackend } from '../etcd-kv-backend';
 import { skydnsFields, skydnsNameProblem, skydnsPath, skydnsRecord } from './skydns2-layout';
 
-export { skydnsPath, skydnsRecord } from './skydns2-layout';
+export { skydnsRecord } from './skydns2-layout';
 
 /**
  * skydns2://[host:port]/<domain>: `/skydns/<reversed domain>/<name>/<id>` = the JSON record CoreDNS's

@@ -35,7 +35,7 @@ export interface ConsulAgentBackendOptions {
 }
 
 /** Default period of the docker-health keepalive: a third of DOCKER_HEALTH_TTL. */
-export const DOCKER_HEALTH_KEEPALIVE_MS = 10_000;
+const DOCKER_HEALTH_KEEPALIVE_MS = 10_000;
 
 /**
  * consul://, consul-tls://, consul-unix://: one agent service per service, through the agent API

@@ -54,10 +54,10 @@ export interface ChecksResult {
   warnings: AttrWarning[];
 }
 
-export const DEFAULT_INTERVAL = '10s';
+const DEFAULT_INTERVAL = '10s';
 /** The docker-health check turns critical unless its status is sent again within this time. */
-export const DOCKER_HEALTH_TTL = '30s';
-export const DOCKER_HEALTH_CHECK_NAME = 'Docker health';
+const DOCKER_HEALTH_TTL = '30s';
+const DOCKER_HEALTH_CHECK_NAME = 'Docker health';
 
 /** In gliderlabs' order of precedence; the first one set is the service's check. */
 const CHECK_TYPES = ['http', 'https', 'script', 'ttl', 'tcp', 'grpc'] as const;
@@ -65,7 +65,7 @@ const CHECK_TYPES = ['http', 'https', 'script', 'ttl', 'tcp', 'grpc'] as const;
 const STATUSES: readonly string[] = ['passing', 'warning', 'critical'] satisfies CheckStatus[];
 
 /** The ID of the check made from `SERVICE_CHECK_*` (what Consul itself gives a service's single check). */
-export function serviceCheckId(serviceId: string): string {
+function serviceCheckId(serviceId: string): string {
   return `service:${serviceId}`;
 }
 
@@ -100,7 +100,7 @@ export function hasDockerHealthCheck(service: Service): boolean {
 }
 
 /** `SERVICE_[<port>_]CHECK_DOCKER_HEALTH=true`: a TTL check whose status the registrator sets from Docker's health. */
-export function dockerHealthCheck(service: Service): { check?: ConsulCheck; warnings: AttrWarning[] } {
+function dockerHealthCheck(service: Service): { check?: ConsulCheck; warnings: AttrWarning[] } {
   const raw = service.attrs.check_docker_health;
   if (raw === undefined || raw.trim() === '') return { warnings: [] };
   const on = parseSwitch(raw);
@@ -122,7 +122,7 @@ export function dockerHealthCheck(service: Service): { check?: ConsulCheck; warn
 }
 
 /** The one check `SERVICE_CHECK_HTTP|HTTPS|SCRIPT|TTL|TCP|GRPC` asks for, if any. */
-export function attrCheck(service: Service): { check?: ConsulCheck; warnings: AttrWarning[] } {
+function attrCheck(service: Service): { check?: ConsulCheck; warnings: AttrWarning[] } {
   const attrs = service.attrs;
   const warnings: AttrWarning[] = [];
   const warn = (key: string, reason: string): void => void warnings.push({ key, reason });

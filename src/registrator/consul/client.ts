@@ -35,7 +35,7 @@ export class ConsulError extends Error {
 }
 
 /** The request did not get an answer: connection refused or reset, TLS failure, socket missing. */
-export class ConsulRequestError extends Error {
+class ConsulRequestError extends Error {
   override readonly name: string = 'ConsulRequestError';
   readonly code?: string;
   constructor(
@@ -50,7 +50,7 @@ export class ConsulRequestError extends Error {
 }
 
 /** No complete answer before the call's deadline. */
-export class ConsulTimeoutError extends ConsulRequestError {
+class ConsulTimeoutError extends ConsulRequestError {
   override readonly name = 'ConsulTimeoutError';
   constructor(method: string, path: string, timeoutMs: number) {
     super(method, path, `no answer within ${timeoutMs} ms`, 'ETIMEDOUT');

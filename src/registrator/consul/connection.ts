@@ -10,8 +10,8 @@ export interface ConsulConnection {
   kvPrefix?: string;
 }
 
-export const DEFAULT_HTTP_PORT = 8500;
-export const DEFAULT_HTTPS_PORT = 8501;
+const DEFAULT_HTTP_PORT = 8500;
+const DEFAULT_HTTPS_PORT = 8501;
 const DEFAULT_HOST = '127.0.0.1';
 
 /**

@@ -8,7 +8,7 @@ import { ConsulClient } from './client';
 import { kvDelete, kvGet, kvList, kvPut } from './kv';
 
 /** Root of the ownership records in Consul KV. */
-export const KV_OWNERS_ROOT = OWNERS_ROOT_PATH;
+const KV_OWNERS_ROOT = OWNERS_ROOT_PATH;
 
 export interface ConsulKvBackendOptions {
   /** Key prefix without leading or trailing `/`, e.g. `services`. */

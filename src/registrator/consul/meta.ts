@@ -20,13 +20,13 @@ import type { AttrWarning } from './checks';
  * and get back the exact service it registered.
  */
 
-export const META_MAX_PAIRS = 64;
-export const META_KEY_MAX_LENGTH = 128;
-export const META_VALUE_MAX_BYTES = 512;
-export const META_KEY_FORMAT = /^[A-Za-z0-9_-]+$/;
+const META_MAX_PAIRS = 64;
+const META_KEY_MAX_LENGTH = 128;
+const META_VALUE_MAX_BYTES = 512;
+const META_KEY_FORMAT = /^[A-Za-z0-9_-]+$/;
 
 export const OWNER_HOST_KEY = 'registrator_host';
-export const OWNER_SERVICE_KEY_PREFIX = 'registrator_service_';
+const OWNER_SERVICE_KEY_PREFIX = 'registrator_service_';
 /** Meta pairs the marker may take at most (16 KiB of service JSON), leaving room for attrs. */
 export const OWNER_MAX_CHUNKS = 32;
 
@@ -36,7 +36,7 @@ export interface MetaResult {
 }
 
 /** Why Consul would refuse this Meta pair, or undefined when it takes it. */
-export function metaPairProblem(key: string, value: string): string | undefined {
+function metaPairProblem(key: string, value: string): string | undefined {
   if (key === '') return 'an empty key is not allowed';
   if (!META_KEY_FORMAT.test(key)) return 'Consul meta keys may only hold letters, digits, "_" and "-"';
   if (key.length > META_KEY_MAX_LENGTH) return `Consul meta keys are at most ${META_KEY_MAX_LENGTH} characters`;

@@ -8,7 +8,7 @@ const SYSTEM_DIRS = ['/usr/sbin', '/sbin'];
 const TOOL_TIMEOUT_MS = 10_000;
 
 /** A netfilter tool is not installed (or not executable) in PATH, /usr/sbin or /sbin. */
-export class MissingToolError extends Error {
+class MissingToolError extends Error {
   constructor(readonly tool: string) {
     super(`${tool} not found in PATH, /usr/sbin or /sbin (install Debian's ${tool === 'ipset' ? 'ipset' : 'iptables'} package)`);
     this.name = 'MissingToolError';
@@ -16,7 +16,7 @@ export class MissingToolError extends Error {
 }
 
 /** A tool ran and failed: its exit status and what it said, e.g. "Operation not permitted". */
-export class ToolFailedError extends Error {
+class ToolFailedError extends Error {
   constructor(
     readonly tool: string,
     readonly args: string[],
@@ -66,7 +66,7 @@ export async function ip6tablesRunner(): Promise<Ip6tables> {
 }
 
 /** Whether firewalld runs: `firewall-cmd --state` answers 0; a missing firewall-cmd means no firewalld. */
-export async function firewalldRunning(): Promise<boolean> {
+async function firewalldRunning(): Promise<boolean> {
   try {
     findTool('firewall-cmd');
   } catch {
