@@ -291,7 +291,7 @@ describe('Daemon: what writers ask for', () => {
 describe('Daemon: stop', () => {
   it('keeping data, abandons a reconciliation under way: no more syncs, no retry', async () => {
     const writer = new MemoryWriter('mirror');
-    const { engine, observer, daemon } = daemonWith([writer], { concurrency: 1 });
+    const { engine, observer, daemon, lines } = daemonWith([writer], { concurrency: 1 });
     engine.run('a', 'b', 'c', 'd');
     fakeClock();
     await daemon.start();
@@ -304,6 +304,8 @@ describe('Daemon: stop', () => {
     await assert.rejects(reconciliation, StoppingError);
     await advance(LONG_AFTER_MS, 100);
     assert.equal(syncsOf(writer), 5);
+    const abandoned = lines.filter((l) => l.message === 'reconciliation abandoned: stopping').map((l) => l.reason);
+    assert.deepEqual(abandoned, ['SIGHUP'], 'no retry started after the stop');
     assert.equal(writer.calls.filter((c) => c === 'mirror loadHeld').length, 2);
     assert.deepEqual(observer.reconciliations, [true]);
     assert.equal(daemon.status().dockerConnected, false);
