@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it, mock } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { Daemon, DaemonOptions, DaemonRequests, HostGate, StoppingError, WriterUnreachableError } from '../../src/daemon';
 import { EtcdHistory } from '../../src/etcd/history';
 import type { ClaimStatus } from '../../src/fleet/host-claim';
 import type { Writer } from '../../src/writer';
+import { advance, fakeClock, resetClock, settleUntil } from '../support/fake-clock';
 import { waitFor } from '../support/wait';
 import { Gate, MemoryEngine, MemoryWriter, recordingLogger, RecordingObserver } from '../support/daemon-fakes';
 
@@ -21,42 +22,11 @@ function daemonWith(writers: Writer[] | ((requests: DaemonRequests) => Writer[])
   return { engine, observer, daemon, lines, reconciled };
 }
 
-/**
- * Fakes the clock: the daemon's timers (retries, heal delay, admission pings, the claim wait) fire
- * only when the test advances it. setImmediate stays real, so promises still run between ticks.
- */
-function fakeClock(): void {
-  mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] });
-}
-
-/** A few turns of the event loop: lets pending promises (and the logger's stream) run up to their next timer. */
-async function settle(turns = 10): Promise<void> {
-  for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
-
-/** Settles until `check` holds (the clock faked, so no timer is needed); throws if it never does. */
-async function settleUntil(what: string, check: () => boolean, turns = 500): Promise<void> {
-  for (let i = 0; i < turns; i++) {
-    if (check()) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  throw new Error(`never happened: ${what}`);
-}
-
-/** Advances the faked clock by `ms` in steps of `step`, settling after each, so timers set by code a timer woke fire too. */
-async function advance(ms: number, step = 1): Promise<void> {
-  await settle();
-  for (let done = 0; done < ms; done += step) {
-    mock.timers.tick(Math.min(step, ms - done));
-    await settle();
-  }
-}
-
 /** Longer than any wait the daemon schedules (the retry backoff is capped at 30 s): nothing more is due after it. */
 const LONG_AFTER_MS = 60_000;
 
 afterEach(async () => {
-  mock.timers.reset();
+  resetClock();
   await Promise.all(running.splice(0).map((d) => d.stop(false).catch(() => undefined)));
 });
 
