@@ -4,7 +4,8 @@ import { Daemon, DaemonOptions, DaemonRequests, HostGate, StoppingError, WriterU
 import { EtcdHistory } from '../../src/etcd/history';
 import type { ClaimStatus } from '../../src/fleet/host-claim';
 import type { Writer } from '../../src/writer';
-import { sleep, waitFor } from '../support/wait';
+import { advance, fakeClock, resetClock, settleUntil } from '../support/fake-clock';
+import { waitFor } from '../support/wait';
 import { Gate, MemoryEngine, MemoryWriter, recordingLogger, RecordingObserver } from '../support/daemon-fakes';
 
 const running: Daemon[] = [];
@@ -21,7 +22,11 @@ function daemonWith(writers: Writer[] | ((requests: DaemonRequests) => Writer[])
   return { engine, observer, daemon, lines, reconciled };
 }
 
+/** Longer than any wait the daemon schedules (the retry backoff is capped at 30 s): nothing more is due after it. */
+const LONG_AFTER_MS = 60_000;
+
 afterEach(async () => {
+  resetClock();
   await Promise.all(running.splice(0).map((d) => d.stop(false).catch(() => undefined)));
 });
 
@@ -181,11 +186,19 @@ describe('Daemon: writer admission', () => {
     late.reachable = false;
     const fatal: Error[] = [];
     const { daemon } = daemonWith([late], { startupRetry: { attempts: 2, intervalMs: 5 }, onFatal: (err) => fatal.push(err) });
+    fakeClock();
     await daemon.start();
-    await waitFor('onFatal', () => fatal.length > 0, 2_000, 2);
+    assert.equal(late.pings, 1);
+    await advance(4);
+    assert.equal(late.pings, 1, 'no ping before -retry-interval');
+    await advance(1);
+    assert.equal(late.pings, 2);
+    assert.equal(fatal.length, 0);
+    await advance(5);
+    await settleUntil('onFatal', () => fatal.length > 0);
     assert.ok(fatal[0] instanceof WriterUnreachableError);
     assert.equal(fatal[0].message, 'late still unreachable after 3 attempts (-retry-attempts 2): late refused');
-    await sleep(30);
+    await advance(LONG_AFTER_MS, 100);
     assert.equal(late.pings, 3);
     assert.equal(fatal.length, 1);
     assert.equal(daemon.status().writers[0].state, 'unreachable');
@@ -204,15 +217,18 @@ describe('Daemon: what writers ask for', () => {
       { healDelayMs: 20 },
     );
     engine.run('web');
+    fakeClock();
     await daemon.start();
     writer.store.delete('web');
     requests.heal('/mirror/web deleted');
     requests.heal('/mirror/web/port deleted');
     daemon.heal('/mirror/web/ip deleted');
-    await sleep(5);
-    assert.deepEqual(reconciled(), ['subscribed']);
-    await waitFor('the self-heal', () => reconciled().length === 2, 2_000, 2);
-    await sleep(40);
+    await advance(19);
+    assert.deepEqual(reconciled(), ['subscribed'], 'not before the delay');
+    assert.deepEqual(writer.stored(), []);
+    await advance(1);
+    await settleUntil('the self-heal', () => reconciled().length === 2);
+    await advance(LONG_AFTER_MS, 100);
     assert.deepEqual(reconciled(), ['subscribed', 'self-heal']);
     assert.deepEqual(writer.stored(), ['web']);
     assert.equal(lines.filter((l) => String(l.message).includes('writing it back')).length, 1);
@@ -221,9 +237,10 @@ describe('Daemon: what writers ask for', () => {
   it('ignores reports of deleted data with self-healing off', async () => {
     const writer = new MemoryWriter('mirror');
     const { daemon, reconciled } = daemonWith([writer]);
+    fakeClock();
     await daemon.start();
     daemon.heal('/mirror/web deleted');
-    await sleep(30);
+    await advance(LONG_AFTER_MS, 100);
     assert.deepEqual(reconciled(), ['subscribed']);
   });
 
@@ -244,18 +261,21 @@ describe('Daemon: what writers ask for', () => {
 describe('Daemon: stop', () => {
   it('keeping data, abandons a reconciliation under way: no more syncs, no retry', async () => {
     const writer = new MemoryWriter('mirror');
-    const { engine, observer, daemon } = daemonWith([writer], { concurrency: 1 });
+    const { engine, observer, daemon, lines } = daemonWith([writer], { concurrency: 1 });
     engine.run('a', 'b', 'c', 'd');
+    fakeClock();
     await daemon.start();
     writer.syncGate = new Gate();
     const reconciliation = daemon.reconcile('SIGHUP');
-    await waitFor('a sync in flight', () => syncsOf(writer) === 5, 2_000, 2);
+    await settleUntil('a sync in flight', () => syncsOf(writer) === 5);
     const stopping = daemon.stop(false);
     writer.syncGate.open();
     await stopping;
     await assert.rejects(reconciliation, StoppingError);
-    await sleep(30);
+    await advance(LONG_AFTER_MS, 100);
     assert.equal(syncsOf(writer), 5);
+    const abandoned = lines.filter((l) => l.message === 'reconciliation abandoned: stopping').map((l) => l.reason);
+    assert.deepEqual(abandoned, ['SIGHUP'], 'no retry started after the stop');
     assert.equal(writer.calls.filter((c) => c === 'mirror loadHeld').length, 2);
     assert.deepEqual(observer.reconciliations, [true]);
     assert.equal(daemon.status().dockerConnected, false);
@@ -321,9 +341,12 @@ describe('Daemon: the host-name claim', () => {
     const claim = new TestClaim();
     const { engine, daemon } = daemonWith([writer], { hostClaim: claim });
     engine.run('web');
+    fakeClock();
     const started = daemon.start();
-    await sleep(20);
+    // Up to the claim wait's end (1 s), a reconciliation waits for the judgement.
+    await advance(999, 10);
     assert.deepEqual(writer.calls, [], 'nothing before the claim is judged');
+    assert.deepEqual(engine.inspected, []);
     claim.set('held');
     await started;
     assert.deepEqual(writer.stored(), ['web']);
@@ -379,10 +402,10 @@ describe('Daemon: etcd history', () => {
     history.observe({ cluster_id: '2', revision: '3' });
     assert.equal(daemon.status().etcdHistory?.state, 'recovering');
     assert.equal(daemon.status().etcdHistory?.last?.kind, 'cluster');
-    await waitFor('the repair to load', () => writer.calls.filter((c) => c.endsWith('loadHeld')).length > loads);
+    await waitFor('the repair to load', () => writer.calls.filter((c) => c.endsWith('loadHeld')).length > loads, 2_000, 2);
     assert.equal(daemon.status().etcdHistory?.state, 'recovering', 'still loading');
     writer.loadGate.open();
-    await waitFor('recovered', () => daemon.status().etcdHistory?.state === 'steady');
+    await waitFor('recovered', () => daemon.status().etcdHistory?.state === 'steady', 2_000, 2);
     assert.ok(reconciled().some((r) => String(r).startsWith('etcd history changed')));
     assert.equal(daemon.status().etcdHistory?.changes, 1);
   });

@@ -21,7 +21,8 @@ import {
   PODMAN_WEB_INSPECT,
   podmanHealthInspect,
 } from '../fixtures/podman';
-import { sleep, waitFor } from '../support/wait';
+import { advance, fakeClock, resetClock, settleUntil } from '../support/fake-clock';
+import { waitFor } from '../support/wait';
 
 const silent = winston.createLogger({ silent: true });
 
@@ -196,15 +197,17 @@ describe('DockerWatcher on Podman', () => {
     assert.equal((await containers.inspect(PODMAN_HEALTH_ID)).active, false);
     const events: ContainerEvent[] = [];
     const watch = containers.watch({ onEvent: (e) => events.push(e), onSubscribed: async () => undefined });
+    fakeClock();
     watch.start();
     try {
-      await waitFor('subscribed', () => watch.subscribed, 2_000, 5);
+      await settleUntil('subscribed', () => watch.subscribed);
       assert.deepEqual(engine.asked, [{ filters: eventFilters('docker') }, { filters: eventFilters('podman') }], 'on Podman');
       engine.inspects.set(PODMAN_HEALTH_ID, podmanHealthInspect('healthy'));
-      await sleep(150);
+      await advance(60_000, 100);
       assert.deepEqual(engine.inspected, [PODMAN_HEALTH_ID], 'only the inspect the daemon asked for');
       assert.deepEqual(events, []);
     } finally {
+      resetClock();
       await watch.stop();
     }
   });
@@ -217,13 +220,16 @@ describe('DockerWatcher on Podman', () => {
       health,
       healthPollMs: 10,
     });
+    fakeClock();
     watcher.start();
     try {
-      await waitFor('subscribed', () => watcher.subscribed, 2_000, 5);
-      await sleep(100);
+      await settleUntil('subscribed', () => watcher.subscribed);
+      // A thousand poll intervals (10 ms): none inspects.
+      await advance(10_000, 10);
       assert.deepEqual(engine.inspected, []);
       assert.deepEqual(engine.asked, [{ filters: eventFilters('docker') }]);
     } finally {
+      resetClock();
       await watcher.stop();
     }
   });
