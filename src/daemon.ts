@@ -105,6 +105,9 @@ async function firstOf(work: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
+/** How long past the stop's deadline closing connections and giving the host-name claim up may take. */
+const CLEANUP_GRACE_MS = 1_000;
+
 /** Rejects when `deadline` (epoch ms) passes first; the work itself is left to finish or fail. */
 function withDeadline<T>(work: Promise<T>, deadline: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -403,11 +406,16 @@ export class Daemon {
       );
       if (failures.length > 0) throw new Error(`could not delete all of this host's data (${failures.join('; ')})`);
     } finally {
-      // Whatever happened above: the writers' watches and their backends' connections are closed, the host name given up.
-      await Promise.all(this.writers.map((w) => w.close?.().catch(() => undefined)));
-      await this.options.hostClaim
-        ?.release()
-        .catch((err: unknown) => this.log.warn('could not give the host-name claim up; it ends with its lease', { err }));
+      // Whatever happened above: the writers' watches and their backends' connections are closed, the
+      // host name given up; within a second past the deadline, so an etcd that does not answer cannot
+      // make the stop overdue (signals.ts) and hide what was left in place.
+      const cleanup = (async () => {
+        await Promise.all(this.writers.map((w) => w.close?.().catch(() => undefined)));
+        await this.options.hostClaim?.release();
+      })();
+      await withDeadline(cleanup, Math.max(deadline, Date.now()) + CLEANUP_GRACE_MS, 'closing').catch((err: unknown) =>
+        this.log.warn('could not give the host-name claim up; it ends with its lease', { err }),
+      );
     }
   }
 
