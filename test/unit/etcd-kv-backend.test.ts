@@ -1,7 +1,8 @@
 import { noop } from 'cockatiel';
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { EtcdLeaseInvalidError, type Etcd3 } from 'etcd3';
+import { status } from '@grpc/grpc-js';
+import { EtcdLeaseInvalidError, GRPCUnavailableError, type Etcd3 } from 'etcd3';
 import { atomicLimitExceeded } from '../../src/etcd/key-ops';
 import type { BackendContext } from '../../src/registrator/backend';
 import { createEtcdBackend } from '../../src/registrator/backends/etcd';
@@ -310,6 +311,51 @@ describe('the etcd registry core on etcd', () => {
       ]);
     });
 
+    it('-ttl: the lease revoked -> the next write fails with the lease error and asks for a reconcile once; a deregistration needs no lease', async () => {
+      const reasons: string[] = [];
+      let reconcile!: () => void;
+      const asked = new Promise<void>((resolve) => (reconcile = resolve));
+      const b = etcdBackend({
+        ttl: { ttlSeconds: 10, refreshSeconds: 5 },
+        requestReconcile: (reason) => {
+          reasons.push(reason);
+          reconcile();
+        },
+      });
+      const web = service();
+      const db = service({ name: 'db', id: 'h1:db:80' });
+      await b.apply([register(web)]);
+      const lease = (await etcd.get('/services/web/h1:web:80').exec()).kvs[0].lease.toString();
+      await etcd.leaseClient.leaseRevoke({ ID: lease });
+      await assert.rejects(b.apply([register(db)]), EtcdLeaseInvalidError);
+      await asked;
+      assert.deepEqual(reasons, [`lease of etcd:///services lost: etcd refused a write under lease ${lease}`]);
+      assert.deepEqual(b.book.services(), [web]);
+      calls = memory.calls.length;
+      await b.apply([deregister(web)]);
+      assert.deepEqual(memory.callsOf('Lease.LeaseGrant', calls), [], 'no lease taken to delete');
+      assert.deepEqual(memory.tree(), {});
+      assert.equal(b.book.size, 0);
+    });
+
+    it('-ttl: a commit etcd does not answer fails as it came, the book as before, no reconcile asked; the next one writes under the same lease', async () => {
+      const reasons: string[] = [];
+      const b = etcdBackend({ ttl: { ttlSeconds: 10, refreshSeconds: 5 }, requestReconcile: (reason) => reasons.push(reason) });
+      const web = service();
+      await b.apply([register(web)]);
+      const lease = (await etcd.get('/services/web/h1:web:80').exec()).kvs[0].lease.toString();
+      const moved = service({ ip: '10.0.0.9' });
+      memory.failNext('KV.Txn', status.UNAVAILABLE, 'connection refused');
+      await assert.rejects(b.apply([deregister(web), register(moved)]), GRPCUnavailableError);
+      assert.deepEqual(b.book.services(), [web]);
+      assert.deepEqual(memory.tree(), { '/services/web/h1:web:80': '10.0.0.5:8080', ...record('h1', 'etcd/services', web) });
+      await b.apply([deregister(web), register(moved)]);
+      assert.deepEqual(memory.tree(), { '/services/web/h1:web:80': '10.0.0.9:8080', ...record('h1', 'etcd/services', moved) });
+      assert.equal((await etcd.get('/services/web/h1:web:80').exec()).kvs[0].lease.toString(), lease);
+      assert.deepEqual(b.book.services(), [moved]);
+      assert.deepEqual(reasons, []);
+    });
+
     it('-ttl: a key held by an earlier lease (another daemon run) reads back as not intact', async () => {
       const first = etcdBackend({ ttl: { ttlSeconds: 30, refreshSeconds: 10 } });
       const web = service();
@@ -342,6 +388,8 @@ describe('the etcd registry core on etcd', () => {
               [recordKey('h1', 'etcd/services', s), JSON.stringify(s)],
             ]),
           );
+        // The keys first: a diff of 2 MiB of values says nothing more.
+        assert.deepEqual(Object.keys(memory.tree()), Object.keys(expected(first)).sort());
         assert.deepEqual(memory.tree(), expected(first));
         const txns = writes();
         assert.ok(txns.length > 1, `split: ${txns.length} transactions`);
@@ -359,6 +407,8 @@ describe('the etcd registry core on etcd', () => {
         calls = memory.calls.length;
         const second = Array.from({ length: 20 }, (_, i) => big(`h1:renamed:${i}`));
         await b.apply([...first.map(deregister), ...second.map(register)]);
+        // The keys first: a diff of 2 MiB of values says nothing more.
+        assert.deepEqual(Object.keys(memory.tree()), Object.keys(expected(second)).sort());
         assert.deepEqual(memory.tree(), expected(second));
         const renamed = writes();
         const lastPut = renamed.map((t) => t.puts.length > 0).lastIndexOf(true);
