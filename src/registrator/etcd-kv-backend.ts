@@ -5,7 +5,7 @@ import { LeaseKeeper } from '../etcd/lease-keeper';
 import { deletePrefixInPages } from '../etcd/purge';
 import type { Logger } from '../log';
 import type { Admission, Backend, BackendContext, EtcdRegistryReader, HostRecords, OwnedService, UnreadableRecord } from './backend';
-import { commitChange } from './etcd-kv/commit-change';
+import { commitChange, type WrittenAt } from './etcd-kv/commit-change';
 import { danglingOps } from './etcd-kv/dangling';
 import { HeldWatch, watchPrefix } from './etcd-kv/held-watch';
 import { judgeRecord, readHostRecords } from './etcd-kv/reload';
@@ -156,15 +156,15 @@ export class EtcdKvBackend implements Backend, EtcdRegistryReader {
     // Under -ttl a refresh writes nothing (the lease is kept alive): its revision stays.
     const written = actions.filter((a) => a.kind !== 'deregister' && !(a.kind === 'refresh' && this.options.lease)).map((a) => a.service);
     for (const service of kept) this.book.hold(service, this.recordKey(service), this.heldRevision(service));
-    let revision: string;
+    let writtenAt: WrittenAt;
     try {
-      revision = await commitChange(this.etcd, puts, deletes);
+      writtenAt = await commitChange(this.etcd, puts, deletes);
     } catch (err) {
       this.book.restore(before);
       if (lease && err instanceof EtcdLeaseInvalidError) this.options.lease!.reportInvalid(lease);
       throw err;
     }
-    for (const service of written) this.book.hold(service, this.recordKey(service), revision);
+    for (const service of written) this.book.hold(service, this.recordKey(service), writtenAt(this.recordKey(service)));
     this.watch?.update();
   }
 

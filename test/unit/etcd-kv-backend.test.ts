@@ -369,55 +369,46 @@ describe('the etcd registry core on etcd', () => {
     // 20 services of ~100 KiB each: 2 MiB, past etcd's 1.5 MiB a request.
     const big = (id: string, containerId = A) => service({ name: 'big', id, containerId, attrs: { note: id.padEnd(100 * 1024, '.') } });
 
-    // Fails as the core is: commitInPairs (etcd-kv/commit-change.ts) commits only the first batch
-    // (`first ??= await commitAtomic(...)` does not run the commit once `first` is set), and every
-    // service is booked at the first batch's revision, so the later batches' keys outlive their
-    // guarded deregistration. Marked todo so it runs and reports until the core is fixed.
-    const splitTodo = 'commit-change.ts: only the first split batch is committed; later batches booked at the wrong revision';
-    it(
-      'a container past 1.5 MiB: the puts split keeping each guard key with its record, then the deletes; the tree exact',
-      { todo: splitTodo },
-      async () => {
-        const b = etcdBackend();
-        const first = Array.from({ length: 20 }, (_, i) => big(`h1:big:${i}`));
-        await b.apply(first.map(register));
-        const expected = (services: Service[]) =>
-          Object.fromEntries(
-            services.flatMap((s) => [
-              [`/services/big/${s.id}`, '10.0.0.5:8080'],
-              [recordKey('h1', 'etcd/services', s), JSON.stringify(s)],
-            ]),
-          );
-        // The keys first: a diff of 2 MiB of values says nothing more.
-        assert.deepEqual(Object.keys(memory.tree()), Object.keys(expected(first)).sort());
-        assert.deepEqual(memory.tree(), expected(first));
-        const txns = writes();
-        assert.ok(txns.length > 1, `split: ${txns.length} transactions`);
-        for (const s of first) {
-          const t = txns.find((x) => x.puts.includes(`/services/big/${s.id}`));
-          assert.ok(t?.puts.includes(recordKey('h1', 'etcd/services', s)), `${s.id}: key and record in one transaction`);
-        }
-        assert.deepEqual(
-          txns.flatMap((t) => t.puts),
-          first.flatMap((s) => [`/services/big/${s.id}`, recordKey('h1', 'etcd/services', s)]),
+    it('a container past 1.5 MiB: the puts split keeping each guard key with its record, then the deletes; the tree exact', async () => {
+      const b = etcdBackend();
+      const first = Array.from({ length: 20 }, (_, i) => big(`h1:big:${i}`));
+      await b.apply(first.map(register));
+      const expected = (services: Service[]) =>
+        Object.fromEntries(
+          services.flatMap((s) => [
+            [`/services/big/${s.id}`, '10.0.0.5:8080'],
+            [recordKey('h1', 'etcd/services', s), JSON.stringify(s)],
+          ]),
         );
-        assert.equal(atomicLimitExceeded(b.changeOps(first.map(register)).puts) !== undefined, true);
+      // The keys first: a diff of 2 MiB of values says nothing more.
+      assert.deepEqual(Object.keys(memory.tree()), Object.keys(expected(first)).sort());
+      assert.deepEqual(memory.tree(), expected(first));
+      const txns = writes();
+      assert.ok(txns.length > 1, `split: ${txns.length} transactions`);
+      for (const s of first) {
+        const t = txns.find((x) => x.puts.includes(`/services/big/${s.id}`));
+        assert.ok(t?.puts.includes(recordKey('h1', 'etcd/services', s)), `${s.id}: key and record in one transaction`);
+      }
+      assert.deepEqual(
+        txns.flatMap((t) => t.puts),
+        first.flatMap((s) => [`/services/big/${s.id}`, recordKey('h1', 'etcd/services', s)]),
+      );
+      assert.equal(atomicLimitExceeded(b.changeOps(first.map(register)).puts) !== undefined, true);
 
-        // Renamed: 20 new IDs in, the 20 old ones out, the deletes after every put.
-        calls = memory.calls.length;
-        const second = Array.from({ length: 20 }, (_, i) => big(`h1:renamed:${i}`));
-        await b.apply([...first.map(deregister), ...second.map(register)]);
-        // The keys first: a diff of 2 MiB of values says nothing more.
-        assert.deepEqual(Object.keys(memory.tree()), Object.keys(expected(second)).sort());
-        assert.deepEqual(memory.tree(), expected(second));
-        const renamed = writes();
-        const lastPut = renamed.map((t) => t.puts.length > 0).lastIndexOf(true);
-        const firstDelete = renamed.findIndex((t) => t.deletes.length > 0);
-        assert.ok(lastPut < firstDelete, 'no service missing in between');
-        assert.equal(renamed.flatMap((t) => t.deletes).length, 40);
-        assert.deepEqual(b.book.services(), second);
-      },
-    );
+      // Renamed: 20 new IDs in, the 20 old ones out, the deletes after every put.
+      calls = memory.calls.length;
+      const second = Array.from({ length: 20 }, (_, i) => big(`h1:renamed:${i}`));
+      await b.apply([...first.map(deregister), ...second.map(register)]);
+      // The keys first: a diff of 2 MiB of values says nothing more.
+      assert.deepEqual(Object.keys(memory.tree()), Object.keys(expected(second)).sort());
+      assert.deepEqual(memory.tree(), expected(second));
+      const renamed = writes();
+      const lastPut = renamed.map((t) => t.puts.length > 0).lastIndexOf(true);
+      const firstDelete = renamed.findIndex((t) => t.deletes.length > 0);
+      assert.ok(lastPut < firstDelete, 'no service missing in between');
+      assert.equal(renamed.flatMap((t) => t.deletes).length, 40);
+      assert.deepEqual(b.book.services(), second);
+    });
 
     it('more than 128 ops in one container stay one transaction', async () => {
       const b = etcdBackend();
