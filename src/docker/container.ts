@@ -44,7 +44,7 @@ interface ContainerPort {
   readonly spec: string;
   readonly exposed: boolean;
   readonly listed: boolean;
-  readonly bindings: readonly PortBinding[] | null;
+  readonly bindings: readonly (PortBinding | null)[] | null;
 }
 
 /** A port of a Swarm service's endpoint (`Endpoint.Ports`). */
@@ -139,9 +139,14 @@ function parseNetworkMode(mode: string): NetworkMode {
   return Object.freeze({ kind: 'network', name: mode });
 }
 
-function parseBinding(b: unknown): PortBinding {
-  const o = record(b);
-  return Object.freeze({ hostIp: optionalText(o.HostIp), hostPort: optionalText(o.HostPort) });
+/** A binding field as the engine's JSON gave it (a number is read as its digits, as etcd would store it). */
+const bindingField = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+
+/** null: an element that is no binding at all. */
+function parseBinding(b: unknown): PortBinding | null {
+  if (!b || typeof b !== 'object') return null;
+  const o = b as Record<string, unknown>;
+  return Object.freeze({ hostIp: bindingField(o.HostIp), hostPort: bindingField(o.HostPort) });
 }
 
 function parsePorts(c: ContainerInfo): ContainerPort[] {
