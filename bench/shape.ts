@@ -1,3 +1,4 @@
+import { parseContainer } from '../src/docker/container';
 import type { ContainerInfo } from '../src/docker/container-facts';
 import { hameshKeys } from '../src/hamesh/layout';
 import { MirrorLayout, mirrorEntry } from '../src/mirror/keys';
@@ -42,7 +43,7 @@ function ownerKey(scheme: string, path: string, service: Service): string {
 
 /** Every key and value the writers of `shape` hold for one running container. */
 export function shapeKeys(info: ContainerInfo, shape: Shape): Map<string, string> {
-  const keys = mirrorEntry(info, HOST, new MirrorLayout(shape.mirrorDir));
+  const keys = mirrorEntry(parseContainer(info), HOST, new MirrorLayout(shape.mirrorDir));
   if (!shape.hamesh && !shape.services) return keys;
   for (const service of containerServices(info, MODEL).services) {
     const record = JSON.stringify(service);

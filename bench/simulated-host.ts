@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { ExponentialBackoff, IBackoff } from 'cockatiel';
 import type { Etcd3 } from 'etcd3';
+import { parseContainer } from '../src/docker/container';
 import { FleetSize, healDelayMs } from '../src/daemon/heal-window';
 import { EtcdMemberPausedError } from '../src/etcd/errors';
 import { toRequestOp } from '../src/etcd/key-ops';
@@ -163,7 +164,12 @@ export class SimulatedHost {
       if (failed || signal.aborted) return;
       try {
         const info = simulatedContainer(this.fleet, this.index, c);
-        const ops = planMirror(info.Id, held.get(info.Id) ?? new Map(), mirrorEntry(info, this.host, this.layout), this.layout);
+        const ops = planMirror(
+          info.Id,
+          held.get(info.Id) ?? new Map(),
+          mirrorEntry(parseContainer(info), this.host, this.layout),
+          this.layout,
+        );
         if (ops.length === 0) return;
         await this.client.kv.txn({ success: ops.map(toRequestOp) });
         result.written++;

@@ -1,4 +1,5 @@
-import { ContainerInfo, containerName, networkAddress, parsePortKey } from '../docker/container-facts';
+import type { Container } from '../docker/container';
+import { parsePortKey } from '../docker/container-facts';
 import { atomicLimitExceeded, ownersPrefix, type KeyOp } from '../etcd/key-ops';
 
 /** Key layout of the mirror (docs/mirror.md, "Key layout"), relative to one prefix such as `/registry`. */
@@ -48,11 +49,6 @@ export class MirrorLayout {
   }
 }
 
-/** The IP the mirror shows: the default bridge IP, else the IP of the first network, by name, that has one, else "". */
-function mirrorIp(c: ContainerInfo): string {
-  return networkAddress(c, 'IPAddress', 'by-name');
-}
-
 interface PortEntry {
   port: string;
   proto: string;
@@ -61,17 +57,15 @@ interface PortEntry {
 }
 
 /**
- * Published and exposed ports. Ports come from NetworkSettings.Ports, plus Config.ExposedPorts
- * (host-network containers have no NetworkSettings.Ports); unpublished ones get "" bindings.
+ * Published and exposed ports: the container's ports, listed or exposed (host-network containers
+ * list none); unpublished ones get "" bindings.
  * A spec that is not a port (`abc/tcp`, `80/tcp/x`, `99999/tcp`, `""`) is left out and reported:
  * nothing can reach it, and it would not give a `<port>-<proto>` key of its own.
  */
-function mirrorPorts(c: ContainerInfo): { ports: PortEntry[]; problems: string[] } {
-  const bindings = (c.NetworkSettings?.Ports ?? {}) as Record<string, Array<{ HostIp?: string; HostPort?: string }> | null>;
-  const specs = new Set([...Object.keys(bindings), ...Object.keys(c.Config?.ExposedPorts ?? {})]);
+function mirrorPorts(c: Container): { ports: PortEntry[]; problems: string[] } {
   const byKey = new Map<string, PortEntry>();
   const problems: string[] = [];
-  for (const spec of specs) {
+  for (const { spec, bindings } of c.ports) {
     // `<port>[/<proto>]` as Docker's CLI writes it: port 0-65535 in at most 5 digits, kept as written.
     const parsed = parsePortKey(spec);
     if (!parsed || parsed.digits.length > 5 || parsed.port > 65535) {
@@ -79,8 +73,8 @@ function mirrorPorts(c: ContainerInfo): { ports: PortEntry[]; problems: string[]
       continue;
     }
     const { digits: port, proto = 'tcp' } = parsed;
-    const first = Array.isArray(bindings[spec]) ? bindings[spec]![0] : undefined;
-    const entry = { port, proto, extPort: first?.HostPort ?? '', extIp: first?.HostIp ?? '' };
+    const first = bindings?.[0];
+    const entry = { port, proto, extPort: first?.hostPort ?? '', extIp: first?.hostIp ?? '' };
     // `80` and `80/tcp` are one port: the spelling with a binding wins.
     const key = `${port}-${proto}`;
     if (!byKey.has(key) || first) byKey.set(key, entry);
@@ -89,32 +83,32 @@ function mirrorPorts(c: ContainerInfo): { ports: PortEntry[]; problems: string[]
 }
 
 /** The state value the mirror shows. */
-function mirrorState(c: ContainerInfo): string {
-  if (c.State?.Paused) return 'paused';
-  return c.State?.Status ?? 'running';
+function mirrorState(c: Container): string {
+  if (c.state.paused) return 'paused';
+  return c.state.status ?? 'running';
 }
 
 /**
  * Every key/value the mirror holds for one active container on `host` (docs/mirror.md, "Key layout"). Pure: the
  * writer diffs this against what etcd holds.
  */
-export function mirrorEntry(c: ContainerInfo, host: string, layout: MirrorLayout): Map<string, string> {
+export function mirrorEntry(c: Container, host: string, layout: MirrorLayout): Map<string, string> {
   return entryWithPorts(c, host, layout, mirrorPorts(c).ports);
 }
 
 /** mirrorEntry with the ports already worked out (wantedEntry needs their problems too). */
-function entryWithPorts(c: ContainerInfo, host: string, layout: MirrorLayout, ports: readonly PortEntry[]): Map<string, string> {
-  const id = c.Id;
+function entryWithPorts(c: Container, host: string, layout: MirrorLayout, ports: readonly PortEntry[]): Map<string, string> {
+  const id = c.id;
   const base = layout.container(id);
-  const name = containerName(c);
+  const name = c.name;
   const keys = new Map<string, string>([
     [`${base}id`, id],
-    [`${base}created`, c.Created ?? ''],
+    [`${base}created`, c.created],
     [`${base}state`, mirrorState(c)],
-    [`${base}image`, c.Config?.Image ?? ''],
+    [`${base}image`, c.image.configured],
     [`${base}name`, name],
     [`${base}host`, host],
-    [`${base}network/ip`, mirrorIp(c)],
+    [`${base}network/ip`, c.mirrorIp],
   ]);
   for (const p of ports) {
     const portBase = `${base}network/ports/${p.port}-${p.proto}/`;
@@ -124,9 +118,9 @@ function entryWithPorts(c: ContainerInfo, host: string, layout: MirrorLayout, po
     keys.set(`${portBase}proto`, p.proto);
   }
   // Label names are used as is (docs/mirror.md, "Key layout"): one key per label, the name being everything after `labels/`.
-  for (const [label, value] of Object.entries(c.Config?.Labels ?? {})) {
-    keys.set(`${base}labels/${label}`, String(value ?? ''));
-    keys.set(layout.labelEntry(label, id), String(value ?? ''));
+  for (const [label, value] of Object.entries(c.labels)) {
+    keys.set(`${base}labels/${label}`, value);
+    keys.set(layout.labelEntry(label, id), value);
   }
   keys.set(layout.hostEntry(host, name), id);
   keys.set(layout.ownerIndexKey(host, id), name);
@@ -141,7 +135,7 @@ export type WantedEntry = { entry: Map<string, string>; warnings: string[] } | {
  * never see half a container, so an entry too large for one etcd transaction is not written at all.
  * Pure.
  */
-export function wantedEntry(c: ContainerInfo, host: string, layout: MirrorLayout): WantedEntry {
+export function wantedEntry(c: Container, host: string, layout: MirrorLayout): WantedEntry {
   const { ports, problems: warnings } = mirrorPorts(c);
   const entry = entryWithPorts(c, host, layout, ports);
   const reason = atomicLimitExceeded([...entry].map(([put, value]) => ({ put, value })));

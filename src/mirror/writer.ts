@@ -6,6 +6,7 @@ import { TransactionTooLargeError } from '../etcd/errors';
 import type { KeyOp } from '../etcd/key-ops';
 import { deletePrefixInPages } from '../etcd/purge';
 import { readPrefix } from '../etcd/reads';
+import { parseContainer } from '../docker/container';
 import { containerName, healthStatus, isRunning, type ContainerState } from '../docker/container-facts';
 import { WarnOnce } from '../warn-once';
 import type { Writer } from '../writer';
@@ -179,7 +180,7 @@ export class MirrorWriter implements Writer {
    * transaction; else nothing, so what etcd holds of it is removed (all or nothing).
    */
   private wanted(state: ContainerState): Map<string, string> {
-    const wanted = state.active && state.info ? wantedEntry(state.info, this.options.host, this.layout) : undefined;
+    const wanted = state.active && state.info ? wantedEntry(parseContainer(state.info), this.options.host, this.layout) : undefined;
     const health = state.info && isRunning(state.info) && !state.active ? healthStatus(state.info) : undefined;
     const skipped = wanted && !wanted.entry ? wanted.skipped : health ? `the container's health is ${health}` : undefined;
     if (skipped) this.leftOut.set(state.id, skipped);

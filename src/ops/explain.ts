@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { Etcd3 } from 'etcd3';
 import type { Config } from '../config/load';
+import { parseContainer } from '../docker/container';
 import { containerName, healthStatus, isRunning, type ContainerState } from '../docker/container-facts';
 import { inspectState } from '../docker/engine';
 import { claimKey, describeClaim, parseClaim, type ClaimRecord } from '../fleet/claim-record';
@@ -122,7 +123,7 @@ export async function explainContainer(
   const { mirror } = hostWriters;
   if (mirror) {
     await mirror.loadHeld();
-    const wanted = state.active ? wantedEntry(info, config.host, new MirrorLayout(config.etcd.dir)) : undefined;
+    const wanted = state.active ? wantedEntry(parseContainer(info), config.host, new MirrorLayout(config.etcd.dir)) : undefined;
     const leftOut: LeftOut[] = [...claimed];
     if (inactive) leftOut.push({ what: 'mirror entry', reason: inactive });
     if (wanted && !wanted.entry) leftOut.push({ what: 'mirror entry', reason: wanted.skipped });

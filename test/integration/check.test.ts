@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { parseContainer } from '../../src/docker/container';
 import { MirrorLayout, mirrorEntry } from '../../src/mirror/keys';
 import { checkFleet, type CheckReport, fixFleet } from '../../src/ops/check';
 import type { Finding } from '../../src/ops/check-finding';
@@ -132,7 +133,7 @@ describe('registrator check against a real etcd', () => {
     await fillFleet(etcd.client, { hosts: 4, containers: 3, uris: URIS });
     // Labels the layout reads back without ambiguity (docs/mirror.md): with slashes, empty name, empty value.
     const odd = inspect({ Id: 'c'.repeat(64), Name: '/odd', Labels: { 'a/b/': 'v', '': 'empty name', e: '' } });
-    await put(Object.fromEntries(mirrorEntry(odd, 'odd-host', layout)));
+    await put(Object.fromEntries(mirrorEntry(parseContainer(odd), 'odd-host', layout)));
     const tree = await etcd.tree('/');
     assert.ok(
       Object.keys(tree).some((k) => k.startsWith(`/registry/hosts/daemon-${PID}/check-web-${PID}`)),
@@ -436,7 +437,9 @@ describe('registrator check against a real etcd', () => {
       Name: '/big',
       Labels: Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`l${i}`, String(i)])),
     });
-    await put(Object.fromEntries([...mirrorEntry(big, 'big-host', layout)].filter(([k]) => !k.startsWith('/registry/hosts/'))));
+    await put(
+      Object.fromEntries([...mirrorEntry(parseContainer(big), 'big-host', layout)].filter(([k]) => !k.startsWith('/registry/hosts/'))),
+    );
     await put({
       [`/registry/labels/app/${GHOST}`]: 'sim',
       [`/registry/hosts/${host(0)}/ghost`]: GHOST,

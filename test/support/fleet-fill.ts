@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
+import { parseContainer } from '../../src/docker/container';
 import type { ContainerInfo } from '../../src/docker/container-facts';
 import { KeyOp, toRequestOp } from '../../src/etcd/key-ops';
 import { MirrorLayout, mirrorEntry } from '../../src/mirror/keys';
@@ -76,7 +77,7 @@ export function* simulatedKeys(fleet: SimulatedFleet): Generator<[string, string
     const hostIp = `10.99.${h >> 8}.${h & 255}`;
     for (let c = 0; c < fleet.containers; c++) {
       const info = simulatedContainer(fleet, h, c);
-      if (fleet.mirror !== false) yield* mirrorEntry(info, host, layout);
+      if (fleet.mirror !== false) yield* mirrorEntry(parseContainer(info), host, layout);
       if (backends.length === 0) continue;
       const { services } = containerServices(info, {
         host,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseContainer } from '../../src/docker/container';
 import { MirrorLayout, wantedEntry } from '../../src/mirror/keys';
 import { ID, inspect } from '../fixtures/inspect';
 import { baseEntry, ENTRY as C } from '../fixtures/mirror-entry';
@@ -97,7 +98,7 @@ const mirrored: Array<{ name: string; container: ReturnType<typeof inspect>; exp
 describe('wantedEntry: hostile containers that are mirrored exactly', () => {
   for (const c of mirrored) {
     it(c.name, () => {
-      const plan = wantedEntry(c.container, 'h1', layout);
+      const plan = wantedEntry(parseContainer(c.container), 'h1', layout);
       assert.equal(plan.entry === undefined ? plan.skipped : undefined, undefined);
       assert.deepEqual(Object.fromEntries(plan.entry!), c.expected);
       assert.deepEqual(plan.warnings, c.warnings ?? []);
@@ -127,7 +128,7 @@ const skipped: Array<{ name: string; container: ReturnType<typeof inspect>; reas
 describe('wantedEntry: entries too large for one transaction are skipped whole', () => {
   for (const c of skipped) {
     it(c.name, () => {
-      const plan = wantedEntry(c.container, 'h1', layout);
+      const plan = wantedEntry(parseContainer(c.container), 'h1', layout);
       assert.equal(plan.entry, undefined);
       assert.match(plan.entry === undefined ? plan.skipped : '', c.reason);
     });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseContainer } from '../../src/docker/container';
 import { isActive } from '../../src/docker/container-facts';
 import { MirrorLayout, mirrorEntry } from '../../src/mirror/keys';
 import { ID, inspect } from '../fixtures/inspect';
@@ -119,12 +120,12 @@ const cases: Array<{ name: string; container: ReturnType<typeof inspect>; expect
 describe('mirrorEntry: container inspect -> mirror keys', () => {
   for (const c of cases) {
     it(c.name, () => {
-      assert.deepEqual(Object.fromEntries(mirrorEntry(c.container, 'h1', layout)), c.expected);
+      assert.deepEqual(Object.fromEntries(mirrorEntry(parseContainer(c.container), 'h1', layout)), c.expected);
     });
   }
 
   it('uses the configured dir, with or without slashes', () => {
-    const keys = [...mirrorEntry(inspect(), 'h1', new MirrorLayout('/svc/mirror/')).keys()];
+    const keys = [...mirrorEntry(parseContainer(inspect()), 'h1', new MirrorLayout('/svc/mirror/')).keys()];
     const index = `/_registrator/owners/h1/mirror/svc/mirror/${ID}`;
     assert.ok(
       keys.every((k) => k.startsWith('/svc/mirror/') || k === index),

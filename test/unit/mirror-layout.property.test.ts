@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { parseContainer } from '../../src/docker/container';
 import { MirrorLayout, wantedEntry } from '../../src/mirror/keys';
 import { anyText, hostName, inspectInput, serviceKey, toInspect } from '../support/inspect-arbitraries';
 
@@ -26,7 +27,7 @@ describe('mirror layout, properties (fast-check)', () => {
       fc.property(inspectInput(labelName), hostName, fc.constantFrom('registry', 'team/registry'), (input, host, dir) => {
         const layout = new MirrorLayout(dir);
         const container = toInspect(input);
-        const wanted = wantedEntry(container, host, layout);
+        const wanted = wantedEntry(parseContainer(container), host, layout);
         // An entry past one transaction's limit is not written at all (a reader never sees half a container).
         if (!wanted.entry) return assert.match(wanted.skipped, /^its entry is too large for one etcd transaction/);
         const own = `${layout.container(input.id)}labels/`;

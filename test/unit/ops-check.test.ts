@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Etcd3 } from 'etcd3';
+import { parseContainer } from '../../src/docker/container';
 import type { ContainerInfo } from '../../src/docker/container-facts';
 import { MAX_TXN_OPS } from '../../src/etcd/key-ops';
 import { MirrorLayout, mirrorEntry } from '../../src/mirror/keys';
@@ -86,7 +87,7 @@ function servicesOf(host: string, info: ContainerInfo): Service[] {
 function consistentTree(): Map<string, string> {
   const tree = new Map<string, string>();
   for (const [host, info] of containers) {
-    for (const [key, value] of mirrorEntry(info, host, layout)) tree.set(key, value);
+    for (const [key, value] of mirrorEntry(parseContainer(info), host, layout)) tree.set(key, value);
     for (const { uri } of backends) {
       const backend = FACTORIES[uri.scheme](uri, {
         host,
@@ -348,7 +349,7 @@ const CASES: Case[] = [
   {
     name: 'two entries of one host and name: the one its hosts/ key does not name',
     change: (t) => {
-      for (const [key, value] of mirrorEntry(inspect({ Id: ID4, Name: '/c1' }), 'h1', layout))
+      for (const [key, value] of mirrorEntry(parseContainer(inspect({ Id: ID4, Name: '/c1' })), 'h1', layout))
         if (!key.startsWith('/registry/hosts/')) t.set(key, value);
     },
     findings: () => [
