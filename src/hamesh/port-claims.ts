@@ -1,5 +1,5 @@
 import type { Etcd3 } from 'etcd3';
-import { readPrefix } from '../etcd/reads';
+import { readPrefixes } from '../etcd/reads';
 import type { Logger } from '../log';
 import { WarnOnce } from '../warn-once';
 import { hameshEntry, hameshServicePrefix, type MeshService } from './layout';
@@ -48,26 +48,43 @@ export function hameshClaims(prefix: string, service: MeshService): PortClaim[] 
   return claims;
 }
 
+/** What judging one claim found: whether it wins, the claimant that does (`<name>/<id>`), and the others. */
+export interface ClaimVerdict {
+  wins: boolean;
+  holder: string;
+  others: string[];
+}
+
 /**
  * Judges claims from what etcd holds in their ranges: a claim wins when its key sorts first among
- * the claims filed there and the ones judged with it. Returns, per claim key, whether it wins and the other
- * claimants' `<name>/<id>`. Pure.
+ * the claims filed there and the ones judged with it. Returns the verdict per claim key. Pure.
  */
-export function judgeClaims(
-  claims: readonly PortClaim[],
-  filed: ReadonlyMap<string, readonly string[]>,
-): Map<string, { wins: boolean; others: string[] }> {
-  const out = new Map<string, { wins: boolean; others: string[] }>();
+export function judgeClaims(claims: readonly PortClaim[], filed: ReadonlyMap<string, readonly string[]>): Map<string, ClaimVerdict> {
+  const out = new Map<string, ClaimVerdict>();
   for (const claim of claims) {
     // The claims being judged together count as filed: two of them on one port see each other.
     const together = claims.filter((c) => c.range === claim.range).map((c) => c.key);
     const all = [...new Set([...(filed.get(claim.range) ?? []), ...together])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const claimant = (k: string) => decodeURIComponent(k.slice(claim.range.length));
     out.set(claim.key, {
       wins: all[0] === claim.key,
-      others: all.filter((k) => k !== claim.key).map((k) => decodeURIComponent(k.slice(claim.range.length))),
+      holder: claimant(all[0]),
+      others: all.filter((k) => k !== claim.key).map(claimant),
     });
   }
   return out;
+}
+
+/**
+ * The claims filed on the ports of `claims`, by range: one batched read of every range (each in
+ * pages when large), so it costs the claimants of these ports, not the fleet.
+ */
+export async function readFiledClaims(etcd: Etcd3, claims: readonly PortClaim[]): Promise<Map<string, string[]>> {
+  const filed = await readPrefixes(
+    etcd,
+    claims.map((c) => c.range),
+  );
+  return new Map([...filed].map(([range, kvs]) => [range, [...kvs.keys()]]));
 }
 
 /** The port claims of one hamesh prefix, as the etcd registry core takes them (its ClaimHook, registration-ops.ts). */
@@ -94,11 +111,12 @@ export class HameshPortClaims {
   async judge(etcd: Etcd3, services: readonly MeshService[], log?: Logger): Promise<void> {
     const claims = services.flatMap((s) => this.of(s).map((claim) => ({ claim, service: s })));
     if (claims.length === 0) return;
-    const filed = new Map<string, string[]>();
-    for (const range of new Set(claims.map((c) => c.claim.range))) filed.set(range, [...(await readPrefix(etcd, range)).keys()]);
     const verdicts = judgeClaims(
       claims.map((c) => c.claim),
-      filed,
+      await readFiledClaims(
+        etcd,
+        claims.map((c) => c.claim),
+      ),
     );
     for (const { claim, service } of claims) {
       const { wins, others } = verdicts.get(claim.key)!;

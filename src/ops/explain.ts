@@ -7,7 +7,7 @@ import { inspectState } from '../docker/engine';
 import { claimKey, describeClaim, parseClaim, type ClaimRecord } from '../fleet/claim-record';
 import type { Logger } from '../log';
 import { MirrorLayout, wantedEntry } from '../mirror/keys';
-import { hameshClaims } from '../hamesh/port-claims';
+import { hameshClaims, judgeClaims, readFiledClaims } from '../hamesh/port-claims';
 import { resolveHostAddresses } from '../registrator/host-address';
 import type { Service } from '../registrator/service';
 import { containerServices } from '../registrator/service-model';
@@ -171,19 +171,16 @@ export async function explainContainer(
 }
 
 /**
- * hamesh ports (SERVICE_EXTERNAL_PORT, SERVICE_INTERNAL_PORT) another service holds: of the claims on
- * a port, the first in byte order writes it; the others are registered without it. Reads the claims.
+ * hamesh ports (SERVICE_EXTERNAL_PORT, SERVICE_INTERNAL_PORT) another service holds, judged as the
+ * daemon judges them (hamesh/port-claims.ts): the others are registered without the port.
  */
 async function lostPortClaims(etcd: Etcd3, prefix: string, services: readonly Service[]): Promise<LeftOut[]> {
-  const lost: LeftOut[] = [];
-  for (const service of services) {
-    for (const claim of hameshClaims(prefix, service)) {
-      const keys = Object.keys(await etcd.getAll().prefix(claim.range).strings()).sort(byText);
-      const first = keys.find((k) => k !== claim.key && byText(k, claim.key) < 0);
-      if (first === undefined) continue;
-      const holder = decodeURIComponent(first.slice(claim.range.length));
-      lost.push({ what: `service ${service.id}`, reason: `${claim.what} is claimed by service ${holder}: registered without it` });
-    }
-  }
-  return lost;
+  const claims = services.flatMap((service) => hameshClaims(prefix, service).map((claim) => ({ claim, service })));
+  if (claims.length === 0) return [];
+  const all = claims.map((c) => c.claim);
+  const verdicts = judgeClaims(all, await readFiledClaims(etcd, all));
+  return claims.flatMap(({ claim, service }) => {
+    const { wins, holder } = verdicts.get(claim.key)!;
+    return wins ? [] : [{ what: `service ${service.id}`, reason: `${claim.what} is claimed by service ${holder}: registered without it` }];
+  });
 }

@@ -192,10 +192,10 @@ describe("changeOps: one container's steps as one transaction of puts and guarde
     const [b, a] = [claim('db/h2:db:5432'), claim('api/h1:api:5432')];
     const filed = new Map([[range, [b.key]]]);
     assert.deepEqual(Object.fromEntries(judgeClaims([b, a], filed)), {
-      [b.key]: { wins: false, others: ['api/h1:api:5432'] },
-      [a.key]: { wins: true, others: ['db/h2:db:5432'] },
+      [b.key]: { wins: false, holder: 'api/h1:api:5432', others: ['api/h1:api:5432'] },
+      [a.key]: { wins: true, holder: 'api/h1:api:5432', others: ['db/h2:db:5432'] },
     });
-    assert.deepEqual(Object.fromEntries(judgeClaims([b], new Map())), { [b.key]: { wins: true, others: [] } });
+    assert.deepEqual(Object.fromEntries(judgeClaims([b], new Map())), { [b.key]: { wins: true, holder: 'db/h2:db:5432', others: [] } });
   });
 
   it('under -ttl a refresh writes nothing (the lease is kept alive instead)', () => {

@@ -1,6 +1,6 @@
 import type { Etcd3 } from 'etcd3';
 import type { KeyOp } from '../../etcd/key-ops';
-import { readPrefix } from '../../etcd/reads';
+import { readPrefixes } from '../../etcd/reads';
 import type { KeyLayout } from '../registration-ops';
 import type { Service } from '../service';
 
@@ -24,9 +24,14 @@ export async function danglingOps(
   const ownId = `${host}:`;
   const ops: KeyOp[] = [];
   const removed = new Set<string>();
+  // One batched read of `<root><name>/<host>:` for every name (each in pages when large).
+  const found = await readPrefixes(
+    etcd,
+    [...names].map((name) => `${layout.root}${name}/${ownId}`),
+  );
   for (const name of names) {
     const base = `${layout.root}${name}/`;
-    for (const [key, value] of await readPrefix(etcd, `${base}${ownId}`)) {
+    for (const [key, value] of found.get(`${base}${ownId}`) ?? []) {
       const parts = key.slice(layout.root.length).split('/');
       const id = parts[1];
       if (kept.has(key) || (!layout.tree && parts.length !== 2)) continue;
