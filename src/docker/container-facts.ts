@@ -57,6 +57,13 @@ export function isActive(c: ContainerInfo): boolean {
   return health === undefined || health === 'healthy';
 }
 
+/** Why writers do not hold the container (isActive's reason, for explain and the status page); undefined while active. */
+export function inactiveReason(c: ContainerInfo): string | undefined {
+  if (!isRunning(c)) return 'the container is not running';
+  const health = healthStatus(c);
+  return health === undefined || health === 'healthy' ? undefined : `the container's health is ${health}`;
+}
+
 /** Container name as the user knows it (inspect gives "/name"); `''` when the inspect has none. */
 export function containerName(c: ContainerInfo): string {
   return typeof c?.Name === 'string' ? c.Name.replace(/^\//, '') : '';

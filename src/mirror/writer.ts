@@ -7,7 +7,7 @@ import type { KeyOp } from '../etcd/key-ops';
 import { deletePrefixInPages } from '../etcd/purge';
 import { readPrefix } from '../etcd/reads';
 import { parseContainer } from '../docker/container';
-import { containerName, healthStatus, isRunning, type ContainerState } from '../docker/container-facts';
+import { containerName, inactiveReason, isRunning, type ContainerState } from '../docker/container-facts';
 import { WarnOnce } from '../warn-once';
 import type { Writer } from '../writer';
 import { HeldEntries } from './held-entries';
@@ -181,8 +181,9 @@ export class MirrorWriter implements Writer {
    */
   private wanted(state: ContainerState): Map<string, string> {
     const wanted = state.active && state.info ? wantedEntry(parseContainer(state.info), this.options.host, this.layout) : undefined;
-    const health = state.info && isRunning(state.info) && !state.active ? healthStatus(state.info) : undefined;
-    const skipped = wanted && !wanted.entry ? wanted.skipped : health ? `the container's health is ${health}` : undefined;
+    // A running container held back by its health is told; one that does not run is simply gone.
+    const held = state.info && isRunning(state.info) && !state.active ? inactiveReason(state.info) : undefined;
+    const skipped = wanted && !wanted.entry ? wanted.skipped : held;
     if (skipped) this.leftOut.set(state.id, skipped);
     else this.leftOut.delete(state.id);
     this.warnOnce(state, wanted);

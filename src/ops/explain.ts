@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import type { Etcd3 } from 'etcd3';
 import type { Config } from '../config/load';
 import { parseContainer } from '../docker/container';
-import { containerName, healthStatus, isRunning, type ContainerState } from '../docker/container-facts';
+import { containerName, healthStatus, inactiveReason, isRunning, type ContainerState } from '../docker/container-facts';
 import { inspectState } from '../docker/engine';
 import { claimKey, describeClaim, parseClaim, type ClaimRecord } from '../fleet/claim-record';
 import type { Logger } from '../log';
@@ -14,7 +14,7 @@ import { containerServices } from '../registrator/service-model';
 import type { HostWriters } from '../writers';
 import { serviceWriterOptions } from '../writers';
 import { DockerReadError } from './errors';
-import { inactiveReason, leftOutOfPlan, warningAsLeftOut, type LeftOut } from './left-out';
+import { leftOutOfPlan, warningAsLeftOut, type LeftOut } from './left-out';
 import { byText } from './text';
 
 /**
@@ -117,7 +117,7 @@ export async function explainContainer(
           },
         ]
       : [];
-  const inactive = inactiveReason(container);
+  const inactive = inactiveReason(info);
 
   const writers: ExplainedWriter[] = [];
   const { mirror } = hostWriters;

@@ -32,10 +32,3 @@ export function leftOutOfPlan(
 ): LeftOut[] {
   return [...(plan.leftOut ?? []), ...(plan.warnings ?? []).map((w) => warningAsLeftOut(w, containerName, shortId))];
 }
-
-/** Why a container that is not active gets nothing from the mirror (and from registries that do not follow health). */
-export function inactiveReason(state: { running: boolean; health?: string }): string | undefined {
-  if (!state.running) return 'the container is not running';
-  if (state.health === 'starting' || state.health === 'unhealthy') return `the container's health is ${state.health}`;
-  return undefined;
-}

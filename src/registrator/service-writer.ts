@@ -1,6 +1,6 @@
 import {
   containerName,
-  healthStatus,
+  inactiveReason,
   isRunning,
   swarmServiceRef,
   type ContainerInfo,
@@ -233,7 +233,7 @@ export class ServiceWriter implements Writer {
       leftOut = [...result.leftOut];
       for (const s of result.services) {
         if (!state.active && !this.backend.followsDockerHealth(s)) {
-          leftOut.push({ what: `service ${s.id}`, reason: `the container's health is ${healthStatus(state.info) ?? 'not healthy'}` });
+          leftOut.push({ what: `service ${s.id}`, reason: inactiveReason(state.info) ?? 'the container is not active' });
           continue;
         }
         const admission = this.backend.admit(s);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ExplainReport } from '../../src/ops/explain';
 import { formatExplain } from '../../src/ops/explain-format';
-import { inactiveReason, leftOutOfPlan, warningAsLeftOut } from '../../src/ops/left-out';
+import { inactiveReason, type ContainerInfo } from '../../src/docker/container-facts';
+import { leftOutOfPlan, warningAsLeftOut } from '../../src/ops/left-out';
 
 describe('explain: reasons and text', () => {
   it('a model warning names its port; a registry rejection its port; the rest the container', () => {
@@ -28,11 +29,13 @@ describe('explain: reasons and text', () => {
   });
 
   it('health starting and unhealthy, and not running, are reasons; healthy and none are not', () => {
-    assert.equal(inactiveReason({ running: true, health: 'starting' }), "the container's health is starting");
-    assert.equal(inactiveReason({ running: true, health: 'unhealthy' }), "the container's health is unhealthy");
-    assert.equal(inactiveReason({ running: false }), 'the container is not running');
-    assert.equal(inactiveReason({ running: true, health: 'healthy' }), undefined);
-    assert.equal(inactiveReason({ running: true }), undefined);
+    const inspect = (running: boolean, health?: string) =>
+      ({ State: { Running: running, ...(health ? { Health: { Status: health } } : {}) } }) as unknown as ContainerInfo;
+    assert.equal(inactiveReason(inspect(true, 'starting')), "the container's health is starting");
+    assert.equal(inactiveReason(inspect(true, 'unhealthy')), "the container's health is unhealthy");
+    assert.equal(inactiveReason(inspect(false)), 'the container is not running');
+    assert.equal(inactiveReason(inspect(true, 'healthy')), undefined);
+    assert.equal(inactiveReason(inspect(true)), undefined);
   });
 
   it('text: container, claim, then per writer what it writes and leaves out', () => {
