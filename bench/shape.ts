@@ -43,9 +43,10 @@ function ownerKey(scheme: string, path: string, service: Service): string {
 
 /** Every key and value the writers of `shape` hold for one running container. */
 export function shapeKeys(info: ContainerInfo, shape: Shape): Map<string, string> {
-  const keys = mirrorEntry(parseContainer(info), HOST, new MirrorLayout(shape.mirrorDir));
+  const container = parseContainer(info);
+  const keys = mirrorEntry(container, HOST, new MirrorLayout(shape.mirrorDir));
   if (!shape.hamesh && !shape.services) return keys;
-  for (const service of containerServices(info, MODEL).services) {
+  for (const service of containerServices(container, MODEL).services) {
     const record = JSON.stringify(service);
     if (shape.hamesh) {
       const entries = hameshKeys(shape.hamesh, service);

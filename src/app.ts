@@ -4,6 +4,7 @@ import type { Config } from './config/load';
 import { Daemon, DaemonRequests, selfHealDelayMs } from './daemon';
 import { healDelayMs } from './daemon/heal-window';
 import { createDockerClient } from './docker/client';
+import { dockerEngine } from './docker/engine';
 import { containerOfHostname, EngineIdentity, looksLikeContainerId, readEngineIdentity } from './docker/engine-info';
 import { createEtcdClient } from './etcd/client';
 import { historyFor } from './etcd/history';
@@ -56,14 +57,15 @@ export async function runDaemon(configured: Config, log: Logger): Promise<void> 
   let hostWriters: HostWriters | undefined; // the latest made, for the status page
   const makeWriters = (requests: DaemonRequests) =>
     (hostWriters = createWriters(config, { etcd, ...parts, requests, observer: metrics, log })).writers;
-  const daemon: Daemon = new Daemon(docker, makeWriters, log.child({ component: 'daemon' }), {
+  // `-podman-health-poll`: on Podman, the running containers with a health check are inspected that often (docs/podman.md).
+  const engine = dockerEngine(docker, log.child({ component: 'docker.watcher' }), { healthPollMs: config.podmanHealthPoll });
+  const daemon: Daemon = new Daemon(engine, makeWriters, log.child({ component: 'daemon' }), {
     resyncSeconds: config.resync,
     healDelayMs: config.selfHeal ? healDelay : undefined,
     repairDelayMs: healDelay,
     hostClaim,
     history,
     startupRetry: { attempts: config.retryAttempts, intervalMs: config.retryInterval },
-    podmanHealthPollMs: config.podmanHealthPoll,
     observer: metrics,
     onFatal: (err) => {
       // gliderlabs/registrator's -retry-attempts: give up and let the supervisor decide. Data is kept, as on SIGINT.

@@ -1,9 +1,7 @@
-import type Docker from 'dockerode';
 import { WriterAdmission } from './daemon/admission';
 import { type Delay, ReconcileScheduler } from './daemon/scheduler';
 import { SyncQueue } from './daemon/sync-queue';
-import { isRunning } from './docker/container-facts';
-import { ContainerEngine, dockerEngine } from './docker/engine';
+import type { ContainerEngine } from './docker/engine';
 import { ContainerEvent, isNetworkAction } from './docker/events';
 import { EventWatch } from './docker/watcher';
 import type { EtcdHistory, HistoryChange } from './etcd/history';
@@ -46,11 +44,6 @@ export interface DaemonOptions {
    * is pinged again before the daemon gives up (`attempts` -1: never gives up).
    */
   startupRetry?: { attempts: number; intervalMs: number };
-  /**
-   * `-podman-health-poll`: on Podman, milliseconds between inspects of the running containers that have
-   * a health check (docs/podman.md, "Health checks"); 0 or absent: none. For dockerode's client only.
-   */
-  podmanHealthPollMs?: number;
   /** Called when the daemon cannot go on (a writer still unreachable after its retries). */
   onFatal?: (err: Error) => void;
   /** Told about events, writes and reconciliations (metrics); optional. */
@@ -117,18 +110,12 @@ function withDeadline<T>(work: Promise<T>, deadline: number, what: string): Prom
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Dockerode's client, told apart from another engine by a method only it has. */
-function isDockerode(docker: Docker | ContainerEngine): docker is Docker {
-  return 'listContainers' in docker;
-}
-
 /**
  * Wires one container engine's events to every writer. Every action is "sync this container":
  * inspect it (the event is a hint, the inspect is the truth) and let each writer in step write the
  * difference. Which writers are in step is WriterAdmission's; when to reconcile, ReconcileScheduler's.
  */
 export class Daemon {
-  private readonly engine: ContainerEngine;
   private readonly writers: Writer[];
   private readonly queue: SyncQueue;
   private readonly events: EventWatch;
@@ -143,18 +130,15 @@ export class Daemon {
   private historyChanges = 0;
 
   /**
-   * `docker`: dockerode's client, or any other ContainerEngine. `writers`: the writers, or a function
-   * making them that is given what they may ask of this daemon (so none needs a reference to it).
+   * `engine`: Docker's (dockerEngine), or a test's. `writers`: the writers, or a function making them
+   * that is given what they may ask of this daemon (so none needs a reference to it).
    */
   constructor(
-    docker: Docker | ContainerEngine,
+    private readonly engine: ContainerEngine,
     writers: Writer[] | ((requests: DaemonRequests) => Writer[]),
     private readonly log: Logger,
     private readonly options: DaemonOptions,
   ) {
-    this.engine = isDockerode(docker)
-      ? dockerEngine(docker, log.child({ component: 'docker.watcher' }), { healthPollMs: options.podmanHealthPollMs })
-      : docker;
     this.observer = options.observer ?? {};
     this.scheduler = new ReconcileScheduler((reason) => this.runReconcile(reason), log, options);
     this.writers =
@@ -444,7 +428,7 @@ export class Daemon {
   private async syncContainer(id: string): Promise<void> {
     if (!this.holdsHostName()) return;
     const state = await this.engine.inspect(id);
-    if (state.info && isRunning(state.info)) this.running.add(id);
+    if (state.container?.state.running) this.running.add(id);
     else this.running.delete(id);
     const writers = this.admission.inStepWriters();
     // Each writer's sync is counted as it settles, not once the slowest has.

@@ -2,16 +2,7 @@
  * A container as the daemon knows it: one narrow, immutable value parsed once from an inspect (Docker's,
  * or Podman's in Docker's words), where the engines' differences are resolved. Pure: no I/O.
  */
-import {
-  type ContainerInfo,
-  healthStatus,
-  isActive,
-  isRunning,
-  networkAddress,
-  normalizeInspect,
-  swarmServiceRef,
-  type SwarmServiceInfo,
-} from './container-facts';
+import { type ContainerInfo, healthStatus, isRunning, swarmServiceRef, type SwarmServiceInfo } from './container-facts';
 
 /** How the container reaches the network (`HostConfig.NetworkMode`). */
 type NetworkMode =
@@ -30,7 +21,7 @@ interface ContainerNetwork {
 }
 
 /** One binding of a port on the host, as written (`hostIp` `0.0.0.0` for every address, Podman's `''` included). */
-interface PortBinding {
+export interface PortBinding {
   readonly hostIp: string | undefined;
   readonly hostPort: string | undefined;
 }
@@ -56,7 +47,7 @@ interface SwarmServicePort {
 }
 
 /** A Swarm task's service as `GET /services/<id>` gave it. */
-interface SwarmService {
+export interface SwarmService {
   readonly id: string;
   readonly name: string | undefined;
   readonly ports: readonly SwarmServicePort[];
@@ -113,8 +104,6 @@ export interface Container {
   readonly bridge: { readonly ipv4: string; readonly ipv6: string };
   /** Its networks, sorted by name. */
   readonly networks: readonly ContainerNetwork[];
-  /** The IP the mirror shows (docs/mirror.md, "IP"): the default bridge's, else the first network's by name that has one. */
-  readonly mirrorIp: string;
   readonly ports: readonly ContainerPort[];
   readonly compose: ComposeFacts | undefined;
   readonly swarm: SwarmFacts | undefined;
@@ -125,7 +114,55 @@ export interface Container {
 const SWARM_SERVICE_NAME_LABEL = 'com.docker.swarm.service.name';
 const SWARM_TASK_ID_LABEL = 'com.docker.swarm.task.id';
 const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
-const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
+export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
+
+/** What the daemon learned about one container from a fresh inspect. */
+export interface ContainerState {
+  readonly id: string;
+  /** The container; null when the engine answered 404 (it is gone). */
+  readonly container: Container | null;
+}
+
+/** Whether writers hold the container of `state` (running, and healthy when it has a health check). */
+export function isHeld(state: ContainerState): boolean {
+  return state.container?.state.active === true;
+}
+
+/** Why writers do not hold the container (isActive's reason, for explain and the status page); undefined while active. */
+export function inactiveReason(c: Container): string | undefined {
+  if (!c.state.running) return 'the container is not running';
+  const { health } = c.state;
+  return health === undefined || health === 'healthy' ? undefined : `the container's health is ${health}`;
+}
+
+/** The address families a network reports. */
+export type AddressFamily = 'ipv4' | 'ipv6';
+
+/**
+ * Where to look for an address once the default bridge has none: the first network by name that has
+ * one (`by-name`), or first the network the container was started on (its network mode).
+ */
+export type NetworkFallback = 'by-name' | 'own-network-then-by-name';
+
+/**
+ * One address of the container: its default-bridge one, else per `fallback`; `''` when no network has
+ * one. A network without that address (IPv6-only, or still being attached) does not hide the next one.
+ *
+ * The two fallbacks are two documented rules, which differ for a container on several networks.
+ * The mirror's `network/ip` is `by-name` (docs/mirror.md, "IP"): `docker network connect` to a network
+ * that sorts first changes it. The service model's addresses are `own-network-then-by-name`: they stay
+ * on the network the container was started on, whatever it is connected to later.
+ */
+export function networkAddress(c: Container, family: AddressFamily, fallback: NetworkFallback): string {
+  if (c.bridge[family]) return c.bridge[family];
+  if (fallback === 'own-network-then-by-name') {
+    const mode = c.networkMode;
+    const own = mode.kind === 'network' ? mode.name : mode.kind === 'host' ? 'host' : undefined;
+    const address = c.networks.find((n) => n.name === own)?.[family];
+    if (address) return address;
+  }
+  return c.networks.find((n) => n[family] !== '')?.[family] ?? '';
+}
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 const optionalText = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -142,11 +179,16 @@ function parseNetworkMode(mode: string): NetworkMode {
 /** A binding field as the engine's JSON gave it (a number is read as its digits, as etcd would store it). */
 const bindingField = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
 
-/** null: an element that is no binding at all. */
+/**
+ * null: an element that is no binding at all. A port published on every address has `HostIp` `0.0.0.0`
+ * from Docker and `""` from Podman (docs/podman.md): both read as `0.0.0.0`.
+ */
 function parseBinding(b: unknown): PortBinding | null {
   if (!b || typeof b !== 'object') return null;
   const o = b as Record<string, unknown>;
-  return Object.freeze({ hostIp: bindingField(o.HostIp), hostPort: bindingField(o.HostPort) });
+  const hostIp = bindingField(o.HostIp);
+  const hostPort = bindingField(o.HostPort);
+  return Object.freeze({ hostIp: hostIp === '' && hostPort ? '0.0.0.0' : hostIp, hostPort });
 }
 
 function parsePorts(c: ContainerInfo): ContainerPort[] {
@@ -223,15 +265,16 @@ function parseCompose(labels: Readonly<Record<string, string>>): ComposeFacts | 
  * attached (`networkContainer`, `swarmService`; see inspectState) are parsed with it. Never throws on an
  * unforeseen shape: what is missing or mistyped reads as absent.
  */
-export function parseContainer(inspect: ContainerInfo): Container {
-  const c = normalizeInspect(inspect) as ContainerInfo;
+export function parseContainer(c: ContainerInfo): Container {
   const state = record(c.State);
   const labels = Object.freeze(
     Object.fromEntries(Object.entries(record(c.Config?.Labels)).map(([k, v]) => [k, String(v ?? '')])),
   ) as Readonly<Record<string, string>>;
   const settings = record(c.NetworkSettings);
   const env = Array.isArray(c.Config?.Env) ? c.Config.Env.filter((e): e is string => typeof e === 'string') : [];
-  const other = inspect.networkContainer;
+  const other = c.networkContainer;
+  const running = isRunning(c);
+  const health = healthStatus(c);
   return Object.freeze({
     id: text(c.Id),
     name: text(c.Name).replace(/^\//, ''),
@@ -242,17 +285,16 @@ export function parseContainer(inspect: ContainerInfo): Container {
     hostname: text(c.Config?.Hostname),
     state: Object.freeze({
       status: optionalText(state.Status),
-      running: isRunning(c),
+      running,
       paused: Boolean(state.Paused),
       restarting: Boolean(state.Restarting),
       exitCode: optionalNumber(state.ExitCode) ?? 0,
-      health: healthStatus(c),
-      active: isActive(c),
+      health,
+      active: running && (health === undefined || health === 'healthy'),
     }),
     networkMode: parseNetworkMode(String(c.HostConfig?.NetworkMode ?? '')),
     bridge: Object.freeze({ ipv4: text(settings.IPAddress), ipv6: text(settings.GlobalIPv6Address) }),
     networks: Object.freeze(parseNetworks(c)),
-    mirrorIp: networkAddress(c, 'IPAddress', 'by-name'),
     ports: Object.freeze(parsePorts(c)),
     compose: parseCompose(labels),
     swarm: parseSwarm(c, labels),

@@ -29,7 +29,12 @@ export async function readEngineIdentity(docker: Docker, log: Logger): Promise<E
   policy.onRetry(({ delay, ...rest }) =>
     log.warn('engine not answering GET /info; retrying', { inMs: Math.round(delay), err: 'error' in rest ? rest.error : undefined }),
   );
-  const info = (await policy.execute(() => docker.info())) as { ID?: string; Name?: string };
+  return policy.execute(() => engineIdentity(docker));
+}
+
+/** Which engine this is (one `GET /info`); rejects when the engine does not answer. */
+export async function engineIdentity(docker: Docker): Promise<EngineIdentity> {
+  const info = (await docker.info()) as { ID?: string; Name?: string };
   return { id: String(info.ID ?? ''), name: String(info.Name ?? '') };
 }
 

@@ -5,18 +5,17 @@
  */
 import type Docker from 'dockerode';
 import type { Logger } from '../log';
+import { type ContainerState, parseContainer } from './container';
 import {
   type ContainerInfo,
-  type ContainerState,
-  isActive,
   isNotFound,
   isRunning,
   networkContainerRef,
-  normalizeInspect,
   SWARM_SERVICE_ID_LABEL,
   swarmServiceRef,
   type SwarmServiceInfo,
 } from './container-facts';
+import { type EngineIdentity, engineIdentity } from './engine-info';
 import { HealthChecks } from './health-checks';
 import { DockerWatcher, type EventWatch, type WatcherHandlers, type WatcherOptions } from './watcher';
 
@@ -27,7 +26,7 @@ import { DockerWatcher, type EventWatch, type WatcherHandlers, type WatcherOptio
 export interface ContainerEngine {
   /** Ids of the containers running now. */
   list(): Promise<string[]>;
-  /** A fresh inspect of one container: what writers should hold for it (`info` null: it is gone). */
+  /** A fresh inspect of one container, parsed: what writers should hold for it (`container` null: it is gone). */
   inspect(id: string): Promise<ContainerState>;
   /** Hands container events and every (re)subscription to `handlers`, once started. */
   watch(handlers: WatcherHandlers): EventWatch;
@@ -35,12 +34,18 @@ export interface ContainerEngine {
   serviceTasks?(serviceId: string): Promise<string[]>;
 }
 
+/** The engine as the operator commands read it: a ContainerEngine that also says which engine it is. */
+export interface DockerEngine extends ContainerEngine {
+  /** One `GET /info`; rejects when the engine does not answer. */
+  identity(): Promise<EngineIdentity>;
+}
+
 /**
  * Docker (or Podman's Docker-compatible API) through dockerode: the list and inspects are GETs, the
  * events one long-lived stream (DockerWatcher). What each inspect finds of a container's health check
  * is noted for Podman's health poll (HealthChecks) when there is one (`healthPollMs` > 0).
  */
-export function dockerEngine(docker: Docker, log: Logger, options: WatcherOptions = {}): ContainerEngine {
+export function dockerEngine(docker: Docker, log: Logger, options: WatcherOptions = {}): DockerEngine {
   const health = (options.healthPollMs ?? 0) > 0 ? new HealthChecks() : undefined;
   return {
     list: async () => (await docker.listContainers()).map((c) => c.Id),
@@ -49,6 +54,7 @@ export function dockerEngine(docker: Docker, log: Logger, options: WatcherOption
       return health ? health.saw(state) : state;
     },
     watch: (handlers) => new DockerWatcher(docker, handlers, log, { ...options, health }),
+    identity: () => engineIdentity(docker),
     serviceTasks: async (serviceId) =>
       (await docker.listContainers({ filters: { label: [`${SWARM_SERVICE_ID_LABEL}=${serviceId}`] } })).map((c) => c.Id),
   };
@@ -62,16 +68,16 @@ export function dockerEngine(docker: Docker, log: Logger, options: WatcherOption
 export async function inspectState(docker: Docker, id: string): Promise<ContainerState> {
   let info: ContainerInfo;
   try {
-    info = normalizeInspect(await docker.getContainer(id).inspect());
+    info = await docker.getContainer(id).inspect();
   } catch (err) {
-    if (isNotFound(err)) return { id, info: null, active: false };
+    if (isNotFound(err)) return { id, container: null };
     throw err;
   }
   const ref = networkContainerRef(info);
   if (ref !== undefined && isRunning(info)) info = { ...info, networkContainer: await inspectNetworkContainer(docker, ref) };
   const service = swarmServiceRef(info);
   if (service !== undefined && isRunning(info)) info = { ...info, swarmService: await inspectSwarmService(docker, service) };
-  return { id, info, active: isActive(info) };
+  return { id, container: parseContainer(info) };
 }
 
 /**
@@ -91,7 +97,7 @@ async function inspectSwarmService(docker: Docker, id: string): Promise<SwarmSer
 async function inspectNetworkContainer(docker: Docker, ref: string): Promise<ContainerInfo | null> {
   if (ref === '') return null;
   try {
-    return normalizeInspect(await docker.getContainer(ref).inspect());
+    return await docker.getContainer(ref).inspect();
   } catch (err) {
     // Any answer from Docker (404, or 400/500 for a reference it cannot use) concerns this container
     // only: it gets no services and a warning. No answer at all is Docker being away: retried.
@@ -99,4 +105,4 @@ async function inspectNetworkContainer(docker: Docker, ref: string): Promise<Con
     throw err;
   }
 }
-export type { ContainerState } from './container-facts';
+export type { ContainerState } from './container';

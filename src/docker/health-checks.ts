@@ -1,7 +1,8 @@
 /** Podman's health checks, followed by polling (docs/podman.md): its events tell them too early. */
 import type Docker from 'dockerode';
 import type { Logger } from '../log';
-import { type ContainerState, healthStatus, isNotFound, isRunning } from './container-facts';
+import type { ContainerState } from './container';
+import { healthStatus, isNotFound, isRunning } from './container-facts';
 
 /**
  * The running containers that have a health check, each with the status the daemon last read for it
@@ -14,7 +15,7 @@ export class HealthChecks {
 
   /** Notes what an inspect found; returns the state unchanged. */
   saw(state: ContainerState): ContainerState {
-    const status = state.info && isRunning(state.info) ? healthStatus(state.info) : undefined;
+    const status = state.container?.state.running ? state.container.state.health : undefined;
     if (status === undefined) this.seen.delete(state.id);
     else this.seen.set(state.id, status);
     return state;

@@ -1,4 +1,4 @@
-import type { Container } from '../docker/container';
+import { type Container, networkAddress } from '../docker/container';
 import { parsePortKey } from '../docker/container-facts';
 import { atomicLimitExceeded, ownersPrefix, type KeyOp } from '../etcd/key-ops';
 
@@ -108,7 +108,7 @@ function entryWithPorts(c: Container, host: string, layout: MirrorLayout, ports:
     [`${base}image`, c.image.configured],
     [`${base}name`, name],
     [`${base}host`, host],
-    [`${base}network/ip`, c.mirrorIp],
+    [`${base}network/ip`, networkAddress(c, 'ipv4', 'by-name')],
   ]);
   for (const p of ports) {
     const portBase = `${base}network/ports/${p.port}-${p.proto}/`;

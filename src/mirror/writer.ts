@@ -6,8 +6,7 @@ import { TransactionTooLargeError } from '../etcd/errors';
 import type { KeyOp } from '../etcd/key-ops';
 import { deletePrefixInPages } from '../etcd/purge';
 import { readPrefix } from '../etcd/reads';
-import { parseContainer } from '../docker/container';
-import { containerName, inactiveReason, isRunning, type ContainerState } from '../docker/container-facts';
+import { type ContainerState, inactiveReason } from '../docker/container';
 import { WarnOnce } from '../warn-once';
 import type { Writer } from '../writer';
 import { HeldEntries } from './held-entries';
@@ -180,9 +179,10 @@ export class MirrorWriter implements Writer {
    * transaction; else nothing, so what etcd holds of it is removed (all or nothing).
    */
   private wanted(state: ContainerState): Map<string, string> {
-    const wanted = state.active && state.info ? wantedEntry(parseContainer(state.info), this.options.host, this.layout) : undefined;
+    const { container } = state;
+    const wanted = container?.state.active ? wantedEntry(container, this.options.host, this.layout) : undefined;
     // A running container held back by its health is told; one that does not run is simply gone.
-    const held = state.info && isRunning(state.info) && !state.active ? inactiveReason(state.info) : undefined;
+    const held = container?.state.running && !container.state.active ? inactiveReason(container) : undefined;
     const skipped = wanted && !wanted.entry ? wanted.skipped : held;
     if (skipped) this.leftOut.set(state.id, skipped);
     else this.leftOut.delete(state.id);
@@ -228,7 +228,7 @@ export class MirrorWriter implements Writer {
         : [['container not mirrored', wanted.skipped]];
     const text = lines.map(([, reason]) => reason).join('; ');
     if (!this.warned.isNew(state.id, text)) return;
-    const container = shortened(state.info ? containerName(state.info) : '');
+    const container = shortened(state.container?.name ?? '');
     for (const [message, reason] of lines) this.log.warn(message, { container, id: state.id, reason });
   }
 }

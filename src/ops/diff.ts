@@ -1,7 +1,6 @@
-import type Docker from 'dockerode';
 import type { Etcd3 } from 'etcd3';
 import type { Config } from '../config/load';
-import { inspectState, type ContainerState } from '../docker/engine';
+import type { ContainerEngine, ContainerState } from '../docker/engine';
 import { keyChanges, KeyChange, readTouchedKeys } from '../etcd/changes';
 import type { KeyOp } from '../etcd/key-ops';
 import type { ServiceAction } from '../registrator/service';
@@ -104,15 +103,15 @@ async function changesIn(etcd: Etcd3, ops: readonly KeyOp[]): Promise<KeyChange[
  * of each; the plans are then read against etcd key by key. Docker is only listed and inspected;
  * etcd is only read.
  */
-export async function planHost(config: Config, docker: Docker, etcd: Etcd3, hostWriters: HostWriters): Promise<DiffReport> {
+export async function planHost(config: Config, engine: ContainerEngine, etcd: Etcd3, hostWriters: HostWriters): Promise<DiffReport> {
   const { mirror, writers } = hostWriters;
   await Promise.all(writers.map((w) => w.loadHeld()));
   const unreadable = (err: unknown): never => {
     throw new DockerReadError(err);
   };
-  const ids = new Set((await docker.listContainers().catch(unreadable)).map((c) => c.Id));
+  const ids = new Set(await engine.list().catch(unreadable));
   for (const writer of writers) for (const id of writer.heldIds()) ids.add(id);
-  const states: ContainerState[] = await Promise.all([...ids].sort(byText).map((id) => inspectState(docker, id).catch(unreadable)));
+  const states: ContainerState[] = await Promise.all([...ids].sort(byText).map((id) => engine.inspect(id).catch(unreadable)));
 
   const report: WriterDiff[] = [];
   if (mirror) {

@@ -1,9 +1,7 @@
-import type Docker from 'dockerode';
 import type { Etcd3 } from 'etcd3';
 import type { Config } from '../config/load';
-import { parseContainer } from '../docker/container';
-import { containerName, healthStatus, inactiveReason, isRunning, type ContainerState } from '../docker/container-facts';
-import { inspectState } from '../docker/engine';
+import { type ContainerState, inactiveReason } from '../docker/container';
+import type { DockerEngine } from '../docker/engine';
 import { claimKey, describeClaim, parseClaim, type ClaimRecord } from '../fleet/claim-record';
 import type { Logger } from '../log';
 import { MirrorLayout, wantedEntry } from '../mirror/keys';
@@ -81,7 +79,7 @@ function address(s: Service): string {
  */
 export async function explainContainer(
   config: Config,
-  docker: Docker,
+  engine: DockerEngine,
   etcd: Etcd3,
   hostWriters: HostWriters,
   ref: string,
@@ -90,22 +88,21 @@ export async function explainContainer(
   const unreadable = (err: unknown): never => {
     throw new DockerReadError(err);
   };
-  const found = await inspectState(docker, ref).catch(unreadable);
-  if (!found.info) throw new NoSuchContainer(`no container ${JSON.stringify(ref)} on this engine`);
-  const state: ContainerState = { ...found, id: found.info.Id };
-  const info = found.info;
-  const name = containerName(info) || state.id.slice(0, 12);
+  const found = (await engine.inspect(ref).catch(unreadable)).container;
+  if (!found) throw new NoSuchContainer(`no container ${JSON.stringify(ref)} on this engine`);
+  const state: ContainerState = { id: found.id, container: found };
+  const name = found.name || state.id.slice(0, 12);
   const shortId = state.id.slice(0, 12);
-  const health = healthStatus(info);
-  const container = { id: state.id, name, running: isRunning(info), ...(health ? { health } : {}) };
+  const { running, health, active } = found.state;
+  const container = { id: state.id, name, running, ...(health ? { health } : {}) };
 
-  const engine = (await docker.info().catch(unreadable)) as { ID?: string };
+  const engineId = (await engine.identity().catch(unreadable)).id;
   const claimValue = await etcd.get(claimKey(config.host)).string();
   const holder = claimValue === null ? undefined : parseClaim(claimValue);
   const claim: ExplainReport['claim'] =
     claimValue === null
       ? { state: 'free' }
-      : holder && holder.engine.id === engine.ID
+      : holder && holder.engine.id === engineId
         ? { state: 'this engine', holder }
         : { state: 'another daemon', ...(holder ? { holder } : {}) };
   const claimed: LeftOut[] =
@@ -117,13 +114,13 @@ export async function explainContainer(
           },
         ]
       : [];
-  const inactive = inactiveReason(info);
+  const inactive = inactiveReason(found);
 
   const writers: ExplainedWriter[] = [];
   const { mirror } = hostWriters;
   if (mirror) {
     await mirror.loadHeld();
-    const wanted = state.active ? wantedEntry(parseContainer(info), config.host, new MirrorLayout(config.etcd.dir)) : undefined;
+    const wanted = active ? wantedEntry(found, config.host, new MirrorLayout(config.etcd.dir)) : undefined;
     const leftOut: LeftOut[] = [...claimed];
     if (inactive) leftOut.push({ what: 'mirror entry', reason: inactive });
     if (wanted && !wanted.entry) leftOut.push({ what: 'mirror entry', reason: wanted.skipped });
@@ -154,10 +151,10 @@ export async function explainContainer(
       continue;
     }
     // consul and netfilter: not read; the services the model gives are what the daemon would ask it to register.
-    const result = state.active || isRunning(info) ? containerServices(info, model!) : { services: [], warnings: [], leftOut: [] };
+    const result = running ? containerServices(found, model!) : { services: [], warnings: [], leftOut: [] };
     const leftOut = [...claimed, ...leftOutOfPlan(result, name, shortId)];
-    const services = state.active ? result.services : [];
-    if (!state.active && inactive) leftOut.push({ what: 'container', reason: inactive });
+    const services = active ? result.services : [];
+    if (!active && inactive) leftOut.push({ what: 'container', reason: inactive });
     writers.push({
       writer: uri.raw,
       read: false,

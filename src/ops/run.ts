@@ -31,15 +31,16 @@ export async function runOpsInvocation(invocation: OpsInvocation, io: OpsIo = pr
   try {
     etcd = createEtcdClient(config.etcd);
     if (command === 'explain') {
-      const [{ createDockerClient }, { explainContainer, NoSuchContainer }, { formatExplain }] = await Promise.all([
+      const [{ createDockerClient }, { dockerEngine }, { explainContainer, NoSuchContainer }, { formatExplain }] = await Promise.all([
         import('../docker/client'),
+        import('../docker/engine'),
         import('./explain'),
         import('./explain-format'),
       ]);
-      const docker = createDockerClient(config.docker);
+      const engine = dockerEngine(createDockerClient(config.docker), log);
       hostWriters = createWriters(config, { etcd, ...(await loadRegistryParts(config, coveredUris(config.uris), log)), log });
       try {
-        const report = await explainContainer(config, docker, etcd, hostWriters, invocation.container ?? '', log);
+        const report = await explainContainer(config, engine, etcd, hostWriters, invocation.container ?? '', log);
         io.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatExplain(report)}\n`);
         return 0;
       } catch (err) {
@@ -50,10 +51,14 @@ export async function runOpsInvocation(invocation: OpsInvocation, io: OpsIo = pr
     }
     if (command === 'diff') {
       // Only diff reads Docker: ls and check do not load its client.
-      const [{ createDockerClient }, { planHost }] = await Promise.all([import('../docker/client'), import('./diff')]);
-      const docker = createDockerClient(config.docker);
+      const [{ createDockerClient }, { dockerEngine }, { planHost }] = await Promise.all([
+        import('../docker/client'),
+        import('../docker/engine'),
+        import('./diff'),
+      ]);
+      const engine = dockerEngine(createDockerClient(config.docker), log);
       hostWriters = createWriters(config, { etcd, ...(await loadRegistryParts(config, coveredUris(config.uris), log)), log });
-      const report = await planHost(config, docker, etcd, hostWriters);
+      const report = await planHost(config, engine, etcd, hostWriters);
       io.stdout.write(`${json ? JSON.stringify(report, null, 2) : formatDiff(report)}\n`);
       return report.changes > 0 ? 1 : 0;
     }

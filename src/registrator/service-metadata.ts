@@ -42,10 +42,9 @@ export interface PortMetadata {
  * Labels are read in sorted order so that colliding spellings (`SERVICE_NAME`, `SERVICE_name`)
  * resolve the same way on every run.
  */
-export function readContainerMetadata(env: unknown, labels: unknown): ContainerMetadata {
+export function readContainerMetadata(env: readonly string[], labels: Readonly<Record<string, string>>): ContainerMetadata {
   const metadata: ContainerMetadata = { generic: new Map(), perPort: new Map(), problems: [] };
-  for (const entry of Array.isArray(env) ? env : []) {
-    if (typeof entry !== 'string') continue;
+  for (const entry of env) {
     const eq = entry.indexOf('=');
     if (eq === -1) {
       // Only our own keys are worth a word; other bare env names are none of our business.
@@ -54,13 +53,7 @@ export function readContainerMetadata(env: unknown, labels: unknown): ContainerM
     }
     addEntry(metadata, entry.slice(0, eq), entry.slice(eq + 1), 'env');
   }
-  if (labels && typeof labels === 'object') {
-    const record = labels as Record<string, unknown>;
-    for (const name of Object.keys(record).sort()) {
-      const value = record[name];
-      addEntry(metadata, name, typeof value === 'string' ? value : String(value ?? ''), 'label');
-    }
-  }
+  for (const name of Object.keys(labels).sort()) addEntry(metadata, name, labels[name], 'label');
   return metadata;
 }
 

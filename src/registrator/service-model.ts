@@ -1,7 +1,6 @@
-import { ContainerInfo, containerName as nameOfContainer, networkAddress } from '../docker/container-facts';
+import { COMPOSE_SERVICE_LABEL, type Container, networkAddress } from '../docker/container';
 import { segmentProblem } from '../key-segment';
 import {
-  COMPOSE_SERVICE_LABEL,
   type ContainerHealth,
   HEALTH_STATES,
   MAX_SERVICE_BYTES,
@@ -25,7 +24,7 @@ import {
 } from './service-ports';
 
 /**
- * The service model (docs/registrator.md, "Services"): an inspected container plus the daemon's options give the services
+ * The service model (docs/registrator.md, "Services"): a container (parsed once, docker/container.ts) plus the daemon's options give the services
  * the hamesh writer and the registrator backends register. Pure: no I/O, no clock, no logging;
  * anything odd is reported in `warnings` and never thrown.
  *
@@ -63,10 +62,10 @@ import {
 /** Keys that steer the model rather than describe the service; they never reach `attrs`. */
 const CONTROL_KEYS = new Set(['name', 'id', 'tags', 'ignore', 'network']);
 
-/** The services of one inspected container (docs/registrator.md, "Services"). Never throws. */
-export function containerServices(container: ContainerInfo, options: ServiceModelOptions): ServiceModelResult {
+/** The services of one container (docs/registrator.md, "Services"). Never throws. */
+export function containerServices(container: Container, options: ServiceModelOptions): ServiceModelResult {
   // A container without a name (never seen from Docker) is still told apart: by its short ID.
-  const containerName = nameOfContainer(container) || shortId(container);
+  const containerName = container.name || shortId(container);
   const warnings: string[] = [];
   const leftOut: LeftOut[] = [];
   const skip: SkipFn = (what, reason) => void leftOut.push({ what, reason });
@@ -78,21 +77,20 @@ export function containerServices(container: ContainerInfo, options: ServiceMode
     const services = buildServices(container, containerName, options, warn, skip);
     return { services, warnings, leftOut };
   } catch (err) {
-    // Inspect data is outside our control; a shape we did not foresee costs this container, not the daemon.
+    // A case the model did not foresee costs this container, not the daemon.
     warn(`could not be turned into services: ${(err as Error)?.message ?? String(err)}`);
     return { services: [], warnings, leftOut };
   }
 }
 
 function buildServices(
-  container: ContainerInfo,
+  container: Container,
   containerName: string,
   options: ServiceModelOptions,
   warn: (reason: string) => void,
   skip: SkipFn,
 ): Service[] {
-  const config = (container.Config ?? {}) as Partial<ContainerInfo['Config']>;
-  const metadata = readContainerMetadata(config.Env, config.Labels);
+  const metadata = readContainerMetadata(container.env, container.labels);
   metadata.problems.forEach(warn);
 
   const networking = networkingOf(container, options);
@@ -116,9 +114,8 @@ function buildServices(
   }
 
   const isGroup = planned.length > 1;
-  const labels = (config.Labels ?? {}) as Record<string, unknown>;
-  const compose = options.nameFrom === 'compose' ? composeService(labels) : undefined;
-  const imageName = imageBasename(config.Image, container.Image);
+  const compose = options.nameFrom === 'compose' ? composeService(container.compose) : undefined;
+  const imageName = imageBasename(container.image.configured, container.image.id);
   const defaultName = swarm?.serviceName || compose?.service || (imageName ?? containerName);
   const defaultNameFrom = swarm?.serviceName
     ? 'the Swarm service name'
@@ -127,7 +124,7 @@ function buildServices(
       : imageName !== undefined
         ? 'the image name'
         : 'the container name';
-  const hostname = typeof config.Hostname === 'string' ? config.Hostname : '';
+  const hostname = container.hostname;
   const usedIds = new Set<string>();
   const services: Service[] = [];
   // The container whose addresses the services use: the network container when it shares one.
@@ -191,9 +188,9 @@ function segmentWarning(what: string, value: string, from: string): string | und
 }
 
 interface ServiceContext {
-  container: ContainerInfo;
+  container: Container;
   /** The container whose network the services are on (itself, or the one it shares a network with). */
-  addressed: ContainerInfo;
+  addressed: Container;
   containerName: string;
   defaultName: string;
   /** Where the default name came from, for warnings: `the image name`, `label com.docker.compose.service`, ... */
@@ -242,23 +239,23 @@ function toService(plan: PlannedService, context: ServiceContext): { service: Se
     tags,
     attrs,
     origin: {
-      containerId: String(context.container.Id ?? ''),
+      containerId: context.container.id,
       containerName: context.containerName,
       hostPort: plan.hostPort,
       exposedPort: candidate.exposedPort,
       proto: candidate.proto,
-      hostIp: String(candidate.binding?.HostIp ?? ''),
+      hostIp: candidate.binding?.hostIp ?? '',
       hostname: context.hostname,
     },
   };
-  const ipv6 = networkAddress(context.addressed, 'GlobalIPv6Address', 'own-network-then-by-name');
+  const ipv6 = networkAddress(context.addressed, 'ipv6', 'own-network-then-by-name');
   if (ipv6) service.origin.ipv6 = ipv6;
   if (context.swarm) {
     const { serviceId, serviceName } = context.swarm;
     service.origin.swarm = plan.ingress ? { serviceId, serviceName, ingress: true } : { serviceId, serviceName };
   }
-  const health = (context.container.State as { Health?: { Status?: unknown } } | undefined)?.Health?.Status;
-  if (typeof health === 'string' && HEALTH_STATES.includes(health)) service.origin.health = health as ContainerHealth;
+  const { health } = context.container.state;
+  if (health !== undefined && HEALTH_STATES.includes(health)) service.origin.health = health as ContainerHealth;
   if (options.ttl !== undefined && options.ttl > 0) service.ttl = options.ttl;
   const from = {
     name: givenName === '' ? context.defaultNameFrom : nameFromPort ? `SERVICE_${candidate.exposedPort}_NAME` : 'SERVICE_NAME',
@@ -289,6 +286,6 @@ function unique(items: string[]): string[] {
   return [...new Set(items)];
 }
 
-function shortId(container: ContainerInfo): string {
-  return String(container?.Id ?? '').slice(0, 12);
+function shortId(container: Container): string {
+  return container.id.slice(0, 12);
 }

@@ -1,4 +1,4 @@
-import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from './service';
+import type { Container } from '../docker/container';
 
 /**
  * The image's basename, the default service name of a container (docs/registrator.md, "Services"):
@@ -14,8 +14,8 @@ import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from './service';
  *
  * `imageId` is inspect's `.Image` (`sha256:<hex>`), the image the reference resolved to.
  */
-export function imageBasename(image: unknown, imageId: unknown): string | undefined {
-  const reference = typeof image === 'string' ? image.trim() : '';
+export function imageBasename(image: string, imageId: string): string | undefined {
+  const reference = image.trim();
   if (reference === '' || isImageId(reference) || isShortIdOf(reference, imageId)) return undefined;
   const withoutDigest = reference.split('@')[0];
   // The last path segment; a registry's ":port" lives in an earlier segment, so the first ':' left is the tag.
@@ -33,18 +33,17 @@ function isImageId(reference: string): boolean {
  * `docker run a7d1531d1e03`: a hex prefix of the image the container runs. Shorter than Docker's
  * 12-character short ID, a repository name (`db`, `cafe`) could match its own ID by chance.
  */
-function isShortIdOf(reference: string, imageId: unknown): boolean {
-  if (typeof imageId !== 'string' || !/^[0-9a-f]{12,64}$/i.test(reference)) return false;
+function isShortIdOf(reference: string, imageId: string): boolean {
+  if (!/^[0-9a-f]{12,64}$/i.test(reference)) return false;
   return imageId
     .toLowerCase()
     .replace(/^sha256:/, '')
     .startsWith(reference.toLowerCase());
 }
 
-/** Compose's service and project labels; undefined when the container has no service label. */
-export function composeService(labels: Record<string, unknown>): { service: string; project: string } | undefined {
-  const service = typeof labels[COMPOSE_SERVICE_LABEL] === 'string' ? (labels[COMPOSE_SERVICE_LABEL] as string).trim() : '';
+/** Compose's service and project labels, trimmed; undefined when the container has no service label. */
+export function composeService(compose: Container['compose']): { service: string; project: string } | undefined {
+  const service = (compose?.service ?? '').trim();
   if (service === '') return undefined;
-  const project = typeof labels[COMPOSE_PROJECT_LABEL] === 'string' ? (labels[COMPOSE_PROJECT_LABEL] as string).trim() : '';
-  return { service, project };
+  return { service, project: (compose?.project ?? '').trim() };
 }

@@ -1,14 +1,7 @@
-import {
-  ContainerInfo,
-  networkAddress,
-  networkContainerRef,
-  parsePortKey,
-  swarmServiceRef,
-  type SwarmServiceInfo,
-} from '../docker/container-facts';
+import { type Container, networkAddress, type PortBinding, type SwarmService } from '../docker/container';
+import { parsePortKey } from '../docker/container-facts';
 import { FULL_CONTAINER_ID } from '../docker/container-id';
 import type { Protocol, ServiceModelOptions, SkipFn } from './service';
-import { SWARM_SERVICE_NAME_LABEL } from './service';
 import { type ContainerMetadata, metadataForPort } from './service-metadata';
 
 /**
@@ -19,31 +12,28 @@ import { type ContainerMetadata, metadataForPort } from './service-metadata';
 
 /**
  * How the container reaches the network, which decides the ports and addresses it offers.
- * `container`: it shares the network of `reference`, whose inspect the caller put in
- * `ContainerInfo.networkContainer` (null: gone; undefined: not looked up).
+ * `container`: it shares the network of `reference`, parsed with it (null: gone; undefined: not looked up).
  */
 export type Networking =
   | { kind: 'host' }
-  | { kind: 'container'; reference: string; other: ContainerInfo | null | undefined }
+  | { kind: 'container'; reference: string; other: Container | null | undefined }
   | { kind: 'internal' }
   | { kind: 'published' };
-
-/** An exposed port with its first binding, before metadata is applied. */
-type PortBinding = { HostIp?: string; HostPort?: string };
 
 export interface PortCandidate {
   exposedPort: number;
   proto: Protocol;
+  /** Its first binding (an IPv4 one when there is one), before metadata is applied. */
   binding: PortBinding | undefined;
-  /** A Swarm service's port published through the routing mesh: `binding.HostPort` is its published port. */
+  /** A Swarm service's port published through the routing mesh: `binding.hostPort` is its published port. */
   ingress?: true;
 }
 
-/** A Swarm task: its service's ID and name, and the service's inspect (null: unreadable; undefined: not looked up). */
+/** A Swarm task: its service's ID and name, and the service (null: unreadable; undefined: not looked up). */
 export interface SwarmTask {
   serviceId: string;
   serviceName: string;
-  service: SwarmServiceInfo | null | undefined;
+  service: SwarmService | null | undefined;
 }
 
 /** A port that survived ignore rules and -explicit, with its address settled. */
@@ -70,56 +60,40 @@ const WILDCARD_ADDRESSES = new Set(['', '0.0.0.0', '::']);
 /** Ignore values that say "do not ignore" (an empty value also does not ignore). */
 const NOT_IGNORED = new Set(['', 'false', '0', 'no']);
 
-export function networkingOf(container: ContainerInfo, options: ServiceModelOptions): Networking {
-  if (isHostNetwork(container)) return { kind: 'host' };
-  const reference = networkContainerRef(container);
-  if (reference !== undefined) {
+export function networkingOf(container: Container, options: ServiceModelOptions): Networking {
+  const mode = container.networkMode;
+  if (mode.kind === 'host') return { kind: 'host' };
+  if (mode.kind === 'container') {
     const other = container.networkContainer;
     // Sharing the network of a container on the host network is being on the host network.
-    if (other && isHostNetwork(other)) return { kind: 'host' };
-    return { kind: 'container', reference, other };
+    if (other && other.networkMode.kind === 'host') return { kind: 'host' };
+    return { kind: 'container', reference: mode.reference, other };
   }
   return options.internal ? { kind: 'internal' } : { kind: 'published' };
 }
 
-function isHostNetwork(container: ContainerInfo): boolean {
-  return String(container.HostConfig?.NetworkMode ?? '') === 'host';
-}
-
-/** The container's networks by name, as Docker reports them. */
-function networksOf(
-  container: ContainerInfo,
-): Record<string, { IPAddress?: string; GlobalIPv6Address?: string; NetworkID?: string } | undefined> {
-  return (container.NetworkSettings?.Networks ?? {}) as Record<
-    string,
-    { IPAddress?: string; GlobalIPv6Address?: string; NetworkID?: string }
-  >;
-}
-
 /** Attached to networks, none of them Docker's own (`bridge`, `host`, `none`). */
-export function onUserNetworksOnly(container: ContainerInfo): boolean {
-  const names = Object.keys(networksOf(container));
-  return names.length > 0 && names.every((name) => !DOCKER_NETWORKS.has(name));
+export function onUserNetworksOnly(container: Container): boolean {
+  return container.networks.length > 0 && container.networks.every((n) => !DOCKER_NETWORKS.has(n.name));
 }
 
 /**
  * The container's address on the network `network` names (its name, or its ID or an ID prefix of 12 or
  * more characters): IPv4, else global IPv6; `''` when it is not on that network or has no address there.
  */
-function addressOn(container: ContainerInfo, network: string): string {
-  const networks = networksOf(container);
-  const byId = network.length >= 12 ? Object.keys(networks).find((name) => networks[name]?.NetworkID?.startsWith(network)) : undefined;
-  const entry = networks[network] ?? (byId !== undefined ? networks[byId] : undefined);
-  return entry?.IPAddress || entry?.GlobalIPv6Address || '';
+function addressOn(container: Container, network: string): string {
+  const { networks } = container;
+  const entry =
+    networks.find((n) => n.name === network) ?? (network.length >= 12 ? networks.find((n) => n.id.startsWith(network)) : undefined);
+  return entry?.ipv4 || entry?.ipv6 || '';
 }
 
-/** A Swarm task's service, from Docker's labels on its container and the inspect the daemon attached. */
-export function swarmTask(container: ContainerInfo): SwarmTask | undefined {
-  const serviceId = swarmServiceRef(container);
-  if (serviceId === undefined) return undefined;
-  const label = container.Config?.Labels?.[SWARM_SERVICE_NAME_LABEL];
-  const serviceName = (typeof label === 'string' && label) || container.swarmService?.Spec?.Name || serviceId;
-  return { serviceId, serviceName, service: container.swarmService };
+/** A Swarm task's service, from Docker's labels on its container and the service the daemon read with it. */
+export function swarmTask(container: Container): SwarmTask | undefined {
+  const { swarm } = container;
+  if (swarm === undefined) return undefined;
+  const serviceName = swarm.serviceName || swarm.service?.name || swarm.serviceId;
+  return { serviceId: swarm.serviceId, serviceName, service: swarm.service };
 }
 
 /**
@@ -128,30 +102,34 @@ export function swarmTask(container: ContainerInfo): SwarmTask | undefined {
  * exposed port, whether or not it is also published.
  */
 export function portCandidates(
-  container: ContainerInfo,
+  container: Container,
   networking: Networking,
   swarm: SwarmTask | undefined,
   byNetwork: boolean,
   warn: (reason: string) => void,
   skip: SkipFn,
 ): PortCandidate[] {
-  const exposed = Object.keys(container.Config?.ExposedPorts ?? {});
-  const published = (container.NetworkSettings?.Ports ?? {}) as Record<string, unknown>;
+  const listed = container.ports.filter((p) => p.listed);
   // A Swarm task listens on its service's target ports whether Docker lists them on the container or not.
-  const servicePorts = swarm?.service?.Endpoint?.Ports ?? [];
-  const targets = servicePorts.flatMap((p) => (typeof p?.TargetPort === 'number' ? [`${p.TargetPort}/${p.Protocol ?? 'tcp'}`] : []));
-  const keys = networking.kind === 'published' && !byNetwork ? Object.keys(published) : [...exposed, ...targets, ...Object.keys(published)];
+  const servicePorts = swarm?.service?.ports ?? [];
+  const targets = servicePorts.flatMap((p) => {
+    if (p.targetPort === undefined) return [];
+    const spec = `${p.targetPort}/${p.protocol ?? 'tcp'}`;
+    return [{ spec, bindings: container.ports.find((listedOrExposed) => listedOrExposed.spec === spec)?.bindings ?? null }];
+  });
+  const ports =
+    networking.kind === 'published' && !byNetwork ? listed : [...container.ports.filter((p) => p.exposed), ...targets, ...listed];
 
   const byKey = new Map<string, PortCandidate>();
-  for (const key of keys) {
-    const parsed = servicePort(key);
+  for (const { spec, bindings } of ports) {
+    const parsed = servicePort(spec);
     if (typeof parsed === 'string') {
       warn(parsed);
       continue;
     }
-    const binding = preferredBinding(published[key]);
-    if (networking.kind === 'published' && !byNetwork && !binding?.HostPort) {
-      skip(`port ${key}`, 'exposed but not published (-internal registers exposed ports)'); // nothing to register
+    const binding = preferredBinding(bindings);
+    if (networking.kind === 'published' && !byNetwork && !binding?.hostPort) {
+      skip(`port ${spec}`, 'exposed but not published (-internal registers exposed ports)'); // nothing to register
       continue;
     }
     const normalized = `${parsed.exposedPort}/${parsed.proto}`;
@@ -162,28 +140,27 @@ export function portCandidates(
   // The routing mesh's ports: not bound on the container, published by the service on every node.
   if (networking.kind === 'published') {
     for (const p of servicePorts) {
-      if ((p?.PublishMode ?? 'ingress') !== 'ingress' || typeof p?.TargetPort !== 'number' || typeof p.PublishedPort !== 'number') continue;
-      const parsed = servicePort(`${p.TargetPort}/${p.Protocol ?? 'tcp'}`);
+      if ((p.publishMode ?? 'ingress') !== 'ingress' || p.targetPort === undefined || p.publishedPort === undefined) continue;
+      const parsed = servicePort(`${p.targetPort}/${p.protocol ?? 'tcp'}`);
       if (typeof parsed === 'string') {
         warn(`Swarm ${parsed}`);
         continue;
       }
-      candidates.push({ ...parsed, binding: { HostIp: '', HostPort: String(p.PublishedPort) }, ingress: true });
+      candidates.push({ ...parsed, binding: { hostIp: '', hostPort: String(p.publishedPort) }, ingress: true });
     }
   }
   return candidates.sort(
     (a, b) =>
       a.exposedPort - b.exposedPort ||
       a.proto.localeCompare(b.proto) ||
-      Number(a.binding?.HostPort ?? 0) - Number(b.binding?.HostPort ?? 0),
+      Number(a.binding?.hostPort ?? 0) - Number(b.binding?.hostPort ?? 0),
   );
 }
 
 /** The first IPv4 binding of a port, else its first binding (an IPv6-only publication). */
-function preferredBinding(bindings: unknown): PortBinding | undefined {
-  if (!Array.isArray(bindings)) return undefined;
-  const usable = bindings.filter((b): b is PortBinding => Boolean(b) && typeof b === 'object');
-  return usable.find((b) => !String(b.HostIp ?? '').includes(':')) ?? usable[0];
+function preferredBinding(bindings: readonly (PortBinding | null)[] | null): PortBinding | undefined {
+  const usable = (bindings ?? []).filter((b) => b !== null);
+  return usable.find((b) => !(b.hostIp ?? '').includes(':')) ?? usable[0];
 }
 
 /** `80/tcp`, `53/udp` or a bare `80` (tcp); anything else is described as a problem. */
@@ -223,7 +200,7 @@ interface NamedNetwork {
 
 /** Applies ignore rules and -explicit, then settles the address; undefined means "no service here". */
 export function planPort(
-  container: ContainerInfo,
+  container: Container,
   candidate: PortCandidate,
   reach: Reach,
   metadata: ContainerMetadata,
@@ -252,7 +229,7 @@ export function planPort(
 
 /** The network named for this port: SERVICE_<port>_NETWORK, SERVICE_NETWORK, else -network. */
 function namedNetwork(
-  container: ContainerInfo,
+  container: Container,
   candidate: PortCandidate,
   values: Record<string, string>,
   fromPort: Set<string>,
@@ -263,7 +240,7 @@ function namedNetwork(
   const network = given || (options.network ?? '').trim();
   const source = given === '' ? '-network' : fromPort.has('network') ? `SERVICE_${candidate.exposedPort}_NETWORK` : 'SERVICE_NETWORK';
   const missing = (fallback: string): void => {
-    const names = Object.keys(networksOf(container)).sort();
+    const names = container.networks.map((n) => n.name);
     warn(
       `network ${JSON.stringify(network)} (${source}) is not one the container has an address on ` +
         `(${names.length > 0 ? names.join(', ') : 'none'}); port ${portLabel(candidate)} ${fallback}`,
@@ -274,7 +251,7 @@ function namedNetwork(
 
 /** The address of one port by how the container is networked (before -useIpFromLabel); undefined: skipped. */
 function addressOf(
-  container: ContainerInfo,
+  container: Container,
   candidate: PortCandidate,
   reach: Reach,
   named: NamedNetwork,
@@ -307,7 +284,7 @@ function addressOf(
 
 /** The binding's host port when it is a port number, else null. */
 function bindingHostPort(candidate: PortCandidate): number | null {
-  const bindingPort = candidate.binding?.HostPort ? Number(candidate.binding.HostPort) : undefined;
+  const bindingPort = candidate.binding?.hostPort ? Number(candidate.binding.hostPort) : undefined;
   return bindingPort !== undefined && isPortNumber(bindingPort) ? bindingPort : null;
 }
 
@@ -332,7 +309,7 @@ function sharedNetworkAddress(
  * named, the container's address on it and the exposed port. Undefined: not registered.
  */
 function publishedAddress(
-  container: ContainerInfo,
+  container: Container,
   candidate: PortCandidate,
   reach: Reach,
   named: NamedNetwork,
@@ -347,7 +324,7 @@ function publishedAddress(
       return { ip: on, port: candidate.exposedPort, hostPort: bindingHostPort(candidate), ingress: false };
     }
     named.missing(
-      candidate.binding?.HostPort
+      candidate.binding?.hostPort
         ? 'is registered as without a network named (its published port, at the host address)'
         : 'is not published, so it is not registered',
     );
@@ -357,16 +334,16 @@ function publishedAddress(
         'are registered at the host address (a network is chosen with -internal, or on user-defined networks only)',
     );
   }
-  if (!candidate.binding?.HostPort) return undefined; // exposed, not published, and no network address to use instead
+  if (!candidate.binding?.hostPort) return undefined; // exposed, not published, and no network address to use instead
   const hostPort = bindingHostPort(candidate);
   if (hostPort === null) {
     warn(
       `port ${portLabel(candidate)} is published on host port ` +
-        `${JSON.stringify(candidate.binding?.HostPort)}, which is not a port number; skipped`,
+        `${JSON.stringify(candidate.binding?.hostPort)}, which is not a port number; skipped`,
     );
     return undefined;
   }
-  const bindingIp = String(candidate.binding?.HostIp ?? '');
+  const bindingIp = candidate.binding?.hostIp ?? '';
   // FIX: the host's address even on user-defined networks; the container IP is unreachable with a host port.
   let ip = WILDCARD_ADDRESSES.has(bindingIp) ? options.hostIp : bindingIp;
   // Preferred only when the port has no IPv4 binding: published on IPv6 alone, served by no IPv4 address.
@@ -386,30 +363,29 @@ function publishedAddress(
  * `-internal`: the container's IPv4 address, else (an IPv6-only container) its global IPv6 address;
  * the default bridge's, else the one on the network it was started on, else the first network's by name.
  */
-function containerAddress(container: ContainerInfo): string {
+function containerAddress(container: Container): string {
   const fallback = 'own-network-then-by-name';
-  return networkAddress(container, 'IPAddress', fallback) || networkAddress(container, 'GlobalIPv6Address', fallback);
+  return networkAddress(container, 'ipv4', fallback) || networkAddress(container, 'ipv6', fallback);
 }
 
 /**
  * `-internal` on a Swarm task with no network named: its address on its first network by name other than
  * the routing mesh's `ingress`, where no client reaches it; else as any container's.
  */
-function taskAddress(container: ContainerInfo): string {
-  const networks = networksOf(container);
-  for (const name of Object.keys(networks).sort()) {
-    if (name === INGRESS_NETWORK) continue;
-    const address = networks[name]?.IPAddress || networks[name]?.GlobalIPv6Address;
+function taskAddress(container: Container): string {
+  for (const n of container.networks) {
+    if (n.name === INGRESS_NETWORK) continue;
+    const address = n.ipv4 || n.ipv6;
     if (address) return address;
   }
   return containerAddress(container);
 }
 
 /** `-useIpFromLabel`: the label's value without a `/prefix`, or undefined when off, absent or empty. */
-function addressFromLabel(container: ContainerInfo, labelName: string): string | undefined {
-  if (!labelName) return undefined;
-  const value = container.Config?.Labels?.[labelName];
-  if (typeof value !== 'string' || value.trim() === '') return undefined;
+function addressFromLabel(container: Container, labelName: string): string | undefined {
+  if (!labelName || !Object.hasOwn(container.labels, labelName)) return undefined;
+  const value = container.labels[labelName];
+  if (value.trim() === '') return undefined;
   const address = value.trim();
   const slash = address.lastIndexOf('/');
   return slash === -1 ? address : address.slice(0, slash);

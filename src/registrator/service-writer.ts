@@ -1,11 +1,4 @@
-import {
-  containerName,
-  inactiveReason,
-  isRunning,
-  swarmServiceRef,
-  type ContainerInfo,
-  type ContainerState,
-} from '../docker/container-facts';
+import { type Container, type ContainerState, inactiveReason, isHeld } from '../docker/container';
 import type { Logger } from '../log';
 import { WarnOnce } from '../warn-once';
 import type { Writer } from '../writer';
@@ -37,13 +30,19 @@ export function serviceWriterName(uris: readonly RegistryUri[], index: number): 
 }
 
 /**
- * Exited with an error under `-deregister on-success`: stays registered until it is removed or
- * restarted. Exit 0, death by a signal (status > 128) or a vanished container deregister (docs/registrator.md, "Services").
+ * Exited with an error under `-deregister on-success`, restarting or not: stays registered until it is
+ * removed or runs again. Exit 0, death by a signal (status > 128) or a vanished container deregister
+ * (docs/registrator.md, "Services").
  */
-function keepsRegistration(info: ContainerInfo | null, mode: ServiceWriterOptions['deregister']): boolean {
-  if (mode !== 'on-success' || !info || info.State?.Running) return false;
-  const code = info.State?.ExitCode ?? 0;
+function keepsRegistration(container: Container | null, mode: ServiceWriterOptions['deregister']): boolean {
+  if (mode !== 'on-success' || !container || container.state.running) return false;
+  const code = container.state.exitCode;
   return code !== 0 && code <= 128;
+}
+
+/** Running, healthy or not: the container whose services a sync works out. */
+function runs(state: ContainerState): state is ContainerState & { container: Container } {
+  return state.container?.state.running === true;
 }
 
 /** What a sync would do for one container. */
@@ -145,7 +144,7 @@ export class ServiceWriter implements Writer {
   }
 
   async sync(state: ContainerState): Promise<void> {
-    const task = state.info ? swarmServiceRef(state.info) !== undefined : false;
+    const task = state.container?.swarm !== undefined;
     if (!task && ![...this.backend.book.servicesOf(state.id).values()].some(isShared)) return this.syncNow(state);
     const run = this.sharedSyncs.then(() => this.syncNow(state));
     this.sharedSyncs = run.catch(() => undefined);
@@ -154,7 +153,7 @@ export class ServiceWriter implements Writer {
 
   private async syncNow(state: ContainerState): Promise<void> {
     const plan = this.plan(state);
-    if (state.info && (state.active || isRunning(state.info))) this.lastPlans.set(state.id, { name: containerName(state.info), plan });
+    if (runs(state)) this.lastPlans.set(state.id, { name: state.container.name, plan });
     else this.lastPlans.delete(state.id);
     if (plan.kept) {
       this.kept.add(state.id);
@@ -221,19 +220,20 @@ export class ServiceWriter implements Writer {
 
   /** What `sync` would do for this container, from what this writer holds; no I/O (`registrator diff`). */
   plan(state: ContainerState): ServicePlan {
-    if (!state.active && keepsRegistration(state.info, this.options.deregister)) return { kept: true, actions: [], wanted: [] };
+    const active = isHeld(state);
+    if (!active && keepsRegistration(state.container, this.options.deregister)) return { kept: true, actions: [], wanted: [] };
     const wanted = new Map<string, Service>();
     let warnings: string[] | undefined;
     let leftOut: LeftOut[] | undefined;
     const notes: string[] = [];
     // A running container that is not healthy keeps the services whose registry reports its health.
-    if (state.info && (state.active || isRunning(state.info))) {
-      const result = containerServices(state.info, this.options.model);
+    if (runs(state)) {
+      const result = containerServices(state.container, this.options.model);
       warnings = [...result.warnings];
       leftOut = [...result.leftOut];
       for (const s of result.services) {
-        if (!state.active && !this.backend.followsDockerHealth(s)) {
-          leftOut.push({ what: `service ${s.id}`, reason: inactiveReason(state.info) ?? 'the container is not active' });
+        if (!active && !this.backend.followsDockerHealth(s)) {
+          leftOut.push({ what: `service ${s.id}`, reason: inactiveReason(state.container) ?? 'the container is not active' });
           continue;
         }
         const admission = this.backend.admit(s);

@@ -96,12 +96,6 @@ export interface ServiceModelOptions {
 /** Where a service without SERVICE_NAME takes its name from (`-name-from`). */
 type NameSource = 'image' | 'compose';
 
-/** Compose's labels (v1 and v2 alike) on the containers of a project. */
-export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
-export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
-/** Docker's label naming a Swarm task's service. */
-export const SWARM_SERVICE_NAME_LABEL = 'com.docker.swarm.service.name';
-
 export interface ServiceModelResult {
   /** Ordered by exposed port, tcp before udp. */
   services: Service[];

@@ -203,7 +203,7 @@ describe('registrator check against a real etcd', () => {
     const entry = (h: number, c: number) => layout.container(id(h, c));
     const record = (h: number, c: number) => layout.ownerIndexKey(host(h), id(h, c));
     const info21 = simulatedContainer(fleet, 2, 1);
-    const service21 = containerServices(info21, {
+    const service21 = containerServices(parseContainer(info21), {
       host: host(2),
       hostIp: '10.99.0.2',
       internal: false,

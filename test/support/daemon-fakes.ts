@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import type { ContainerInfo, ContainerState } from '../../src/docker/container-facts';
+import { type ContainerState, isHeld, parseContainer } from '../../src/docker/container';
+import type { ContainerInfo } from '../../src/docker/container-facts';
 import type { ContainerEngine } from '../../src/docker/engine';
 import type { ContainerEvent } from '../../src/docker/events';
 import type { EventWatch, WatcherHandlers } from '../../src/docker/watcher';
@@ -46,9 +47,9 @@ export class MemoryEngine implements ContainerEngine {
   async inspect(id: string): Promise<ContainerState> {
     this.inspected.push(id);
     const running = this.containers.get(id);
-    if (running === undefined) return { id, info: null, active: false };
+    if (running === undefined) return { id, container: null };
     const info = { Id: id, Name: `/${id}`, State: { Running: running, Restarting: false } } as unknown as ContainerInfo;
-    return { id, info, active: running };
+    return { id, container: parseContainer(info) };
   }
 
   watch(handlers: WatcherHandlers): EventWatch {
@@ -120,7 +121,7 @@ export class MemoryWriter implements Writer {
       this.failSyncs--;
       throw new Error(`${this.name} store down`);
     }
-    if (state.active) {
+    if (isHeld(state)) {
       this.store.set(state.id, state);
       this.held.add(state.id);
     } else {

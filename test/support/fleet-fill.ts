@@ -76,10 +76,10 @@ export function* simulatedKeys(fleet: SimulatedFleet): Generator<[string, string
     });
     const hostIp = `10.99.${h >> 8}.${h & 255}`;
     for (let c = 0; c < fleet.containers; c++) {
-      const info = simulatedContainer(fleet, h, c);
-      if (fleet.mirror !== false) yield* mirrorEntry(parseContainer(info), host, layout);
+      const container = parseContainer(simulatedContainer(fleet, h, c));
+      if (fleet.mirror !== false) yield* mirrorEntry(container, host, layout);
       if (backends.length === 0) continue;
-      const { services } = containerServices(info, {
+      const { services } = containerServices(container, {
         host,
         hostIp,
         internal: false,

@@ -1,25 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { containerName, networkAddress, parsePortKey } from '../../src/docker/container-facts';
+import { parsePortKey } from '../../src/docker/container-facts';
 import { readServiceRecord, serviceOfRecord } from '../../src/registrator/service-record';
 import { WarnOnce } from '../../src/warn-once';
-import { inspect } from '../fixtures/inspect';
 
 describe('container facts', () => {
-  it('containerName drops the leading slash; "" when the inspect has no name', () => {
-    assert.equal(containerName(inspect({ Name: '/web' })), 'web');
-    assert.equal(containerName({ ...inspect(), Name: undefined } as unknown as ReturnType<typeof inspect>), '');
-  });
-
-  it('networkAddress: the two fallbacks differ only for a container started on a network that does not sort first', () => {
-    const c = inspect({ NetworkMode: 'net-b', Networks: { 'net-a': { IPAddress: '10.0.1.2' }, 'net-b': { IPAddress: '10.0.2.2' } } });
-    assert.equal(networkAddress(c, 'IPAddress', 'by-name'), '10.0.1.2');
-    assert.equal(networkAddress(c, 'IPAddress', 'own-network-then-by-name'), '10.0.2.2');
-    const bridge = inspect({ IPAddress: '172.17.0.9', NetworkMode: 'net-b', Networks: { 'net-b': { IPAddress: '10.0.2.2' } } });
-    assert.equal(networkAddress(bridge, 'IPAddress', 'own-network-then-by-name'), '172.17.0.9');
-    assert.equal(networkAddress(inspect({ Networks: {} }), 'GlobalIPv6Address', 'by-name'), '');
-  });
-
   it('parsePortKey splits a port key as written and leaves range and protocol to the caller', () => {
     assert.deepEqual(parsePortKey('080/TCP'), { digits: '080', port: 80, proto: 'TCP' });
     assert.deepEqual(parsePortKey('99999'), { digits: '99999', port: 99999, proto: undefined });

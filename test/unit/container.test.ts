@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ContainerInfo } from '../../src/docker/container-facts';
-import { parseContainer } from '../../src/docker/container';
+import { inactiveReason, networkAddress, parseContainer } from '../../src/docker/container';
 import { ID, inspect } from '../fixtures/inspect';
 import { PODMAN_OTHER_NETWORK_INSPECT, PODMAN_WEB_ID, PODMAN_WEB_INSPECT, podmanHealthInspect } from '../fixtures/podman';
 
@@ -49,7 +49,6 @@ describe('parseContainer', () => {
         { name: 'alpha', id: 'alpha', ipv4: '', ipv6: '', aliases: [] },
         { name: 'shop_default', id: 'shop_default', ipv4: '10.5.0.2', ipv6: 'fd00::2', aliases: [] },
       ],
-      mirrorIp: '10.5.0.2',
       ports: [
         {
           spec: '80/tcp',
@@ -129,7 +128,7 @@ describe('parseContainer', () => {
     const bridge = parseContainer(inspect({ NetworkMode: 'default', IPAddress: '172.17.0.4', GlobalIPv6Address: 'fd00::4' }));
     assert.deepEqual(bridge.networkMode, { kind: 'network', name: 'default' });
     assert.deepEqual(bridge.bridge, { ipv4: '172.17.0.4', ipv6: 'fd00::4' });
-    assert.equal(bridge.mirrorIp, '172.17.0.4');
+    assert.equal(networkAddress(bridge, 'ipv4', 'by-name'), '172.17.0.4');
 
     const sidecar = inspect({ Name: '/side', NetworkMode: `container:${OTHER_ID}`, Networks: {} });
     const shared = parseContainer({ ...sidecar, networkContainer: inspect({ Id: OTHER_ID, Name: '/main', NetworkMode: 'host' }) });
@@ -138,6 +137,30 @@ describe('parseContainer', () => {
     assert.deepEqual(shared.networkContainer?.networkMode, { kind: 'host' });
     assert.equal(parseContainer({ ...sidecar, networkContainer: null }).networkContainer, null);
     assert.equal(parseContainer(sidecar).networkContainer, undefined);
+  });
+
+  it('networkAddress: the two fallbacks differ only for a container started on a network that does not sort first', () => {
+    const c = parseContainer(
+      inspect({ NetworkMode: 'net-b', Networks: { 'net-a': { IPAddress: '10.0.1.2' }, 'net-b': { IPAddress: '10.0.2.2' } } }),
+    );
+    assert.equal(networkAddress(c, 'ipv4', 'by-name'), '10.0.1.2');
+    assert.equal(networkAddress(c, 'ipv4', 'own-network-then-by-name'), '10.0.2.2');
+    const bridge = parseContainer(
+      inspect({ IPAddress: '172.17.0.9', NetworkMode: 'net-b', Networks: { 'net-b': { IPAddress: '10.0.2.2' } } }),
+    );
+    assert.equal(networkAddress(bridge, 'ipv4', 'own-network-then-by-name'), '172.17.0.9');
+    assert.equal(networkAddress(parseContainer(inspect({ Networks: {} })), 'ipv6', 'by-name'), '');
+  });
+
+  it('inactiveReason: why writers do not hold it (not running, restarting, or its health), none while active', () => {
+    assert.equal(inactiveReason(parseContainer(inspect())), undefined);
+    assert.equal(inactiveReason(parseContainer(inspect({ State: { Running: false } }))), 'the container is not running');
+    assert.equal(inactiveReason(parseContainer(inspect({ State: { Running: true, Restarting: true } }))), 'the container is not running');
+    assert.equal(
+      inactiveReason(parseContainer(inspect({ State: { Health: { Status: 'starting' } } }))),
+      "the container's health is starting",
+    );
+    assert.equal(inactiveReason(parseContainer(inspect({ State: { Health: { Status: 'healthy' } } }))), undefined);
   });
 
   it('networks: sorted by name, with ID, both addresses and aliases', () => {
@@ -154,7 +177,7 @@ describe('parseContainer', () => {
       { name: 'zeta', id: 'zeta', ipv4: '10.9.0.2', ipv6: '', aliases: [] },
     ]);
     // The mirror's IP skips a network without an IPv4 address (docs/mirror.md, "IP").
-    assert.equal(c.mirrorIp, '10.9.0.2');
+    assert.equal(networkAddress(c, 'ipv4', 'by-name'), '10.9.0.2');
   });
 
   it('ports: published keys first, then exposed-only ones (in object key order: a bare port first), every spelling kept as written', () => {
@@ -221,7 +244,6 @@ describe('parseContainer', () => {
       networkMode: { kind: 'network', name: 'bridge' },
       bridge: { ipv4: '10.88.0.7', ipv6: '' },
       networks: [{ name: 'podman', id: 'podman', ipv4: '10.88.0.7', ipv6: '', aliases: [] }],
-      mirrorIp: '10.88.0.7',
       ports: [
         { spec: '53/udp', exposed: true, listed: true, bindings: [{ hostIp: '0.0.0.0', hostPort: '18193' }] },
         { spec: '80/tcp', exposed: true, listed: true, bindings: [{ hostIp: '0.0.0.0', hostPort: '18191' }] },
@@ -235,7 +257,8 @@ describe('parseContainer', () => {
     const other = parseContainer(PODMAN_OTHER_NETWORK_INSPECT);
     assert.deepEqual(other.bridge, { ipv4: '', ipv6: '' });
     assert.deepEqual(other.networkMode, { kind: 'network', name: 'bridge' });
-    assert.equal(other.mirrorIp, '10.89.0.2');
+    assert.equal(networkAddress(other, 'ipv4', 'by-name'), '10.89.0.2');
+    assert.equal(networkAddress(other, 'ipv4', 'own-network-then-by-name'), '10.89.0.2');
     assert.deepEqual(other.ports, [{ spec: '80/tcp', exposed: true, listed: true, bindings: [{ hostIp: '0.0.0.0', hostPort: '18194' }] }]);
     for (const [health, active] of [
       ['starting', false],
@@ -269,7 +292,6 @@ describe('parseContainer', () => {
         networkMode: { kind: 'network', name: '' },
         bridge: { ipv4: '', ipv6: '' },
         networks: [],
-        mirrorIp: '',
         ports: [{ spec: '80/tcp', exposed: false, listed: true, bindings: null }],
         compose: undefined,
         swarm: undefined,
@@ -286,4 +308,19 @@ describe('parseContainer', () => {
       active: false,
     });
   });
+});
+
+describe('state.active: which containers writers hold', () => {
+  const table: Array<[string, Parameters<typeof inspect>[0], boolean]> = [
+    ['running', {}, true],
+    ['paused (still running)', { State: { Status: 'paused', Paused: true } }, true],
+    ['exited', { State: { Status: 'exited', Running: false } }, false],
+    ['restarting', { State: { Status: 'restarting', Restarting: true } }, false],
+    ['healthcheck starting', { State: { Health: { Status: 'starting' } } }, false],
+    ['healthcheck healthy', { State: { Health: { Status: 'healthy' } } }, true],
+    ['healthcheck unhealthy', { State: { Health: { Status: 'unhealthy' } } }, false],
+  ];
+  for (const [name, overrides, expected] of table) {
+    it(name, () => assert.equal(parseContainer(inspect(overrides)).state.active, expected));
+  }
 });

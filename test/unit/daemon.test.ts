@@ -38,7 +38,7 @@ describe('Daemon: reconciliations', () => {
     const { engine, observer, daemon } = daemonWith([writer]);
     engine.run('web', 'db');
     engine.kill('stopped');
-    for (const id of ['stopped', 'gone']) writer.store.set(id, { id, info: null, active: true });
+    for (const id of ['stopped', 'gone']) writer.store.set(id, { id, container: null });
     assert.deepEqual(daemon.status(), {
       dockerConnected: false,
       firstReconcileDone: false,
@@ -301,7 +301,7 @@ describe('Daemon: stop', () => {
   it('deleting data, removes it from a writer never admitted too', async () => {
     const late = new MemoryWriter('late', { ping: true });
     late.reachable = false;
-    late.store.set('old', { id: 'old', info: null, active: true });
+    late.store.set('old', { id: 'old', container: null });
     const { daemon } = daemonWith([late], { startupRetry: { attempts: -1, intervalMs: 5 } });
     await daemon.start();
     await daemon.stop(true);
@@ -358,7 +358,7 @@ describe('Daemon: the host-name claim', () => {
     claim.set('conflict');
     const { engine, daemon } = daemonWith([writer], { hostClaim: claim });
     engine.run('web');
-    writer.store.set('old', { id: 'old', info: null, active: true });
+    writer.store.set('old', { id: 'old', container: null });
     await daemon.start();
     await daemon.reconcile('SIGHUP');
     await daemon.purgeAndRefill();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
+import { parseContainer } from '../../src/docker/container';
 import type { ContainerInfo } from '../../src/docker/container-facts';
 import { inspectState } from '../../src/docker/engine';
 import { ID, inspect } from '../fixtures/inspect';
@@ -73,18 +74,17 @@ describe("inspectState: a container sharing another's network gets that containe
       const state = await inspectState(docker, ID);
       assert.deepEqual(asked, c.asked);
       assert.equal(state.id, ID);
-      assert.equal(state.active, c.active ?? true);
-      if (c.networkContainer === 'absent') assert.ok(!('networkContainer' in state.info!), 'no networkContainer');
-      else assert.deepEqual(state.info!.networkContainer, c.networkContainer);
-      // The rest is Docker's answer as it was.
-      const { networkContainer: _, ...rest } = state.info!;
-      assert.deepEqual(rest, c.answers[ID]);
+      assert.equal(state.container?.state.active, c.active ?? true);
+      // Docker's answer parsed, with the network container's (undefined: not looked up).
+      const answer = c.answers[ID] as ContainerInfo;
+      const networkContainer = c.networkContainer === 'absent' ? undefined : c.networkContainer;
+      assert.deepEqual(state.container, parseContainer({ ...answer, networkContainer }));
     });
   }
 
-  it('a container that is gone: info null, nothing else asked', async () => {
+  it('a container that is gone: container null, nothing else asked', async () => {
     const { docker, asked } = fakeDocker({});
-    assert.deepEqual(await inspectState(docker, ID), { id: ID, info: null, active: false });
+    assert.deepEqual(await inspectState(docker, ID), { id: ID, container: null });
     assert.deepEqual(asked, [ID]);
   });
 

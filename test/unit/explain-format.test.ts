@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ExplainReport } from '../../src/ops/explain';
 import { formatExplain } from '../../src/ops/explain-format';
-import { inactiveReason, type ContainerInfo } from '../../src/docker/container-facts';
 import { leftOutOfPlan, warningAsLeftOut } from '../../src/ops/left-out';
 
 describe('explain: reasons and text', () => {
@@ -26,16 +25,6 @@ describe('explain: reasons and text', () => {
         { what: 'port 2/tcp', reason: 'no' },
       ],
     );
-  });
-
-  it('health starting and unhealthy, and not running, are reasons; healthy and none are not', () => {
-    const inspect = (running: boolean, health?: string) =>
-      ({ State: { Running: running, ...(health ? { Health: { Status: health } } : {}) } }) as unknown as ContainerInfo;
-    assert.equal(inactiveReason(inspect(true, 'starting')), "the container's health is starting");
-    assert.equal(inactiveReason(inspect(true, 'unhealthy')), "the container's health is unhealthy");
-    assert.equal(inactiveReason(inspect(false)), 'the container is not running');
-    assert.equal(inactiveReason(inspect(true, 'healthy')), undefined);
-    assert.equal(inactiveReason(inspect(true)), undefined);
   });
 
   it('text: container, claim, then per writer what it writes and leaves out', () => {

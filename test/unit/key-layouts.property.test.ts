@@ -23,6 +23,7 @@ import { parseRegistryUri } from '../../src/registrator/schemes';
 import type { Service, ServiceModelOptions } from '../../src/registrator/service';
 import { metadataForPort, readContainerMetadata } from '../../src/registrator/service-metadata';
 import { containerServices } from '../../src/registrator/service-model';
+import { parseContainer } from '../../src/docker/container';
 import { segmentProblem } from '../../src/key-segment';
 import { inspectInput, modelOptions, toInspect, type InspectInput } from '../support/inspect-arbitraries';
 import { silentLogger } from '../support/log';
@@ -124,7 +125,7 @@ function kvKeyOf(path: string): string {
 }
 
 function services(input: InspectInput, options: ServiceModelOptions): { services: Service[]; warnings: string[] } {
-  return containerServices(toInspect(input), options);
+  return containerServices(parseContainer(toInspect(input)), options);
 }
 
 /** Whether the model leaves this port out on purpose (SERVICE_IGNORE, -explicit without a name). */

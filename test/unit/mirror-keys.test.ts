@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseContainer } from '../../src/docker/container';
-import { isActive } from '../../src/docker/container-facts';
 import { MirrorLayout, mirrorEntry } from '../../src/mirror/keys';
 import { ID, inspect } from '../fixtures/inspect';
 import { baseEntry } from '../fixtures/mirror-entry';
@@ -134,19 +133,4 @@ describe('mirrorEntry: container inspect -> mirror keys', () => {
     assert.ok(keys.includes('/svc/mirror/hosts/h1/fx'));
     assert.ok(keys.includes(index), "the index record of the entry, under this host's owners prefix");
   });
-});
-
-describe('isActive: which containers writers hold', () => {
-  const table: Array<[string, Parameters<typeof inspect>[0], boolean]> = [
-    ['running', {}, true],
-    ['paused (still running)', { State: { Status: 'paused', Paused: true } }, true],
-    ['exited', { State: { Status: 'exited', Running: false } }, false],
-    ['restarting', { State: { Status: 'restarting', Restarting: true } }, false],
-    ['healthcheck starting', { State: { Health: { Status: 'starting' } } }, false],
-    ['healthcheck healthy', { State: { Health: { Status: 'healthy' } } }, true],
-    ['healthcheck unhealthy', { State: { Health: { Status: 'unhealthy' } } }, false],
-  ];
-  for (const [name, overrides, expected] of table) {
-    it(name, () => assert.equal(isActive(inspect(overrides)), expected));
-  }
 });

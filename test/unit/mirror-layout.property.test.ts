@@ -1,7 +1,7 @@
 /**
  * The mirror's label keys read back, for any label set (docs/mirror.md, "Key layout"): label names are
  * used as is, `/` included, so `labels/<label>/<Id>` is read from the right, the ID being its last segment.
- * The hand-picked cases are in mirror-keys.test.ts and mirror-hostile.test.ts.
+ * The hand-picked cases are in mirror-keys.test.ts and mirror-keys-hostile.test.ts.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

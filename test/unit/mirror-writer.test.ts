@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Etcd3 } from 'etcd3';
-import type { ContainerInfo, ContainerState } from '../../src/docker/container-facts';
+import { type ContainerState, parseContainer } from '../../src/docker/container';
+import type { ContainerInfo } from '../../src/docker/container-facts';
 import { MirrorWriter } from '../../src/mirror/writer';
 import { ID, inspect } from '../fixtures/inspect';
 import { baseEntry } from '../fixtures/mirror-entry';
@@ -12,8 +13,8 @@ import { waitFor } from '../support/wait';
 const OTHER = 'b'.repeat(64);
 
 /** What MirrorWriter.sync is given for a container: the one place that knows its shape. `null`: Docker answered 404. */
-function state(info: ContainerInfo | null, active = info !== null): ContainerState {
-  return { id: info?.Id ?? ID, info, active };
+function state(info: ContainerInfo | null): ContainerState {
+  return { id: info?.Id ?? ID, container: info && parseContainer(info) };
 }
 
 /** MirrorWriter (src/mirror/writer.ts) on the in-memory etcd: exactly what it writes, reads back and repairs. */
@@ -73,7 +74,7 @@ describe('MirrorWriter', () => {
     const w = writer();
     await w.loadHeld();
     await w.sync(state(inspect()));
-    await w.sync(state(inspect({ State: { Status: 'exited', Running: false } }), false));
+    await w.sync(state(inspect({ State: { Status: 'exited', Running: false } })));
     assert.deepEqual(memory.tree(), {});
   });
 

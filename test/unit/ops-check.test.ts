@@ -80,7 +80,14 @@ const containers: Array<[host: string, info: ContainerInfo]> = [
 ];
 
 function servicesOf(host: string, info: ContainerInfo): Service[] {
-  return containerServices(info, { host, hostIp: '10.0.0.1', internal: false, explicit: false, tags: '', useIpFromLabel: '' }).services;
+  return containerServices(parseContainer(info), {
+    host,
+    hostIp: '10.0.0.1',
+    internal: false,
+    explicit: false,
+    tags: '',
+    useIpFromLabel: '',
+  }).services;
 }
 
 /** A consistent tree: every container's entry as the mirror writes it, and its services with their ownership records. */

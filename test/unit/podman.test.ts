@@ -3,7 +3,8 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import winston from 'winston';
-import { ContainerInfo, healthStatus, isActive, networkAddress, normalizeInspect } from '../../src/docker/container-facts';
+import { type ContainerState, networkAddress, parseContainer } from '../../src/docker/container';
+import type { ContainerInfo } from '../../src/docker/container-facts';
 import { dockerEngine } from '../../src/docker/engine';
 import { ContainerEvent, engineKindOf, eventFilters, parseEventLine } from '../../src/docker/events';
 import { HealthChecks } from '../../src/docker/health-checks';
@@ -25,6 +26,9 @@ import { advance, fakeClock, resetClock, settleUntil } from '../support/fake-clo
 import { waitFor } from '../support/wait';
 
 const silent = winston.createLogger({ silent: true });
+
+/** What the daemon's inspect hands HealthChecks for a container (`null`: gone). */
+const stateOf = (id: string, info: ContainerInfo | null): ContainerState => ({ id, container: info && parseContainer(info) });
 
 describe('Podman 4.3 event lines (recorded), read as Docker events', () => {
   const cases: Array<[keyof typeof LINES, ReturnType<typeof parseEventLine>]> = [
@@ -69,34 +73,40 @@ describe('engine kind and event filter', () => {
 describe('Podman inspect answers (recorded)', () => {
   it('a container without a health check has Health.Status "": no health check, active', () => {
     assert.equal(PODMAN_WEB_INSPECT.State.Health?.Status, '');
-    assert.equal(healthStatus(PODMAN_WEB_INSPECT), undefined);
-    assert.equal(isActive(PODMAN_WEB_INSPECT), true);
+    const { state } = parseContainer(PODMAN_WEB_INSPECT);
+    assert.equal(state.health, undefined);
+    assert.equal(state.active, true);
   });
 
   it('a container with a health check is active only while healthy', () => {
-    assert.equal(isActive(podmanHealthInspect('starting')), false);
-    assert.equal(isActive(podmanHealthInspect('healthy')), true);
-    assert.equal(isActive(podmanHealthInspect('unhealthy')), false);
+    assert.equal(parseContainer(podmanHealthInspect('starting')).state.active, false);
+    assert.equal(parseContainer(podmanHealthInspect('healthy')).state.active, true);
+    assert.equal(parseContainer(podmanHealthInspect('unhealthy')).state.active, false);
   });
 
   it('HostIp "" (published on every address) reads as 0.0.0.0; other bindings and unpublished ports as they came', () => {
-    const ports = normalizeInspect(PODMAN_WEB_INSPECT).NetworkSettings.Ports as unknown as Record<string, unknown>;
+    const ports = Object.fromEntries(
+      parseContainer(PODMAN_WEB_INSPECT)
+        .ports.filter((p) => p.listed)
+        .map((p) => [p.spec, p.bindings]),
+    );
     assert.deepEqual(ports, {
-      '53/udp': [{ HostIp: '0.0.0.0', HostPort: '18193' }],
-      '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '18191' }],
-      '81/tcp': [{ HostIp: '127.0.0.1', HostPort: '18192' }],
+      '53/udp': [{ hostIp: '0.0.0.0', hostPort: '18193' }],
+      '80/tcp': [{ hostIp: '0.0.0.0', hostPort: '18191' }],
+      '81/tcp': [{ hostIp: '127.0.0.1', hostPort: '18192' }],
       '9000/tcp': null,
     });
-    // The recorded answer itself is not changed; a Docker answer comes back as it is.
+    // The recorded answer itself is not changed.
     assert.equal((PODMAN_WEB_INSPECT.NetworkSettings.Ports['80/tcp'] as Array<{ HostIp: string }>)[0].HostIp, '');
-    const docker = inspect({ Ports: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '28080' }] } });
-    assert.equal(normalizeInspect(docker), docker);
+    const docker = parseContainer(inspect({ Ports: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '28080' }] } }));
+    assert.deepEqual(docker.ports[0].bindings, [{ hostIp: '0.0.0.0', hostPort: '28080' }]);
   });
 
   it('on a non-default network the top-level IPAddress is "": the address is the network\'s', () => {
-    assert.equal(networkAddress(PODMAN_OTHER_NETWORK_INSPECT, 'IPAddress', 'by-name'), '10.89.0.2');
-    assert.equal(networkAddress(PODMAN_OTHER_NETWORK_INSPECT, 'IPAddress', 'own-network-then-by-name'), '10.89.0.2');
-    assert.equal(networkAddress(PODMAN_WEB_INSPECT, 'IPAddress', 'by-name'), '10.88.0.7');
+    const other = parseContainer(PODMAN_OTHER_NETWORK_INSPECT);
+    assert.equal(networkAddress(other, 'ipv4', 'by-name'), '10.89.0.2');
+    assert.equal(networkAddress(other, 'ipv4', 'own-network-then-by-name'), '10.89.0.2');
+    assert.equal(networkAddress(parseContainer(PODMAN_WEB_INSPECT), 'ipv4', 'by-name'), '10.88.0.7');
   });
 
   it('the list call with Networks null still gives the ids', async () => {
@@ -157,9 +167,9 @@ describe('DockerWatcher on Podman', () => {
     const inspects = new Map([[PODMAN_HEALTH_ID, podmanHealthInspect('starting')]]);
     const engine = fakeEngine(PODMAN_EVENTS_HEADERS, inspects);
     const health = new HealthChecks();
-    health.saw({ id: PODMAN_HEALTH_ID, info: podmanHealthInspect('starting'), active: false });
+    health.saw(stateOf(PODMAN_HEALTH_ID, podmanHealthInspect('starting')));
     // A container without a health check is not polled.
-    health.saw({ id: PODMAN_WEB_ID, info: PODMAN_WEB_INSPECT, active: true });
+    health.saw(stateOf(PODMAN_WEB_ID, PODMAN_WEB_INSPECT));
     assert.deepEqual(health.entries(), [[PODMAN_HEALTH_ID, 'starting']]);
     const events: ContainerEvent[] = [];
     const watcher = new DockerWatcher(engine.docker, { onEvent: (e) => events.push(e), onSubscribed: async () => undefined }, silent, {
@@ -175,7 +185,7 @@ describe('DockerWatcher on Podman', () => {
       await waitFor('health_status', () => events.length >= 1, 2_000, 5);
       assert.deepEqual(events[0], { id: PODMAN_HEALTH_ID, action: 'health_status' });
       // The daemon's sync reads it again (through the engine, which notes what it read): no more events.
-      health.saw({ id: PODMAN_HEALTH_ID, info: podmanHealthInspect('healthy'), active: true });
+      health.saw(stateOf(PODMAN_HEALTH_ID, podmanHealthInspect('healthy')));
       const seen = events.length;
       const polls = engine.inspected.length;
       await waitFor('polled again', () => engine.inspected.length >= polls + 2, 2_000, 5);
@@ -183,7 +193,7 @@ describe('DockerWatcher on Podman', () => {
       // Gone (404): one more sync; once the daemon's inspect finds it gone, it is no longer polled.
       inspects.delete(PODMAN_HEALTH_ID);
       await waitFor('gone', () => events.length > seen, 2_000, 5);
-      health.saw({ id: PODMAN_HEALTH_ID, info: null, active: false });
+      health.saw(stateOf(PODMAN_HEALTH_ID, null));
       assert.deepEqual(health.entries(), []);
     } finally {
       await watcher.stop();
@@ -194,7 +204,7 @@ describe('DockerWatcher on Podman', () => {
     const engine = fakeEngine(PODMAN_EVENTS_HEADERS, new Map([[PODMAN_HEALTH_ID, podmanHealthInspect('starting')]]));
     const containers = dockerEngine(engine.docker, silent, { healthPollMs: 0, initialBackoffMs: 10 });
     // The daemon's sync inspects the container (a health check, starting) before and while watching.
-    assert.equal((await containers.inspect(PODMAN_HEALTH_ID)).active, false);
+    assert.equal((await containers.inspect(PODMAN_HEALTH_ID)).container?.state.active, false);
     const events: ContainerEvent[] = [];
     const watch = containers.watch({ onEvent: (e) => events.push(e), onSubscribed: async () => undefined });
     fakeClock();
@@ -215,7 +225,7 @@ describe('DockerWatcher on Podman', () => {
   it('does not poll on Docker (its health_status events come after the status is stored)', async () => {
     const engine = fakeEngine(DOCKER_EVENTS_HEADERS, new Map([[PODMAN_HEALTH_ID, podmanHealthInspect('healthy')]]));
     const health = new HealthChecks();
-    health.saw({ id: PODMAN_HEALTH_ID, info: podmanHealthInspect('starting'), active: false });
+    health.saw(stateOf(PODMAN_HEALTH_ID, podmanHealthInspect('starting')));
     const watcher = new DockerWatcher(engine.docker, { onEvent: () => undefined, onSubscribed: async () => undefined }, silent, {
       health,
       healthPollMs: 10,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseContainer } from '../../src/docker/container';
 import type { ContainerInfo, SwarmServiceInfo } from '../../src/docker/container-facts';
 import type { Service, ServiceModelOptions } from '../../src/registrator/service';
 import { containerServices } from '../../src/registrator/service-model';
@@ -401,7 +402,7 @@ const cases: Case[] = [
 describe('service model: networks, Compose and Swarm (docs/registrator.md)', () => {
   for (const c of cases) {
     it(c.name, () => {
-      const result = containerServices(c.container, options(c.options));
+      const result = containerServices(parseContainer(c.container), options(c.options));
       assert.deepStrictEqual(result.services, c.expected);
       const expectedWarnings = c.warnings ?? [];
       assert.equal(result.warnings.length, expectedWarnings.length, `warnings: ${JSON.stringify(result.warnings)}`);

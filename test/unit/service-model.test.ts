@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseContainer } from '../../src/docker/container';
 import type { ContainerInfo } from '../../src/docker/container-facts';
 import type { ContainerHealth, Service, ServiceModelOptions } from '../../src/registrator/service';
 import { containerServices } from '../../src/registrator/service-model';
@@ -545,7 +546,8 @@ const cases: Case[] = [
     name: `IPv6: published on ${what}: the IPv4 host address, whatever hostIpv6`,
     container: inspect({ ExposedPorts: exposed('80/tcp'), Ports: { '80/tcp': [...bindings] } }),
     options: { hostIpv6: HOST_IPV6 },
-    expected: [web({ hostIp: bindings[bindings.length - 1].HostIp })],
+    // Podman's "" is every address, as Docker's 0.0.0.0 (docs/podman.md): read as 0.0.0.0.
+    expected: [web({ hostIp: bindings[bindings.length - 1].HostIp || '0.0.0.0' })],
   })),
   {
     name: 'IPv6: --net=host keeps the IPv4 host address',
@@ -618,9 +620,9 @@ const cases: Case[] = [
     expected: [web({ ip: HOST_IPV6, hostIp: '::' })],
   },
   {
-    name: 'IP: binding with empty HostIp becomes the host address',
+    name: 'IP: binding with empty HostIp (Podman) is every address: the host address, hostIp 0.0.0.0',
     container: inspect({ ExposedPorts: exposed('80/tcp'), Ports: published({ '80/tcp': '8080' }, '') }),
-    expected: [web({ hostIp: '' })],
+    expected: [web({ hostIp: '0.0.0.0' })],
   },
   {
     name: 'IP: a specific IPv4 binding is kept, even with -ip',
@@ -1187,7 +1189,7 @@ describe('service model (docs/registrator.md, "Services")', () => {
 
   for (const c of cases) {
     it(c.name, () => {
-      const result = containerServices(c.container, options(c.options));
+      const result = containerServices(parseContainer(c.container), options(c.options));
       assert.deepStrictEqual(result.services, c.expected);
       const expectedWarnings = c.warnings ?? [];
       assert.equal(result.warnings.length, expectedWarnings.length, `warnings: ${JSON.stringify(result.warnings)}`);
@@ -1199,7 +1201,7 @@ describe('service model (docs/registrator.md, "Services")', () => {
   }
 
   it('segment: a default ID from a container name with "/" (never from Docker) is skipped, naming where it came from', () => {
-    const result = containerServices(inspect({ ...WEB, Name: '/a/b' }), options());
+    const result = containerServices(parseContainer(inspect({ ...WEB, Name: '/a/b' })), options());
     assert.deepEqual(result.services, []);
     assert.deepEqual(result.warnings, [
       `container a/b (${SHORT_ID}): service ID "h1:a/b:80" (the default ID, <host>:<container name>:<port>) contains "/": ` +
@@ -1208,7 +1210,7 @@ describe('service model (docs/registrator.md, "Services")', () => {
   });
 
   it('segment (found by a property): a NUL container name makes the default ID "h1:\\u0000:80", skipped', () => {
-    const result = containerServices(inspect({ ...WEB, Name: '/\u0000' }), options());
+    const result = containerServices(parseContainer(inspect({ ...WEB, Name: '/\u0000' })), options());
     assert.deepEqual(result.services, []);
     assert.equal(result.warnings.length, 1);
     assert.ok(
@@ -1219,8 +1221,8 @@ describe('service model (docs/registrator.md, "Services")', () => {
     );
   });
 
-  it('does not change the inspect result it is given', () => {
-    const container = inspect({ ...TWO_PORTS, Env: ['SERVICE_NAME=web'], Labels: { SERVICE_TAGS: 'a' } });
+  it('does not change the container it is given (it is frozen: a change would throw)', () => {
+    const container = parseContainer(inspect({ ...TWO_PORTS, Env: ['SERVICE_NAME=web'], Labels: { SERVICE_TAGS: 'a' } }));
     const before = JSON.stringify(container);
     containerServices(container, options());
     assert.equal(JSON.stringify(container), before);

@@ -1,43 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import winston from 'winston';
-import type { ContainerInfo, ContainerState, SwarmServiceInfo } from '../../src/docker/container-facts';
-import type { OwnedService } from '../../src/registrator/backend';
-import type { Service } from '../../src/registrator/service';
-import { ServiceByServiceBackend } from '../../src/registrator/service-by-service';
+import { type ContainerState, parseContainer } from '../../src/docker/container';
+import type { ContainerInfo, SwarmServiceInfo } from '../../src/docker/container-facts';
 import { ServiceWriter } from '../../src/registrator/service-writer';
 import { inspect } from '../fixtures/inspect';
-import { sleep } from '../support/wait';
+import { MemoryRegistry } from '../support/memory-registry';
 
 /**
  * A port a Swarm service publishes through the routing mesh is registered once per node, whichever of
  * the service's tasks on the node gives it (docs/registrator.md, "Swarm services").
  */
-
-/** A registry in memory, one call at a time, each taking a little while (so syncs overlap). */
-class MemoryRegistry extends ServiceByServiceBackend {
-  readonly description = 'memory';
-  /** service id -> the service as registered. */
-  readonly entries = new Map<string, Service>();
-  readonly calls: string[] = [];
-  async ping(): Promise<void> {}
-  async register(service: Service): Promise<void> {
-    await sleep(2);
-    this.calls.push(`register ${service.id} for ${service.origin.containerId.slice(0, 1)}`);
-    this.entries.set(service.id, service);
-  }
-  async deregister(service: Service): Promise<void> {
-    await sleep(2);
-    this.calls.push(`deregister ${service.id} for ${service.origin.containerId.slice(0, 1)}`);
-    // A guarded deletion: only while it still holds what this container wrote.
-    if (this.entries.get(service.id)?.origin.containerId === service.origin.containerId) this.entries.delete(service.id);
-  }
-  async refresh(): Promise<void> {}
-  async owned(): Promise<OwnedService[]> {
-    return [...this.entries.values()].map((service) => ({ service, intact: true }));
-  }
-  async close(): Promise<void> {}
-}
 
 const SERVICE: SwarmServiceInfo = {
   ID: 'k3x9q8w7e6r5t4y3u2i1o0p9a',
@@ -48,7 +21,7 @@ const SERVICE: SwarmServiceInfo = {
 /** Task `n` of Swarm service web (container id `n` repeated), running or gone. */
 function task(n: string, running: boolean): ContainerState {
   const id = n.repeat(64);
-  if (!running) return { id, info: null, active: false };
+  if (!running) return { id, container: null };
   const info: ContainerInfo = {
     ...inspect({
       Id: id,
@@ -59,7 +32,7 @@ function task(n: string, running: boolean): ContainerState {
     }),
     swarmService: SERVICE,
   };
-  return { id, info, active: true };
+  return { id, container: parseContainer(info) };
 }
 
 function writer(registry: MemoryRegistry): ServiceWriter {
