@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type Docker from 'dockerode';
+import { parseContainer } from '../../src/docker/container';
 import type { Service } from '../../src/registrator/service';
 import { containerServices } from '../../src/registrator/service-model';
 import { DaemonProcess } from './daemon';
@@ -86,7 +87,7 @@ export class FleetHost {
       out[`/_registrator/hosts/${this.host}`] = expectedClaim(this.host, await this.engineIdentity(), this.daemon.pid);
     for (const c of await this.running()) {
       Object.assign(out, expectedMirror(c, this.host));
-      const { services } = containerServices(c as never, {
+      const { services } = containerServices(parseContainer(c), {
         host: this.host,
         hostIp: '127.0.0.1',
         internal: true,
