@@ -8,6 +8,7 @@ import type { EtcdHistory, HistoryChange } from './etcd/history';
 import type { ClaimStatus } from './fleet/host-claim';
 import type { Logger } from './log';
 import type { DaemonObserver, DaemonStatus, HistoryStatus } from './observer';
+import { beforeDeadline, firstOf } from './time-bounds';
 import type { Writer } from './writer';
 
 export { WriterUnreachableError } from './daemon/admission';
@@ -91,24 +92,10 @@ function count(items: Iterable<unknown>): number {
 /** How long a reconciliation waits for the host-name claim's first judgement before it goes on without writing. */
 const CLAIM_WAIT_MS = 1_000;
 
-/** Resolves when `work` settles or `ms` have passed, whichever comes first. */
-async function firstOf(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}
+const unanswered = (what: string) => `${what}: no answer before the shutdown deadline`;
 
 /** How long past the stop's deadline closing connections and giving the host-name claim up may take. */
 const CLEANUP_GRACE_MS = 1_000;
-
-/** Rejects when `deadline` (epoch ms) passes first; the work itself is left to finish or fail. */
-function withDeadline<T>(work: Promise<T>, deadline: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer before the shutdown deadline`)), Math.max(0, deadline - Date.now()));
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * Wires one container engine's events to every writer. Every action is "sync this container":
@@ -374,7 +361,11 @@ export class Daemon {
     const deadline = Date.now() + (deleteHostData ? (this.options.shutdownDeadlineMs ?? 8_000) : (this.options.stopGraceMs ?? 1_000));
     try {
       try {
-        await withDeadline(Promise.all([this.events.stop(), this.queue.close(new StoppingError())]), deadline, 'in-flight writes');
+        await beforeDeadline(
+          Promise.all([this.events.stop(), this.queue.close(new StoppingError())]),
+          deadline,
+          unanswered('in-flight writes'),
+        );
       } catch (err) {
         // Keeping data needs nothing more; a write that cannot finish is simply abandoned.
         if (deleteHostData) throw err;
@@ -382,7 +373,7 @@ export class Daemon {
       }
       if (!deleteHostData) return;
       // Every writer is asked, admitted or not: a store that is back by now still gets cleaned.
-      const results = await Promise.allSettled(this.writers.map((w) => withDeadline(w.removeHostData(), deadline, w.name)));
+      const results = await Promise.allSettled(this.writers.map((w) => beforeDeadline(w.removeHostData(), deadline, unanswered(w.name))));
       const failures = results.flatMap((r, i) =>
         r.status === 'rejected'
           ? [`${this.writers[i].name}: ${(r.reason as Error).message}; left in place: ${this.writers[i].describeHostData()}`]
@@ -397,7 +388,7 @@ export class Daemon {
         await Promise.all(this.writers.map((w) => w.close?.().catch(() => undefined)));
         await this.options.hostClaim?.release();
       })();
-      await withDeadline(cleanup, Math.max(deadline, Date.now()) + CLEANUP_GRACE_MS, 'closing').catch((err: unknown) =>
+      await beforeDeadline(cleanup, Math.max(deadline, Date.now()) + CLEANUP_GRACE_MS, unanswered('closing')).catch((err: unknown) =>
         this.log.warn('could not give the host-name claim up; it ends with its lease', { err }),
       );
     }

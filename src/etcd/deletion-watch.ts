@@ -1,6 +1,7 @@
 import type { Etcd3, Watcher } from 'etcd3';
 import type { Logger } from '../log';
 import { historyFor, isCompactedError } from './history';
+import { firstOf } from '../time-bounds';
 
 /**
  * Watches the key prefixes a writer holds this host's data under and reports every key deleted
@@ -67,9 +68,7 @@ export class DeletionWatch {
     this.stopRestarts();
     const all = [...this.watchers.values()];
     this.watchers.clear();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(all.map(cancel)), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
-    clearTimeout(timer);
+    await firstOf(Promise.all(all.map(cancel)), CLOSE_WAIT_MS);
   }
 
   /** Cancels every watcher and makes them again, from the current revision. */

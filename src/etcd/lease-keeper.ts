@@ -1,5 +1,6 @@
 import { Etcd3, EtcdLeaseInvalidError, Lease } from 'etcd3';
 import type { Logger } from '../log';
+import { beforeDeadline } from '../time-bounds';
 
 export interface LeaseKeeperOptions {
   /** `-ttl`: seconds etcd keeps the keys after the last keepalive. */
@@ -92,25 +93,14 @@ export class LeaseKeeper {
     const lease = this.lease;
     if (!lease || !this.id || this.beating) return;
     this.beating = true;
-    let timeout: NodeJS.Timeout | undefined;
     try {
       await this.id;
-      const answer = lease.keepaliveOnce();
-      answer.catch(() => undefined); // may settle after the timeout won the race
-      await Promise.race([
-        answer,
-        new Promise((_, reject) => {
-          timeout = setTimeout(
-            () => reject(new Error('keepalive unanswered')),
-            Math.min(KEEPALIVE_TIMEOUT_MS, this.options.refreshSeconds * 1000),
-          );
-        }),
-      ]);
+      const wait = Math.min(KEEPALIVE_TIMEOUT_MS, this.options.refreshSeconds * 1000);
+      await beforeDeadline(lease.keepaliveOnce(), Date.now() + wait, 'keepalive unanswered');
     } catch (err) {
       if (err instanceof EtcdLeaseInvalidError && this.lease === lease) this.lost('etcd answered that the lease expired');
       else this.options.log.warn('lease keepalive failed; will try again', { err });
     } finally {
-      clearTimeout(timeout);
       this.beating = false;
     }
   }
