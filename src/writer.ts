@@ -1,4 +1,4 @@
-import type { ContainerState } from './docker/engine';
+import type { ContainerState } from './docker/container';
 
 /**
  * A store kept in step with the containers on this host. The daemon calls `loadHeld` at the start

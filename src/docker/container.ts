@@ -128,11 +128,10 @@ export function isHeld(state: ContainerState): boolean {
   return state.container?.state.active === true;
 }
 
-/** Why writers do not hold the container (isActive's reason, for explain and the status page); undefined while active. */
+/** Why writers do not hold the container (`state.active` false), for explain and the status page; undefined while active. */
 export function inactiveReason(c: Container): string | undefined {
-  if (!c.state.running) return 'the container is not running';
-  const { health } = c.state;
-  return health === undefined || health === 'healthy' ? undefined : `the container's health is ${health}`;
+  if (c.state.active) return undefined;
+  return c.state.running ? `the container's health is ${c.state.health}` : 'the container is not running';
 }
 
 /** The address families a network reports. */

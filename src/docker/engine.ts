@@ -105,4 +105,3 @@ async function inspectNetworkContainer(docker: Docker, ref: string): Promise<Con
     throw err;
   }
 }
-export type { ContainerState } from './container';

@@ -3,6 +3,7 @@ import type { MirrorWriter } from '../mirror/writer';
 import type { DaemonStatus, WriterState } from '../observer';
 import { leftOutOfPlan, type LeftOut } from '../ops/left-out';
 import { byText } from '../ops/text';
+import { hostPort } from '../registrator/address';
 import type { Service } from '../registrator/service';
 import type { ServiceWriter } from '../registrator/service-writer';
 
@@ -40,7 +41,7 @@ export interface StatusSource {
   registries: ReadonlyArray<{ uri: string; writer: Pick<ServiceWriter, 'statusView'> }>;
 }
 
-const address = (s: Service): string => (s.ip.includes(':') ? `[${s.ip}]:${s.port}` : `${s.ip}:${s.port}`);
+const address = (s: Service): string => hostPort(s.ip, s.port);
 
 /** Builds the status data from what the writers hold and their last plans. No I/O. */
 export function statusData(source: StatusSource): StatusData {

@@ -1,6 +1,7 @@
 import type { Etcd3 } from 'etcd3';
 import type { Config } from '../config/load';
-import type { ContainerEngine, ContainerState } from '../docker/engine';
+import type { ContainerState } from '../docker/container';
+import type { ContainerEngine } from '../docker/engine';
 import { keyChanges, KeyChange, readTouchedKeys } from '../etcd/changes';
 import type { KeyOp } from '../etcd/key-ops';
 import type { ServiceAction } from '../registrator/service';

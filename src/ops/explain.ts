@@ -6,6 +6,7 @@ import { claimKey, describeClaim, parseClaim, type ClaimRecord } from '../fleet/
 import type { Logger } from '../log';
 import { MirrorLayout, wantedEntry } from '../mirror/keys';
 import { hameshClaims, judgeClaims, readFiledClaims } from '../hamesh/port-claims';
+import { hostPort } from '../registrator/address';
 import { resolveHostAddresses } from '../registrator/host-address';
 import type { Service } from '../registrator/service';
 import { containerServices } from '../registrator/service-model';
@@ -68,9 +69,8 @@ export class NoSuchContainer extends Error {
   override readonly name = 'NoSuchContainer';
 }
 
-function address(s: Service): string {
-  return s.ip.includes(':') ? `[${s.ip}]:${s.port}` : `${s.ip}:${s.port}`;
-}
+/** `ip:port` as the registries write it. */
+const address = (s: Service): string => hostPort(s.ip, s.port);
 
 /**
  * Explains one container (name or ID): for every writer, what it would write for it and why the
